@@ -1,0 +1,1 @@
+"""Plain-Python domain: enums, errors, timeframes. Standard library only."""
