@@ -1,0 +1,1 @@
+"""Market data: exchange access through CCXT, ingestion, aggregation, the exchange simulator."""
