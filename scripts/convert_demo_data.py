@@ -1,8 +1,8 @@
 """Convert the CryptoDataDownload CSVs in ../shared/data into the compact demo files we ship.
 
 Output (gzip CSV, ascending open time in epoch ms, UTC, base-currency volume):
-  src/cryptolens/data/coinbase_btcusd_1h.csv.gz   columns: open_time,open,high,low,close,volume
-  src/cryptolens/data/bitstamp_1d.csv.gz          columns: symbol,open_time,open,high,low,close,volume
+  src/cryptolens/data/coinbase_btcusd_1h.csv.gz  open_time,open,high,low,close,volume
+  src/cryptolens/data/bitstamp_1d.csv.gz         symbol,open_time,open,high,low,close,volume
 
 Usage: python scripts/convert_demo_data.py [SHARED_DATA_DIR]
 """

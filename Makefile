@@ -1,0 +1,43 @@
+# CryptoLens — two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test install lint format types imports pytest clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## run: install, migrate the default SQLite database and serve http://127.0.0.1:5000
+run: install
+	$(BIN)/cryptolens db upgrade
+	$(BIN)/cryptolens serve
+
+## test: lint, types, the import contract and the test suite
+test: install lint types imports pytest
+
+lint: install
+	$(BIN)/ruff check src tests bench scripts gunicorn.conf.py
+	$(BIN)/ruff format --check src tests bench scripts gunicorn.conf.py
+
+format: install
+	$(BIN)/ruff format src tests bench scripts gunicorn.conf.py
+	$(BIN)/ruff check --fix src tests bench scripts gunicorn.conf.py
+
+types: install
+	$(BIN)/mypy
+
+imports: install
+	$(BIN)/lint-imports
+
+pytest: install
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,255 @@
+"""Typed settings: the only place CryptoLens reads the environment (and a ``.env`` file)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from cryptolens.domain.errors import ValidationError as DomainValidationError
+from cryptolens.domain.timeframes import TIMEFRAME_MS, parse_timeframes
+
+#: The development secret; a production run refuses it.
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105
+MIN_PRODUCTION_SECRET_LENGTH = 32
+SUPPORTED_DIALECTS = ("sqlite", "postgresql", "mysql", "mariadb")
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names the setting in one line."""
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TESTING = "testing"
+    PRODUCTION = "production"
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting CryptoLens understands, validated once at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        case_sensitive=False,
+        populate_by_name=True,
+    )
+
+    environment: Environment = Field(default=Environment.DEVELOPMENT, alias="CRYPTOLENS_ENV")
+    instance_dir: Path = Field(default=Path("instance"), alias="INSTANCE_DIR")
+    database_url: str = Field(default="", alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    secret_key: str = Field(default=DEFAULT_SECRET_KEY, alias="SECRET_KEY")
+
+    exchange_id: str = Field(default="binance", alias="EXCHANGE_ID")
+    exchange_api_url: str | None = Field(default=None, alias="EXCHANGE_API_URL")
+    exchange_timeout_ms: int = Field(default=10_000, ge=100, alias="EXCHANGE_TIMEOUT_MS")
+    exchange_concurrency: int = Field(default=8, ge=1, le=256, alias="EXCHANGE_CONCURRENCY")
+    symbols: Annotated[tuple[str, ...], NoDecode] = Field(default=("BTC/USDT",), alias="SYMBOLS")
+    base_timeframe: str = Field(default="1m", alias="BASE_TIMEFRAME")
+    timeframes: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=tuple(TIMEFRAME_MS), alias="TIMEFRAMES"
+    )
+
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    log_format: LogFormat = Field(default=LogFormat.TEXT, alias="LOG_FORMAT")
+    trusted_proxies: int = Field(default=0, ge=0, le=10, alias="TRUSTED_PROXIES")
+
+    host: str = Field(default="127.0.0.1", alias="HOST")
+    port: int = Field(default=5000, ge=1, le=65535, alias="PORT")
+    web_workers: int | None = Field(default=None, ge=1, le=64, alias="WEB_WORKERS")
+    web_timeout: int = Field(default=120, ge=5, alias="WEB_TIMEOUT")
+
+    sqlite_timeout: float = Field(default=30.0, gt=0, alias="SQLITE_TIMEOUT")
+    db_pool_size: int = Field(default=10, ge=1, alias="DB_POOL_SIZE")
+    db_max_overflow: int = Field(default=20, ge=0, alias="DB_MAX_OVERFLOW")
+    db_pool_recycle: int = Field(default=300, ge=1, alias="DB_POOL_RECYCLE")
+    db_connect_timeout: int = Field(default=5, ge=1, alias="DB_CONNECT_TIMEOUT")
+
+    @field_validator("symbols", "timeframes", mode="before")
+    @classmethod
+    def _csv(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("symbols")
+    @classmethod
+    def _check_symbols(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for symbol in value:
+            base, sep, quote = symbol.partition("/")
+            if not (sep and base and quote):
+                raise ValueError(f"{symbol!r} is not of the form BASE/QUOTE")
+        return tuple(dict.fromkeys(s.upper() for s in value))
+
+    @field_validator("timeframes")
+    @classmethod
+    def _check_timeframes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            return parse_timeframes(value)
+        except DomainValidationError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("base_timeframe")
+    @classmethod
+    def _check_base_timeframe(cls, value: str) -> str:
+        if value not in TIMEFRAME_MS:
+            raise ValueError(f"unknown timeframe {value!r}")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _check_log_format(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.lower() not in ("text", "json"):
+            raise ValueError(f"must be 'text' or 'json' (got {value!r})")
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("is not a valid database URL (e.g. sqlite:///path.db)") from None
+        if url.get_backend_name() not in SUPPORTED_DIALECTS:
+            raise ValueError(
+                f"database {url.get_backend_name()!r} is not supported "
+                f"(use one of {', '.join(SUPPORTED_DIALECTS)})"
+            )
+        return value
+
+    @field_validator("exchange_api_url", "redis_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("exchange_api_url")
+    @classmethod
+    def _check_api_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Settings:
+        if self.environment is Environment.PRODUCTION:
+            if self.secret_key == DEFAULT_SECRET_KEY or not self.secret_key:
+                raise ValueError(
+                    "SECRET_KEY: production refuses a missing or default secret key; "
+                    "set SECRET_KEY to a random value of at least "
+                    f"{MIN_PRODUCTION_SECRET_LENGTH} characters"
+                )
+            if len(self.secret_key) < MIN_PRODUCTION_SECRET_LENGTH:
+                raise ValueError(
+                    f"SECRET_KEY: production needs at least {MIN_PRODUCTION_SECRET_LENGTH} "
+                    "characters"
+                )
+        base_ms = TIMEFRAME_MS[self.base_timeframe]
+        for timeframe in self.timeframes:
+            if TIMEFRAME_MS[timeframe] % base_ms:
+                raise ValueError(
+                    f"TIMEFRAMES: {timeframe} is not a multiple of BASE_TIMEFRAME "
+                    f"{self.base_timeframe}"
+                )
+        if self.base_timeframe not in self.timeframes:
+            # frozen model: the base timeframe is always part of the configured set
+            object.__setattr__(
+                self, "timeframes", parse_timeframes((*self.timeframes, self.base_timeframe))
+            )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def is_testing(self) -> bool:
+        return self.environment is Environment.TESTING
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under the instance folder."""
+        if self.database_url:
+            return self.database_url
+        path = (self.instance_dir / "cryptolens.sqlite").resolve()
+        return f"sqlite:///{path}"
+
+    @property
+    def database(self) -> URL:
+        return make_url(self.resolved_database_url)
+
+    @property
+    def higher_timeframes(self) -> tuple[str, ...]:
+        """Configured timeframes built by aggregating the base timeframe."""
+        base_ms = TIMEFRAME_MS[self.base_timeframe]
+        return tuple(tf for tf in self.timeframes if TIMEFRAME_MS[tf] > base_ms)
+
+    def engine_options(self) -> dict[str, Any]:
+        """SQLAlchemy engine options for the configured dialect."""
+        if self.database.get_backend_name() == "sqlite":
+            return {
+                "pool_pre_ping": True,
+                "connect_args": {"timeout": self.sqlite_timeout, "check_same_thread": False},
+            }
+        return {
+            "pool_pre_ping": True,
+            "pool_size": self.db_pool_size,
+            "max_overflow": self.db_max_overflow,
+            "pool_recycle": self.db_pool_recycle,
+            "connect_args": {"connect_timeout": self.db_connect_timeout},
+        }
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else ""
+    message = str(first["msg"]).removeprefix("Value error, ")
+    aliases = {info.alias for info in Settings.model_fields.values()}
+    if field in Settings.model_fields:
+        name: str | None = Settings.model_fields[field].alias
+    else:
+        name = field if field in aliases else None
+    if name and not message.startswith(f"{name}:"):
+        return f"invalid setting {name}: {message}"
+    return f"invalid setting {message}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment and ``.env``; raise ConfigError naming a bad one."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2 models, engine helpers, queries and bulk operations."""

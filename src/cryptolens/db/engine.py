@@ -1,0 +1,50 @@
+"""Engines outside Flask (CLI, workers, benchmarks) and the per-connection SQLite pragmas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+
+from cryptolens.config import Settings
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy_timeout_ms: int) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the web read while the scanner writes; NORMAL sync is safe under WAL.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def configure_engine(engine: Engine, settings: Settings) -> Engine:
+    """Attach dialect-specific connection set-up (SQLite: WAL, busy timeout, foreign keys)."""
+    if engine.dialect.name == "sqlite":
+        timeout_ms = int(settings.sqlite_timeout * 1000)
+
+        def on_connect(dbapi_connection: Any, record: Any) -> None:
+            _sqlite_pragmas(dbapi_connection, record, busy_timeout_ms=timeout_ms)
+
+        event.listen(engine, "connect", on_connect)
+    return engine
+
+
+def ensure_sqlite_directory(settings: Settings) -> None:
+    """Create the folder of a file-based SQLite database so first start-up just works."""
+    url = settings.database
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        try:
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            # Not creatable: connecting will fail and health checks will say so clearly.
+            return
+
+
+def create_engine_for(settings: Settings) -> Engine:
+    """A configured engine for the settings' database."""
+    ensure_sqlite_directory(settings)
+    engine = create_engine(settings.resolved_database_url, **settings.engine_options())
+    return configure_engine(engine, settings)

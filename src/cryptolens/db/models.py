@@ -1,0 +1,169 @@
+"""Market-domain tables. Market times (candle open, zone formation, lifecycle events) are
+epoch milliseconds on the exchange's clock; application times are aware UTC datetimes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cryptolens.db.base import Base, UTCDateTime, utcnow
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; BigInteger elsewhere.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Symbol(Base):
+    __tablename__ = "symbols"
+    __table_args__ = (UniqueConstraint("exchange", "symbol"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    exchange: Mapped[str] = mapped_column(String(32))
+    symbol: Mapped[str] = mapped_column(String(32))
+    base: Mapped[str] = mapped_column(String(16))
+    quote: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    deactivated_reason: Mapped[str | None] = mapped_column(String(255), default=None)
+
+
+class Candle(Base):
+    """One OHLCV candle; ``complete`` is false for an aggregate built over an exchange hole."""
+
+    __tablename__ = "candles"
+
+    symbol_id: Mapped[int] = mapped_column(
+        ForeignKey("symbols.id", ondelete="CASCADE"), primary_key=True
+    )
+    timeframe: Mapped[str] = mapped_column(String(4), primary_key=True)
+    open_time: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    open: Mapped[float] = mapped_column(Double)
+    high: Mapped[float] = mapped_column(Double)
+    low: Mapped[float] = mapped_column(Double)
+    close: Mapped[float] = mapped_column(Double)
+    volume: Mapped[float] = mapped_column(Double)
+    complete: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Pattern(Base):
+    """A detected zone and its lifecycle."""
+
+    __tablename__ = "patterns"
+    __table_args__ = (
+        UniqueConstraint(
+            "symbol_id",
+            "timeframe",
+            "pattern_type",
+            "direction",
+            "formed_at",
+            name="uq_patterns_identity",
+        ),
+        Index("ix_patterns_status_formed_at", "status", "formed_at"),
+        Index("ix_patterns_symbol_tf_status", "symbol_id", "timeframe", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    symbol_id: Mapped[int] = mapped_column(ForeignKey("symbols.id", ondelete="CASCADE"))
+    timeframe: Mapped[str] = mapped_column(String(4))
+    pattern_type: Mapped[str] = mapped_column(String(20))
+    direction: Mapped[str] = mapped_column(String(8))
+    zone_low: Mapped[float] = mapped_column(Double)
+    zone_high: Mapped[float] = mapped_column(Double)
+    candle_time: Mapped[int] = mapped_column(BigInteger)
+    formed_at: Mapped[int] = mapped_column(BigInteger)
+    strength: Mapped[float] = mapped_column(Double)
+    strength_inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    fill_fraction: Mapped[float] = mapped_column(Double, default=0.0)
+    touched_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    filled_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    invalidated_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    expired_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Signal(Base):
+    """A confluence signal with its levels and tracked outcome."""
+
+    __tablename__ = "signals"
+    __table_args__ = (
+        UniqueConstraint("symbol_id", "direction", "created_at", name="uq_signals_identity"),
+        Index("ix_signals_status_created_at", "status", "created_at"),
+        Index("ix_signals_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    symbol_id: Mapped[int] = mapped_column(ForeignKey("symbols.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(8))
+    confluence: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Double)
+    timeframes: Mapped[str] = mapped_column(String(64))
+    entry: Mapped[float] = mapped_column(Double)
+    stop: Mapped[float] = mapped_column(Double)
+    target_1: Mapped[float] = mapped_column(Double)
+    target_2: Mapped[float] = mapped_column(Double)
+    target_3: Mapped[float] = mapped_column(Double)
+    risk_reward: Mapped[float] = mapped_column(Double)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    outcome: Mapped[str | None] = mapped_column(String(12), default=None)
+    r_multiple: Mapped[float | None] = mapped_column(Double, default=None)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    triggered_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    closed_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    patterns: Mapped[list[Pattern]] = relationship(secondary="signal_patterns", lazy="raise")
+
+
+class SignalPattern(Base):
+    """The zones that made a signal."""
+
+    __tablename__ = "signal_patterns"
+
+    signal_id: Mapped[int] = mapped_column(
+        ForeignKey("signals.id", ondelete="CASCADE"), primary_key=True
+    )
+    pattern_id: Mapped[int] = mapped_column(
+        ForeignKey("patterns.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Setting(Base):
+    """Global key/value settings, editable by administrators."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class JobRun(Base):
+    """A durable record of one run of a background job."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_name_started_at", "name", "started_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(64), default=None)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    status: Mapped[str] = mapped_column(String(12), default="running")
+    counts: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)

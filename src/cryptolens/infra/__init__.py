@@ -1,0 +1,1 @@
+"""Connections to outside services (Redis) built from settings."""

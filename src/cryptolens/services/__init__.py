@@ -1,0 +1,1 @@
+"""Use cases: each takes its collaborators (session, engine, clients) and returns dataclasses."""

@@ -1,0 +1,53 @@
+"""One place where errors become HTTP: JSON envelope under /api, an HTML page elsewhere."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, render_template, request
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+
+from cryptolens.domain.errors import CryptoLensError
+from cryptolens.web.envelope import api_failure
+
+log = logging.getLogger(__name__)
+
+
+def _wants_json() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def _render(status: int, title: str, message: str) -> Response | tuple[str, int]:
+    if _wants_json():
+        return api_failure(message, status=status)
+    try:
+        page = render_template("errors/error.html", status=status, title=title, message=message)
+    except Exception:  # the error page itself failed: still never show a stack trace
+        log.exception("error page failed to render")
+        page = f"<!doctype html><title>{status}</title><h1>{status} {escape(title)}</h1>"
+    return page, status
+
+
+def handle_http_error(error: HTTPException) -> Response | tuple[str, int]:
+    status = error.code or 500
+    response = _render(status, error.name, error.description or error.name)
+    if isinstance(response, Response) and isinstance(error, MethodNotAllowed):
+        response.headers["Allow"] = ", ".join(error.valid_methods or ())
+    return response
+
+
+def handle_domain_error(error: CryptoLensError) -> Response | tuple[str, int]:
+    return _render(error.status_code, type(error).__name__, str(error))
+
+
+def handle_unexpected(error: Exception) -> Response | tuple[str, int]:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    generic = InternalServerError()
+    return _render(500, generic.name, "An unexpected error occurred; it has been logged.")
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(CryptoLensError, handle_domain_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cryptolens.config import DEFAULT_SECRET_KEY, ConfigError, Environment, load_settings
+from tests.conftest import make_settings
+
+CLEAN = (
+    "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "CRYPTOLENS_ENV", "LOG_FORMAT", "LOG_LEVEL",
+    "SYMBOLS", "TIMEFRAMES", "BASE_TIMEFRAME", "EXCHANGE_API_URL", "TRUSTED_PROXIES",
+)  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in CLEAN:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_defaults_describe_a_development_sqlite_setup() -> None:
+    settings = load_settings()
+    assert settings.environment is Environment.DEVELOPMENT
+    assert settings.resolved_database_url.startswith("sqlite:///")
+    assert settings.resolved_database_url.endswith("instance/cryptolens.sqlite")
+    assert settings.redis_url is None
+    assert settings.exchange_id == "binance"
+    assert settings.timeframes == ("1m", "5m", "15m", "30m", "1h", "2h", "4h", "1d")
+    assert settings.higher_timeframes == ("5m", "15m", "30m", "1h", "2h", "4h", "1d")
+
+
+def test_lists_are_read_as_comma_separated_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SYMBOLS", "btc/usdt, ETH/USDT,,BTC/USDT")
+    monkeypatch.setenv("TIMEFRAMES", "4h,1m,1h")
+    settings = load_settings()
+    assert settings.symbols == ("BTC/USDT", "ETH/USDT")
+    assert settings.timeframes == ("1m", "1h", "4h")
+
+
+def test_a_dotenv_file_is_honoured(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("LOG_FORMAT=json\nEXCHANGE_ID=kraken\n")
+    settings = load_settings()
+    assert settings.log_format.value == "json"
+    assert settings.exchange_id == "kraken"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("LOG_FORMAT", "xml"),
+        ("DATABASE_URL", "not a url"),
+        ("DATABASE_URL", "oracle://scott@db/orcl"),
+        ("TIMEFRAMES", "1m,7m"),
+        ("SYMBOLS", "BTCUSDT"),
+        ("TRUSTED_PROXIES", "-1"),
+        ("REDIS_URL", "localhost:6379"),
+        ("EXCHANGE_API_URL", "127.0.0.1:9000"),
+        ("LOG_LEVEL", "LOUD"),
+    ],
+)
+def test_bad_setting_is_refused_with_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(f"invalid setting {name}:")
+    assert "\n" not in message
+
+
+def test_production_refuses_the_default_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRYPTOLENS_ENV", "production")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_settings()
+    monkeypatch.setenv("SECRET_KEY", DEFAULT_SECRET_KEY)
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_settings()
+
+
+def test_production_refuses_a_short_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRYPTOLENS_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "too-short")
+    with pytest.raises(ConfigError, match="at least 32"):
+        load_settings()
+
+
+def test_production_accepts_a_strong_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRYPTOLENS_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    assert load_settings().is_production
+
+
+def test_timeframes_must_be_multiples_of_the_base(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BASE_TIMEFRAME", "1h")
+    monkeypatch.setenv("TIMEFRAMES", "30m,4h")
+    with pytest.raises(ConfigError, match="TIMEFRAMES: 30m"):
+        load_settings()
+
+
+def test_base_timeframe_is_always_among_the_timeframes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BASE_TIMEFRAME", "1h")
+    monkeypatch.setenv("TIMEFRAMES", "4h,1d")
+    settings = load_settings()
+    assert settings.timeframes == ("1h", "4h", "1d")
+    assert settings.higher_timeframes == ("4h", "1d")
+
+
+def test_sqlite_engine_options_set_a_timeout_and_no_pool_sizes() -> None:
+    options = make_settings(database_url="sqlite:///x.db", sqlite_timeout=12).engine_options()
+    assert options["pool_pre_ping"] is True
+    assert options["connect_args"]["timeout"] == 12
+    assert "pool_size" not in options
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql+psycopg://u@h/db", "mysql+pymysql://u@h/db", "mariadb+pymysql://u@h/db"]
+)
+def test_server_engine_options_pool_recycle_and_pre_ping(url: str) -> None:
+    options = make_settings(database_url=url).engine_options()
+    assert options["pool_pre_ping"] is True
+    assert options["pool_size"] == 10
+    assert options["max_overflow"] == 20
+    assert options["pool_recycle"] == 300
+    assert options["connect_args"]["connect_timeout"] == 5

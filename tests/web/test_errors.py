@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from cryptolens import create_app
+from cryptolens.domain.errors import NotFoundError, ValidationError
+from tests.conftest import make_settings
+
+
+@pytest.fixture
+def bare_app(tmp_path: Path) -> Flask:
+    app = create_app(make_settings(instance_dir=tmp_path))
+
+    @app.get("/api/boom")
+    def api_boom() -> str:
+        raise RuntimeError("secret internals /etc/passwd")
+
+    @app.get("/boom")
+    def page_boom() -> str:
+        raise RuntimeError("secret internals /etc/passwd")
+
+    @app.get("/api/invalid")
+    def api_invalid() -> str:
+        raise ValidationError("limit must be at most 1000")
+
+    @app.get("/missing-thing")
+    def page_missing() -> str:
+        raise NotFoundError("no such symbol")
+
+    return app
+
+
+def test_api_404_answers_in_the_envelope(bare_app: Flask) -> None:
+    answer = bare_app.test_client().get("/api/does-not-exist")
+    assert answer.status_code == 404
+    body = answer.get_json()
+    assert set(body) == {"success", "data", "error", "meta"}
+    assert body["success"] is False
+    assert body["data"] is None
+    assert body["error"]
+    assert set(body["meta"]) >= {"timestamp", "request_id"}
+    assert body["meta"]["request_id"] == answer.headers["X-Request-ID"]
+
+
+def test_page_404_is_an_html_page(bare_app: Flask) -> None:
+    answer = bare_app.test_client().get("/does-not-exist")
+    assert answer.status_code == 404
+    assert answer.mimetype == "text/html"
+    assert "404" in answer.text
+
+
+def test_unexpected_api_error_is_a_500_envelope_without_internals(bare_app: Flask) -> None:
+    answer = bare_app.test_client().get("/api/boom")
+    assert answer.status_code == 500
+    body = answer.get_json()
+    assert body["success"] is False
+    assert "secret internals" not in answer.text
+    assert "Traceback" not in answer.text
+
+
+def test_unexpected_page_error_is_an_html_page_without_internals(bare_app: Flask) -> None:
+    answer = bare_app.test_client().get("/boom")
+    assert answer.status_code == 500
+    assert answer.mimetype == "text/html"
+    assert "secret internals" not in answer.text
+    assert "Traceback" not in answer.text
+
+
+def test_domain_errors_map_to_their_status(bare_app: Flask) -> None:
+    client = bare_app.test_client()
+    invalid = client.get("/api/invalid")
+    assert invalid.status_code == 400
+    assert invalid.get_json()["error"] == "limit must be at most 1000"
+    missing = client.get("/missing-thing")
+    assert missing.status_code == 404
+    assert "no such symbol" in missing.text
+
+
+def test_wrong_method_is_405_with_allow_header(bare_app: Flask) -> None:
+    answer = bare_app.test_client().post("/api/health/live")
+    assert answer.status_code == 405
+    assert "GET" in answer.headers["Allow"]
+    assert answer.get_json()["success"] is False
+
+
+def test_a_safe_incoming_request_id_is_echoed_and_an_unsafe_one_replaced(bare_app: Flask) -> None:
+    client = bare_app.test_client()
+    echoed = client.get("/api/health/live", headers={"X-Request-ID": "abc-123"})
+    assert echoed.headers["X-Request-ID"] == "abc-123"
+    assert echoed.get_json()["meta"]["request_id"] == "abc-123"
+    replaced = client.get("/api/health/live", headers={"X-Request-ID": "bad id; <script>"})
+    assert replaced.headers["X-Request-ID"] != "bad id; <script>"
+    assert len(replaced.headers["X-Request-ID"]) == 32
