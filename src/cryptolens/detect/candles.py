@@ -1,0 +1,193 @@
+"""The one candle input every detector accepts, validated once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from cryptolens.domain.errors import ValidationError
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+COLUMNS = ("open_time", "open", "high", "low", "close", "volume")
+
+
+def _readonly(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    # A read-only view protects the caller's array without paying for a copy.
+    view = values.view()
+    view.flags.writeable = False
+    return view
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Candles:
+    """Consecutive closed candles as read-only column arrays (open time in epoch ms)."""
+
+    open_time: IntArray
+    open: FloatArray
+    high: FloatArray
+    low: FloatArray
+    close: FloatArray
+    volume: FloatArray
+
+    def __len__(self) -> int:
+        return int(self.open_time.shape[0])
+
+    def __getitem__(self, key: slice) -> Candles:
+        if not isinstance(key, slice) or key.step not in (None, 1):
+            raise TypeError("Candles only supports contiguous slices")
+        # Slices of valid candles are valid, so validation is skipped on purpose.
+        return Candles(
+            self.open_time[key],
+            self.open[key],
+            self.high[key],
+            self.low[key],
+            self.close[key],
+            self.volume[key],
+        )
+
+    @classmethod
+    def from_arrays(
+        cls,
+        open_time: Any,
+        open: Any,
+        high: Any,
+        low: Any,
+        close: Any,
+        volume: Any,
+    ) -> Candles:
+        """Validate six equally long columns and wrap them without copying where possible."""
+        columns = {
+            "open_time": open_time,
+            "open": open,
+            "high": high,
+            "low": low,
+            "close": close,
+            "volume": volume,
+        }
+        arrays: dict[str, npt.NDArray[Any]] = {}
+        for name, values in columns.items():
+            try:
+                array = np.asarray(values)
+            except (TypeError, ValueError) as exc:
+                raise ValidationError(f"column {name!r} is not array-like: {exc}") from None
+            if array.ndim != 1:
+                raise ValidationError(f"column {name!r} must be one-dimensional, got {array.ndim}D")
+            arrays[name] = array
+        lengths = {name: int(a.shape[0]) for name, a in arrays.items()}
+        if len(set(lengths.values())) > 1:
+            detail = ", ".join(f"{k}={v}" for k, v in lengths.items())
+            raise ValidationError(f"candle columns differ in length: {detail}")
+        times = _as_times(arrays["open_time"])
+        prices = {name: _as_floats(name, arrays[name]) for name in COLUMNS[1:]}
+        candles = cls(
+            _readonly(times),
+            _readonly(prices["open"]),
+            _readonly(prices["high"]),
+            _readonly(prices["low"]),
+            _readonly(prices["close"]),
+            _readonly(prices["volume"]),
+        )
+        _validate(candles)
+        return candles
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> Candles:
+        """Validate a DataFrame of columns open_time (ms), open, high, low, close, volume."""
+        missing = [name for name in COLUMNS if name not in frame.columns]
+        if missing:
+            raise ValidationError(f"candle frame is missing columns: {', '.join(missing)}")
+        return cls.from_arrays(*(frame[name].to_numpy() for name in COLUMNS))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The candles as a new DataFrame (a copy; handy for printing and tests)."""
+        return pd.DataFrame({name: np.array(getattr(self, name)) for name in COLUMNS})
+
+
+def as_candles(source: Any) -> Candles:
+    """Accept Candles, a DataFrame, a mapping of columns, or any object with the six attributes."""
+    if isinstance(source, Candles):
+        return source
+    if isinstance(source, pd.DataFrame):
+        return Candles.from_frame(source)
+    if isinstance(source, Mapping):
+        missing = [name for name in COLUMNS if name not in source]
+        if missing:
+            raise ValidationError(f"candle mapping is missing keys: {', '.join(missing)}")
+        return Candles.from_arrays(*(source[name] for name in COLUMNS))
+    missing = [name for name in COLUMNS if not hasattr(source, name)]
+    if missing:
+        raise ValidationError(
+            f"cannot read candles from {type(source).__name__}: missing {', '.join(missing)}"
+        )
+    return Candles.from_arrays(*(getattr(source, name) for name in COLUMNS))
+
+
+def _as_times(values: npt.NDArray[Any]) -> IntArray:
+    if values.dtype == np.int64:
+        return values
+    if np.issubdtype(values.dtype, np.datetime64):
+        return values.astype("datetime64[ms]").astype(np.int64)
+    if np.issubdtype(values.dtype, np.integer):
+        return values.astype(np.int64)
+    if np.issubdtype(values.dtype, np.floating):
+        finite = np.isfinite(values)
+        if not finite.all():
+            raise ValidationError(f"open_time has a non-finite value at index {_first(~finite)}")
+        whole = values == np.floor(values)
+        if not whole.all():
+            raise ValidationError(
+                f"open_time must be whole epoch milliseconds; index {_first(~whole)} is not"
+            )
+        return values.astype(np.int64)
+    raise ValidationError(f"open_time must be integer epoch milliseconds, got dtype {values.dtype}")
+
+
+def _as_floats(name: str, values: npt.NDArray[Any]) -> FloatArray:
+    if values.dtype == np.float64:
+        return values
+    if np.issubdtype(values.dtype, np.number) and not np.issubdtype(
+        values.dtype, np.complexfloating
+    ):
+        return values.astype(np.float64)
+    raise ValidationError(f"column {name!r} must be numeric, got dtype {values.dtype}")
+
+
+def _first(mask: BoolArray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def _validate(c: Candles) -> None:
+    for name in COLUMNS[1:]:
+        values: FloatArray = getattr(c, name)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            raise ValidationError(f"column {name!r} has NaN or infinity at index {_first(bad)}")
+    if len(c) > 1:
+        steps = np.diff(c.open_time)
+        bad = steps <= 0
+        if bad.any():
+            i = _first(bad) + 1
+            raise ValidationError(
+                f"open_time must be strictly increasing; index {i} ({int(c.open_time[i])}) "
+                f"does not follow {int(c.open_time[i - 1])}"
+            )
+    checks: tuple[tuple[BoolArray, str], ...] = (
+        (c.high < c.low, "high < low"),
+        (c.open > c.high, "open > high"),
+        (c.close > c.high, "close > high"),
+        (c.open < c.low, "open < low"),
+        (c.close < c.low, "close < low"),
+        (c.volume < 0, "negative volume"),
+        (c.low <= 0, "non-positive price"),
+    )
+    for bad, label in checks:
+        if bad.any():
+            raise ValidationError(f"invalid candle at index {_first(bad)}: {label}")
