@@ -62,7 +62,8 @@ def with_holes(
     """``n`` seeded synthetic candles starting ``offset`` base periods after a UTC midnight,
     with a random ``drop`` fraction removed."""
     step = duration_ms(base)
-    # The generator's smoothing window needs at least 50 candles; make more and cut.
+    # Generate at least 50 (the generator cannot make zero, and its volatility smoothing
+    # window spans 50) and cut to n.
     raw = synthetic_candles(
         max(n, 50), seed=seed, start_ms=DEFAULT_START_MS + offset * step, step_ms=step
     )
@@ -650,3 +651,26 @@ def test_an_aggregate_frame_carries_counts_and_completeness() -> None:
     assert frame["count"].tolist() == [5, 4]
     assert frame["expected"].tolist() == [5, 5]
     assert frame["complete"].tolist() == [True, False]
+
+
+def test_a_frame_with_naive_datetimes_or_nullable_integers_reads_as_utc_epoch_ms() -> None:
+    candles = with_holes(10, drop=0.0, seed=9)
+    frame = candles.to_frame()
+    frame["open_time"] = pd.to_datetime(candles.open_time, unit="ms")
+    np.testing.assert_array_equal(CandleArrays.from_frame(frame).open_time, candles.open_time)
+    frame["open_time"] = pd.array(candles.open_time, dtype="Int64")
+    np.testing.assert_array_equal(CandleArrays.from_frame(frame).open_time, candles.open_time)
+
+
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [
+        (pd.array([0, None, 120_000], dtype="Int64"), "cannot be read as epoch ms"),
+        (np.array([0.0, 60_000.0, 120_000.0]), "integer epoch ms or datetimes"),
+    ],
+)
+def test_a_frame_with_float_or_missing_open_times_is_rejected(column: object, message: str) -> None:
+    frame = hand_candles([0, 60_000, 120_000]).to_frame()
+    frame["open_time"] = column
+    with pytest.raises(ValidationError, match=message):
+        CandleArrays.from_frame(frame)

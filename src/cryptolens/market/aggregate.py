@@ -30,7 +30,8 @@ Revisions
     and :func:`reaggregation_ranges` gives merged ``[start, end)`` base open-time windows that
     cover every affected bucket of every target.  Re-aggregating the base candles of such a
     window with the *same horizon* (pass ``now_ms``; a window's own data does not know what lies
-    after it) yields exactly the rows a full re-aggregation would give for those buckets.
+    after it) yields the rows a full re-aggregation would give for those buckets: prices,
+    counts and flags exactly, volume up to float rounding (in practice bit for bit).
 
 Exactness of the hierarchical path
     :func:`aggregate_all` rolls targets up from each other (5m from 1m, 15m from 5m, ...): max,
@@ -44,7 +45,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -174,13 +175,20 @@ class CandleArrays:
             missing.insert(0, "open_time")
         if missing:
             raise ValidationError(f"candle frame lacks column(s): {', '.join(missing)}")
-        if isinstance(times.dtype, pd.DatetimeTZDtype) or np.issubdtype(times.dtype, np.datetime64):
+        if pd.api.types.is_datetime64_any_dtype(times.dtype):
             index = pd.DatetimeIndex(times)
             if index.tz is not None:
                 index = index.tz_convert("UTC").tz_localize(None)
             open_time = index.as_unit("ms").asi8.astype(np.int64)
+        elif pd.api.types.is_integer_dtype(times.dtype):
+            try:
+                open_time = np.array(times, dtype=np.int64)
+            except (TypeError, ValueError) as exc:  # e.g. a nullable column holding NA
+                raise ValidationError(f"open_time cannot be read as epoch ms: {exc}") from None
         else:
-            open_time = _int_times(np.asarray(times), "open_time").copy()
+            raise ValidationError(
+                f"open_time must be integer epoch ms or datetimes, got dtype {times.dtype}"
+            )
         return cls(
             open_time=open_time,
             **{name: frame[name].to_numpy(dtype=np.float64, copy=True) for name in PRICE_COLUMNS},
@@ -211,7 +219,7 @@ class AggregatedCandles:
     close: FloatArray
     volume: FloatArray
     count: IntArray
-    complete: BoolArray = field(repr=False)
+    complete: BoolArray
 
     def __len__(self) -> int:
         return int(self.open_time.shape[0])
