@@ -44,6 +44,8 @@ class Candle(Base):
     """One OHLCV candle; ``complete`` is false for an aggregate built over an exchange hole."""
 
     __tablename__ = "candles"
+    # SQLite: cluster rows on the primary key (one B-tree instead of table + index).
+    __table_args__ = {"sqlite_with_rowid": False}
 
     symbol_id: Mapped[int] = mapped_column(
         ForeignKey("symbols.id", ondelete="CASCADE"), primary_key=True

@@ -39,14 +39,17 @@ def synthetic_candles(
     volatility: float = 0.0015,
 ) -> SyntheticCandles:
     """A geometric random walk with wicks and volume bursts, reproducible from ``seed``."""
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
     rng = np.random.default_rng(seed)
     # Volatility clustering makes displacements and gaps appear as they do in real markets.
-    regime = np.exp(np.convolve(rng.normal(0.0, 0.35, n), np.ones(50) / 50, mode="same") * 3)
+    window = max(1, min(50, n))
+    noise = rng.normal(0.0, 0.35, n)
+    smoothed = np.convolve(noise, np.ones(window) / window, mode="same") if n else noise
+    regime = np.exp(smoothed * 3)
     returns = rng.normal(0.0, volatility, n) * regime
     close = start_price * np.exp(np.cumsum(returns))
-    open_ = np.empty(n)
-    open_[0] = start_price
-    open_[1:] = close[:-1]
+    open_ = np.concatenate(([start_price], close[:-1]))[:n]
     # Occasional opening jumps create genuine gaps between candles.
     jumps = rng.random(n) < 0.02
     open_[jumps] *= np.exp(rng.normal(0.0, volatility * 2, int(jumps.sum())))

@@ -80,6 +80,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("symbol_id", "timeframe", "open_time", name=op.f("pk_candles")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "patterns",

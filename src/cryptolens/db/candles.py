@@ -1,0 +1,250 @@
+"""Bulk candle storage: dialect-specific upserts through the driver's executemany, and reads
+straight into column arrays. Never row-by-row ORM objects: candles come in hundreds of thousands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import repeat
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Connection, and_, delete, func, select
+
+from cryptolens.db.models import Candle
+from cryptolens.domain.timeframes import timeframe_ms
+
+#: Rows per executemany call: large enough to amortise round trips, small enough for memory.
+UPSERT_CHUNK = 20_000
+
+_COLUMNS = ("symbol_id", "timeframe", "open_time", "open", "high", "low", "close", "volume",
+            "complete")  # fmt: skip
+_UPDATED = ("open", "high", "low", "close", "volume", "complete")
+
+
+class CandleColumns(Protocol):
+    """Anything carrying the six candle columns as arrays."""
+
+    @property
+    def open_time(self) -> npt.NDArray[Any]: ...
+    @property
+    def open(self) -> npt.NDArray[Any]: ...
+    @property
+    def high(self) -> npt.NDArray[Any]: ...
+    @property
+    def low(self) -> npt.NDArray[Any]: ...
+    @property
+    def close(self) -> npt.NDArray[Any]: ...
+    @property
+    def volume(self) -> npt.NDArray[Any]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCandles:
+    """Candles read back from the database, ascending by open time."""
+
+    open_time: npt.NDArray[np.int64]
+    open: npt.NDArray[np.float64]
+    high: npt.NDArray[np.float64]
+    low: npt.NDArray[np.float64]
+    close: npt.NDArray[np.float64]
+    volume: npt.NDArray[np.float64]
+    complete: npt.NDArray[np.bool_]
+
+    def __len__(self) -> int:
+        return int(self.open_time.shape[0])
+
+
+def _upsert_sql(dialect: str) -> str:
+    columns = ", ".join(_COLUMNS)
+    if dialect in ("mysql", "mariadb"):
+        marks = ", ".join(["%s"] * len(_COLUMNS))
+        updates = ", ".join(f"{c} = VALUES({c})" for c in _UPDATED)
+        return f"INSERT INTO candles ({columns}) VALUES ({marks}) ON DUPLICATE KEY UPDATE {updates}"
+    mark = "?" if dialect == "sqlite" else "%s"
+    marks = ", ".join([mark] * len(_COLUMNS))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in _UPDATED)
+    return (
+        f"INSERT INTO candles ({columns}) VALUES ({marks}) "
+        f"ON CONFLICT (symbol_id, timeframe, open_time) DO UPDATE SET {updates}"
+    )
+
+
+def _rows(
+    symbol_id: int,
+    timeframe: str,
+    candles: CandleColumns,
+    complete: Sequence[bool] | npt.NDArray[np.bool_] | None,
+) -> Iterator[tuple[Any, ...]]:
+    flags: Any = repeat(True) if complete is None else np.asarray(complete, dtype=bool).tolist()
+    return zip(
+        repeat(symbol_id),
+        repeat(timeframe),
+        np.asarray(candles.open_time, dtype=np.int64).tolist(),
+        np.asarray(candles.open, dtype=np.float64).tolist(),
+        np.asarray(candles.high, dtype=np.float64).tolist(),
+        np.asarray(candles.low, dtype=np.float64).tolist(),
+        np.asarray(candles.close, dtype=np.float64).tolist(),
+        np.asarray(candles.volume, dtype=np.float64).tolist(),
+        flags,
+        strict=False,
+    )
+
+
+def upsert_candles(
+    connection: Connection,
+    *,
+    symbol_id: int,
+    timeframe: str,
+    candles: CandleColumns,
+    complete: Sequence[bool] | npt.NDArray[np.bool_] | None = None,
+) -> int:
+    """Insert or overwrite candles by (symbol, timeframe, open time); return how many were sent.
+
+    Runs in the caller's transaction; a revised candle replaces the stored one.
+    """
+    rows = _rows(symbol_id, timeframe, candles, complete)
+    if connection.dialect.name == "postgresql":
+        return _copy_upsert_postgresql(connection, rows)
+    sql = _upsert_sql(connection.dialect.name)
+    sent = 0
+    while chunk := list(_take(rows, UPSERT_CHUNK)):
+        connection.exec_driver_sql(sql, chunk)
+        sent += len(chunk)
+    return sent
+
+
+def _copy_upsert_postgresql(connection: Connection, rows: Iterator[tuple[Any, ...]]) -> int:
+    """COPY into a transaction-scoped staging table, then one INSERT … ON CONFLICT: an order of
+    magnitude faster than executemany on PostgreSQL."""
+    columns = ", ".join(_COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in _UPDATED)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS candles_stage "
+            "(LIKE candles INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        sent = 0
+        with cursor.copy(f"COPY candles_stage ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+                sent += 1
+        cursor.execute(
+            f"INSERT INTO candles ({columns}) SELECT {columns} FROM candles_stage "
+            "ORDER BY symbol_id, timeframe, open_time "
+            f"ON CONFLICT (symbol_id, timeframe, open_time) DO UPDATE SET {updates}"
+        )
+        cursor.execute("TRUNCATE candles_stage")
+    finally:
+        cursor.close()
+    return sent
+
+
+def _take(rows: Iterator[tuple[Any, ...]], n: int) -> Iterator[tuple[Any, ...]]:
+    for _, row in zip(range(n), rows, strict=False):
+        yield row
+
+
+def load_candles(
+    connection: Connection,
+    *,
+    symbol_id: int,
+    timeframe: str,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    limit: int | None = None,
+    newest: bool = False,
+) -> StoredCandles:
+    """Candles with ``start_ms <= open_time < end_ms``, ascending; ``newest`` keeps the last
+    ``limit`` instead of the first."""
+    conditions = [Candle.symbol_id == symbol_id, Candle.timeframe == timeframe]
+    if start_ms is not None:
+        conditions.append(Candle.open_time >= start_ms)
+    if end_ms is not None:
+        conditions.append(Candle.open_time < end_ms)
+    order = Candle.open_time.desc() if newest else Candle.open_time.asc()
+    query = (
+        select(
+            Candle.open_time,
+            Candle.open,
+            Candle.high,
+            Candle.low,
+            Candle.close,
+            Candle.volume,
+            Candle.complete,
+        )
+        .where(and_(*conditions))
+        .order_by(order)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = list(connection.execute(query).all())
+    if newest:
+        rows.reverse()
+    if not rows:
+        empty = np.empty(0, dtype=np.float64)
+        return StoredCandles(np.empty(0, dtype=np.int64), empty, empty, empty, empty, empty,
+                             np.empty(0, dtype=bool))  # fmt: skip
+    table = np.array([row[:6] for row in rows], dtype=np.float64)
+    return StoredCandles(
+        open_time=np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows)),
+        open=table[:, 1].copy(),
+        high=table[:, 2].copy(),
+        low=table[:, 3].copy(),
+        close=table[:, 4].copy(),
+        volume=table[:, 5].copy(),
+        complete=np.fromiter((bool(row[6]) for row in rows), dtype=bool, count=len(rows)),
+    )
+
+
+def latest_open_time(connection: Connection, *, symbol_id: int, timeframe: str) -> int | None:
+    """Open time of the newest stored candle, or None."""
+    return connection.execute(
+        select(func.max(Candle.open_time)).where(
+            Candle.symbol_id == symbol_id, Candle.timeframe == timeframe
+        )
+    ).scalar_one_or_none()
+
+
+def stored_open_times(
+    connection: Connection, *, symbol_id: int, timeframe: str, start_ms: int, end_ms: int
+) -> npt.NDArray[np.int64]:
+    rows = connection.execute(
+        select(Candle.open_time)
+        .where(
+            Candle.symbol_id == symbol_id,
+            Candle.timeframe == timeframe,
+            Candle.open_time >= start_ms,
+            Candle.open_time < end_ms,
+        )
+        .order_by(Candle.open_time)
+    ).scalars()
+    return np.fromiter(rows, dtype=np.int64)
+
+
+def find_gaps(
+    connection: Connection, *, symbol_id: int, timeframe: str, start_ms: int, end_ms: int
+) -> list[tuple[int, int]]:
+    """Missing ``[from, to)`` open-time ranges of ``timeframe`` candles in ``[start, end)``."""
+    step = timeframe_ms(timeframe)
+    first = start_ms + (-start_ms) % step  # first aligned open time at or after start
+    if first >= end_ms:
+        return []
+    after_last = first + -(-(end_ms - first) // step) * step  # first aligned time at/after end
+    times = stored_open_times(
+        connection, symbol_id=symbol_id, timeframe=timeframe, start_ms=first, end_ms=end_ms
+    )
+    bounds = np.concatenate(([first - step], times, [after_last]))
+    return [
+        (int(bounds[i]) + step, int(bounds[i + 1])) for i in np.flatnonzero(np.diff(bounds) > step)
+    ]
+
+
+def delete_candles(connection: Connection, *, symbol_id: int, timeframe: str | None = None) -> int:
+    query = delete(Candle).where(Candle.symbol_id == symbol_id)
+    if timeframe is not None:
+        query = query.where(Candle.timeframe == timeframe)
+    return connection.execute(query).rowcount

@@ -1,0 +1,62 @@
+"""Symbols the application watches, per exchange."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cryptolens.db.models import Symbol
+from cryptolens.domain.errors import NotFoundError, ValidationError
+
+
+def split_symbol(symbol: str) -> tuple[str, str]:
+    """``BTC/USDT`` → (``BTC``, ``USDT``); raises ValidationError on anything else."""
+    base, sep, quote = symbol.strip().upper().partition("/")
+    if not (sep and base and quote) or "/" in quote:
+        raise ValidationError(f"symbol {symbol!r} is not of the form BASE/QUOTE, e.g. BTC/USDT")
+    return base, quote
+
+
+def get_symbol(session: Session, *, exchange: str, symbol: str) -> Symbol | None:
+    return session.scalars(
+        select(Symbol).where(Symbol.exchange == exchange, Symbol.symbol == symbol.upper())
+    ).one_or_none()
+
+
+def require_symbol(session: Session, *, exchange: str, symbol: str) -> Symbol:
+    found = get_symbol(session, exchange=exchange, symbol=symbol)
+    if found is None:
+        raise NotFoundError(f"symbol {symbol} is not watched on {exchange}")
+    return found
+
+
+def ensure_symbol(session: Session, *, exchange: str, symbol: str) -> Symbol:
+    """The watched symbol, created (or re-activated) if needed."""
+    base, quote = split_symbol(symbol)
+    found = get_symbol(session, exchange=exchange, symbol=symbol)
+    if found is None:
+        found = Symbol(exchange=exchange, symbol=f"{base}/{quote}", base=base, quote=quote)
+        session.add(found)
+        session.flush()
+    elif not found.active:
+        found.active = True
+        found.deactivated_reason = None
+    return found
+
+
+def list_symbols(
+    session: Session, *, exchange: str | None = None, active_only: bool = False
+) -> list[Symbol]:
+    query = select(Symbol).order_by(Symbol.exchange, Symbol.symbol)
+    if exchange is not None:
+        query = query.where(Symbol.exchange == exchange)
+    if active_only:
+        query = query.where(Symbol.active.is_(True))
+    return list(session.scalars(query))
+
+
+def deactivate_symbol(session: Session, *, symbol_id: int, reason: str) -> None:
+    found = session.get(Symbol, symbol_id)
+    if found is not None and found.active:
+        found.active = False
+        found.deactivated_reason = reason[:255]
