@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -59,7 +60,7 @@ def test_atr_fed_in_pieces_is_bit_identical_to_one_run(
     state = AtrState(period=period)
     pieces = []
     bounds = sorted({0, len(c), *(k for k in cuts if k < len(c))})
-    for a, b in zip(bounds, bounds[1:], strict=False):
+    for a, b in itertools.pairwise(bounds):
         values, state = wilder_atr(c.high[a:b], c.low[a:b], c.close[a:b], state)
         pieces.append(values)
     assert np.array_equal(np.concatenate(pieces), whole)

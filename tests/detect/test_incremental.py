@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -40,7 +42,7 @@ def _chunked(c: Candles, cuts: list[int], params: DetectionParams) -> Detections
     state = initial_state("1h", params)
     parts = []
     bounds = sorted({0, len(c), *(k for k in cuts if 0 < k < len(c))})
-    for a, b in zip(bounds, bounds[1:], strict=False):
+    for a, b in itertools.pairwise(bounds):
         state, found = run(state, c[a:b])
         parts.append(found)
     assert state.seen == len(c)

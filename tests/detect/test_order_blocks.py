@@ -57,11 +57,13 @@ def test_a_block_further_back_than_the_maximum_leg_is_not_reported() -> None:
     assert [z.formed_index for z in zones] == [10]
 
 
-def test_a_change_of_character_scores_higher_than_a_break_of_structure_alike() -> None:
+def test_order_blocks_report_whether_their_break_changed_character() -> None:
     zones = detect_order_blocks(bars(BOS_THEN_CHOCH), "1h", SMALL).to_zones()
     bos, choch = zones
-    assert choch.inputs["choch"] == 1.0 and bos.inputs["choch"] == 0.0
-    assert 0 <= bos.strength <= 1 and 0 <= choch.strength <= 1
+    assert choch.inputs["choch"] == 1.0
+    assert bos.inputs["choch"] == 0.0
+    assert 0 <= bos.strength <= 1
+    assert 0 <= choch.strength <= 1
 
 
 @settings(max_examples=60, deadline=None)

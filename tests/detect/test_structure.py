@@ -32,13 +32,13 @@ def test_a_break_against_the_last_break_is_a_change_of_character() -> None:
 
 
 def test_a_wick_beyond_the_swing_without_a_close_beyond_is_no_break() -> None:
-    rows = list(BOS_THEN_CHOCH[:8]) + [(101, 107, 100, 104.5)]
+    rows = [*list(BOS_THEN_CHOCH[:8]), (101, 107, 100, 104.5)]
     s = market_structure(bars(rows), "1h", SMALL)
     assert len(s.breaks) == 0
 
 
 def test_a_swing_is_broken_only_once() -> None:
-    rows = list(BOS_THEN_CHOCH[:9]) + [(106, 106.5, 105.5, 106), (106, 107.5, 105.5, 107)]
+    rows = [*list(BOS_THEN_CHOCH[:9]), (106, 106.5, 105.5, 106), (106, 107.5, 105.5, 107)]
     s = market_structure(bars(rows), "1h", SMALL)
     assert s.breaks.index.tolist() == [8]
 
