@@ -35,9 +35,11 @@ def test_factory_without_settings_reads_the_environment(
 
 def test_production_app_sets_secure_cookies(tmp_path: Path) -> None:
     settings = make_settings(
-        environment="production", secret_key="s" * 40, instance_dir=tmp_path,
+        environment="production",
+        secret_key="s" * 40,
+        instance_dir=tmp_path,
         database_url=f"sqlite:///{tmp_path}/p.sqlite",
-    )  # fmt: skip
+    )
     app = create_app(settings)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["TESTING"] is False

@@ -14,9 +14,14 @@ def _cryptolens(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProces
     environment.update(env)
     script = Path(sys.executable).with_name("cryptolens")
     return subprocess.run(
-        [str(script), *args], cwd=cwd, env=environment, capture_output=True, text=True,
-        timeout=120, check=False,
-    )  # fmt: skip
+        [str(script), *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_help_lists_the_commands(tmp_path: Path) -> None:

@@ -8,9 +8,18 @@ from cryptolens.config import DEFAULT_SECRET_KEY, ConfigError, Environment, load
 from tests.conftest import make_settings
 
 CLEAN = (
-    "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "CRYPTOLENS_ENV", "LOG_FORMAT", "LOG_LEVEL",
-    "SYMBOLS", "TIMEFRAMES", "BASE_TIMEFRAME", "EXCHANGE_API_URL", "TRUSTED_PROXIES",
-)  # fmt: skip
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "CRYPTOLENS_ENV",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+    "SYMBOLS",
+    "TIMEFRAMES",
+    "BASE_TIMEFRAME",
+    "EXCHANGE_API_URL",
+    "TRUSTED_PROXIES",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -62,11 +62,15 @@ def serve(production: bool, host: str | None, port: int | None) -> None:
     port = port or settings.port
     if production:
         args = [
-            sys.executable, "-m", "gunicorn",
-            "--config", "python:cryptolens.gunicorn_conf",
-            "--bind", f"{host}:{port}",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            "python:cryptolens.gunicorn_conf",
+            "--bind",
+            f"{host}:{port}",
             "cryptolens:create_app()",
-        ]  # fmt: skip
+        ]
         os.execv(sys.executable, args)  # noqa: S606  (replace this process with gunicorn)
     from werkzeug.serving import run_simple
 
@@ -85,7 +89,9 @@ def register_commands(app: Flask) -> None:
 
 def _command_modules() -> list[Any]:
     """Areas that own commands register them here, keeping this module small."""
-    return []
+    from cryptolens.commands import market, up
+
+    return [market.register, up.register]
 
 
 def _create_app() -> Flask:

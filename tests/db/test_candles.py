@@ -24,8 +24,9 @@ def symbol_id(session: Session) -> int:
 
 def test_upsert_then_load_round_trips_every_value(session: Session, symbol_id: int) -> None:
     candles = synthetic_candles(2_500, seed=7)
-    sent = upsert_candles(session.connection(), symbol_id=symbol_id, timeframe="1m",
-                          candles=candles)  # fmt: skip
+    sent = upsert_candles(
+        session.connection(), symbol_id=symbol_id, timeframe="1m", candles=candles
+    )
     session.commit()
     assert sent == 2_500
     stored = load_candles(session.connection(), symbol_id=symbol_id, timeframe="1m")
@@ -41,8 +42,9 @@ def test_upserting_a_revised_candle_replaces_it_without_duplicating(
     connection = session.connection()
     upsert_candles(connection, symbol_id=symbol_id, timeframe="1m", candles=candles)
     revised = synthetic_candles(10, seed=2)  # same times, other values
-    upsert_candles(connection, symbol_id=symbol_id, timeframe="1m", candles=revised,
-                   complete=[False] * 10)  # fmt: skip
+    upsert_candles(
+        connection, symbol_id=symbol_id, timeframe="1m", candles=revised, complete=[False] * 10
+    )
     session.commit()
     count = session.scalar(select(func.count()).select_from(Candle))
     assert count == 10
@@ -56,11 +58,17 @@ def test_load_filters_by_range_and_can_take_the_newest(session: Session, symbol_
     upsert_candles(session.connection(), symbol_id=symbol_id, timeframe="1m", candles=candles)
     session.commit()
     t = candles.open_time
-    ranged = load_candles(session.connection(), symbol_id=symbol_id, timeframe="1m",
-                          start_ms=int(t[10]), end_ms=int(t[20]))  # fmt: skip
+    ranged = load_candles(
+        session.connection(),
+        symbol_id=symbol_id,
+        timeframe="1m",
+        start_ms=int(t[10]),
+        end_ms=int(t[20]),
+    )
     assert np.array_equal(ranged.open_time, t[10:20])
-    newest = load_candles(session.connection(), symbol_id=symbol_id, timeframe="1m",
-                          limit=5, newest=True)  # fmt: skip
+    newest = load_candles(
+        session.connection(), symbol_id=symbol_id, timeframe="1m", limit=5, newest=True
+    )
     assert np.array_equal(newest.open_time, t[-5:])
     assert latest_open_time(session.connection(), symbol_id=symbol_id, timeframe="1m") == t[-1]
     assert latest_open_time(session.connection(), symbol_id=symbol_id, timeframe="5m") is None
@@ -70,13 +78,22 @@ def test_gaps_are_the_missing_ranges(session: Session, symbol_id: int) -> None:
     candles = synthetic_candles(60, seed=4)
     keep = np.ones(60, dtype=bool)
     keep[[0, 10, 11, 12, 40, 59]] = False
-    kept = type(candles)(*(getattr(candles, c)[keep] for c in
-                           ("open_time", "open", "high", "low", "close", "volume")))  # fmt: skip
+    kept = type(candles)(
+        *(
+            getattr(candles, c)[keep]
+            for c in ("open_time", "open", "high", "low", "close", "volume")
+        )
+    )
     upsert_candles(session.connection(), symbol_id=symbol_id, timeframe="1m", candles=kept)
     session.commit()
     t0 = int(candles.open_time[0])
-    gaps = find_gaps(session.connection(), symbol_id=symbol_id, timeframe="1m",
-                     start_ms=t0, end_ms=t0 + 60 * MINUTE)  # fmt: skip
+    gaps = find_gaps(
+        session.connection(),
+        symbol_id=symbol_id,
+        timeframe="1m",
+        start_ms=t0,
+        end_ms=t0 + 60 * MINUTE,
+    )
     assert gaps == [
         (t0, t0 + MINUTE),
         (t0 + 10 * MINUTE, t0 + 13 * MINUTE),
@@ -101,8 +118,9 @@ def test_gaps_and_stored_times_partition_the_range(
     connection.execute(Candle.__table__.delete())
     base = synthetic_candles(50, seed=5)
     index = np.array(sorted(present), dtype=np.int64)
-    chosen = type(base)(*(getattr(base, c)[index] for c in
-                          ("open_time", "open", "high", "low", "close", "volume")))  # fmt: skip
+    chosen = type(base)(
+        *(getattr(base, c)[index] for c in ("open_time", "open", "high", "low", "close", "volume"))
+    )
     upsert_candles(connection, symbol_id=symbol_id, timeframe="1m", candles=chosen)
     t0 = int(base.open_time[0])
     lo, hi = t0 + start * MINUTE, t0 + (start + length) * MINUTE

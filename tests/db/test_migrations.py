@@ -8,8 +8,14 @@ from cryptolens.db import migrate
 from cryptolens.db.base import Base
 
 EXPECTED_TABLES = {
-    "symbols", "candles", "patterns", "signals", "signal_patterns", "settings", "job_runs",
-}  # fmt: skip
+    "symbols",
+    "candles",
+    "patterns",
+    "signals",
+    "signal_patterns",
+    "settings",
+    "job_runs",
+}
 
 
 def test_upgrade_from_empty_creates_every_table(migrated_engine: Engine) -> None:

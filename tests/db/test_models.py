@@ -20,9 +20,18 @@ def _symbol(session: Session) -> Symbol:
 def test_prices_keep_double_precision(session: Session) -> None:
     symbol = _symbol(session)
     # Values a single-precision float would round: a large cap and a micro cap.
-    session.add(Candle(symbol_id=symbol.id, timeframe="1m", open_time=1_700_000_000_000,
-                       open=64123.123456789, high=64123.987654321, low=0.000012345678901,
-                       close=0.1 + 0.2, volume=123456789.123456))  # fmt: skip
+    session.add(
+        Candle(
+            symbol_id=symbol.id,
+            timeframe="1m",
+            open_time=1_700_000_000_000,
+            open=64123.123456789,
+            high=64123.987654321,
+            low=0.000012345678901,
+            close=0.1 + 0.2,
+            volume=123456789.123456,
+        )
+    )
     session.commit()
     session.expire_all()
     candle = session.scalars(select(Candle)).one()
@@ -51,9 +60,18 @@ def test_a_pattern_is_unique_on_its_identity(session: Session) -> None:
     symbol = _symbol(session)
 
     def pattern() -> Pattern:
-        return Pattern(symbol_id=symbol.id, timeframe="1h", pattern_type="fvg",
-                       direction="bullish", zone_low=1.0, zone_high=2.0, candle_time=0,
-                       formed_at=3_600_000, strength=0.5, expires_at=10**10)  # fmt: skip
+        return Pattern(
+            symbol_id=symbol.id,
+            timeframe="1h",
+            pattern_type="fvg",
+            direction="bullish",
+            zone_low=1.0,
+            zone_high=2.0,
+            candle_time=0,
+            formed_at=3_600_000,
+            strength=0.5,
+            expires_at=10**10,
+        )
 
     session.add(pattern())
     session.commit()

@@ -29,8 +29,9 @@ def _unreachable_sqlite_url(tmp_path: Path) -> str:
 
 
 def test_liveness_answers_without_touching_dependencies(tmp_path: Path) -> None:
-    app = create_app(make_settings(database_url=_unreachable_sqlite_url(tmp_path),
-                                   instance_dir=tmp_path))  # fmt: skip
+    app = create_app(
+        make_settings(database_url=_unreachable_sqlite_url(tmp_path), instance_dir=tmp_path)
+    )
     answer = app.test_client().get("/api/health/live")
     assert answer.status_code == 200
     assert answer.get_json()["data"] == {"status": "alive"}
@@ -52,8 +53,9 @@ def test_readiness_fails_on_an_unmigrated_database(tmp_path: Path) -> None:
 
 
 def test_unreachable_database_gives_503_with_a_json_body(tmp_path: Path) -> None:
-    app = create_app(make_settings(database_url=_unreachable_sqlite_url(tmp_path),
-                                   instance_dir=tmp_path))  # fmt: skip
+    app = create_app(
+        make_settings(database_url=_unreachable_sqlite_url(tmp_path), instance_dir=tmp_path)
+    )
     answer = app.test_client().get("/api/health")
     assert answer.status_code == 503
     body = answer.get_json()
@@ -66,8 +68,9 @@ def test_unreachable_database_gives_503_with_a_json_body(tmp_path: Path) -> None
 
 def test_unreachable_postgres_server_gives_503_quickly(tmp_path: Path) -> None:
     # Port 1 on loopback refuses at once: no outbound network, no hang.
-    app = create_app(make_settings(database_url="postgresql+psycopg://u@127.0.0.1:1/none",
-                                   instance_dir=tmp_path))  # fmt: skip
+    app = create_app(
+        make_settings(database_url="postgresql+psycopg://u@127.0.0.1:1/none", instance_dir=tmp_path)
+    )
     started = time.monotonic()
     answer = app.test_client().get("/api/health")
     assert answer.status_code == 503

@@ -1,0 +1,5 @@
+"""``python -m cryptolens`` runs the CLI."""
+
+from cryptolens.cli import main
+
+main()
