@@ -14,10 +14,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## run: install, migrate the default SQLite database and serve http://127.0.0.1:5000
+# The demo replays real Coinbase BTC/USD hourly history (shipped in the package) through a
+# local Binance-compatible simulator; `make run LIVE=1` uses the real exchange instead.
+DEMO_ENV := EXCHANGE_API_URL=$${EXCHANGE_API_URL:-http://127.0.0.1:8765} \
+	BASE_TIMEFRAME=$${BASE_TIMEFRAME:-1h} TIMEFRAMES=$${TIMEFRAMES:-1h,2h,4h,1d}
+
+## run: install, migrate the default SQLite database, load the demo, serve http://127.0.0.1:5000
 run: install
-	$(BIN)/cryptolens db upgrade
-	$(BIN)/cryptolens serve
+ifeq ($(LIVE),1)
+	$(BIN)/cryptolens up --live
+else
+	$(DEMO_ENV) $(BIN)/cryptolens up
+endif
 
 ## test: lint, types, the import contract and the test suite
 test: install lint types imports pytest

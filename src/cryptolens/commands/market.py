@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -144,8 +145,8 @@ class _Progress:
         self._bar: Any = None
 
     def start(self, total: int) -> None:
-        make_bar: Any = click.progressbar  # click's overloads confuse mypy here
-        self._bar = make_bar(length=total, label=self._label, file=click.get_text_stream("stderr"))
+        stream = sys.stderr
+        self._bar = click.progressbar(length=total, label=self._label, file=stream)
         self._bar.__enter__()
 
     def advance(self, done: int) -> None:
