@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 import socket
 import subprocess
 import sys
@@ -52,6 +53,8 @@ def _background(args: list[str]) -> Iterator[subprocess.Popen[bytes]]:
 def up(live: bool, speed: float, ingest_interval: float) -> None:
     """Migrate, start the demo exchange (unless --live), load history, ingest, and serve."""
     settings = app_settings(current_app)
+    # SIGTERM (from a supervisor or `timeout`) must unwind like Ctrl-C so the children stop.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     migrate.upgrade(db.engine)
     with contextlib.ExitStack() as stack:
         if not live:
