@@ -19,8 +19,17 @@ from cryptolens.domain.timeframes import timeframe_ms
 #: Rows per executemany call: large enough to amortise round trips, small enough for memory.
 UPSERT_CHUNK = 20_000
 
-_COLUMNS = ("symbol_id", "timeframe", "open_time", "open", "high", "low", "close", "volume",
-            "complete")  # fmt: skip
+_COLUMNS = (
+    "symbol_id",
+    "timeframe",
+    "open_time",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "complete",
+)
 _UPDATED = ("open", "high", "low", "close", "volume", "complete")
 
 
@@ -186,8 +195,9 @@ def load_candles(
         rows.reverse()
     if not rows:
         empty = np.empty(0, dtype=np.float64)
-        return StoredCandles(np.empty(0, dtype=np.int64), empty, empty, empty, empty, empty,
-                             np.empty(0, dtype=bool))  # fmt: skip
+        return StoredCandles(
+            np.empty(0, dtype=np.int64), empty, empty, empty, empty, empty, np.empty(0, dtype=bool)
+        )
     table = np.array([row[:6] for row in rows], dtype=np.float64)
     return StoredCandles(
         open_time=np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows)),
