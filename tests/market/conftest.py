@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -12,8 +13,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from cryptolens.market.exchange import ExchangeClient
+from cryptolens.market.resilience import RetryPolicy
 from cryptolens.market.simulator import Dataset, SimulatorServer
 from cryptolens.market.synthetic import synthetic_candles
+from cryptolens.market.validation import Candles
 
 MINUTE = 60_000
 HOUR = 60 * MINUTE
@@ -115,3 +119,30 @@ def make_sim() -> Iterator[SimFactory]:
 def minute_data() -> Dataset:
     """Two days of 1m candles from T0."""
     return exact_dataset(2 * 24 * 60)
+
+
+def client_for(base_url: str, exchange_id: str = "binance", **overrides: Any) -> ExchangeClient:
+    """A real CCXT-backed client aimed at a simulator: no CCXT throttling, no real sleeps."""
+    options: dict[str, Any] = {
+        "api_url": base_url,
+        "timeout_ms": 2_000,
+        "enable_rate_limit": False,
+        "sleep": SleepRecorder(),
+        "rng": random.Random(0),
+        "retry": RetryPolicy(max_attempts=8, base_delay_s=0.05, jitter=0.5),
+    }
+    options.update(overrides)
+    return ExchangeClient(exchange_id, **options)
+
+
+def source_slice(data: Dataset, start_ms: int, end_ms: int) -> Candles:
+    """The dataset's candles opening in [start_ms, end_ms), as the client should return them."""
+    keep = (data.open_time >= start_ms) & (data.open_time < end_ms)
+    return Candles(
+        data.open_time[keep].copy(),
+        data.open[keep].copy(),
+        data.high[keep].copy(),
+        data.low[keep].copy(),
+        data.close[keep].copy(),
+        data.volume[keep].copy(),
+    )

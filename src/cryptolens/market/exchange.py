@@ -1,0 +1,552 @@
+"""Exchange access through CCXT: markets, the exchange's clock, and closed, validated candles.
+
+Use :class:`ExchangeClient` as an async context manager (it owns an aiohttp session)::
+
+    async with ExchangeClient("binance", api_url=sim.base_url, timeout_ms=5_000) as client:
+        results = await client.fetch_many([FetchRequest("BTC/USDT", "1m", since_ms)])
+
+Guarantees of :meth:`ExchangeClient.fetch_closed_candles`:
+
+* only candles whose period has ended by the *exchange's* clock are returned (never the
+  forming one), in ``[since_ms, until_ms)``, ascending, unique, every row validated;
+* pages are requested with ``since``/``limit`` up to a known end, so a page that comes back
+  short or with a hole is re-asked (faults drop rows; real gaps repeat): a short page is
+  accepted once the same set of open times has been seen ``gap_confirmations`` times, and
+  rows seen in any answer are kept (faults remove rows, they never invent them);
+* transient failures (network errors, timeouts, HTTP 5xx, 429/418 with their Retry-After
+  hint) are retried with exponential backoff and jitter; a per-exchange circuit breaker
+  fails calls fast while the exchange is down;
+* if a later page fails for good, the pages already fetched are returned with
+  ``complete=False`` and ``error`` set: store them and resume from ``next_since_ms``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from types import MappingProxyType
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+import ccxt
+import ccxt.async_support as ccxt_async
+import numpy as np
+
+from cryptolens.domain.errors import (
+    CryptoLensError,
+    ExchangeError,
+    UnknownSymbolError,
+    ValidationError,
+)
+from cryptolens.domain.timeframes import timeframe_ms
+from cryptolens.market.resilience import (
+    CircuitBreaker,
+    RetryEvent,
+    RetryPolicy,
+    Sleep,
+    Transient,
+    call_with_retry,
+)
+from cryptolens.market.validation import Candles, RejectReason, closed_only, validate_ohlcv
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Attributes the client attaches to CCXT exceptions (CCXT drops response headers otherwise).
+STATUS_ATTR = "cryptolens_http_status"
+RETRY_AFTER_ATTR = "cryptolens_retry_after_s"
+_RETRYABLE_4XX = frozenset({408, 418, 429})
+DEFAULT_RETRY = RetryPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class MarketInfo:
+    """One market as the exchange lists it (``symbol`` is CCXT's unified "BASE/QUOTE")."""
+
+    symbol: str
+    market_id: str
+    base: str
+    quote: str
+    active: bool
+    spot: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRequest:
+    """Closed candles of ``symbol``/``timeframe`` opening in ``[since_ms, until_ms)``."""
+
+    symbol: str
+    timeframe: str
+    since_ms: int
+    until_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class FetchResult:
+    """Validated closed candles of one request and how getting them went.
+
+    ``end_ms`` is the exclusive end actually used: ``until_ms`` capped at the open of the
+    forming candle at ``now_ms`` (exchange time). ``rejects`` counts rows dropped by
+    validation across every request, re-asks included. ``next_since_ms`` is where the next
+    incremental fetch should start (after the last candle returned, else ``since_ms``).
+    """
+
+    symbol: str
+    timeframe: str
+    candles: Candles
+    rejects: Mapping[RejectReason, int]
+    now_ms: int
+    end_ms: int
+    next_since_ms: int
+    complete: bool
+    error: CryptoLensError | None
+    requests: int
+    retries: int
+    pages: int
+    refetches: int
+    confirmed_gaps: int
+
+
+FetchOutcome = FetchResult | CryptoLensError
+
+
+@dataclass(slots=True)
+class _Tally:
+    requests: int = 0
+    retries: int = 0
+    pages: int = 0
+    refetches: int = 0
+    confirmed_gaps: int = 0
+    rejects: Counter[RejectReason] = field(default_factory=Counter)
+
+
+def point_api_at(urls: object, base_url: str) -> object:
+    """``urls`` (CCXT ``exchange.urls['api']``: a URL or nested dict of URLs) with every
+    scheme and host replaced by ``base_url``'s, paths kept: ``https://api.binance.com/api/v3``
+    becomes ``http://127.0.0.1:8765/api/v3``, and so on for every API family."""
+    if isinstance(urls, dict):
+        return {key: point_api_at(value, base_url) for key, value in urls.items()}
+    if isinstance(urls, str) and "://" in urls:
+        base = urlsplit(base_url)
+        parts = urlsplit(urls)
+        path = base.path.rstrip("/") + parts.path
+        return urlunsplit((base.scheme, base.netloc, path, parts.query, ""))
+    return urls
+
+
+def _retry_after_s(headers: object) -> float | None:
+    if not isinstance(headers, Mapping):
+        return None
+    value = next((v for k, v in headers.items() if str(k).lower() == "retry-after"), None)
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(str(value)).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _install_error_hooks(exchange: Any) -> None:
+    """Tag CCXT's exceptions with the HTTP status and Retry-After hint of the response.
+
+    Exchange classes raise from ``handle_errors`` (which sees headers) or fall through to
+    ``handle_http_status_code`` (which does not); wrapping both keeps the hint and lets
+    ``classify_error`` tell a 404 from a 503 even when both became ExchangeNotAvailable.
+    """
+    original_errors = exchange.handle_errors
+    original_status = exchange.handle_http_status_code
+
+    def handle_errors(*args: Any) -> Any:
+        code, headers = args[0], args[4]
+        try:
+            result = original_errors(*args)
+        except ccxt.BaseError as exc:
+            setattr(exc, STATUS_ATTR, code)
+            setattr(exc, RETRY_AFTER_ATTR, _retry_after_s(headers))
+            raise
+        if code in (418, 429):
+            limited = ccxt.RateLimitExceeded(f"{exchange.id} HTTP {code} {args[5]}")
+            setattr(limited, STATUS_ATTR, code)
+            setattr(limited, RETRY_AFTER_ATTR, _retry_after_s(headers))
+            raise limited
+        return result
+
+    def handle_http_status_code(*args: Any) -> Any:
+        try:
+            return original_status(*args)
+        except ccxt.BaseError as exc:
+            setattr(exc, STATUS_ATTR, args[0])
+            raise
+
+    exchange.handle_errors = handle_errors
+    exchange.handle_http_status_code = handle_http_status_code
+
+
+def classify_error(exc: BaseException) -> Transient | None:
+    """Transient (retry, with the server's hint) or permanent (None) for a failed call."""
+    status = getattr(exc, STATUS_ATTR, None)
+    if isinstance(status, int) and 400 <= status < 500 and status not in _RETRYABLE_4XX:
+        return None
+    if isinstance(exc, ccxt.OperationFailed | asyncio.TimeoutError | aiohttp.ClientError) or (
+        isinstance(status, int) and (status >= 500 or status in _RETRYABLE_4XX)
+    ):
+        hint = getattr(exc, RETRY_AFTER_ATTR, None)
+        return Transient(hint if isinstance(hint, float | int) else None)
+    return None
+
+
+def create_ccxt_exchange(
+    exchange_id: str,
+    *,
+    api_url: str | None = None,
+    timeout_ms: int = 10_000,
+    enable_rate_limit: bool = True,
+    config: Mapping[str, Any] | None = None,
+) -> Any:
+    """An async CCXT exchange set up for spot market data (and the simulator, if given)."""
+    if exchange_id not in ccxt_async.exchanges:
+        raise ValidationError(f"unknown CCXT exchange id {exchange_id!r}")
+    settings: dict[str, Any] = {
+        "enableRateLimit": enable_rate_limit,
+        "timeout": timeout_ms,
+        "options": {"defaultType": "spot"},
+    }
+    settings.update(config or {})
+    exchange = getattr(ccxt_async, exchange_id)(settings)
+    fetch_markets = exchange.options.get("fetchMarkets")
+    if isinstance(fetch_markets, dict) and "spot" in (fetch_markets.get("types") or ()):
+        # Binance: spot markets only — one request instead of three, and no futures hosts
+        # (which neither CryptoLens nor the simulator needs).
+        exchange.options["fetchMarkets"] = {**fetch_markets, "types": ["spot"]}
+    if api_url:
+        exchange.urls["api"] = point_api_at(exchange.urls["api"], api_url)
+    _install_error_hooks(exchange)
+    return exchange
+
+
+def _market_info(market: Mapping[str, Any]) -> MarketInfo:
+    return MarketInfo(
+        symbol=str(market["symbol"]),
+        market_id=str(market.get("id")),
+        base=str(market.get("base")),
+        quote=str(market.get("quote")),
+        active=market.get("active") is not False,
+        spot=bool(market.get("spot")),
+    )
+
+
+class ExchangeClient:
+    """Market data from one CCXT exchange, with retries, a breaker and bounded concurrency.
+
+    ``max_concurrency`` bounds HTTP requests in flight (across every symbol); a request
+    sleeping in backoff does not hold a slot. ``breaker`` None gets a private breaker; pass
+    a long-lived one to keep its state across clients. ``sleep`` and ``rng`` are injectable
+    so tests neither wait nor vary.
+    """
+
+    def __init__(
+        self,
+        exchange_id: str = "binance",
+        *,
+        api_url: str | None = None,
+        timeout_ms: int = 10_000,
+        max_concurrency: int = 8,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        breaker: CircuitBreaker | None = None,
+        page_limit: int = 1000,
+        enable_rate_limit: bool = True,
+        gap_confirmations: int = 2,
+        max_page_attempts: int = 6,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+        ccxt_config: Mapping[str, Any] | None = None,
+    ) -> None:
+        if max_concurrency < 1 or page_limit < 1:
+            raise ValidationError("max_concurrency and page_limit must be at least 1")
+        if gap_confirmations < 1 or max_page_attempts < gap_confirmations:
+            raise ValidationError("need 1 <= gap_confirmations <= max_page_attempts")
+        self.exchange_id = exchange_id
+        self.exchange = create_ccxt_exchange(
+            exchange_id,
+            api_url=api_url,
+            timeout_ms=timeout_ms,
+            enable_rate_limit=enable_rate_limit,
+            config=ccxt_config,
+        )
+        self.breaker = CircuitBreaker(exchange_id) if breaker is None else breaker
+        self._retry = retry
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._page_limit = page_limit
+        self._gap_confirmations = gap_confirmations
+        self._max_page_attempts = max_page_attempts
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._markets: Mapping[str, MarketInfo] | None = None
+        self._markets_lock = asyncio.Lock()
+
+    async def __aenter__(self) -> ExchangeClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self.exchange.close()
+
+    # -- calls -----------------------------------------------------------------------------
+
+    async def _request(
+        self,
+        what: str,
+        call: Callable[[], Awaitable[T]],
+        tally: _Tally | None = None,
+        symbol: str | None = None,
+    ) -> T:
+        async def attempt() -> T:
+            async with self._slots:
+                if tally is not None:
+                    tally.requests += 1
+                return await call()
+
+        def on_retry(event: RetryEvent) -> None:
+            if tally is not None:
+                tally.retries += 1
+            log.info(
+                "%s %s failed (%s: %s); retry %d in %.2fs",
+                self.exchange_id,
+                what,
+                type(event.error).__name__,
+                event.error,
+                event.retry_number,
+                event.delay_s,
+            )
+
+        try:
+            return await call_with_retry(
+                attempt,
+                policy=self._retry,
+                classify=classify_error,
+                breaker=self.breaker,
+                sleep=self._sleep,
+                rng=self._rng,
+                on_retry=on_retry,
+            )
+        except ccxt.BadSymbol as exc:
+            raise UnknownSymbolError(
+                f"{self.exchange_id} does not list {symbol or 'the symbol'}: {exc}"
+            ) from exc
+        except ccxt.BaseError as exc:
+            raise ExchangeError(f"{self.exchange_id} {what} failed: {exc}") from exc
+
+    async def load_markets(self, *, reload: bool = False) -> Mapping[str, MarketInfo]:
+        """Markets by unified symbol; loaded once per client (all symbols share them)."""
+        async with self._markets_lock:
+            if self._markets is None or reload:
+                raw = await self._request(
+                    "load_markets", lambda: self.exchange.load_markets(reload)
+                )
+                markets = {str(s): _market_info(m) for s, m in dict(raw).items()}
+                self._markets = MappingProxyType(markets)
+            return self._markets
+
+    async def market(self, symbol: str) -> MarketInfo:
+        """The market for ``symbol``; UnknownSymbolError if the exchange does not list it."""
+        markets = await self.load_markets()
+        if symbol not in markets:
+            raise UnknownSymbolError(f"{self.exchange_id} does not list {symbol}")
+        return markets[symbol]
+
+    async def exchange_now_ms(self) -> int:
+        """The exchange's current time (epoch ms); the wall clock only if it has no clock."""
+        if not self.exchange.has.get("fetchTime"):
+            return int(time.time() * 1000)
+        value = await self._request("fetch_time", lambda: self.exchange.fetch_time())
+        if not isinstance(value, int):
+            raise ExchangeError(f"{self.exchange_id} fetch_time returned {value!r}")
+        return value
+
+    # -- candles ---------------------------------------------------------------------------
+
+    async def _fetch_page(
+        self, symbol: str, timeframe: str, cursor: int, end: int, want: int, tally: _Tally
+    ) -> tuple[Candles, bool] | None:
+        """The first ``want`` candles in ``[cursor, end)`` and whether that was all the
+        exchange has before ``end`` (a confirmed short page); None if answers never agreed."""
+        seen_rows: dict[int, tuple[float, ...]] = {}
+        seen_sets: Counter[tuple[int, ...]] = Counter()
+        for attempt in range(1, self._max_page_attempts + 1):
+            if attempt > 1:
+                tally.refetches += 1
+            raw = await self._request(
+                "fetch_ohlcv",
+                lambda: self.exchange.fetch_ohlcv(
+                    symbol, timeframe, since=cursor, limit=want, params={"until": end - 1}
+                ),
+                tally,
+                symbol,
+            )
+            batch = validate_ohlcv(raw, timeframe)
+            tally.rejects.update(batch.rejects)
+            page = batch.candles
+            page = page.take((page.open_time >= cursor) & (page.open_time < end))
+            for row in page.to_rows():
+                seen_rows[int(row[0])] = tuple(row[1:])  # a later answer wins (revisions)
+            if len(page) == want or len(seen_rows) >= want:
+                return _candles_from(seen_rows), False
+            times = tuple(int(t) for t in page.open_time)
+            seen_sets[times] += 1
+            if seen_sets[times] >= self._gap_confirmations:
+                tally.confirmed_gaps += 1
+                return _candles_from(seen_rows), True
+            log.debug(
+                "%s %s %s page at %d: %d of %d candles; asking again",
+                self.exchange_id,
+                symbol,
+                timeframe,
+                cursor,
+                len(page),
+                want,
+            )
+        return None
+
+    async def fetch_closed_candles(
+        self,
+        symbol: str,
+        timeframe: str,
+        since_ms: int,
+        until_ms: int | None = None,
+        *,
+        now_ms: int | None = None,
+    ) -> FetchResult:
+        """Closed candles opening in ``[since_ms, until_ms)`` (see the module docstring).
+
+        ``now_ms`` (exchange time) defaults to a fresh ``exchange_now_ms()``; ``fetch_many``
+        asks once and shares it. Raises UnknownSymbolError for a symbol the exchange does not
+        list, ValidationError for a bad timeframe, and ExchangeError (or CircuitOpenError) if
+        nothing could be fetched.
+        """
+        step = timeframe_ms(timeframe)
+        await self.market(symbol)
+        if timeframe not in (self.exchange.timeframes or {}):
+            raise ValidationError(f"{self.exchange_id} has no {timeframe} candles")
+        now = await self.exchange_now_ms() if now_ms is None else now_ms
+        horizon = now - now % step  # open time of the forming candle
+        end = horizon if until_ms is None else min(until_ms, horizon)
+        start = since_ms + (-since_ms) % step
+        cursor = start
+        tally = _Tally()
+        parts: list[Candles] = []
+        error: CryptoLensError | None = None
+        while cursor < end:
+            want = min(self._page_limit, -(-(end - cursor) // step))
+            try:
+                fetched = await self._fetch_page(symbol, timeframe, cursor, end, want, tally)
+                if fetched is None:
+                    raise ExchangeError(
+                        f"{self.exchange_id} {symbol} {timeframe}: no consistent answer for "
+                        f"the page at {cursor} after {self._max_page_attempts} attempts"
+                    )
+            except UnknownSymbolError:
+                raise
+            except CryptoLensError as exc:
+                if not parts:
+                    raise
+                error = exc
+                break
+            page, exhausted = fetched
+            tally.pages += 1
+            if len(page):
+                parts.append(page)
+                cursor = int(page.open_time[-1]) + step
+            if exhausted:
+                break  # fewer rows than asked for, twice: the exchange has no more before end
+        # `end` already excludes the forming candle; this guards against exchanges that
+        # ignore the end-time parameter.
+        candles = closed_only(Candles.concat(parts), timeframe, now)
+        return FetchResult(
+            symbol=symbol,
+            timeframe=timeframe,
+            candles=candles,
+            rejects=MappingProxyType(dict(tally.rejects)),
+            now_ms=now,
+            end_ms=end,
+            next_since_ms=int(candles.open_time[-1]) + step if len(candles) else start,
+            complete=error is None,
+            error=error,
+            requests=tally.requests,
+            retries=tally.retries,
+            pages=tally.pages,
+            refetches=tally.refetches,
+            confirmed_gaps=tally.confirmed_gaps,
+        )
+
+    async def fetch_many(
+        self, requests: Iterable[FetchRequest], *, now_ms: int | None = None
+    ) -> dict[FetchRequest, FetchOutcome]:
+        """Fetch every request concurrently; each maps to its FetchResult or its error.
+
+        One request's failure never affects the others (UnknownSymbolError tells the caller
+        to deactivate that symbol). The exchange clock and the markets are fetched once.
+        """
+        wanted = list(dict.fromkeys(requests))
+        try:
+            await self.load_markets()
+            now = await self.exchange_now_ms() if now_ms is None else now_ms
+        except CryptoLensError as exc:
+            return dict.fromkeys(wanted, exc)
+
+        async def one(request: FetchRequest) -> FetchOutcome:
+            try:
+                return await self.fetch_closed_candles(
+                    request.symbol,
+                    request.timeframe,
+                    request.since_ms,
+                    request.until_ms,
+                    now_ms=now,
+                )
+            except CryptoLensError as exc:
+                return exc
+            except Exception as exc:  # a bug must not take the other symbols down with it
+                log.exception("unexpected error fetching %s", request)
+                return ExchangeError(f"unexpected {type(exc).__name__}: {exc}")
+
+        outcomes = await asyncio.gather(*(one(request) for request in wanted))
+        return dict(zip(wanted, outcomes, strict=True))
+
+
+def _candles_from(rows: Mapping[int, tuple[float, ...]]) -> Candles:
+    if not rows:
+        return Candles.empty()
+    times = sorted(rows)
+    values = np.asarray([rows[t] for t in times], dtype=np.float64).reshape(-1, 5)
+    return Candles(
+        np.asarray(times, dtype=np.int64),
+        values[:, 0].copy(),
+        values[:, 1].copy(),
+        values[:, 2].copy(),
+        values[:, 3].copy(),
+        values[:, 4].copy(),
+    )
+
+
+def fetch_many_sync(
+    exchange_id: str, requests: Iterable[FetchRequest], **client_options: Any
+) -> dict[FetchRequest, FetchOutcome]:
+    """Blocking ``fetch_many`` with a short-lived client (for CLI commands and RQ jobs)."""
+
+    async def run() -> dict[FetchRequest, FetchOutcome]:
+        async with ExchangeClient(exchange_id, **client_options) as client:
+            return await client.fetch_many(requests)
+
+    return asyncio.run(run())
