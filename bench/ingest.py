@@ -1,0 +1,102 @@
+"""One ingestion cycle for N symbols against the local exchange simulator, into SQLite:
+fetch newly closed 1m candles concurrently through CCXT, store them, rebuild aggregates.
+
+    python bench/ingest.py [--symbols 100] [--cycles 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from _common import header
+from cryptolens.config import Settings
+from cryptolens.db import migrate
+from cryptolens.db.engine import create_engine_for
+from cryptolens.db.symbols import ensure_symbol
+from cryptolens.market.simulator import Dataset, SimulatorServer
+from cryptolens.market.synthetic import DEFAULT_START_MS, synthetic_candles
+from cryptolens.services.candles import store_candles
+from cryptolens.services.ingest import exchange_client, ingest_cycle
+
+MINUTE = 60_000
+DAY = 1_440
+
+
+def dataset(seed: int, n: int) -> Dataset:
+    raw = synthetic_candles(n, seed=seed)
+    cols = [np.round(getattr(raw, c), 8) for c in ("open", "high", "low", "close", "volume")]
+    return Dataset.from_arrays(raw.open_time, *cols, step_ms=MINUTE)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--symbols", type=int, default=100)
+    parser.add_argument("--cycles", type=int, default=5)
+    args = parser.parse_args()
+    header(f"bench/ingest.py — one ingestion cycle, {args.symbols} symbols, simulator, SQLite")
+    symbols = [f"S{i:03d}/USDT" for i in range(args.symbols)]
+    datasets = {s: dataset(i, 2 * DAY) for i, s in enumerate(symbols)}
+    start = DEFAULT_START_MS + DAY * MINUTE  # one day of history stored before the first cycle
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        SimulatorServer(datasets, speed=0.0, start_at_ms=start) as sim,
+    ):
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            database_url=f"sqlite:///{Path(folder) / 'bench.sqlite'}",
+            exchange_api_url=sim.base_url,
+            exchange_concurrency=16,
+            log_level="ERROR",
+        )
+        engine = create_engine_for(settings)
+        migrate.upgrade(engine)
+        with Session(engine) as session, session.begin():
+            ids = {s: ensure_symbol(session, exchange="binance", symbol=s).id for s in symbols}
+        for symbol, data in datasets.items():
+            keep = data.open_time < start
+            history = Dataset.from_arrays(
+                *(
+                    getattr(data, c)[keep]
+                    for c in ("open_time", "open", "high", "low", "close", "volume")
+                ),
+                step_ms=MINUTE,
+            )
+            with engine.begin() as connection:
+                store_candles(
+                    connection,
+                    symbol_id=ids[symbol],
+                    base_timeframe="1m",
+                    higher_timeframes=settings.higher_timeframes,
+                    candles=history,
+                    now_ms=start,
+                )
+
+        async def cycles() -> list[tuple[float, dict[str, int]]]:
+            results = []
+            async with exchange_client(settings) as client:
+                await client.load_markets()
+                for _ in range(args.cycles):
+                    sim.clock.advance(MINUTE)
+                    started = time.perf_counter()
+                    report = await ingest_cycle(engine, settings, client)
+                    results.append((time.perf_counter() - started, report.counts()))
+            return results
+
+        results = asyncio.run(cycles())
+    times = sorted(t for t, _ in results)
+    print(f"cycles: {', '.join(f'{t:.3f}' for t, _ in results)} s")
+    print(
+        f"median cycle wall time: {times[len(times) // 2]:.3f} s for {args.symbols} symbols "
+        f"(counts of the last: {results[-1][1]})"
+    )
+
+
+if __name__ == "__main__":
+    main()
