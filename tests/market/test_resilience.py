@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
+from email.utils import formatdate
 
 import pytest
 
@@ -16,6 +18,7 @@ from cryptolens.market.resilience import (
     RetryPolicy,
     Transient,
     call_with_retry,
+    parse_retry_after,
 )
 from tests.market.conftest import FakeClock, SleepRecorder
 
@@ -209,3 +212,13 @@ def test_a_cancelled_probe_frees_the_half_open_slot() -> None:
 
     asyncio.run(scenario())
     breaker.allow()  # would raise if the cancelled probe still held the slot
+
+
+def test_retry_after_is_read_as_seconds_or_as_an_http_date() -> None:
+    assert parse_retry_after({"Retry-After": "4"}) == 4.0
+    assert parse_retry_after({"retry-after": "0.5"}) == 0.5
+    in_a_minute = formatdate(time.time() + 60, usegmt=True)
+    assert 55 <= (parse_retry_after({"Retry-After": in_a_minute}) or 0) <= 61
+    assert parse_retry_after({"Retry-After": "soon"}) is None
+    assert parse_retry_after({}) is None
+    assert parse_retry_after(None) is None

@@ -155,3 +155,11 @@ def test_every_row_is_either_kept_once_or_counted_as_rejected(rows: list[list[ob
     assert (c.volume >= 0).all()
     assert (c.low <= np.minimum(c.open, c.close)).all()
     assert (c.high >= np.maximum(c.open, c.close)).all()
+
+
+def test_candles_from_rows_keeps_open_times_exact() -> None:
+    rows = [[T, 1.0, 2.0, 0.5, 1.5, 3.0], [T + M, 1.5, 2.5, 1.0, 2.0, 4.0]]
+    candles = Candles.from_rows(rows)
+    assert candles.to_rows() == rows
+    assert candles.open_time.dtype == np.int64
+    assert len(Candles.from_rows([])) == 0

@@ -29,7 +29,6 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from types import MappingProxyType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -37,7 +36,6 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 import ccxt
 import ccxt.async_support as ccxt_async
-import numpy as np
 
 from cryptolens.domain.errors import (
     CryptoLensError,
@@ -53,6 +51,7 @@ from cryptolens.market.resilience import (
     Sleep,
     Transient,
     call_with_retry,
+    parse_retry_after,
 )
 from cryptolens.market.validation import Candles, RejectReason, closed_only, validate_ohlcv
 
@@ -141,22 +140,6 @@ def point_api_at(urls: object, base_url: str) -> object:
     return urls
 
 
-def _retry_after_s(headers: object) -> float | None:
-    if not isinstance(headers, Mapping):
-        return None
-    value = next((v for k, v in headers.items() if str(k).lower() == "retry-after"), None)
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(str(value)).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
-
-
 def _install_error_hooks(exchange: Any) -> None:
     """Tag CCXT's exceptions with the HTTP status and Retry-After hint of the response.
 
@@ -173,12 +156,12 @@ def _install_error_hooks(exchange: Any) -> None:
             result = original_errors(*args)
         except ccxt.BaseError as exc:
             setattr(exc, STATUS_ATTR, code)
-            setattr(exc, RETRY_AFTER_ATTR, _retry_after_s(headers))
+            setattr(exc, RETRY_AFTER_ATTR, parse_retry_after(headers))
             raise
         if code in (418, 429):
             limited = ccxt.RateLimitExceeded(f"{exchange.id} HTTP {code} {args[5]}")
             setattr(limited, STATUS_ATTR, code)
-            setattr(limited, RETRY_AFTER_ATTR, _retry_after_s(headers))
+            setattr(limited, RETRY_AFTER_ATTR, parse_retry_after(headers))
             raise limited
         return result
 
@@ -403,12 +386,12 @@ class ExchangeClient:
             for row in page.to_rows():
                 seen_rows[int(row[0])] = tuple(row[1:])  # a later answer wins (revisions)
             if len(page) == want or len(seen_rows) >= want:
-                return _candles_from(seen_rows), False
+                return Candles.from_rows([(t, *seen_rows[t]) for t in sorted(seen_rows)]), False
             times = tuple(int(t) for t in page.open_time)
             seen_sets[times] += 1
             if seen_sets[times] >= self._gap_confirmations:
                 tally.confirmed_gaps += 1
-                return _candles_from(seen_rows), True
+                return Candles.from_rows([(t, *seen_rows[t]) for t in sorted(seen_rows)]), True
             log.debug(
                 "%s %s %s page at %d: %d of %d candles; asking again",
                 self.exchange_id,
@@ -523,21 +506,6 @@ class ExchangeClient:
 
         outcomes = await asyncio.gather(*(one(request) for request in wanted))
         return dict(zip(wanted, outcomes, strict=True))
-
-
-def _candles_from(rows: Mapping[int, tuple[float, ...]]) -> Candles:
-    if not rows:
-        return Candles.empty()
-    times = sorted(rows)
-    values = np.asarray([rows[t] for t in times], dtype=np.float64).reshape(-1, 5)
-    return Candles(
-        np.asarray(times, dtype=np.int64),
-        values[:, 0].copy(),
-        values[:, 1].copy(),
-        values[:, 2].copy(),
-        values[:, 3].copy(),
-        values[:, 4].copy(),
-    )
 
 
 def fetch_many_sync(

@@ -12,8 +12,9 @@ import asyncio
 import random
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import TypeVar
 
@@ -221,3 +222,20 @@ async def call_with_retry(
         if breaker is not None:
             breaker.record_success()
         return result
+
+
+def parse_retry_after(headers: object) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP-date), if there is one."""
+    if not isinstance(headers, Mapping):
+        return None
+    value = next((v for k, v in headers.items() if str(k).lower() == "retry-after"), None)
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(str(value)).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None

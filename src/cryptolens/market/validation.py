@@ -71,6 +71,15 @@ class Candles:
         return cls(np.empty(0, dtype=np.int64), *(no_floats.copy() for _ in range(5)))
 
     @classmethod
+    def from_rows(cls, rows: Sequence[Sequence[float]]) -> Candles:
+        """Columns of already-valid ``[open_time, o, h, l, c, v]`` rows, in the given order."""
+        if not rows:
+            return cls.empty()
+        values = np.asarray(rows, dtype=np.float64).reshape(-1, 6)
+        times = np.asarray([int(r[0]) for r in rows], dtype=np.int64)  # exact, not via float
+        return cls(times, *(values[:, i].copy() for i in range(1, 6)))
+
+    @classmethod
     def concat(cls, parts: Iterable[Candles]) -> Candles:
         """Join already-ordered, non-overlapping parts (pages) into one set of columns."""
         chunks = [part for part in parts if len(part)]
