@@ -245,8 +245,8 @@ def advance_columns(cols: LifecycleColumns, candles: Candles, tf_ms: int) -> Lif
     times = candles.open_time
     live = np.flatnonzero(cols.is_open())
     first_time = np.maximum(cols.formed_at[live], cols.last_open_time[live] + 1)
-    begin = np.searchsorted(times, first_time, side="left").astype(np.int64)
-    stop = np.searchsorted(times, cols.expires_at[live], side="left").astype(np.int64)
+    begin = _first_at_or_after(times, first_time)
+    stop = _first_at_or_after(times, cols.expires_at[live])
     stop = np.maximum(stop, begin)
     span = int((stop - begin).max(initial=0))
     for bullish in (True, False):
@@ -260,6 +260,19 @@ def advance_columns(cols: LifecycleColumns, candles: Candles, tf_ms: int) -> Lif
     expire = result.is_open() & (result.expires_at <= reached)
     out["expired_at"] = np.where(expire, result.expires_at, result.expired_at)
     return LifecycleColumns(**out)
+
+
+def _first_at_or_after(times: IntArray, moments: IntArray) -> IntArray:
+    """Index of the first candle opening at or after each moment (len(times) if none)."""
+    n = times.shape[0]
+    step = int(times[1] - times[0]) if n > 1 else 0
+    if step > 0 and int(times[-1] - times[0]) == step * (n - 1):
+        # Evenly spaced open times (the usual case): arithmetic instead of a binary search.
+        ahead = np.clip(moments - times[0], 0, None)
+        index: IntArray = np.minimum(-(-ahead // step), n).astype(np.int64)
+        return index
+    found: IntArray = np.searchsorted(times, moments, side="left").astype(np.int64)
+    return found
 
 
 def _advance_side(
@@ -281,7 +294,8 @@ def _advance_side(
     far = sign * np.where(bullish, out["zone_low"][rows], out["zone_high"][rows])
     into_table = MaxTable(into, span)
     touch = into_table.first_reaching(begin, stop, near, strict=False)
-    edge = into_table.first_reaching(begin, stop, far, strict=False)
+    # The far edge lies beyond the near one, so it cannot be reached before the touch.
+    edge = into_table.first_reaching(touch, stop, far, strict=False)
     away_level = -sign * out["away_level"][rows]
     has_away = ~np.isnan(away_level)
     left = stop.copy()

@@ -53,14 +53,15 @@ def side_breaks(w: Window, sign: int, swings: Swings, carried: LastSwing | None)
     extreme, _, close, _ = w.signed(sign)
     levels = sign * swings.level
     n_new = len(swings)
-    has_carried = carried is not None
     all_level = np.concatenate(([sign * carried.level if carried else np.nan], levels))
-    testable = np.concatenate(
-        ([has_carried and not carried.broken if carried else False], np.ones(n_new, dtype=bool))
-    )
-    t = np.arange(w.start, w.n, dtype=np.int64)
+    testable = np.ones(n_new + 1, dtype=bool)
+    testable[0] = carried is not None and not carried.broken
     # Slot 0 is the carried swing; slot k+1 is the k-th new swing, active after its confirm.
-    slot = np.searchsorted(swings.confirm, t, side="left").astype(np.int64)
+    mark = np.zeros(w.n + 1, dtype=np.int64)
+    mark[swings.confirm + 1] = 1
+    # New swings confirm at or after w.start, so counting marks from there is complete.
+    slot = np.cumsum(mark[w.start : w.n])
+    t = np.arange(w.start, w.n, dtype=np.int64)
     with np.errstate(invalid="ignore"):
         hit = testable[slot] & (close[w.start :] > all_level[slot])
     hits = np.flatnonzero(hit)
@@ -100,6 +101,7 @@ def equal_pools(
     candle) and no price went beyond the outer level between the first pivot and the second
     confirmation, i.e. the liquidity above (below) both is still resting there.
     """
+    extreme = w.signed(sign)[0]
     levels = sign * swings.level
     n_new = len(swings)
     if n_new == 0 or (n_new == 1 and carried is None):
@@ -108,17 +110,17 @@ def equal_pools(
     prev_level = np.concatenate(([sign * carried.level if carried else np.nan], levels[:-1]))
     prev_pivot = np.concatenate(([carried.pivot if carried else -1], w.base + swings.pivot[:-1]))
     confirm = swings.confirm
-    table = w.table(sign)
-    # Extremes strictly after the previous pivot up to the confirm candle, inclusive.
-    lo = np.concatenate(([w.start], swings.pivot[:-1] + 1))
-    beyond = table.range_max(lo, confirm + 1)
-    if carried is not None:
-        beyond[0] = max(float(beyond[0]), sign * carried.extreme_since)
     outer = np.fmax(prev_level, levels)
-    close_enough = np.abs(levels - prev_level) <= tolerance_atr * w.atr[confirm]
-    ok: BoolArray = close_enough & (beyond <= outer)
-    if carried is None:
-        ok[0] = False
+    with np.errstate(invalid="ignore"):
+        ok: BoolArray = np.abs(levels - prev_level) <= tolerance_atr * w.atr[confirm]
+    # Intact check only for the few level pairs that are close enough: the extreme strictly
+    # after the previous pivot up to the confirming candle, inclusive.
+    cand = np.flatnonzero(ok)
+    lo = np.where(cand == 0, w.start, swings.pivot[np.maximum(cand - 1, 0)] + 1)
+    beyond = _interval_max(extreme, lo, confirm[cand] + 1)
+    if carried is not None and cand.shape[0] and cand[0] == 0:
+        beyond[0] = max(float(beyond[0]), sign * carried.extreme_since)
+    ok[cand] = beyond <= outer[cand]
     new_pivot = w.base + swings.pivot
     outer_pivot = np.where(prev_level >= levels, prev_pivot, new_pivot)
     return Pools(
@@ -128,6 +130,16 @@ def equal_pools(
         second_pivot=new_pivot[ok],
         outer_pivot=outer_pivot[ok],
     )
+
+
+def _interval_max(values: FloatArray, start: IntArray, stop: IntArray) -> FloatArray:
+    """max(values[start:stop]) for non-empty, possibly overlapping intervals."""
+    if start.shape[0] == 0:
+        return np.empty(0)
+    padded = np.append(values, -np.inf)
+    # reduceat over (start, stop) pairs: every even slot is exactly one requested interval.
+    bounds = np.column_stack((start, stop)).ravel()
+    return np.maximum.reduceat(padded, bounds)[::2]
 
 
 def classify_breaks(

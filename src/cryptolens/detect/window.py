@@ -12,7 +12,7 @@ class Window:
     """Candles ``[0, n)`` of which only ``[start, n)`` are decided here; ``base`` is the global
     index of candle 0, so window index i is candle ``base + i`` of the whole stream."""
 
-    __slots__ = ("_tables", "atr", "base", "candles", "n", "start", "tf_ms")
+    __slots__ = ("_negated", "_tables", "atr", "base", "candles", "n", "start", "tf_ms")
 
     def __init__(self, candles: Candles, start: int, base: int, tf_ms: int, atr: FloatArray):
         self.candles = candles
@@ -22,6 +22,7 @@ class Window:
         self.tf_ms = tf_ms
         self.atr = atr
         self._tables: dict[int, MaxTable] = {}
+        self._negated: dict[int, tuple[FloatArray, FloatArray, FloatArray, FloatArray]] = {}
 
     def close_time(self, index: IntArray) -> IntArray:
         """Close time (epoch ms) of the candles at ``index``: when their decisions are known."""
@@ -36,7 +37,9 @@ class Window:
         c = self.candles
         if sign > 0:
             return c.high, c.low, c.close, c.open
-        return -c.low, -c.high, -c.close, -c.open
+        if -1 not in self._negated:
+            self._negated[-1] = (-c.low, -c.high, -c.close, -c.open)
+        return self._negated[-1]
 
     def table(self, sign: int) -> MaxTable:
         """Range-max table over the signed extremes (built once per side, on first use)."""
