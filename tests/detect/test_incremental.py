@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 import numpy as np
 import pytest
@@ -19,6 +20,8 @@ from cryptolens.detect import (
     detect_incremental,
     initial_state,
     lookback_needed,
+    state_from_dict,
+    state_to_dict,
 )
 from cryptolens.detect.engine import run
 from cryptolens.domain.errors import ValidationError
@@ -108,3 +111,19 @@ def test_an_empty_batch_changes_nothing() -> None:
 def test_an_unknown_timeframe_is_rejected() -> None:
     with pytest.raises(ValidationError, match="unknown timeframe"):
         initial_state("7m")
+
+
+def test_a_state_stored_as_json_and_read_back_continues_exactly() -> None:
+    c = as_candles(synthetic_candles(4_000, seed=9))
+    state, _ = run(initial_state("1m"), c[:2_500])
+    stored = json.loads(json.dumps(state_to_dict(state)))
+    resumed, rest = run(state_from_dict(stored), c[2_500:])
+    direct, rest_direct = run(state, c[2_500:])
+    assert same_rows(rest, rest_direct)
+    assert len(rest) > 0
+    assert state_to_dict(resumed) == state_to_dict(direct)
+
+
+def test_a_stored_state_of_an_unknown_format_is_rejected() -> None:
+    with pytest.raises(ValidationError, match="format"):
+        state_from_dict({"format": 99})

@@ -31,6 +31,7 @@ from cryptolens.detect.params import (
     DetectionParams,
     LifecycleParams,
 )
+from cryptolens.detect.serialize import state_from_dict, state_to_dict
 from cryptolens.detect.swings import Swings, find_swings
 from cryptolens.detect.zones import Detections, Zone
 
@@ -67,6 +68,8 @@ __all__ = [
     "lookback_needed",
     "market_structure",
     "run_lifecycle",
+    "state_from_dict",
+    "state_to_dict",
     "true_range",
     "wilder_atr",
 ]
