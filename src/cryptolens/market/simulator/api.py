@@ -230,6 +230,7 @@ def klines(
     query: Mapping[str, Sequence[str]],
     now_ms: int,
     fault: Fault | None = None,
+    refine_seed: int | None = None,
 ) -> Response:
     try:
         market_id = _required(query, "symbol")
@@ -243,7 +244,7 @@ def klines(
     if found is None:
         return binance_error(-1121, "Invalid symbol.")
     _, data = found
-    if interval not in INTERVALS or not supports(data, interval):
+    if interval not in INTERVALS or not supports(data, interval, finer=refine_seed is not None):
         # Real Binance serves every interval; the simulator cannot invent candles finer than
         # its base data, and says so with the code Binance uses for intervals it rejects.
         return binance_error(-1120, "Invalid interval.")
@@ -253,7 +254,13 @@ def klines(
         return binance_error(-1130, "Data sent for parameter 'limit' is not valid.")
     limit = min(limit, MAX_LIMIT)  # like spot Binance: larger limits are capped, not refused
     bars = compute_klines(
-        data, interval, start_ms=start_ms, end_ms=end_ms, limit=limit, now_ms=now_ms
+        data,
+        interval,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        limit=limit,
+        now_ms=now_ms,
+        refine_seed=refine_seed,
     )
     rows = bars.to_binance_rows()
     if fault is not None:

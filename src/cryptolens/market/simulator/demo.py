@@ -2,9 +2,11 @@
 
 Demo symbols (so the default ``binance`` + ``BTC/USDT`` configuration has data):
 
-* ``BTC/USDT`` — Coinbase BTC/USD hourly candles, 2017-07-01 → 2019-10-17 (1h and coarser)
+* ``BTC/USDT`` — Coinbase BTC/USD hourly candles, 2017-07-01 → 2019-10-17
 * ``BTC/USD``, ``ETH/USD``, ``LTC/USD`` and the ``ETH/USDT``, ``LTC/USDT`` aliases — Bitstamp
-  daily candles (1d and coarser; these files have a 13-day hole, served as a gap)
+  daily candles (these files have a 13-day hole, served as a gap)
+
+Finer intervals (1m by default in CryptoLens) are synthesised inside the real candles.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ def build_demo_server(
 ) -> SimulatorServer:
     """A (not yet started) simulator over the demo datasets.
 
+    Intervals finer than a dataset (the default 1m feed from hourly history) are served from
+    synthesised sub-candles that re-aggregate to the real candles' open, high, low and close.
+
     ``start_at_ms`` None starts the market clock 90 days after the latest first candle
     (2018-02-07 with the shipped files), so every symbol has history behind it and ahead.
     """
@@ -57,6 +62,7 @@ def build_demo_server(
         start_at_ms=start_at_ms,
         seed=seed,
         faults=faults,
+        synthesize_finer=True,
     )
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cryptolens.market.simulator.datasets import Dataset
+from cryptolens.market.simulator.refine import can_refine, refine
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -50,12 +51,24 @@ INTERVALS: dict[str, int] = {
 }
 
 
-def supports(dataset: Dataset, interval: str) -> bool:
-    """True when ``interval`` buckets are whole, aligned groups of the dataset's candles."""
+def _fine_step(dataset: Dataset, interval: str) -> int | None:
+    """The step to synthesise for ``interval`` finer than the data (1s or 1m), if possible."""
+    length = INTERVALS[interval]
+    if not length or length >= dataset.step_ms:
+        return None
+    fine = SECOND_MS if length < MINUTE_MS else MINUTE_MS
+    return fine if can_refine(dataset, fine) and length % fine == 0 else None
+
+
+def supports(dataset: Dataset, interval: str, *, finer: bool = False) -> bool:
+    """True when ``interval`` buckets are whole, aligned groups of the dataset's candles
+    (or, with ``finer``, of 1s/1m candles synthesised inside them)."""
     length = INTERVALS[interval]
     step = dataset.step_ms
     if interval == MONTH:
         return DAY_MS % step == 0
+    if finer and _fine_step(dataset, interval) is not None:
+        return True
     if length < step or length % step:
         return False
     return interval != "1w" or WEEK_OFFSET_MS % step == 0
@@ -195,6 +208,23 @@ def _empty_bars() -> Bars:
     return Bars(ints, ints, floats, floats, floats, floats, floats, floats, ints, floats, floats)
 
 
+def _window(
+    data: Dataset,
+    interval: str,
+    first_bucket: int,
+    last_bucket: int,
+    now_ms: int,
+    refine_seed: int | None,
+) -> Bars:
+    fine = None if refine_seed is None else _fine_step(data, interval)
+    if fine is None:
+        return _aggregate(data, interval, first_bucket, last_bucket, now_ms)
+    last_end = int(bucket_ends(np.asarray([last_bucket], dtype=np.int64), interval)[0])
+    upto = min(last_end - 1, now_ms)
+    synthesised = refine(data, fine, first_bucket, upto, seed=refine_seed or 0)
+    return _aggregate(synthesised, interval, first_bucket, last_bucket, now_ms)
+
+
 def _nominal_ms(interval: str) -> int:
     return INTERVALS[interval] or 31 * DAY_MS
 
@@ -207,12 +237,14 @@ def compute_klines(
     end_ms: int | None,
     limit: int,
     now_ms: int,
+    refine_seed: int | None = None,
 ) -> Bars:
     """What Binance's /api/v3/klines answers at ``now_ms`` (interval must be ``supports``-ed).
 
     With ``start_ms``: the oldest ``limit`` klines opening at or after it (and not after
     ``end_ms``); without: the newest ``limit`` opening at or before ``end_ms`` (or now).
-    Nothing opening after ``now_ms`` is ever returned.
+    Nothing opening after ``now_ms`` is ever returned. With ``refine_seed`` set, intervals
+    finer than the data are served from synthesised 1s/1m candles (see ``refine``).
     """
     hi = now_ms if end_ms is None else min(end_ms, now_ms)
     if not len(data) or (start_ms is not None and start_ms > hi):
@@ -223,7 +255,7 @@ def compute_klines(
         # Newest first: a window of limit+1 buckets is enough unless the data has gaps there,
         # in which case fewer come back (a simplification over real Binance).
         first = _bucket_of(max(hi - (limit + 1) * span, 0), interval)
-        bars = _aggregate(data, interval, first, last_bucket, now_ms)
+        bars = _window(data, interval, first, last_bucket, now_ms, refine_seed)
         return bars.slice(slice(max(len(bars) - limit, 0), None))
     first = _bucket_of(start_ms, interval)
     window = (limit + 1) * span
@@ -231,7 +263,7 @@ def compute_klines(
         # Grow the window until it holds `limit` klines, so gaps cost a few passes but a
         # page request never scans the whole remaining history.
         window_last = min(last_bucket, _bucket_of(first + window, interval))
-        bars = _aggregate(data, interval, first, window_last, now_ms)
+        bars = _window(data, interval, first, window_last, now_ms, refine_seed)
         bars = bars.slice(bars.open_time >= start_ms)
         if len(bars) >= limit or window_last >= last_bucket:
             return bars.slice(slice(0, limit))

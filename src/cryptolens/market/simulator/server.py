@@ -117,7 +117,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class SimulatorServer:
-    """A local Binance-compatible exchange over ``datasets`` (unified symbol → Dataset)."""
+    """A local Binance-compatible exchange over ``datasets`` (unified symbol → Dataset).
+
+    ``synthesize_finer`` serves intervals finer than a dataset (e.g. 1m from hourly history)
+    from sub-candles synthesised inside each candle (see ``refine``); without it such
+    intervals are refused with Binance's -1120.
+    """
 
     def __init__(
         self,
@@ -129,9 +134,12 @@ class SimulatorServer:
         start_at_ms: int | None = None,
         seed: int = 0,
         faults: Iterable[FaultRule] = (),
+        synthesize_finer: bool = False,
         wall: Callable[[], float] = time.monotonic,
     ) -> None:
         self.book = MarketBook(datasets)
+        # Seeded by ``seed``: the same server configuration always invents the same candles.
+        self._refine_seed = seed if synthesize_finer else None
         anchor = default_start_ms(datasets) if start_at_ms is None else start_at_ms
         self.clock = SimClock(anchor, speed=speed, wall=wall)
         self.faults = FaultInjector(faults, seed=seed)
@@ -291,7 +299,7 @@ class SimulatorServer:
             return api.exchange_info(self.book, query, now)
         if endpoint == "klines":
             data_fault = fault if fault is not None and fault.kind is not FaultKind.SLOW else None
-            return api.klines(self.book, query, now, data_fault)
+            return api.klines(self.book, query, now, data_fault, self._refine_seed)
         return Response(404, b"<html><body><h1>404 Not Found</h1></body></html>")
 
     def _admin(self, method: str, path: str, body: bytes) -> Response:
