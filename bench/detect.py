@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import math
 import os
 import platform
 import statistics
@@ -130,7 +131,7 @@ def stages(candles: Any, p: DetectionParams, repeat: int) -> dict[str, float]:
     return out
 
 
-def smc_compare(candles: Any, n_full: int, quick: bool) -> None:
+def smc_compare(candles: Any, n_full: int, quick: bool) -> float | None:
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # it prints a banner on import
             from smartmoneyconcepts import smc  # type: ignore[import-not-found]
@@ -140,53 +141,81 @@ def smc_compare(candles: Any, n_full: int, quick: bool) -> None:
             "  python3 -m venv .venv-bench && .venv-bench/bin/pip install smartmoneyconcepts "
             "-e .\n  .venv-bench/bin/python bench/detect.py"
         )
-        return
+        return None
     import importlib.metadata as md
 
     n = len(candles)
+    half = candles[: n // 2]
     print(f"\n== smartmoneyconcepts {md.version('smartmoneyconcepts')} on {n:,} candles ==")
-    frame = candles.to_frame().drop(columns=["open_time"])
     swing = 5  # our default swing_left = swing_right = 5
     same = DetectionParams(fvg_min_size_atr=0.0)
 
-    def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-        start = time.perf_counter()
-        result = fn()
-        return time.perf_counter() - start, result
+    def frame_of(c: Any) -> pd.DataFrame:
+        return c.to_frame().drop(columns=["open_time"])
 
+    def smc_calls(frame: pd.DataFrame) -> dict[str, tuple[float, Any]]:
+        out: dict[str, tuple[float, Any]] = {}
+
+        def timed(name: str, fn: Callable[[], Any]) -> Any:
+            start = time.perf_counter()
+            result = fn()
+            out[name] = (time.perf_counter() - start, result)
+            return result
+
+        timed("fvg", lambda: smc.fvg(frame, join_consecutive=False))
+        shl = timed("swings", lambda: smc.swing_highs_lows(frame, swing_length=swing))
+        timed("bos_choch", lambda: smc.bos_choch(frame, shl, close_break=True))
+        timed("ob", lambda: smc.ob(frame, shl, close_mitigation=False))
+        timed("liquidity", lambda: smc.liquidity(frame, shl, range_percent=0.01))
+        return out
+
+    smc_calls(frame_of(candles[:2_000]))  # warm-up (imports, pandas caches)
+    small = smc_calls(frame_of(half))
+    full = smc_calls(frame_of(candles))
     reps = 3 if quick else 5
-    rows: list[tuple[str, float, float]] = []
-    t_fvg, smc_fvg = timed(lambda: smc.fvg(frame, join_consecutive=False))
-    ours_fvg, our_fvg = median_time(lambda: detect_fvg(candles, TF, same), reps)
-    rows.append(("fvg", t_fvg, ours_fvg))
-    t_sw, shl = timed(lambda: smc.swing_highs_lows(frame, swing_length=swing))
-    t_bos, _ = timed(lambda: smc.bos_choch(frame, shl, close_break=True))
-    ours_st, _ = median_time(lambda: market_structure(candles, TF), reps)
-    rows.append(("swings + bos_choch", t_sw + t_bos, ours_st))
-    t_ob, _ = timed(lambda: smc.ob(frame, shl, close_mitigation=False))
-    ours_ob, _ = median_time(lambda: detect_order_blocks(candles, TF), reps)
-    rows.append(("ob", t_ob, ours_ob))
-    t_liq, _ = timed(lambda: smc.liquidity(frame, shl, range_percent=0.01))
-    ours_liq, _ = median_time(lambda: detect_liquidity_sweeps(candles, TF), reps)
-    rows.append(("liquidity", t_liq, ours_liq))
+    ours = {
+        "fvg": median_time(lambda: detect_fvg(candles, TF, same), reps)[0],
+        "swings + bos_choch": median_time(lambda: market_structure(candles, TF), reps)[0],
+        "ob": median_time(lambda: detect_order_blocks(candles, TF), reps)[0],
+        "liquidity": median_time(lambda: detect_liquidity_sweeps(candles, TF), reps)[0],
+    }
 
-    def ours_all() -> None:
-        run_lifecycle(detect(candles, TF), candles, TF)
+    def both(name: str) -> tuple[float, float]:
+        if name == "swings + bos_choch":
+            return (
+                small["swings"][0] + small["bos_choch"][0],
+                full["swings"][0] + full["bos_choch"][0],
+            )
+        return small[name][0], full[name][0]
 
-    ours_total, _ = median_time(ours_all, reps)
-    smc_total = sum(r[1] for r in rows)
-    rows.append(("TOTAL (ours: full pipeline + lifecycle)", smc_total, ours_total))
     scale = n_full / n
-    print(f"{'function':42s} {'smc s':>9s} {'ours s':>9s} {'ratio':>8s}  smc x{scale:g} (est.)")
-    for name, theirs, ours in rows:
+    print(
+        f"{'function':22s} {'smc n/2':>8s} {'smc n':>8s} {'ours n':>8s} {'ratio':>7s}"
+        f" {'exp.':>5s} {'smc @' + format(n_full, ','):>14s}"
+    )
+    smc_total = ours_total = smc_est_total = 0.0
+    for name, our_t in ours.items():
+        t_half, t_full = both(name)
+        exponent = math.log(t_full / t_half, 2) if t_half > 0 else 1.0
+        estimate = t_full * scale ** max(1.0, exponent)
+        smc_total += t_full
+        ours_total += our_t
+        smc_est_total += estimate
         print(
-            f"{name:42s} {theirs:9.3f} {ours:9.4f} {theirs / ours:7.0f}x  {theirs * scale:8.1f} s"
+            f"{name:22s} {t_half:8.3f} {t_full:8.3f} {our_t:8.4f} {t_full / our_t:6.0f}x"
+            f" {exponent:5.2f} {estimate:12.1f} s"
         )
     print(
-        f"(smc timed once each; ours median of {reps}. The x{scale:g} column extrapolates smc "
-        f"linearly to {n_full:,} candles: an estimate, not a measurement.)"
+        f"{'sum of the four':22s} {'':8s} {smc_total:8.3f} {ours_total:8.4f}"
+        f" {smc_total / ours_total:6.0f}x {'':5s} {smc_est_total:12.1f} s"
     )
-    fvg_agreement(candles, smc_fvg, our_fvg)
+    print(
+        f"smc timed once per size; ours median of {reps}. 'exp.' is the growth exponent seen "
+        f"from n/2 to n;\nthe last column extrapolates smc to {n_full:,} candles with it "
+        "(at least linear): an estimate, not a measurement."
+    )
+    fvg_agreement(candles, full["fvg"][1], detect_fvg(candles, TF, same))
+    return smc_est_total
 
 
 def fvg_agreement(candles: Any, theirs: pd.DataFrame, ours: Any) -> None:
@@ -269,7 +298,13 @@ def main() -> None:
     print(f"  zones: {len(zones):,} {counts}; still open at the end: {int(life.is_open().sum()):,}")
     t_obj, _ = median_time(zones.to_zones, max(1, repeat // 2))
     print(f"  (turning them into {len(zones):,} Zone objects: +{t_obj * 1000:.0f} ms, not counted)")
-    smc_compare(candles[:smc_n], n, args.quick)
+    smc_estimate = smc_compare(candles[:smc_n], n, args.quick)
+    if smc_estimate is not None:
+        print(
+            f"\n== overall: our whole pipeline on {n:,} candles {total:.3f} s (measured) vs "
+            f"smc's four functions {smc_estimate:.1f} s (estimated) = "
+            f"{smc_estimate / total:,.0f}x (goal >= 100x) =="
+        )
 
 
 if __name__ == "__main__":
