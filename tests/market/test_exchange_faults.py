@@ -319,3 +319,25 @@ def test_when_the_exchange_clock_is_unreachable_every_request_reports_it(
     results = run(scenario())
     assert all(isinstance(results[r], RetriesExhaustedError) for r in requests)
     assert "klines" not in sim.stats().by_endpoint
+
+
+def test_a_long_ban_is_not_slept_through_but_keeps_every_call_away(
+    sim: SimulatorServer,
+) -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker("sim", cooldown_s=5, clock=clock)
+    sleep = SleepRecorder()
+
+    async def scenario() -> None:
+        async with client_for(sim.base_url, breaker=breaker, sleep=sleep) as client:
+            await client.load_markets()
+            sim.faults.set_rules([FaultRule(FaultKind.BAN, retry_after_s=600)])
+            with pytest.raises(RetriesExhaustedError, match="418"):
+                await client.fetch_closed_candles("BTC/USDT", "1m", T0)
+            clock.now += 300  # well past the breaker's own cooldown, still inside the ban
+            with pytest.raises(CircuitOpenError):
+                await client.fetch_closed_candles("BTC/USDT", "1m", T0)
+
+    run(scenario())
+    assert sleep.delays == []
+    assert sim.stats().requests == 2  # exchangeInfo and the one banned request

@@ -222,3 +222,26 @@ def test_retry_after_is_read_as_seconds_or_as_an_http_date() -> None:
     assert parse_retry_after({"Retry-After": "soon"}) is None
     assert parse_retry_after({}) is None
     assert parse_retry_after(None) is None
+
+
+def test_a_hint_longer_than_the_policy_allows_fails_now_and_holds_the_breaker_open() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker("x", failure_threshold=5, cooldown_s=10, clock=clock)
+    banned = Flaky("banned")
+    banned.hint = 600.0  # type: ignore[attr-defined]
+    operation, calls = failing(10, banned)
+    sleep = SleepRecorder()
+    policy = RetryPolicy(max_hint_s=60)
+    with pytest.raises(RetriesExhaustedError):
+        asyncio.run(
+            call_with_retry(
+                operation, policy=policy, classify=classify, breaker=breaker, sleep=sleep
+            )
+        )
+    assert (calls["n"], sleep.delays) == (1, [])
+    clock.now += 599
+    with pytest.raises(CircuitOpenError) as caught:
+        breaker.allow()
+    assert caught.value.retry_in_s == pytest.approx(1.0)
+    clock.now += 2
+    breaker.allow()  # the ban is over: a probe may go out

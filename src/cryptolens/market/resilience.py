@@ -31,7 +31,8 @@ class RetryPolicy:
 
     The n-th retry waits ``min(max_delay_s, base_delay_s * multiplier**(n-1))`` scaled down by
     a random fraction of up to ``jitter`` (so simultaneous clients spread out), and never less
-    than the server's own hint (Retry-After), which is honoured up to ``max_hint_s``.
+    than the server's own hint (Retry-After). Hints beyond ``max_hint_s`` are not waited for
+    in-call (see ``call_with_retry``).
     """
 
     max_attempts: int = 5
@@ -39,7 +40,7 @@ class RetryPolicy:
     max_delay_s: float = 30.0
     multiplier: float = 2.0
     jitter: float = 0.5
-    max_hint_s: float = 120.0
+    max_hint_s: float = 60.0
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -125,7 +126,7 @@ class CircuitBreaker:
         self._lock = threading.Lock()
         self._state = CircuitState.CLOSED
         self._failures = 0
-        self._opened_at = 0.0
+        self._open_until = 0.0
         self._probe_in_flight = False
 
     @property
@@ -139,9 +140,13 @@ class CircuitBreaker:
         return self._failures
 
     def _maybe_half_open(self) -> None:
-        if self._state is CircuitState.OPEN and self._clock() - self._opened_at >= self.cooldown_s:
+        if self._state is CircuitState.OPEN and self._clock() >= self._open_until:
             self._state = CircuitState.HALF_OPEN
             self._probe_in_flight = False
+
+    def _open(self, seconds: float) -> None:
+        self._state = CircuitState.OPEN
+        self._open_until = max(self._open_until, self._clock() + seconds)
 
     def allow(self) -> None:
         """Return if a call may go out now; raise CircuitOpenError (without waiting) if not."""
@@ -152,7 +157,7 @@ class CircuitBreaker:
             if self._state is CircuitState.HALF_OPEN and not self._probe_in_flight:
                 self._probe_in_flight = True
                 return
-            remaining = max(0.0, self.cooldown_s - (self._clock() - self._opened_at))
+            remaining = max(0.0, self._open_until - self._clock())
         raise CircuitOpenError(self.name, remaining)
 
     def record_success(self) -> None:
@@ -165,8 +170,14 @@ class CircuitBreaker:
         with self._lock:
             self._failures += 1
             if self._state is CircuitState.HALF_OPEN or self._failures >= self.failure_threshold:
-                self._state = CircuitState.OPEN
-                self._opened_at = self._clock()
+                self._open_until = 0.0  # a fresh cooldown, not an earlier hold's remainder
+                self._open(self.cooldown_s)
+            self._probe_in_flight = False
+
+    def hold_open(self, seconds: float) -> None:
+        """Open now for at least ``seconds``: the exchange asked us to stay away (a ban)."""
+        with self._lock:
+            self._open(seconds)
             self._probe_in_flight = False
 
     def record_abandoned(self) -> None:
@@ -189,7 +200,9 @@ async def call_with_retry(
 
     Permanent failures (``classify`` returns None) propagate at once and count as a *healthy*
     answer for the breaker: the exchange responded, the request was wrong. CircuitOpenError is
-    never retried — failing fast is its point.
+    never retried — failing fast is its point. A server hint longer than ``max_hint_s`` (say a
+    ten-minute IP ban) is not slept through: the call fails now and the breaker is held open
+    for the hinted time, so every other call fails fast instead of piling on.
     """
     rng = rng or random.Random()
     attempt = 0
@@ -212,6 +225,10 @@ async def call_with_retry(
                     breaker.record_failure()
             if verdict is None:
                 raise
+            if verdict.hint_s is not None and verdict.hint_s > policy.max_hint_s:
+                if breaker is not None:
+                    breaker.hold_open(verdict.hint_s)
+                raise RetriesExhaustedError(attempt, exc) from exc
             if attempt >= policy.max_attempts:
                 raise RetriesExhaustedError(attempt, exc) from exc
             delay = policy.delay_s(attempt, rng, verdict.hint_s)
