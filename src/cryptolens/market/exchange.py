@@ -205,7 +205,11 @@ def create_ccxt_exchange(
         "timeout": timeout_ms,
         "options": {"defaultType": "spot"},
     }
-    settings.update(config or {})
+    for key, value in (config or {}).items():
+        if key == "options" and isinstance(value, Mapping):
+            settings["options"] = {**settings["options"], **value}  # keep defaultType unless set
+        else:
+            settings[key] = value
     exchange = getattr(ccxt_async, exchange_id)(settings)
     fetch_markets = exchange.options.get("fetchMarkets")
     if isinstance(fetch_markets, dict) and "spot" in (fetch_markets.get("types") or ()):
