@@ -75,3 +75,18 @@ def test_blocks_from_a_prefix_are_exactly_the_blocks_known_by_its_last_close(
     full = detect_order_blocks(c, "1h", SMALL)
     part = detect_order_blocks(c[:k], "1h", SMALL)
     assert same_rows(part, full.take(full.formed_at <= c.open_time[k - 1] + HOUR))
+
+
+def test_a_doji_is_neither_colour_so_the_search_passes_over_it() -> None:
+    rows = list(BOS_THEN_CHOCH[:9])
+    rows[7] = (100, 102, 98, 100)  # candle 7 becomes a doji: open == close
+    zones = detect_order_blocks(bars(rows), "1h", SMALL).to_zones()
+    assert [z.formed_index for z in zones] == [4]
+
+
+def test_a_zero_range_candle_before_the_break_is_passed_over() -> None:
+    rows = list(BOS_THEN_CHOCH[:9])
+    rows[7] = (99.5, 99.5, 99.5, 99.5)  # flat: open == high == low == close
+    (zone,) = detect_order_blocks(bars(rows), "1h", SMALL).to_zones()
+    assert zone.formed_index == 4
+    assert (zone.zone_low, zone.zone_high) == (96.0, 103.0)
