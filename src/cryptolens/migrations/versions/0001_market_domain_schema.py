@@ -8,6 +8,7 @@ Create Date: 2026-11-21
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -19,7 +20,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _utc_datetime() -> sa.types.TypeEngine[object]:
+def _utc_datetime() -> sa.types.TypeEngine[Any]:
     """UTC datetimes, with microseconds on MariaDB/MySQL."""
     return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
