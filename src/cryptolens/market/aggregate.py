@@ -179,7 +179,7 @@ class CandleArrays:
             index = pd.DatetimeIndex(times)
             if index.tz is not None:
                 index = index.tz_convert("UTC").tz_localize(None)
-            open_time = index.as_unit("ms").asi8.astype(np.int64)
+            open_time = index.as_unit("ms").to_numpy().view(np.int64).copy()
         elif pd.api.types.is_integer_dtype(times.dtype):
             try:
                 open_time = np.array(times, dtype=np.int64)
