@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import importlib
+import sys
+from types import ModuleType
+
+import pytest
+
+CLEAN = ("DATABASE_URL", "WEB_WORKERS", "HOST", "PORT", "CRYPTOLENS_ENV")
+
+
+def _load(monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:
+    for name in CLEAN:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    sys.modules.pop("cryptolens.gunicorn_conf", None)
+    return importlib.import_module("cryptolens.gunicorn_conf")
+
+
+def test_sqlite_caps_the_worker_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("multiprocessing.cpu_count", lambda: 32)
+    conf = _load(monkeypatch)
+    assert conf.workers == 4
+
+
+def test_server_databases_scale_with_cpus_up_to_a_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("multiprocessing.cpu_count", lambda: 3)
+    conf = _load(monkeypatch, DATABASE_URL="postgresql+psycopg://u@h/db")
+    assert conf.workers == 7
+    monkeypatch.setattr("multiprocessing.cpu_count", lambda: 64)
+    assert _load(monkeypatch, DATABASE_URL="postgresql+psycopg://u@h/db").workers == 16
+
+
+def test_bind_and_explicit_workers_come_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    conf = _load(monkeypatch, HOST="127.0.0.2", PORT="8080", WEB_WORKERS="3")
+    assert conf.bind == "127.0.0.2:8080"
+    assert conf.workers == 3
+
+
+def test_no_permissive_umask_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    conf = _load(monkeypatch)
+    assert not hasattr(conf, "umask")
