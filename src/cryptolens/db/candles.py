@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, and_, delete, func, select
 
 from cryptolens.db.models import Candle
+from cryptolens.detect.candles import CandleColumns
 from cryptolens.domain.timeframes import timeframe_ms
 
 #: Rows per executemany call: large enough to amortise round trips, small enough for memory.
@@ -31,23 +32,6 @@ _COLUMNS = (
     "complete",
 )
 _UPDATED = ("open", "high", "low", "close", "volume", "complete")
-
-
-class CandleColumns(Protocol):
-    """Anything carrying the six candle columns as arrays."""
-
-    @property
-    def open_time(self) -> npt.NDArray[Any]: ...
-    @property
-    def open(self) -> npt.NDArray[Any]: ...
-    @property
-    def high(self) -> npt.NDArray[Any]: ...
-    @property
-    def low(self) -> npt.NDArray[Any]: ...
-    @property
-    def close(self) -> npt.NDArray[Any]: ...
-    @property
-    def volume(self) -> npt.NDArray[Any]: ...
 
 
 @dataclass(frozen=True, slots=True)

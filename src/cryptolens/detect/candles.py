@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +17,23 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 COLUMNS = ("open_time", "open", "high", "low", "close", "volume")
+
+
+class CandleColumns(Protocol):
+    """Anything carrying the six candle columns as arrays (Candles, a simulator dataset...)."""
+
+    @property
+    def open_time(self) -> npt.NDArray[Any]: ...
+    @property
+    def open(self) -> npt.NDArray[Any]: ...
+    @property
+    def high(self) -> npt.NDArray[Any]: ...
+    @property
+    def low(self) -> npt.NDArray[Any]: ...
+    @property
+    def close(self) -> npt.NDArray[Any]: ...
+    @property
+    def volume(self) -> npt.NDArray[Any]: ...
 
 
 def _readonly(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -97,6 +114,43 @@ class Candles:
         )
         _validate(candles)
         return candles
+
+    @classmethod
+    def empty(cls) -> Candles:
+        no_floats = np.empty(0, dtype=np.float64)
+        return cls(np.empty(0, dtype=np.int64), *(no_floats.copy() for _ in range(5)))
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Sequence[float]]) -> Candles:
+        """Columns of already-valid ``[open_time, o, h, l, c, v]`` rows, in the given order."""
+        if not rows:
+            return cls.empty()
+        values = np.asarray(rows, dtype=np.float64).reshape(-1, 6)
+        times = np.asarray([int(r[0]) for r in rows], dtype=np.int64)  # exact, not via float
+        return cls(times, *(values[:, i].copy() for i in range(1, 6)))
+
+    @classmethod
+    def concat(cls, parts: Iterable[Candles]) -> Candles:
+        """Join already-ordered, non-overlapping parts (e.g. pages) into one set of columns."""
+        chunks = [part for part in parts if len(part)]
+        if not chunks:
+            return cls.empty()
+        return cls(*(np.concatenate([getattr(c, name) for c in chunks]) for name in COLUMNS))
+
+    def take(self, mask_or_index: npt.NDArray[np.bool_] | IntArray) -> Candles:
+        """The candles selected by a boolean mask or an index array (a copy)."""
+        return Candles(*(getattr(self, name)[mask_or_index] for name in COLUMNS))
+
+    def to_rows(self) -> list[list[float]]:
+        """Plain ``[open_time, o, h, l, c, v]`` rows (open_time as an int), e.g. for JSON."""
+        columns = (self.open, self.high, self.low, self.close, self.volume)
+        return [[int(t), *(float(col[i]) for col in columns)] for i, t in enumerate(self.open_time)]
+
+    def same_as(self, other: Candles) -> bool:
+        """Exact equality of every column (floats compared bit for bit, not approximately)."""
+        return len(self) == len(other) and all(
+            np.array_equal(getattr(self, name), getattr(other, name)) for name in COLUMNS
+        )
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Candles:

@@ -46,12 +46,13 @@ from __future__ import annotations
 import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from cryptolens.detect.candles import CandleColumns
 from cryptolens.domain.errors import ValidationError
 from cryptolens.domain.timeframes import TIMEFRAME_MS, ms_to_datetime, timeframe_ms
 
@@ -71,23 +72,6 @@ BoolArray = npt.NDArray[np.bool_]
 
 PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
 COLUMNS = ("open_time", *PRICE_COLUMNS)
-
-
-class CandleColumns(Protocol):
-    """Anything with the six candle column arrays, e.g. ``SyntheticCandles`` or ``CandleArrays``."""
-
-    @property
-    def open_time(self) -> npt.NDArray[Any]: ...
-    @property
-    def open(self) -> npt.NDArray[Any]: ...
-    @property
-    def high(self) -> npt.NDArray[Any]: ...
-    @property
-    def low(self) -> npt.NDArray[Any]: ...
-    @property
-    def close(self) -> npt.NDArray[Any]: ...
-    @property
-    def volume(self) -> npt.NDArray[Any]: ...
 
 
 def _describe_ms(ms: int) -> str:

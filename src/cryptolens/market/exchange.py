@@ -37,6 +37,7 @@ import aiohttp
 import ccxt
 import ccxt.async_support as ccxt_async
 
+from cryptolens.detect.candles import Candles
 from cryptolens.domain.errors import (
     CryptoLensError,
     ExchangeError,
@@ -53,7 +54,7 @@ from cryptolens.market.resilience import (
     call_with_retry,
     parse_retry_after,
 )
-from cryptolens.market.validation import Candles, RejectReason, closed_only, validate_ohlcv
+from cryptolens.market.validation import RejectReason, closed_only, validate_ohlcv
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import numpy.typing as npt
+
+from cryptolens.detect.candles import Candles
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 #: 2024-01-01T00:00:00Z, a UTC day boundary, so every timeframe bucket starts aligned.
 DEFAULT_START_MS = 1_704_067_200_000
-
-
-@dataclass(frozen=True, slots=True)
-class SyntheticCandles:
-    """Column arrays of ``n`` consecutive candles; always internally consistent OHLC."""
-
-    open_time: IntArray
-    open: FloatArray
-    high: FloatArray
-    low: FloatArray
-    close: FloatArray
-    volume: FloatArray
-
-    def __len__(self) -> int:
-        return int(self.open_time.shape[0])
 
 
 def synthetic_candles(
@@ -37,7 +22,7 @@ def synthetic_candles(
     step_ms: int = 60_000,
     start_price: float = 30_000.0,
     volatility: float = 0.0015,
-) -> SyntheticCandles:
+) -> Candles:
     """A geometric random walk with wicks and volume bursts, reproducible from ``seed``."""
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
@@ -60,7 +45,7 @@ def synthetic_candles(
     low = np.maximum(body_low - wick[1], body_low * 0.5)
     volume = rng.gamma(2.0, 50.0, n) * regime
     open_time = start_ms + np.arange(n, dtype=np.int64) * step_ms
-    return SyntheticCandles(
+    return Candles(
         open_time=open_time.astype(np.int64),
         open=open_.astype(np.float64),
         high=high.astype(np.float64),

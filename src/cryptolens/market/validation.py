@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -30,6 +30,7 @@ from types import MappingProxyType
 import numpy as np
 import numpy.typing as npt
 
+from cryptolens.detect.candles import Candles
 from cryptolens.domain.timeframes import timeframe_ms
 
 FloatArray = npt.NDArray[np.float64]
@@ -49,82 +50,6 @@ class RejectReason(StrEnum):
     OPEN_CLOSE_OUTSIDE_RANGE = "open_close_outside_range"
     DUPLICATE = "duplicate"
     CONFLICTING_DUPLICATE = "conflicting_duplicate"
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Candles:
-    """Column arrays of candles, ascending by unique ``open_time`` (epoch ms, int64)."""
-
-    open_time: IntArray
-    open: FloatArray
-    high: FloatArray
-    low: FloatArray
-    close: FloatArray
-    volume: FloatArray
-
-    def __len__(self) -> int:
-        return int(self.open_time.shape[0])
-
-    @classmethod
-    def empty(cls) -> Candles:
-        no_floats = np.empty(0, dtype=np.float64)
-        return cls(np.empty(0, dtype=np.int64), *(no_floats.copy() for _ in range(5)))
-
-    @classmethod
-    def from_rows(cls, rows: Sequence[Sequence[float]]) -> Candles:
-        """Columns of already-valid ``[open_time, o, h, l, c, v]`` rows, in the given order."""
-        if not rows:
-            return cls.empty()
-        values = np.asarray(rows, dtype=np.float64).reshape(-1, 6)
-        times = np.asarray([int(r[0]) for r in rows], dtype=np.int64)  # exact, not via float
-        return cls(times, *(values[:, i].copy() for i in range(1, 6)))
-
-    @classmethod
-    def concat(cls, parts: Iterable[Candles]) -> Candles:
-        """Join already-ordered, non-overlapping parts (pages) into one set of columns."""
-        chunks = [part for part in parts if len(part)]
-        if not chunks:
-            return cls.empty()
-        return cls(
-            np.concatenate([c.open_time for c in chunks]),
-            np.concatenate([c.open for c in chunks]),
-            np.concatenate([c.high for c in chunks]),
-            np.concatenate([c.low for c in chunks]),
-            np.concatenate([c.close for c in chunks]),
-            np.concatenate([c.volume for c in chunks]),
-        )
-
-    def take(self, mask_or_index: npt.NDArray[np.bool_] | IntArray) -> Candles:
-        return Candles(
-            self.open_time[mask_or_index],
-            self.open[mask_or_index],
-            self.high[mask_or_index],
-            self.low[mask_or_index],
-            self.close[mask_or_index],
-            self.volume[mask_or_index],
-        )
-
-    def to_rows(self) -> list[list[float]]:
-        """Plain ``[open_time, o, h, l, c, v]`` rows (open_time as an int), e.g. for JSON."""
-        columns = (self.open, self.high, self.low, self.close, self.volume)
-        return [[int(t), *(float(col[i]) for col in columns)] for i, t in enumerate(self.open_time)]
-
-    def same_as(self, other: Candles) -> bool:
-        """Exact equality of every column (floats compared bit for bit, not approximately)."""
-        return len(self) == len(other) and all(
-            np.array_equal(a, b) for a, b in zip(_columns(self), _columns(other), strict=True)
-        )
-
-
-def _columns(candles: Candles) -> tuple[npt.NDArray[np.generic], ...]:
-    return (
-        candles.open_time,
-        candles.open,
-        candles.high,
-        candles.low,
-        candles.close,
-        candles.volume,
-    )
 
 
 @dataclass(frozen=True, slots=True, eq=False)

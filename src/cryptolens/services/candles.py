@@ -9,7 +9,8 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection
 
-from cryptolens.db.candles import CandleColumns, latest_open_time, load_candles, upsert_candles
+from cryptolens.db.candles import latest_open_time, load_candles, upsert_candles
+from cryptolens.detect.candles import CandleColumns
 from cryptolens.market.aggregate import aggregate_all, reaggregation_ranges
 
 

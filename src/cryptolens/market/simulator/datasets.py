@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from cryptolens.market.synthetic import SyntheticCandles
+from cryptolens.detect.candles import Candles
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -76,7 +76,7 @@ class Dataset:
         )
 
     @classmethod
-    def from_synthetic(cls, candles: SyntheticCandles, *, step_ms: int | None = None) -> Dataset:
+    def from_synthetic(cls, candles: Candles, *, step_ms: int | None = None) -> Dataset:
         return cls.from_arrays(
             candles.open_time,
             candles.open,
