@@ -11,12 +11,12 @@ import ccxt.async_support as ccxt_async
 import pytest
 
 from cryptolens.domain.errors import ExchangeError, UnknownSymbolError, ValidationError
+from cryptolens.market.ccxt_setup import point_api_at
 from cryptolens.market.exchange import (
     ExchangeClient,
     FetchRequest,
     FetchResult,
     fetch_many_sync,
-    point_api_at,
 )
 from cryptolens.market.simulator import Dataset, SimulatorServer
 from cryptolens.market.simulator.klines import compute_klines
