@@ -224,7 +224,7 @@ def test_the_breaker_opens_fails_fast_and_recovers_after_its_cooldown(
             started = time.perf_counter()
             with pytest.raises(CircuitOpenError, match="open"):
                 await client.fetch_closed_candles("BTC/USDT", "1m", T0)
-            assert time.perf_counter() - started < 0.05
+            assert time.perf_counter() - started < 0.5  # no request, no backoff sleep
             assert sim.stats().requests == 4  # failed fast: the exchange was not called
             clock.now += 31  # half-open: one probe goes out, fails, and re-opens it
             with pytest.raises(CircuitOpenError):
