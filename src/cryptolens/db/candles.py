@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import islice, repeat
 from typing import Any
 
 import numpy as np
@@ -103,7 +103,7 @@ def upsert_candles(
         return _copy_upsert_postgresql(connection, rows)
     sql = _upsert_sql(connection.dialect.name)
     sent = 0
-    while chunk := list(_take(rows, UPSERT_CHUNK)):
+    while chunk := list(islice(rows, UPSERT_CHUNK)):
         connection.exec_driver_sql(sql, chunk)
         sent += len(chunk)
     return sent
@@ -134,11 +134,6 @@ def _copy_upsert_postgresql(connection: Connection, rows: Iterator[tuple[Any, ..
     finally:
         cursor.close()
     return sent
-
-
-def _take(rows: Iterator[tuple[Any, ...]], n: int) -> Iterator[tuple[Any, ...]]:
-    for _, row in zip(range(n), rows, strict=False):
-        yield row
 
 
 def load_candles(
@@ -192,6 +187,21 @@ def load_candles(
         volume=table[:, 5].copy(),
         complete=np.fromiter((bool(row[6]) for row in rows), dtype=bool, count=len(rows)),
     )
+
+
+def latest_open_times(
+    connection: Connection, *, symbol_ids: Sequence[int], timeframe: str
+) -> dict[int, int]:
+    """Open time of the newest stored candle per symbol (symbols with none are absent), in one
+    query."""
+    if not symbol_ids:
+        return {}
+    rows = connection.execute(
+        select(Candle.symbol_id, func.max(Candle.open_time))
+        .where(Candle.symbol_id.in_(symbol_ids), Candle.timeframe == timeframe)
+        .group_by(Candle.symbol_id)
+    ).all()
+    return {int(symbol_id): int(last) for symbol_id, last in rows}
 
 
 def latest_open_time(connection: Connection, *, symbol_id: int, timeframe: str) -> int | None:

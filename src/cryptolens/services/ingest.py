@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from cryptolens.config import Settings
-from cryptolens.db.candles import find_gaps, latest_open_time
+from cryptolens.db.candles import find_gaps, latest_open_times
 from cryptolens.db.symbols import deactivate_symbol, ensure_symbol, list_symbols
 from cryptolens.domain.errors import CryptoLensError, UnknownSymbolError, ValidationError
 from cryptolens.domain.timeframes import timeframe_ms
@@ -73,13 +73,16 @@ class IngestReport:
         }
 
 
-def _since(engine: Engine, symbol_id: int, timeframe: str, now_ms: int) -> int:
+def _since(last: int | None, timeframe: str, now_ms: int) -> int:
+    """Where a symbol's fetch starts: a few stored candles back, or a fixed history if none."""
     step = timeframe_ms(timeframe)
-    with engine.connect() as connection:
-        last = latest_open_time(connection, symbol_id=symbol_id, timeframe=timeframe)
     if last is None:
         return now_ms - now_ms % step - INITIAL_CANDLES * step
     return last - (REFETCH_CANDLES - 1) * step
+
+
+def _missing_candles(gaps: list[tuple[int, int]], step: int) -> int:
+    return sum((end - start) // step for start, end in gaps)
 
 
 def _store(engine: Engine, settings: Settings, symbol_id: int, result: FetchResult) -> SymbolIngest:
@@ -127,9 +130,15 @@ async def ingest_cycle(
     except CryptoLensError as exc:
         log.error("exchange %s unreachable: %s", settings.exchange_id, exc)
         return IngestReport(None, [SymbolIngest(symbol, error=str(exc)) for _, symbol in watched])
+    with engine.connect() as connection:
+        latest = latest_open_times(
+            connection, symbol_ids=[sid for sid, _ in watched], timeframe=settings.base_timeframe
+        )
     requests = {
         FetchRequest(
-            symbol, settings.base_timeframe, _since(engine, sid, settings.base_timeframe, now_ms)
+            symbol,
+            settings.base_timeframe,
+            _since(latest.get(sid), settings.base_timeframe, now_ms),
         ): (sid, symbol)
         for sid, symbol in watched
     }
@@ -215,7 +224,7 @@ async def backfill(
             connection, symbol_id=symbol_id, timeframe=timeframe, start_ms=since_ms, end_ms=end
         )
     if on_total:
-        on_total(sum((b - a) // step for a, b in gaps))
+        on_total(_missing_candles(gaps, step))
     higher = settings.higher_timeframes if timeframe == settings.base_timeframe else ()
     fetched = stored = rejected = 0
     for gap_start, gap_end in gaps:
@@ -255,5 +264,5 @@ async def backfill(
         stored=stored,
         rejected=rejected,
         gaps_left=len(left),
-        missing_candles=sum((b - a) // step for a, b in left),
+        missing_candles=_missing_candles(left, step),
     )

@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, Response, render_template, request
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.web.envelope import api_failure
@@ -43,8 +43,9 @@ def handle_domain_error(error: CryptoLensError) -> Response | tuple[str, int]:
 
 def handle_unexpected(error: Exception) -> Response | tuple[str, int]:
     log.exception("unhandled error on %s %s", request.method, request.path)
-    generic = InternalServerError()
-    return _render(500, generic.name, "An unexpected error occurred; it has been logged.")
+    return _render(
+        500, "Internal Server Error", "An unexpected error occurred; it has been logged."
+    )
 
 
 def register(app: Flask) -> None:
