@@ -127,9 +127,30 @@ class Signal(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
     triggered_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
     closed_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # The entry order is cancelled if not triggered by then (epoch ms, exchange clock).
+    expires_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    targets_hit: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Base-timeframe open time through which the outcome has been followed.
+    tracked_through: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    atr: Mapped[float | None] = mapped_column(Double, default=None)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     patterns: Mapped[list[Pattern]] = relationship(secondary="signal_patterns", lazy="raise")
+
+
+class ScanState(Base):
+    """How far the scanner has processed one symbol's timeframe, and the detector state there."""
+
+    __tablename__ = "scan_states"
+
+    symbol_id: Mapped[int] = mapped_column(
+        ForeignKey("symbols.id", ondelete="CASCADE"), primary_key=True
+    )
+    timeframe: Mapped[str] = mapped_column(String(4), primary_key=True)
+    # Open time of the last closed candle the detectors and lifecycle have consumed.
+    scanned_through: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    detector_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class SignalPattern(Base):

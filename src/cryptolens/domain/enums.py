@@ -41,6 +41,7 @@ class SignalOutcome(StrEnum):
     TP3 = "tp3"
     STOP = "stop"
     UNFILLED = "unfilled"
+    TIMEOUT = "timeout"
 
 
 class JobStatus(StrEnum):
