@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError
 
 from cryptolens.domain.errors import ValidationError as DomainValidationError
 from cryptolens.domain.timeframes import TIMEFRAME_MS, parse_timeframes
+from cryptolens.signals.params import SignalParams
 
 #: The development secret; a production run refuses it.
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105
@@ -84,10 +85,40 @@ class Settings(BaseSettings):
     db_pool_recycle: int = Field(default=300, ge=1, alias="DB_POOL_RECYCLE")
     db_connect_timeout: int = Field(default=5, ge=1, alias="DB_CONNECT_TIMEOUT")
 
+    # Signals: confluence rule, levels and how outcomes are followed (see README "Signals").
+    signal_min_confluence: int = Field(default=2, ge=1, le=8, alias="SIGNAL_MIN_CONFLUENCE")
+    signal_require_htf: bool = Field(default=False, alias="SIGNAL_REQUIRE_HTF")
+    signal_cooldown_minutes: int = Field(default=240, ge=0, alias="SIGNAL_COOLDOWN_MINUTES")
+    signal_proximity_pct: float = Field(default=1.0, ge=0, lt=100, alias="SIGNAL_PROXIMITY_PCT")
+    signal_stop_atr: float = Field(default=1.0, ge=0, alias="SIGNAL_STOP_ATR")
+    signal_stop_min_pct: float = Field(default=0.1, gt=0, lt=100, alias="SIGNAL_STOP_MIN_PCT")
+    signal_targets_r: Annotated[tuple[float, ...], NoDecode] = Field(
+        default=(1.0, 2.0, 3.0), alias="SIGNAL_TARGETS_R"
+    )
+    signal_entry_ttl_minutes: int = Field(default=1440, ge=1, alias="SIGNAL_ENTRY_TTL_MINUTES")
+    signal_max_hold_minutes: int = Field(default=10080, ge=1, alias="SIGNAL_MAX_HOLD_MINUTES")
+
+    # Background work: the scan interval and how long job-run records are kept.
+    scan_interval_seconds: int = Field(default=60, ge=1, alias="SCAN_INTERVAL_SECONDS")
+    job_retention_days: int = Field(default=30, ge=1, alias="JOB_RETENTION_DAYS")
+    job_timeout_seconds: int = Field(default=300, ge=10, alias="JOB_TIMEOUT_SECONDS")
+
     @field_validator("symbols", "timeframes", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)
+
+    @field_validator("signal_targets_r", mode="before")
+    @classmethod
+    def _targets_csv(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("signal_targets_r")
+    @classmethod
+    def _check_targets(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if len(value) != 3 or not 0 < value[0] < value[1] < value[2]:
+            raise ValueError("must be three increasing positive R multiples, e.g. 1,2,3")
+        return value
 
     @field_validator("symbols")
     @classmethod
@@ -190,6 +221,22 @@ class Settings(BaseSettings):
                 self, "timeframes", parse_timeframes((*self.timeframes, self.base_timeframe))
             )
         return self
+
+    def signal_params(self) -> SignalParams:
+        """The signal rules these settings describe."""
+        minute = 60_000
+        r1, r2, r3 = self.signal_targets_r
+        return SignalParams(
+            min_confluence=self.signal_min_confluence,
+            require_higher_timeframe=self.signal_require_htf,
+            cooldown_ms=self.signal_cooldown_minutes * minute,
+            proximity=self.signal_proximity_pct / 100,
+            stop_atr=self.signal_stop_atr,
+            stop_min_fraction=self.signal_stop_min_pct / 100,
+            targets_r=(r1, r2, r3),
+            entry_ttl_ms=self.signal_entry_ttl_minutes * minute,
+            max_hold_ms=self.signal_max_hold_minutes * minute,
+        )
 
     @property
     def is_production(self) -> bool:

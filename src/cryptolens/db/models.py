@@ -90,6 +90,8 @@ class Pattern(Base):
     strength_inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     status: Mapped[str] = mapped_column(String(12), default="active")
     fill_fraction: Mapped[float] = mapped_column(Double, default=0.0)
+    #: Deepest price reached into the zone, kept exactly so the lifecycle resumes exactly.
+    extreme: Mapped[float | None] = mapped_column(Double, default=None)
     touched_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
     filled_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
     invalidated_at: Mapped[int | None] = mapped_column(BigInteger, default=None)

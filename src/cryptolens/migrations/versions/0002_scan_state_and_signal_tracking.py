@@ -1,4 +1,4 @@
-"""scan state and signal tracking
+"""scan state, signal tracking and the exact zone extreme
 
 Revision ID: 0002
 Revises: 0001
@@ -40,6 +40,8 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("symbol_id", "timeframe", name=op.f("pk_scan_states")),
     )
+    with op.batch_alter_table("patterns") as batch:
+        batch.add_column(sa.Column("extreme", sa.Double(), nullable=True))
     with op.batch_alter_table("signals") as batch:
         batch.add_column(sa.Column("expires_at", sa.BigInteger(), nullable=True))
         batch.add_column(sa.Column("targets_hit", sa.Integer(), server_default="0", nullable=False))
@@ -53,4 +55,6 @@ def downgrade() -> None:
         batch.drop_column("tracked_through")
         batch.drop_column("targets_hit")
         batch.drop_column("expires_at")
+    with op.batch_alter_table("patterns") as batch:
+        batch.drop_column("extreme")
     op.drop_table("scan_states")

@@ -1,0 +1,355 @@
+"""The scanner: newly closed candles -> zones -> lifecycle -> signals -> outcomes, per symbol.
+
+Each symbol is one transaction. Work is driven by stored progress (``scan_states``), not by
+the clock: a scan consumes every candle closed since the last one, in time order, and
+evaluates signals at every base-candle close among them, so a scan after a long downtime
+ends in exactly the state a scanner that never stopped would have reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from cryptolens.config import Settings
+from cryptolens.db.candles import StoredCandles, load_candles
+from cryptolens.db.patterns import (
+    OpenPattern,
+    PatternKey,
+    load_open_patterns,
+    pattern_ids,
+    update_lifecycles,
+    upsert_patterns,
+)
+from cryptolens.db.scan_states import advance_scan_state, load_scan_states
+from cryptolens.db.signals import insert_signals, last_signal_times, load_open_signals
+from cryptolens.db.signals import update_outcomes as store_outcomes
+from cryptolens.db.symbols import list_symbols
+from cryptolens.detect import (
+    Candles,
+    ZoneState,
+    advance_zones,
+    as_candles,
+    detect_incremental,
+    initial_state,
+    state_from_dict,
+    state_to_dict,
+    wilder_atr,
+)
+from cryptolens.domain.enums import Direction
+from cryptolens.domain.timeframes import TIMEFRAME_MS, timeframe_ms
+from cryptolens.services.ingest import IngestReport, exchange_client, ingest_cycle
+from cryptolens.services.zones import (
+    BookBuilder,
+    draft_trade,
+    lifecycle_values,
+    new_pattern_row,
+    outcome_values,
+    signal_row,
+    stored_trade,
+    stored_zone_state,
+)
+from cryptolens.signals import SignalParams, Steps, find_signals, track
+
+log = logging.getLogger(__name__)
+
+
+class Phases:
+    """Wall time spent per phase, summed over symbols."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] += time.perf_counter() - start
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolScan:
+    symbol_id: int
+    symbol: str
+    candles: int = 0
+    zones_new: int = 0
+    zones_closed: int = 0
+    signals_new: int = 0
+    signals_closed: int = 0
+    skipped: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScanReport:
+    symbols: list[SymbolScan]
+    ingest: IngestReport | None = None
+    phases: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[SymbolScan]:
+        return [s for s in self.symbols if s.error]
+
+    def counts(self) -> dict[str, int]:
+        out = {
+            "symbols": len(self.symbols),
+            "candles": sum(s.candles for s in self.symbols),
+            "zones_new": sum(s.zones_new for s in self.symbols),
+            "zones_closed": sum(s.zones_closed for s in self.symbols),
+            "signals_new": sum(s.signals_new for s in self.symbols),
+            "signals_closed": sum(s.signals_closed for s in self.symbols),
+            "skipped": sum(1 for s in self.symbols if s.skipped),
+            "failed": len(self.failed),
+        }
+        if self.ingest is not None:
+            out["ingest_failed"] = len(self.ingest.failed)
+        return out
+
+
+class _LostRace(Exception):
+    """Another scanner advanced this symbol first; this scan's transaction is rolled back."""
+
+
+def scan_stored(
+    engine: Engine,
+    settings: Settings,
+    *,
+    symbol_id: int,
+    symbol: str,
+    phases: Phases | None = None,
+) -> SymbolScan:
+    """Scan one symbol's stored candles; never raises (failures are logged and reported)."""
+    phases = phases or Phases()
+    try:
+        with engine.begin() as connection:
+            return _scan(connection, settings, symbol_id, symbol, phases)
+    except (_LostRace, IntegrityError):
+        log.info("%s: another scan got there first; skipped", symbol)
+        return SymbolScan(symbol_id, symbol, skipped="already scanned by another worker")
+    except OperationalError as exc:
+        if "locked" in str(exc).lower():
+            log.info("%s: database busy with another scan; skipped", symbol)
+            return SymbolScan(symbol_id, symbol, skipped="database busy with another scan")
+        log.exception("%s: scan failed", symbol)
+        return SymbolScan(symbol_id, symbol, error=f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # one symbol's failure never stops the others
+        log.exception("%s: scan failed", symbol)
+        return SymbolScan(symbol_id, symbol, error=f"{type(exc).__name__}: {exc}")
+
+
+def _candles(stored: StoredCandles) -> Candles:
+    return as_candles(stored)
+
+
+@dataclass
+class _Collected:
+    book: BookBuilder = field(default_factory=BookBuilder)
+    new_rows: list[dict[str, Any]] = field(default_factory=list)
+    changed: list[dict[str, Any]] = field(default_factory=list)
+    closed: int = 0
+    base: Candles | None = None
+    base_atr: Any = None
+
+
+def _scan(
+    connection: Connection, settings: Settings, symbol_id: int, symbol: str, phases: Phases
+) -> SymbolScan:
+    with phases("load"):
+        progress = load_scan_states(connection, symbol_id=symbol_id)
+        open_rows: dict[str, list[OpenPattern]] = defaultdict(list)
+        for row in load_open_patterns(connection, symbol_id=symbol_id):
+            open_rows[row.timeframe].append(row)
+    got = _Collected()
+    for index, tf in enumerate(settings.timeframes):
+        previous = progress.get(tf)
+        since = previous.scanned_through if previous else None
+        with phases("load"):
+            stored = load_candles(
+                connection,
+                symbol_id=symbol_id,
+                timeframe=tf,
+                start_ms=None if since is None else since + 1,
+            )
+        olds = open_rows.get(tf, [])
+        old_states = [stored_zone_state(r, consumed_through=since) for r in olds]
+        if len(stored.open_time) == 0:
+            for row, state in zip(olds, old_states, strict=True):
+                got.book.add(index, row.key, state, row.strength)
+            continue
+        candles = _candles(stored)
+        with phases("detect"):
+            saved = previous.detector_state if previous else None
+            det = state_from_dict(saved) if saved else initial_state(tf)
+            if tf == settings.base_timeframe:
+                assert det.atr is not None
+                got.base = candles
+                got.base_atr = wilder_atr(candles.high, candles.low, candles.close, det.atr)[0]
+            det, zones = detect_incremental(det, candles)
+        with phases("lifecycle"):
+            new_states = [ZoneState.open(z, tf) for z in zones]
+            advanced = advance_zones([*old_states, *new_states], candles, tf)
+        for row, before, after in zip(olds, old_states, advanced[: len(olds)], strict=True):
+            if after != before:
+                got.changed.append({"id": row.id, **lifecycle_values(after)})
+                got.closed += not after.status.is_open
+            got.book.add(index, row.key, after, row.strength)
+        for zone, state in zip(zones, advanced[len(olds) :], strict=True):
+            got.new_rows.append(new_pattern_row(symbol_id, tf, zone, state))
+            got.closed += not state.status.is_open
+            key = (tf, zone.pattern_type.value, zone.direction.value, zone.formed_at)
+            got.book.add(index, key, state, zone.strength)
+        with phases("write"):
+            moved = advance_scan_state(
+                connection,
+                symbol_id=symbol_id,
+                previous=previous,
+                timeframe=tf,
+                scanned_through=int(candles.open_time[-1]),
+                detector_state=state_to_dict(det),
+            )
+        if not moved:
+            raise _LostRace(symbol)
+    with phases("write"):
+        upsert_patterns(connection, got.new_rows)
+        update_lifecycles(connection, got.changed)
+    signals_new, signals_closed = _signals(connection, settings, symbol_id, got, phases)
+    return SymbolScan(
+        symbol_id,
+        symbol,
+        candles=0 if got.base is None else len(got.base),
+        zones_new=len(got.new_rows),
+        zones_closed=got.closed,
+        signals_new=signals_new,
+        signals_closed=signals_closed,
+    )
+
+
+def _signals(
+    connection: Connection,
+    settings: Settings,
+    symbol_id: int,
+    got: _Collected,
+    phases: Phases,
+) -> tuple[int, int]:
+    base = got.base
+    if base is None:
+        return 0, 0
+    params: SignalParams = settings.signal_params()
+    step = timeframe_ms(settings.base_timeframe)
+    finer = _FinerCandles(connection, symbol_id, settings.base_timeframe)
+    with phases("signals"):
+        last = last_signal_times(connection, symbol_id=symbol_id)
+        drafts = find_signals(
+            got.book.build(),
+            Steps(time=base.open_time + step, close=base.close, atr=got.base_atr),
+            settings.timeframes,
+            params,
+            {Direction(d): t for d, t in last.items()},
+        )
+    with phases("outcomes"):
+        ttl, hold = params.entry_ttl_ms, params.max_hold_ms
+        closed = 0
+        updates = []
+        for row in load_open_signals(connection, symbol_id=symbol_id):
+            before = stored_trade(row, entry_ttl_ms=ttl, max_hold_ms=hold)
+            after = track(before, base, step, finer)
+            if after != before:
+                updates.append({"id": row.id, **outcome_values(after)})
+                closed += not after.is_open
+        store_outcomes(connection, updates)
+        rows = []
+        for draft in drafts:
+            trade = track(draft_trade(draft, entry_ttl_ms=ttl, max_hold_ms=hold), base, step, finer)
+            closed += not trade.is_open
+            rows.append(signal_row(draft, trade))
+    with phases("write"):
+        keys: list[PatternKey] = got.book.keys
+        wanted = sorted({keys[r] for d in drafts for r in d.zone_refs})
+        ids = pattern_ids(connection, symbol_id=symbol_id, keys=wanted)
+        insert_signals(
+            connection,
+            symbol_id=symbol_id,
+            rows=rows,
+            pattern_ids=[[ids[keys[r]] for r in d.zone_refs if keys[r] in ids] for d in drafts],
+        )
+    return len(drafts), closed
+
+
+class _FinerCandles:
+    """Candles below the base timeframe, if any are stored, to settle same-candle exits."""
+
+    def __init__(self, connection: Connection, symbol_id: int, base_timeframe: str) -> None:
+        base_ms = TIMEFRAME_MS[base_timeframe]
+        self._connection = connection
+        self._symbol_id = symbol_id
+        self._candidates = sorted(
+            (tf for tf, ms in TIMEFRAME_MS.items() if ms < base_ms and base_ms % ms == 0),
+            key=TIMEFRAME_MS.__getitem__,
+            reverse=True,
+        )
+
+    def __call__(self, open_time: int, span_ms: int) -> tuple[Candles, int] | None:
+        for tf in self._candidates:
+            step = TIMEFRAME_MS[tf]
+            stored = load_candles(
+                self._connection,
+                symbol_id=self._symbol_id,
+                timeframe=tf,
+                start_ms=open_time,
+                end_ms=open_time + span_ms,
+            )
+            if len(stored.open_time) == span_ms // step:
+                return _candles(stored), step
+        return None
+
+
+def scan_all_stored(
+    engine: Engine,
+    settings: Settings,
+    *,
+    symbols: list[str] | None = None,
+    phases: Phases | None = None,
+) -> list[SymbolScan]:
+    """Scan the stored candles of every active symbol (or ``symbols``), one by one."""
+    phases = phases or Phases()
+    with Session(engine) as session:
+        watched = [
+            (s.id, s.symbol)
+            for s in list_symbols(session, exchange=settings.exchange_id, active_only=True)
+            if symbols is None or s.symbol in symbols
+        ]
+    return [
+        scan_stored(engine, settings, symbol_id=sid, symbol=name, phases=phases)
+        for sid, name in watched
+    ]
+
+
+async def scan_cycle_async(
+    engine: Engine, settings: Settings, *, symbols: list[str] | None = None
+) -> ScanReport:
+    """Ingest newly closed candles, then scan every active symbol (or ``symbols``)."""
+    phases = Phases()
+    with phases("ingest"):
+        async with exchange_client(settings) as client:
+            ingest = await ingest_cycle(engine, settings, client, symbols=symbols)
+    scanned = scan_all_stored(engine, settings, symbols=symbols, phases=phases)
+    return ScanReport(scanned, ingest, dict(phases.seconds))
+
+
+def scan_cycle(
+    engine: Engine, settings: Settings, *, symbols: list[str] | None = None
+) -> ScanReport:
+    """Synchronous ``scan_cycle_async`` for jobs and the CLI."""
+    return asyncio.run(scan_cycle_async(engine, settings, symbols=symbols))

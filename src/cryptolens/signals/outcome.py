@@ -1,0 +1,172 @@
+"""Outcome tracking: a pure fold of base candles into a signal's trade.
+
+The trade is managed the same way for every signal, so outcomes compare:
+
+* **Entry.** A limit order at the entry; the first candle (opening at or after the signal)
+  whose wick reaches it triggers the trade. Not reached before ``expires_at``: unfilled.
+* **Exits.** One third of the position at each target. The stop starts at the signal's
+  stop and moves to the entry (break-even) once the first target is hit.
+* **Same candle.** When one candle reaches both the active stop and a new target, the
+  order inside the candle is unknown: finer candles decide if stored (``finer``), else the
+  stop is counted first (the conservative choice). On the entry candle a stop reached is
+  certain (price passed the entry on its way), but targets are not counted without finer
+  candles, since the high may have come before the entry.
+* **Timeout.** A trade still open ``max_hold_ms`` after its trigger closes at the close of
+  the candle that reaches that time.
+
+``r_multiple`` is the whole position's result in units of the initial risk. The outcome
+is the highest target hit (tp1/tp2/tp3), else ``stop`` or ``timeout``; a trade with a
+positive ``r_multiple`` is a win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from cryptolens.detect.candles import Candles
+from cryptolens.domain.enums import Direction, SignalOutcome, SignalStatus
+
+#: Finer candles covering ``[open_time, open_time + step)`` of a coarse candle, with their
+#: own step in ms, or None where none are stored.
+FinerCandles = Callable[[int, int], tuple[Candles, int] | None]
+PARTS = 3
+_BLOCK = 64
+_TARGET_OUTCOMES = (SignalOutcome.TP1, SignalOutcome.TP2, SignalOutcome.TP3)
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """Where one signal's trade is; advance it with newer base candles."""
+
+    direction: Direction
+    entry: float
+    stop: float
+    targets: tuple[float, float, float]
+    created_at: int
+    expires_at: int
+    max_hold_ms: int
+    status: SignalStatus = SignalStatus.PENDING
+    outcome: SignalOutcome | None = None
+    triggered_at: int | None = None
+    closed_at: int | None = None
+    targets_hit: int = 0
+    r_multiple: float | None = None
+    #: Open time of the last candle consumed, so no candle counts twice.
+    tracked_through: int | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (SignalStatus.PENDING, SignalStatus.TRIGGERED)
+
+    @property
+    def risk(self) -> float:
+        return abs(self.entry - self.stop)
+
+    def r_at(self, price: float) -> float:
+        """Price as a multiple of the initial risk, positive in the trade's favour."""
+        sign = 1.0 if self.direction is Direction.BULLISH else -1.0
+        return sign * (price - self.entry) / self.risk
+
+
+def track(trade: Trade, candles: Candles, step_ms: int, finer: FinerCandles | None = None) -> Trade:
+    """Fold the candles opening at or after the signal (and after ``tracked_through``)."""
+    if not trade.is_open or len(candles) == 0:
+        return trade
+    first = max(trade.created_at, (trade.tracked_through or trade.created_at - 1) + 1)
+    start = int(np.searchsorted(candles.open_time, first, side="left"))
+    # Most trades end within a few candles: convert the columns a block at a time.
+    for begin in range(start, len(candles), _BLOCK):
+        block = slice(begin, begin + _BLOCK)
+        rows = zip(
+            candles.open_time[block].tolist(),
+            candles.high[block].tolist(),
+            candles.low[block].tolist(),
+            candles.close[block].tolist(),
+            strict=True,
+        )
+        for open_time, high, low, close in rows:
+            trade = _candle(trade, open_time, open_time + step_ms, high, low, close, finer)
+            if not trade.is_open:
+                return trade
+    return trade
+
+
+def _candle(
+    t: Trade,
+    open_time: int,
+    close_time: int,
+    high: float,
+    low: float,
+    close: float,
+    finer: FinerCandles | None,
+) -> Trade:
+    bullish = t.direction is Direction.BULLISH
+    # Signed space: "favourable" is upward for both directions.
+    fav, adv = (high, low) if bullish else (-low, -high)
+    sign = 1.0 if bullish else -1.0
+    done = replace(t, tracked_through=open_time)
+    if t.status is SignalStatus.PENDING:
+        if open_time >= t.expires_at:
+            return replace(
+                t,
+                status=SignalStatus.EXPIRED,
+                outcome=SignalOutcome.UNFILLED,
+                closed_at=t.expires_at,
+            )
+        if adv > sign * t.entry:
+            return done
+        targets_reached = fav >= sign * t.targets[0]
+        if targets_reached and finer is not None:
+            resolved = _resolve(t, open_time, close_time, finer)
+            if resolved is not None:
+                return replace(resolved, tracked_through=open_time)
+        done = replace(done, status=SignalStatus.TRIGGERED, triggered_at=close_time)
+        if adv <= sign * t.stop:
+            return _close(done, close_time, t.stop)
+        return _timeout(done, close_time, close)
+    active_stop = t.stop if t.targets_hit == 0 else t.entry
+    stop_hit = adv <= sign * active_stop
+    new_hits = sum(1 for level in t.targets[t.targets_hit :] if fav >= sign * level)
+    if stop_hit and new_hits and finer is not None:
+        resolved = _resolve(t, open_time, close_time, finer)
+        if resolved is not None:
+            return replace(resolved, tracked_through=open_time)
+    if stop_hit:
+        return _close(done, close_time, active_stop)
+    if new_hits:
+        done = replace(done, targets_hit=t.targets_hit + new_hits)
+        if done.targets_hit == PARTS:
+            return _close(done, close_time, t.targets[-1])
+    return _timeout(done, close_time, close)
+
+
+def _resolve(t: Trade, open_time: int, close_time: int, finer: FinerCandles) -> Trade | None:
+    found = finer(open_time, close_time - open_time)
+    if found is None or len(found[0]) == 0:
+        return None
+    inner, step = found
+    return track(replace(t, tracked_through=open_time - 1), inner, step, None)
+
+
+def _realised(t: Trade) -> float:
+    return sum(t.r_at(level) for level in t.targets[: t.targets_hit]) / PARTS
+
+
+def _close(t: Trade, when: int, exit_price: float) -> Trade:
+    remaining = (PARTS - t.targets_hit) / PARTS
+    r = _realised(t) + remaining * t.r_at(exit_price)
+    outcome = _TARGET_OUTCOMES[t.targets_hit - 1] if t.targets_hit else SignalOutcome.STOP
+    return replace(t, status=SignalStatus.CLOSED, outcome=outcome, closed_at=when, r_multiple=r)
+
+
+def _timeout(t: Trade, close_time: int, close: float) -> Trade:
+    assert t.triggered_at is not None
+    if close_time - t.triggered_at < t.max_hold_ms:
+        return t
+    closed = _close(t, close_time, close)
+    if t.targets_hit == 0:
+        closed = replace(closed, outcome=SignalOutcome.TIMEOUT)
+    return closed
