@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import socket
 import subprocess
@@ -34,8 +35,13 @@ def _wait_for_port(host: str, port: int, timeout: float = 20.0) -> None:
 
 
 @contextlib.contextmanager
-def _background(args: list[str]) -> Iterator[subprocess.Popen[bytes]]:
-    process = subprocess.Popen([sys.executable, "-m", "cryptolens", *args])
+def _background(
+    args: list[str], env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cryptolens", *args],
+        env=None if env is None else {**os.environ, **env},
+    )
     try:
         yield process
     finally:
@@ -49,9 +55,12 @@ def _background(args: list[str]) -> Iterator[subprocess.Popen[bytes]]:
 @click.command("up")
 @click.option("--live", is_flag=True, help="Use the real exchange (EXCHANGE_API_URL unset).")
 @click.option("--speed", default=60.0, show_default=True, help="Demo replay speed.")
-@click.option("--ingest-interval", default=10.0, show_default=True)
-def up(live: bool, speed: float, ingest_interval: float) -> None:
-    """Migrate, start the demo exchange (unless --live), load history, ingest, and serve."""
+@click.option(
+    "--scan-interval", default=10, show_default=True, help="Seconds between scans (demo)."
+)
+def up(live: bool, speed: float, scan_interval: int) -> None:
+    """Migrate, start the demo exchange (unless --live), load history, start the scheduler
+    (and a worker when REDIS_URL is set), and serve."""
     settings = app_settings(current_app)
     # SIGTERM (from a supervisor or `timeout`) must unwind like Ctrl-C so the children stop.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -108,7 +117,12 @@ def up(live: bool, speed: float, ingest_interval: float) -> None:
                     ],
                     check=False,
                 )
-        stack.enter_context(_background(["ingest", "--interval", str(ingest_interval)]))
+        # The scheduler ingests and scans on its schedule: in its own process without Redis,
+        # through a worker with it.
+        interval = {"SCAN_INTERVAL_SECONDS": str(scan_interval if not live else 60)}
+        stack.enter_context(_background(["scheduler"], env=interval))
+        if settings.redis_url:
+            stack.enter_context(_background(["worker"], env=interval))
         from cryptolens.cli import serve
 
         click.get_current_context().invoke(serve)

@@ -1,5 +1,6 @@
-"""Background entry points (RQ jobs and the scheduler): thin adapters onto services.
+"""Background work: RQ job entry points, queues, locks and the scheduler.
 
-Like ``cryptolens.web``, this is an edge of the application; the two never import each other
-(an import-linter contract in ``make test``).
+Jobs are thin adapters onto services: they take ids and primitives, build their own engine
+from the environment's settings (a worker is just another entry point), run with explicit
+timeouts, record every run in ``job_runs`` and are safe to run twice.
 """

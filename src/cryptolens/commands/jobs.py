@@ -1,0 +1,155 @@
+"""Scanning and background-work commands: scan, signals, worker, scheduler."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from types import FrameType
+
+import click
+from flask import Flask, current_app
+
+from cryptolens.db.signals import list_signals
+from cryptolens.db.symbols import require_symbol
+from cryptolens.domain.enums import SignalStatus
+from cryptolens.domain.errors import CryptoLensError
+from cryptolens.domain.timeframes import ms_to_datetime
+from cryptolens.extensions import db
+from cryptolens.infra.redis import redis_from_url
+from cryptolens.jobs.queues import PRIORITY
+from cryptolens.jobs.schedule import default_schedule
+from cryptolens.jobs.scheduler import RedisClaims, Scheduler, enqueuer, in_process, run_forever
+from cryptolens.services.scan import ScanReport, scan_cycle
+from cryptolens.web.state import app_settings
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    return stop
+
+
+def _describe(report: ScanReport) -> str:
+    counts = ", ".join(f"{k} {v}" for k, v in report.counts().items())
+    phases = ", ".join(f"{k} {v:.3f}s" for k, v in sorted(report.phases.items()))
+    return f"{counts} ({phases})"
+
+
+@click.command("scan")
+@click.option("--symbol", "symbol", help="Only this symbol (e.g. BTC/USDT).")
+@click.option("--once", is_flag=True, help="Run one cycle and exit.")
+@click.option("--interval", type=float, help="Seconds between cycles [SCAN_INTERVAL_SECONDS].")
+def scan_command(symbol: str | None, once: bool, interval: float | None) -> None:
+    """Fetch newly closed candles, detect zones, advance them and evaluate signals."""
+    settings = app_settings(current_app)
+    symbols = None
+    if symbol is not None:
+        try:
+            symbols = [
+                require_symbol(db.session(), exchange=settings.exchange_id, symbol=symbol).symbol
+            ]
+        except CryptoLensError as exc:
+            raise click.ClickException(str(exc)) from None
+    period = interval if interval is not None else settings.scan_interval_seconds
+    stop = threading.Event() if once else _stop_on_signals()
+    while True:
+        started = time.monotonic()
+        report = scan_cycle(db.engine, settings, symbols=symbols)
+        click.echo(f"scan: {_describe(report)}")
+        for failed in report.failed:
+            click.echo(f"  {failed.symbol}: {failed.error}", err=True)
+        if once or stop.wait(max(0.0, period - (time.monotonic() - started))):
+            break
+    if once and report.failed:
+        raise SystemExit(1)
+
+
+@click.group("signals")
+def signals_group() -> None:
+    """Signals found by the scanner."""
+
+
+@signals_group.command("list")
+@click.option("--symbol", help="Only this symbol.")
+@click.option(
+    "--status", type=click.Choice([s.value for s in SignalStatus]), help="Only this status."
+)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+def signals_list(symbol: str | None, status: str | None, limit: int) -> None:
+    """The latest signals, newest first."""
+    with db.engine.connect() as connection:
+        rows = list_signals(connection, symbol=symbol, status=status, limit=limit)
+    if not rows:
+        click.echo("no signals")
+        return
+    click.echo(
+        f"{'id':>6}  {'created (UTC)':16}  {'symbol':10} {'dir':7} {'tfs':12} "
+        f"{'entry':>12} {'stop':>12} {'target 3':>12}  {'status':9} {'outcome':8} {'R':>6}"
+    )
+    for s in rows:
+        created = ms_to_datetime(s.created_at).strftime("%Y-%m-%d %H:%M")
+        r = "" if s.r_multiple is None else f"{s.r_multiple:+.2f}"
+        click.echo(
+            f"{s.id:>6}  {created:16}  {s.symbol:10} {s.direction:7} {s.timeframes:12} "
+            f"{s.entry:>12.6g} {s.stop:>12.6g} {s.target_3:>12.6g}  {s.status:9} "
+            f"{s.outcome or '':8} {r:>6}"
+        )
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Exit once the queues are empty.")
+def worker_command(burst: bool) -> None:
+    """Run an RQ worker on the high, default and low queues (needs REDIS_URL)."""
+    from rq import Queue, Worker
+
+    settings = app_settings(current_app)
+    if not settings.redis_url:
+        raise click.ClickException(
+            "the worker needs REDIS_URL; without Redis run `cryptolens scheduler`, which "
+            "runs every job in its own process"
+        )
+    redis = redis_from_url(settings.redis_url)
+    queues = [Queue(name.value, connection=redis) for name in PRIORITY]
+    Worker(queues, connection=redis).work(burst=burst, with_scheduler=False)
+
+
+@click.command("scheduler")
+@click.option("--once", is_flag=True, help="Fire what is due now, then exit.")
+def scheduler_command(once: bool) -> None:
+    """Fire scheduled jobs: enqueue them (with REDIS_URL; one scheduler leads) or run them
+    in this process (without Redis)."""
+    settings = app_settings(current_app)
+    engine = db.engine
+    entries = default_schedule(settings.scan_interval_seconds)
+    if settings.redis_url:
+        redis = redis_from_url(settings.redis_url)
+        claims = RedisClaims(redis)
+        scheduler = Scheduler(entries, enqueuer(engine, settings, redis), claim=claims)
+        mode = "enqueuing to Redis"
+    else:
+        claims = None
+        scheduler = Scheduler(entries, in_process(engine, settings))
+        mode = "running jobs in this process"
+    click.echo(f"scheduler: {mode}; " + ", ".join(f"{e.name} every {e.every}s" for e in entries))
+    if once:
+        scheduler.tick(time.time())
+        return
+    stop = _stop_on_signals()
+    try:
+        run_forever(scheduler, stop, on_tick=claims.lead if claims else None)
+    finally:
+        if claims is not None:
+            claims.resign()
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(scan_command)
+    app.cli.add_command(signals_group)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(scheduler_command)

@@ -1,0 +1,176 @@
+"""The scheduler: fires schedule entries once per slot.
+
+With Redis, it only enqueues: a leader lock lets one scheduler of many enqueue, and a
+per-slot claim makes a hand-over between leaders enqueue each slot once. Without Redis it
+runs the same jobs in its own process, one after another.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from redis import Redis
+from rq import Queue
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from cryptolens.config import Settings
+from cryptolens.db.symbols import list_symbols
+from cryptolens.jobs import tasks
+from cryptolens.jobs.queues import TIMEOUTS, QueueName
+from cryptolens.jobs.schedule import Entry
+
+log = logging.getLogger(__name__)
+
+LEADER_KEY = "cryptolens:scheduler:leader"
+SLOT_PREFIX = "cryptolens:scheduler:slot:"
+#: Entries this often or more fire as soon as a scheduler starts; rarer ones wait their slot.
+RUN_ON_START_MAX = 3600
+
+# Take the lock if free, or extend it if we hold it: atomically.
+_LEAD = """
+local holder = redis.call('GET', KEYS[1])
+if holder == false then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+elseif holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+Dispatch = Callable[[Entry, int], None]
+
+
+class Scheduler:
+    """Decides what is due; ``claim`` says whether this instance may fire it."""
+
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        dispatch: Dispatch,
+        *,
+        claim: Callable[[Entry, int], bool] | None = None,
+    ) -> None:
+        self.entries = tuple(entries)
+        self._dispatch = dispatch
+        self._claim = claim or (lambda _entry, _slot: True)
+        self._last: dict[str, int] = {}
+
+    def tick(self, now: float) -> list[str]:
+        """Fire every entry whose slot changed since the last tick; returns their names."""
+        fired = []
+        for entry in self.entries:
+            slot = entry.slot(now)
+            previous = self._last.get(entry.name)
+            if previous == slot:
+                continue
+            self._last[entry.name] = slot
+            if previous is None and entry.every > RUN_ON_START_MAX:
+                continue
+            if not self._claim(entry, slot):
+                continue
+            try:
+                self._dispatch(entry, slot)
+            except Exception:  # a failing job never stops the schedule
+                log.exception("scheduled job %s failed", entry.name)
+            fired.append(entry.name)
+        return fired
+
+
+class RedisClaims:
+    """Leadership and per-slot claims in Redis."""
+
+    def __init__(self, redis: Redis[bytes], *, lease_seconds: float = 10.0) -> None:
+        self.redis = redis
+        self.token = uuid.uuid4().hex
+        self.lease_ms = int(lease_seconds * 1000)
+        self._lead = redis.register_script(_LEAD)
+
+    def lead(self) -> bool:
+        """Take or keep the leader lock for one lease."""
+        return bool(self._lead(keys=[LEADER_KEY], args=[self.token, self.lease_ms]))
+
+    def __call__(self, entry: Entry, slot: int) -> bool:
+        if not self.lead():
+            return False
+        key = f"{SLOT_PREFIX}{entry.name}:{slot}"
+        return bool(self.redis.set(key, self.token, nx=True, ex=max(2 * entry.every, 60)))
+
+    def resign(self) -> None:
+        if self.redis.get(LEADER_KEY) == self.token.encode():
+            self.redis.delete(LEADER_KEY)
+
+
+def enqueuer(engine: Engine, settings: Settings, redis: Redis[bytes]) -> Dispatch:
+    """Dispatch that enqueues RQ jobs: one scan job per active symbol, the rest as one job."""
+    queues = {name: Queue(name.value, connection=redis) for name in QueueName}
+    simple: dict[str, Any] = {
+        "refresh_stats": tasks.refresh_stats_job,
+        "expire_patterns": tasks.expire_patterns_job,
+        "cleanup": tasks.cleanup_job,
+    }
+
+    def dispatch(entry: Entry, slot: int) -> None:
+        if entry.name == "scan":
+            with Session(engine) as session:
+                ids = [
+                    s.id
+                    for s in list_symbols(session, exchange=settings.exchange_id, active_only=True)
+                ]
+            for symbol_id in ids:
+                queues[QueueName.DEFAULT].enqueue(
+                    tasks.scan_symbol_job,
+                    symbol_id,
+                    job_timeout=TIMEOUTS["scan_symbol"],
+                    result_ttl=3600,
+                    failure_ttl=86_400,
+                    description=f"scan symbol {symbol_id} (slot {slot})",
+                )
+            return
+        queues[QueueName.LOW].enqueue(
+            simple[entry.name],
+            job_timeout=TIMEOUTS[entry.name],
+            result_ttl=3600,
+            failure_ttl=86_400,
+            description=f"{entry.name} (slot {slot})",
+        )
+
+    return dispatch
+
+
+def in_process(engine: Engine, settings: Settings) -> Dispatch:
+    """Dispatch that runs each job here and now (the embedded mode, no Redis)."""
+    work: dict[str, Callable[[Engine, Settings], dict[str, Any]]] = {
+        "scan": tasks.run_scan_all,
+        "refresh_stats": tasks.recorded(tasks.refresh_stats, "refresh_stats"),
+        "expire_patterns": tasks.recorded(tasks.expire_patterns, "expire_patterns"),
+        "cleanup": tasks.recorded(tasks.cleanup, "cleanup"),
+    }
+
+    def dispatch(entry: Entry, _slot: int) -> None:
+        counts = work[entry.name](engine, settings)
+        log.info("%s: %s", entry.name, counts)
+
+    return dispatch
+
+
+def run_forever(
+    scheduler: Scheduler,
+    stop: threading.Event,
+    *,
+    poll_seconds: float = 1.0,
+    on_tick: Callable[[], object] | None = None,
+) -> None:
+    """Tick until ``stop`` is set."""
+    while not stop.is_set():
+        if on_tick is not None:
+            on_tick()
+        scheduler.tick(time.time())
+        stop.wait(poll_seconds)

@@ -1,0 +1,134 @@
+"""RQ job entry points: ids and primitives in, one service call, a recorded run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from cryptolens.config import Settings
+from cryptolens.db.models import Symbol
+from cryptolens.db.patterns import expire_stale_patterns
+from cryptolens.domain.enums import JobStatus
+from cryptolens.jobs.context import job_engine, job_redis, job_settings
+from cryptolens.jobs.queues import LOCK_GRACE_SECONDS, TIMEOUTS
+from cryptolens.services.job_runs import RunRecord, delete_old_runs, recorded_run
+from cryptolens.services.market_clock import market_now
+from cryptolens.services.scan import ScanReport, scan_cycle
+from cryptolens.services.stats_cache import refresh_summary
+
+log = logging.getLogger(__name__)
+
+LOCK_PREFIX = "cryptolens:lock:"
+
+
+def _symbol_lock(settings: Settings, symbol_id: int) -> Any:
+    redis = job_redis(settings)
+    if redis is None:
+        return None
+    timeout = TIMEOUTS["scan_symbol"] + LOCK_GRACE_SECONDS
+    return redis.lock(f"{LOCK_PREFIX}scan:{symbol_id}", timeout=timeout, blocking=False)
+
+
+def record_scan(run: RunRecord, report: ScanReport) -> None:
+    run.counts = report.counts() | {
+        f"seconds_{phase}": round(sec, 4) for phase, sec in report.phases.items()
+    }
+    problems = [f"{s.symbol}: {s.error}" for s in report.failed]
+    if report.ingest is not None:
+        problems += [f"{s.symbol}: fetch: {s.error}" for s in report.ingest.failed]
+    if problems:
+        run.status = JobStatus.FAILED
+        run.error = "; ".join(problems)[:4000]
+
+
+def scan_symbol_job(symbol_id: int) -> dict[str, Any]:
+    """Fetch and scan one symbol; skipped if another job is scanning it right now."""
+    settings = job_settings()
+    engine = job_engine(settings)
+    with Session(engine) as session:
+        row = session.execute(
+            select(Symbol.symbol, Symbol.active).where(Symbol.id == symbol_id)
+        ).first()
+    with recorded_run(engine, "scan_symbol", target=row[0] if row else str(symbol_id)) as run:
+        if row is None or not row[1]:
+            run.status = JobStatus.SKIPPED
+            run.counts = {"reason": "unknown or inactive symbol"}
+            return run.counts
+        lock = _symbol_lock(settings, symbol_id)
+        if lock is not None and not lock.acquire():
+            run.status = JobStatus.SKIPPED
+            run.counts = {"reason": "already being scanned"}
+            return run.counts
+        try:
+            record_scan(run, scan_cycle(engine, settings, symbols=[row[0]]))
+        finally:
+            if lock is not None:
+                lock.release()
+        return run.counts
+
+
+def scan_all_job() -> dict[str, Any]:
+    """Fetch and scan every active symbol in this process (the embedded, Redis-less mode)."""
+    settings = job_settings()
+    return run_scan_all(job_engine(settings), settings)
+
+
+def run_scan_all(engine: Engine, settings: Settings) -> dict[str, Any]:
+    with recorded_run(engine, "scan") as run:
+        record_scan(run, scan_cycle(engine, settings))
+        return run.counts
+
+
+Work = Callable[[Engine, Settings], dict[str, Any]]
+
+
+def recorded(work: Work, name: str) -> Work:
+    """``work`` with its run recorded in job_runs under ``name``."""
+
+    def run(engine: Engine, settings: Settings) -> dict[str, Any]:
+        with recorded_run(engine, name) as record:
+            record.counts = work(engine, settings)
+            return record.counts
+
+    return run
+
+
+def _job(name: str, work: Work) -> dict[str, Any]:
+    settings = job_settings()
+    return recorded(work, name)(job_engine(settings), settings)
+
+
+def expire_patterns(engine: Engine, settings: Settings) -> dict[str, Any]:
+    with Session(engine) as session:
+        now = market_now(session, exchange=settings.exchange_id)
+    if now is None:
+        return {"expired": 0}
+    with engine.begin() as connection:
+        return {"expired": expire_stale_patterns(connection, now_ms=now)}
+
+
+def cleanup(engine: Engine, settings: Settings) -> dict[str, Any]:
+    return {
+        "job_runs_deleted": delete_old_runs(engine, older_than_days=settings.job_retention_days)
+    }
+
+
+def refresh_stats(engine: Engine, settings: Settings) -> dict[str, Any]:
+    summary = refresh_summary(engine)
+    return {"zone_groups": len(summary["zones"]), "outcome_groups": len(summary["signal_outcomes"])}
+
+
+def expire_patterns_job() -> dict[str, Any]:
+    return _job("expire_patterns", expire_patterns)
+
+
+def cleanup_job() -> dict[str, Any]:
+    return _job("cleanup", cleanup)
+
+
+def refresh_stats_job() -> dict[str, Any]:
+    return _job("refresh_stats", refresh_stats)

@@ -1,0 +1,138 @@
+"""Jobs end to end: the real CCXT client against the simulator, a real database and Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from redis import Redis
+from rq import Queue, SimpleWorker
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from cryptolens.db.models import JobRun, Pattern, Signal
+from cryptolens.db.symbols import ensure_symbol
+from cryptolens.jobs import tasks
+from cryptolens.jobs.context import job_settings
+from cryptolens.jobs.schedule import Entry
+from cryptolens.jobs.scheduler import Scheduler, in_process
+from cryptolens.market.simulator import SimulatorServer
+from tests.conftest import TEST_SECRET, clear_tables
+from tests.market.conftest import MINUTE, T0, exact_dataset
+
+DAY = 86_400_000
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatorServer]:
+    data = exact_dataset(4 * 24 * 60, seed=5)
+    server = SimulatorServer({"BTC/USDT": data}, speed=0.0, start_at_ms=T0 + 2 * DAY).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def job_env(
+    monkeypatch: pytest.MonkeyPatch,
+    sim: SimulatorServer,
+    database_url: str,
+    migrated_engine: Engine,
+) -> Iterator[Engine]:
+    """The environment a worker process would have, pointing at the test services."""
+    for name, value in {
+        "CRYPTOLENS_ENV": "testing",
+        "SECRET_KEY": TEST_SECRET,
+        "DATABASE_URL": database_url,
+        "EXCHANGE_API_URL": sim.base_url,
+        "SYMBOLS": "BTC/USDT",
+        "BASE_TIMEFRAME": "1m",
+        "TIMEFRAMES": "1m,5m,15m,1h",
+        "LOG_LEVEL": "WARNING",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    clear_tables(migrated_engine)
+    with Session(migrated_engine) as session, session.begin():
+        ensure_symbol(session, exchange="binance", symbol="BTC/USDT")
+    yield migrated_engine
+    clear_tables(migrated_engine)
+
+
+def _count(engine: Engine, model: Any) -> int:
+    with Session(engine) as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _runs(engine: Engine) -> list[tuple[str, str, dict[str, Any] | None]]:
+    with Session(engine) as session:
+        rows = session.execute(
+            select(JobRun.name, JobRun.status, JobRun.counts).order_by(JobRun.id)
+        )
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def test_the_in_process_scheduler_scans_on_schedule_and_records_each_run(
+    job_env: Engine, sim: SimulatorServer
+) -> None:
+    settings = job_settings()
+    scheduler = Scheduler((Entry("scan", 60),), in_process(job_env, settings))
+    scheduler.tick(1_000_000.0)
+    first_patterns = _count(job_env, Pattern)
+    assert first_patterns > 0
+    sim.clock.advance(30 * MINUTE)
+    scheduler.tick(1_000_030.0)  # same slot: nothing runs
+    scheduler.tick(1_000_060.0)
+    runs = _runs(job_env)
+    assert [(name, status) for name, status, _ in runs] == [
+        ("scan", "succeeded"),
+        ("scan", "succeeded"),
+    ]
+    assert runs[0][2] is not None
+    assert runs[0][2]["candles"] > 0
+    assert runs[1][2] is not None
+    assert runs[1][2]["candles"] == 30
+    assert _count(job_env, Pattern) >= first_patterns
+
+
+def test_a_scan_job_run_twice_changes_nothing_the_second_time(job_env: Engine) -> None:
+    with Session(job_env) as session:
+        symbol_id = ensure_symbol(session, exchange="binance", symbol="BTC/USDT").id
+    tasks.scan_symbol_job(symbol_id)
+    counts = (_count(job_env, Pattern), _count(job_env, Signal))
+    second = tasks.scan_symbol_job(symbol_id)
+    assert second["candles"] == 0
+    assert (_count(job_env, Pattern), _count(job_env, Signal)) == counts
+
+
+def test_rq_workers_run_scan_jobs_and_skip_a_symbol_already_being_scanned(
+    job_env: Engine, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    redis: Redis[bytes] = Redis.from_url(redis_url)
+    queue = Queue("default", connection=redis)
+    queue.empty()
+    with Session(job_env) as session:
+        symbol_id = ensure_symbol(session, exchange="binance", symbol="BTC/USDT").id
+    lock = redis.lock(f"{tasks.LOCK_PREFIX}scan:{symbol_id}", timeout=60)
+    assert lock.acquire(blocking=False)
+    try:
+        queue.enqueue(tasks.scan_symbol_job, symbol_id, job_timeout=120)
+        SimpleWorker([queue], connection=redis).work(burst=True)
+    finally:
+        lock.release()
+    queue.enqueue(tasks.scan_symbol_job, symbol_id, job_timeout=120)
+    queue.enqueue(tasks.scan_symbol_job, symbol_id, job_timeout=120)
+    SimpleWorker([queue], connection=redis).work(burst=True)
+    runs = _runs(job_env)
+    assert [(n, s) for n, s, _ in runs] == [
+        ("scan_symbol", "skipped"),
+        ("scan_symbol", "succeeded"),
+        ("scan_symbol", "succeeded"),
+    ]
+    assert runs[0][2] == {"reason": "already being scanned"}
+    assert runs[1][2] is not None
+    assert runs[1][2]["zones_new"] > 0
+    assert runs[2][2] is not None
+    assert runs[2][2]["zones_new"] == 0
+    redis.close()
