@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, and_, delete, func, select
+from sqlalchemy import Connection, and_, bindparam, delete, func, select
 
 from cryptolens.db.models import Candle
 from cryptolens.detect.candles import CandleColumns
@@ -172,6 +172,10 @@ def load_candles(
     rows = list(connection.execute(query).all())
     if newest:
         rows.reverse()
+    return _stored(rows)
+
+
+def _stored(rows: Sequence[Any]) -> StoredCandles:
     if not rows:
         empty = np.empty(0, dtype=np.float64)
         return StoredCandles(
@@ -187,6 +191,43 @@ def load_candles(
         volume=table[:, 5].copy(),
         complete=np.fromiter((bool(row[6]) for row in rows), dtype=bool, count=len(rows)),
     )
+
+
+def no_candles() -> StoredCandles:
+    """An empty result."""
+    return _stored(())
+
+
+# Built once: the scanner runs this for every symbol and timeframe every minute.
+_AFTER = (
+    select(
+        Candle.open_time,
+        Candle.open,
+        Candle.high,
+        Candle.low,
+        Candle.close,
+        Candle.volume,
+        Candle.complete,
+    )
+    .where(
+        Candle.symbol_id == bindparam("symbol_id"),
+        Candle.timeframe == bindparam("timeframe"),
+        Candle.open_time > bindparam("after"),
+    )
+    .order_by(Candle.open_time)
+)
+
+
+def load_candles_after(
+    connection: Connection, *, symbol_id: int, timeframe: str, after: int | None
+) -> StoredCandles:
+    """Candles opening after ``after`` (all of them if None), ascending."""
+    if after is None:
+        return load_candles(connection, symbol_id=symbol_id, timeframe=timeframe)
+    rows = connection.execute(
+        _AFTER, {"symbol_id": symbol_id, "timeframe": timeframe, "after": after}
+    ).all()
+    return _stored(rows)
 
 
 def latest_open_times(

@@ -50,25 +50,28 @@ class OpenPattern:
         return (self.timeframe, self.pattern_type, self.direction, self.formed_at)
 
 
+_OPEN = (
+    select(
+        Pattern.id,
+        Pattern.timeframe,
+        Pattern.pattern_type,
+        Pattern.direction,
+        Pattern.zone_low,
+        Pattern.zone_high,
+        Pattern.formed_at,
+        Pattern.expires_at,
+        Pattern.strength,
+        Pattern.touched_at,
+        Pattern.extreme,
+    )
+    .where(Pattern.symbol_id == bindparam("symbol_id"), Pattern.status.in_(OPEN_STATUSES))
+    .order_by(Pattern.formed_at, Pattern.id)
+)
+
+
 def load_open_patterns(connection: Connection, *, symbol_id: int) -> list[OpenPattern]:
     """Zones of a symbol that are neither filled, invalidated nor expired."""
-    rows = connection.execute(
-        select(
-            Pattern.id,
-            Pattern.timeframe,
-            Pattern.pattern_type,
-            Pattern.direction,
-            Pattern.zone_low,
-            Pattern.zone_high,
-            Pattern.formed_at,
-            Pattern.expires_at,
-            Pattern.strength,
-            Pattern.touched_at,
-            Pattern.extreme,
-        )
-        .where(Pattern.symbol_id == symbol_id, Pattern.status.in_(OPEN_STATUSES))
-        .order_by(Pattern.formed_at, Pattern.id)
-    ).all()
+    rows = connection.execute(_OPEN, {"symbol_id": symbol_id}).all()
     return [OpenPattern(*row) for row in rows]
 
 

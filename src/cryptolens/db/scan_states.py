@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from cryptolens.db.base import utcnow
 from cryptolens.db.models import ScanState
@@ -18,12 +18,13 @@ class ScanProgress:
     detector_state: dict[str, Any] | None
 
 
+_STATES = select(ScanState.timeframe, ScanState.scanned_through, ScanState.detector_state).where(
+    ScanState.symbol_id == bindparam("symbol_id")
+)
+
+
 def load_scan_states(connection: Connection, *, symbol_id: int) -> dict[str, ScanProgress]:
-    rows = connection.execute(
-        select(ScanState.timeframe, ScanState.scanned_through, ScanState.detector_state).where(
-            ScanState.symbol_id == symbol_id
-        )
-    ).all()
+    rows = connection.execute(_STATES, {"symbol_id": symbol_id}).all()
     return {tf: ScanProgress(tf, through, state) for tf, through, state in rows}
 
 

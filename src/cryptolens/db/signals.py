@@ -42,13 +42,16 @@ class OpenSignal:
     tracked_through: int | None
 
 
+_LAST = (
+    select(Signal.direction, func.max(Signal.created_at))
+    .where(Signal.symbol_id == bindparam("symbol_id"))
+    .group_by(Signal.direction)
+)
+
+
 def last_signal_times(connection: Connection, *, symbol_id: int) -> dict[str, int]:
     """Creation time of the latest signal per direction."""
-    rows = connection.execute(
-        select(Signal.direction, func.max(Signal.created_at))
-        .where(Signal.symbol_id == symbol_id)
-        .group_by(Signal.direction)
-    ).all()
+    rows = connection.execute(_LAST, {"symbol_id": symbol_id}).all()
     return {direction: int(latest) for direction, latest in rows}
 
 
@@ -95,26 +98,29 @@ def insert_signals(
     return signal_ids
 
 
+_OPEN = (
+    select(
+        Signal.id,
+        Signal.direction,
+        Signal.entry,
+        Signal.stop,
+        Signal.target_1,
+        Signal.target_2,
+        Signal.target_3,
+        Signal.created_at,
+        Signal.expires_at,
+        Signal.status,
+        Signal.triggered_at,
+        Signal.targets_hit,
+        Signal.tracked_through,
+    )
+    .where(Signal.symbol_id == bindparam("symbol_id"), Signal.status.in_(OPEN_STATUSES))
+    .order_by(Signal.created_at)
+)
+
+
 def load_open_signals(connection: Connection, *, symbol_id: int) -> list[OpenSignal]:
-    rows = connection.execute(
-        select(
-            Signal.id,
-            Signal.direction,
-            Signal.entry,
-            Signal.stop,
-            Signal.target_1,
-            Signal.target_2,
-            Signal.target_3,
-            Signal.created_at,
-            Signal.expires_at,
-            Signal.status,
-            Signal.triggered_at,
-            Signal.targets_hit,
-            Signal.tracked_through,
-        )
-        .where(Signal.symbol_id == symbol_id, Signal.status.in_(OPEN_STATUSES))
-        .order_by(Signal.created_at)
-    ).all()
+    rows = connection.execute(_OPEN, {"symbol_id": symbol_id}).all()
     return [OpenSignal(**row._mapping) for row in rows]
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from cryptolens.config import Settings
-from cryptolens.db.candles import StoredCandles, load_candles
+from cryptolens.db.candles import StoredCandles, load_candles, load_candles_after, no_candles
 from cryptolens.db.patterns import (
     OpenPattern,
     PatternKey,
@@ -48,6 +48,7 @@ from cryptolens.detect import (
 )
 from cryptolens.domain.enums import Direction
 from cryptolens.domain.timeframes import TIMEFRAME_MS, timeframe_ms
+from cryptolens.market.exchange import ExchangeClient
 from cryptolens.services.ingest import IngestReport, exchange_client, ingest_cycle
 from cryptolens.services.zones import (
     BookBuilder,
@@ -153,6 +154,14 @@ def _candles(stored: StoredCandles) -> Candles:
     return as_candles(stored)
 
 
+def _may_have_new(tf: str, since: int | None, base_through: int | None, base_ms: int) -> bool:
+    """Whether a candle of ``tf`` after ``since`` can be stored yet: an aggregate exists only
+    once the base candles reach its end, so most minutes skip the higher timeframes' query."""
+    if since is None or base_through is None:
+        return True
+    return base_through + base_ms >= since + 2 * timeframe_ms(tf)
+
+
 @dataclass
 class _Collected:
     book: BookBuilder = field(default_factory=BookBuilder)
@@ -172,18 +181,22 @@ def _scan(
         for row in load_open_patterns(connection, symbol_id=symbol_id):
             open_rows[row.timeframe].append(row)
     got = _Collected()
+    base_through: int | None = None
+    base_ms = timeframe_ms(settings.base_timeframe)
     for index, tf in enumerate(settings.timeframes):
         previous = progress.get(tf)
         since = previous.scanned_through if previous else None
-        with phases("load"):
-            stored = load_candles(
-                connection,
-                symbol_id=symbol_id,
-                timeframe=tf,
-                start_ms=None if since is None else since + 1,
-            )
         olds = open_rows.get(tf, [])
         old_states = [stored_zone_state(r, consumed_through=since) for r in olds]
+        if _may_have_new(tf, since, base_through, base_ms):
+            with phases("load"):
+                stored = load_candles_after(
+                    connection, symbol_id=symbol_id, timeframe=tf, after=since
+                )
+        else:
+            stored = no_candles()
+        if tf == settings.base_timeframe:
+            base_through = int(stored.open_time[-1]) if len(stored.open_time) else since
         if len(stored.open_time) == 0:
             for row, state in zip(olds, old_states, strict=True):
                 got.book.add(index, row.key, state, row.strength)
@@ -337,12 +350,22 @@ def scan_all_stored(
 
 
 async def scan_cycle_async(
-    engine: Engine, settings: Settings, *, symbols: list[str] | None = None
+    engine: Engine,
+    settings: Settings,
+    *,
+    symbols: list[str] | None = None,
+    client: ExchangeClient | None = None,
 ) -> ScanReport:
-    """Ingest newly closed candles, then scan every active symbol (or ``symbols``)."""
+    """Ingest newly closed candles, then scan every active symbol (or ``symbols``).
+
+    Pass a ``client`` to keep one exchange connection (and its loaded markets) across cycles.
+    """
     phases = Phases()
     with phases("ingest"):
-        async with exchange_client(settings) as client:
+        if client is None:
+            async with exchange_client(settings) as own:
+                ingest = await ingest_cycle(engine, settings, own, symbols=symbols)
+        else:
             ingest = await ingest_cycle(engine, settings, client, symbols=symbols)
     scanned = scan_all_stored(engine, settings, symbols=symbols, phases=phases)
     return ScanReport(scanned, ingest, dict(phases.seconds))
