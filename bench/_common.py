@@ -8,6 +8,7 @@ import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 
 def machine() -> str:
@@ -43,3 +44,42 @@ def median_seconds(
         run()
         times.append(time.perf_counter() - started)
     return statistics.median(times), times
+
+
+def minute_dataset(seed: int, n: int) -> Any:
+    """Seeded synthetic 1m candles on Binance's 8-decimal grid, as a simulator dataset."""
+    import numpy as np
+
+    from cryptolens.market.simulator import Dataset
+    from cryptolens.market.synthetic import synthetic_candles
+
+    raw = synthetic_candles(n, seed=seed)
+    cols = [np.round(getattr(raw, c), 8) for c in ("open", "high", "low", "close", "volume")]
+    return Dataset.from_arrays(raw.open_time, *cols, step_ms=60_000)
+
+
+def store_history(engine: Any, settings: Any, datasets: dict[str, Any], start: int) -> None:
+    """Watch every symbol and store its candles opening before ``start``, as ingestion would."""
+    from sqlalchemy.orm import Session
+
+    from cryptolens.db.symbols import ensure_symbol
+    from cryptolens.market.simulator import Dataset
+    from cryptolens.services.candles import store_candles
+
+    with Session(engine) as session, session.begin():
+        ids = {s: ensure_symbol(session, exchange="binance", symbol=s).id for s in datasets}
+    for symbol, data in datasets.items():
+        keep = data.open_time < start
+        columns = ("open_time", "open", "high", "low", "close", "volume")
+        history = Dataset.from_arrays(
+            *(getattr(data, c)[keep] for c in columns), step_ms=data.step_ms
+        )
+        with engine.begin() as connection:
+            store_candles(
+                connection,
+                symbol_id=ids[symbol],
+                base_timeframe=settings.base_timeframe,
+                higher_timeframes=settings.higher_timeframes,
+                candles=history,
+                now_ms=start,
+            )

@@ -12,27 +12,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-from sqlalchemy.orm import Session
-
-from _common import header
+from _common import header, minute_dataset, store_history
 from cryptolens.config import Settings
 from cryptolens.db import migrate
 from cryptolens.db.engine import create_engine_for
-from cryptolens.db.symbols import ensure_symbol
-from cryptolens.market.simulator import Dataset, SimulatorServer
-from cryptolens.market.synthetic import DEFAULT_START_MS, synthetic_candles
-from cryptolens.services.candles import store_candles
+from cryptolens.market.simulator import SimulatorServer
+from cryptolens.market.synthetic import DEFAULT_START_MS
 from cryptolens.services.ingest import exchange_client, ingest_cycle
 
 MINUTE = 60_000
 DAY = 1_440
-
-
-def dataset(seed: int, n: int) -> Dataset:
-    raw = synthetic_candles(n, seed=seed)
-    cols = [np.round(getattr(raw, c), 8) for c in ("open", "high", "low", "close", "volume")]
-    return Dataset.from_arrays(raw.open_time, *cols, step_ms=MINUTE)
 
 
 def main() -> None:
@@ -42,7 +31,7 @@ def main() -> None:
     args = parser.parse_args()
     header(f"bench/ingest.py — one ingestion cycle, {args.symbols} symbols, simulator, SQLite")
     symbols = [f"S{i:03d}/USDT" for i in range(args.symbols)]
-    datasets = {s: dataset(i, 2 * DAY) for i, s in enumerate(symbols)}
+    datasets = {s: minute_dataset(i, 2 * DAY) for i, s in enumerate(symbols)}
     start = DEFAULT_START_MS + DAY * MINUTE  # one day of history stored before the first cycle
     with (
         tempfile.TemporaryDirectory() as folder,
@@ -57,26 +46,7 @@ def main() -> None:
         )
         engine = create_engine_for(settings)
         migrate.upgrade(engine)
-        with Session(engine) as session, session.begin():
-            ids = {s: ensure_symbol(session, exchange="binance", symbol=s).id for s in symbols}
-        for symbol, data in datasets.items():
-            keep = data.open_time < start
-            history = Dataset.from_arrays(
-                *(
-                    getattr(data, c)[keep]
-                    for c in ("open_time", "open", "high", "low", "close", "volume")
-                ),
-                step_ms=MINUTE,
-            )
-            with engine.begin() as connection:
-                store_candles(
-                    connection,
-                    symbol_id=ids[symbol],
-                    base_timeframe="1m",
-                    higher_timeframes=settings.higher_timeframes,
-                    candles=history,
-                    now_ms=start,
-                )
+        store_history(engine, settings, datasets, start)
 
         async def cycles() -> list[tuple[float, dict[str, int]]]:
             results = []

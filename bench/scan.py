@@ -14,19 +14,15 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 from sqlalchemy import update
-from sqlalchemy.orm import Session
 
-from _common import header
+from _common import header, minute_dataset, store_history
 from cryptolens.config import Settings
 from cryptolens.db import migrate
 from cryptolens.db.engine import create_engine_for
 from cryptolens.db.models import Symbol
-from cryptolens.db.symbols import ensure_symbol
 from cryptolens.market.simulator import Dataset, SimulatorServer
-from cryptolens.market.synthetic import DEFAULT_START_MS, synthetic_candles
-from cryptolens.services.candles import store_candles
+from cryptolens.market.synthetic import DEFAULT_START_MS
 from cryptolens.services.ingest import exchange_client
 from cryptolens.services.scan import ScanReport, scan_all_stored, scan_cycle_async
 
@@ -35,38 +31,13 @@ DAY = 1_440
 TIMEFRAMES = "1m,5m,15m,30m,1h,2h,4h,1d"
 
 
-def dataset(seed: int, n: int) -> Dataset:
-    raw = synthetic_candles(n, seed=seed)
-    cols = [np.round(getattr(raw, c), 8) for c in ("open", "high", "low", "close", "volume")]
-    return Dataset.from_arrays(raw.open_time, *cols, step_ms=MINUTE)
-
-
 def prepare(folder: Path, sim: SimulatorServer, datasets: dict[str, Dataset], start: int) -> Path:
     """A database with every symbol's history before ``start`` stored and scanned."""
     path = folder / "base.sqlite"
     settings = settings_for(path, sim)
     engine = create_engine_for(settings)
     migrate.upgrade(engine)
-    with Session(engine) as session, session.begin():
-        ids = {s: ensure_symbol(session, exchange="binance", symbol=s).id for s in datasets}
-    for symbol, data in datasets.items():
-        keep = data.open_time < start
-        history = Dataset.from_arrays(
-            *(
-                getattr(data, c)[keep]
-                for c in ("open_time", "open", "high", "low", "close", "volume")
-            ),
-            step_ms=MINUTE,
-        )
-        with engine.begin() as connection:
-            store_candles(
-                connection,
-                symbol_id=ids[symbol],
-                base_timeframe="1m",
-                higher_timeframes=settings.higher_timeframes,
-                candles=history,
-                now_ms=start,
-            )
+    store_history(engine, settings, datasets, start)
     started = time.perf_counter()
     scan_all_stored(engine, settings)
     elapsed = time.perf_counter() - started
@@ -120,7 +91,7 @@ def main() -> None:
     header(f"bench/scan.py — scan cycle, {args.symbols} symbols x 8 timeframes, simulator, SQLite")
     history = args.history_days * DAY
     symbols = [f"S{i:03d}/USDT" for i in range(args.symbols)]
-    datasets = {s: dataset(i, history + args.days * DAY + 60) for i, s in enumerate(symbols)}
+    datasets = {s: minute_dataset(i, history + args.days * DAY + 60) for i, s in enumerate(symbols)}
     start = DEFAULT_START_MS + history * MINUTE
     with (
         tempfile.TemporaryDirectory() as tmp,

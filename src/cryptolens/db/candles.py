@@ -34,6 +34,18 @@ _COLUMNS = (
 _UPDATED = ("open", "high", "low", "close", "volume", "complete")
 
 
+#: Columns read back, in the order ``_stored`` expects.
+_READ = (
+    Candle.open_time,
+    Candle.open,
+    Candle.high,
+    Candle.low,
+    Candle.close,
+    Candle.volume,
+    Candle.complete,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class StoredCandles:
     """Candles read back from the database, ascending by open time."""
@@ -154,19 +166,7 @@ def load_candles(
     if end_ms is not None:
         conditions.append(Candle.open_time < end_ms)
     order = Candle.open_time.desc() if newest else Candle.open_time.asc()
-    query = (
-        select(
-            Candle.open_time,
-            Candle.open,
-            Candle.high,
-            Candle.low,
-            Candle.close,
-            Candle.volume,
-            Candle.complete,
-        )
-        .where(and_(*conditions))
-        .order_by(order)
-    )
+    query = select(*_READ).where(and_(*conditions)).order_by(order)
     if limit is not None:
         query = query.limit(limit)
     rows = list(connection.execute(query).all())
@@ -200,15 +200,7 @@ def no_candles() -> StoredCandles:
 
 # Built once: the scanner runs this for every symbol and timeframe every minute.
 _AFTER = (
-    select(
-        Candle.open_time,
-        Candle.open,
-        Candle.high,
-        Candle.low,
-        Candle.close,
-        Candle.volume,
-        Candle.complete,
-    )
+    select(*_READ)
     .where(
         Candle.symbol_id == bindparam("symbol_id"),
         Candle.timeframe == bindparam("timeframe"),

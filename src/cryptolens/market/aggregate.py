@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -207,6 +207,17 @@ class AggregatedCandles:
 
     def __len__(self) -> int:
         return int(self.open_time.shape[0])
+
+    def only(self, bucket_open_times: IntArray) -> AggregatedCandles:
+        """The buckets among ``bucket_open_times`` (the rest dropped)."""
+        keep = np.isin(self.open_time, bucket_open_times)
+        return replace(
+            self,
+            **{
+                name: getattr(self, name)[keep]
+                for name in ("open_time", *PRICE_COLUMNS, "count", "complete")
+            },
+        )
 
     def as_candles(self) -> CandleArrays:
         """The OHLCV columns alone (shared, not copied)."""

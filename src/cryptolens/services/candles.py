@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from cryptolens.db.candles import latest_open_time, load_candles, upsert_candles
 from cryptolens.detect.candles import CandleColumns
-from cryptolens.market.aggregate import aggregate_all, reaggregation_ranges
+from cryptolens.market.aggregate import affected_buckets, aggregate_all, reaggregation_ranges
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +81,9 @@ def store_candles(
         built = aggregate_all(
             window, base_timeframe=base_timeframe, targets=higher_timeframes, now_ms=now_ms
         )
-        for timeframe, buckets in built.items():
+        for timeframe, window_buckets in built.items():
+            # The window spans the largest timeframe's bucket; write only what changed.
+            buckets = window_buckets.only(affected_buckets(revised, timeframe))
             if len(buckets):
                 aggregated += upsert_candles(
                     connection,
