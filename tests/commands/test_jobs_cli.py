@@ -102,3 +102,16 @@ def test_the_scheduler_without_redis_runs_the_jobs_itself(
     assert runs["scan"] == "succeeded"
     assert runs["refresh_stats"] == "succeeded"
     assert _count(workdir, Pattern) > 0
+
+
+def test_jobs_run_records_the_run_and_jobs_list_shows_it(
+    workdir: Path, env: dict[str, str]
+) -> None:
+    ran = _cryptolens("jobs", "run", "refresh_stats", cwd=workdir, **env)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.startswith("refresh_stats: succeeded")
+    listed = _cryptolens("jobs", "list", "--name", "refresh_stats", cwd=workdir, **env)
+    assert "refresh_stats: succeeded" in listed.stdout.splitlines()[0]
+    unknown = _cryptolens("jobs", "run", "mine_bitcoin", cwd=workdir, **env)
+    assert unknown.returncode == 2
+    assert "mine_bitcoin" in unknown.stderr

@@ -12,7 +12,7 @@ from flask import Flask, current_app
 
 from cryptolens.db.signals import list_signals
 from cryptolens.db.symbols import require_symbol
-from cryptolens.domain.enums import SignalStatus
+from cryptolens.domain.enums import JobStatus, SignalStatus
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.domain.timeframes import ms_to_datetime
 from cryptolens.extensions import db
@@ -20,6 +20,7 @@ from cryptolens.infra.redis import redis_from_url
 from cryptolens.jobs.queues import PRIORITY
 from cryptolens.jobs.schedule import default_schedule
 from cryptolens.jobs.scheduler import RedisClaims, Scheduler, enqueuer, in_process, run_forever
+from cryptolens.services.job_runs import recent_runs
 from cryptolens.services.scan import ScanReport, scan_cycle
 from cryptolens.web.state import app_settings
 
@@ -148,8 +149,40 @@ def scheduler_command(once: bool) -> None:
             claims.resign()
 
 
+@click.group("jobs")
+def jobs_group() -> None:
+    """Background jobs: run one now, or see recent runs."""
+
+
+@jobs_group.command("run")
+@click.argument("name", type=click.Choice([e.name for e in default_schedule()]))
+def jobs_run(name: str) -> None:
+    """Run the scheduled job NAME once, in this process, recorded in job_runs."""
+    settings = app_settings(current_app)
+    entry = next(e for e in default_schedule() if e.name == name)
+    in_process(db.engine, settings)(entry, 0)
+    [latest] = recent_runs(db.engine, name=name, limit=1)
+    click.echo(f"{name}: {latest.status} {latest.counts or ''}")
+    if latest.status == JobStatus.FAILED:
+        click.echo(f"  {latest.error}", err=True)
+        raise SystemExit(1)
+
+
+@jobs_group.command("list")
+@click.option("--name", help="Only runs of this job.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+def jobs_list(name: str | None, limit: int) -> None:
+    """The latest recorded runs, newest first."""
+    for run in recent_runs(db.engine, name=name, limit=limit):
+        target = f" {run.target}" if run.target else ""
+        click.echo(f"{run.id:>7}  {run.name}{target}: {run.status} {run.counts or ''}")
+        if run.error:
+            click.echo(f"         {run.error}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(scan_command)
     app.cli.add_command(signals_group)
     app.cli.add_command(worker_command)
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(jobs_group)
