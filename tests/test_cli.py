@@ -27,7 +27,7 @@ def _cryptolens(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProces
 def test_help_lists_the_commands(tmp_path: Path) -> None:
     result = _cryptolens("--help", cwd=tmp_path)
     assert result.returncode == 0
-    for command in ("db", "serve"):
+    for command in ("db", "serve", "db-health"):
         assert f"\n  {command} " in result.stdout
 
 
