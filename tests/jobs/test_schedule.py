@@ -51,3 +51,4 @@ def test_the_default_schedule_matches_the_documented_crontab() -> None:
     assert every["scan"] == (60, 0)
     assert every["refresh_stats"] == (300, 0)
     assert every["expire_patterns"] == (3600, 0)
+    assert every["db_health"] == (DAY, 3 * 3600)

@@ -136,3 +136,15 @@ def test_rq_workers_run_scan_jobs_and_skip_a_symbol_already_being_scanned(
     assert runs[2][2] is not None
     assert runs[2][2]["zones_new"] == 0
     redis.close()
+
+
+def test_the_daily_health_job_records_what_it_found(job_env: Engine) -> None:
+    settings = job_settings()
+    scheduler = Scheduler((Entry("scan", 60),), in_process(job_env, settings))
+    scheduler.tick(2_000_000.0)
+    counts = tasks.db_health_job()
+    runs = _runs(job_env)
+    assert runs[-1][:2] == ("db_health", "succeeded")
+    assert runs[-1][2] == counts
+    assert counts["symbols"] == 1
+    assert counts["holes"] == 0

@@ -29,4 +29,5 @@ def default_schedule(scan_every: int = 60) -> tuple[Entry, ...]:
         Entry("refresh_stats", 300),
         Entry("expire_patterns", 3600),
         Entry("cleanup", DAY, offset=2 * 3600 + 30 * 60),
+        Entry("db_health", DAY, offset=3 * 3600),
     )

@@ -115,6 +115,7 @@ def enqueuer(engine: Engine, settings: Settings, redis: Redis[bytes]) -> Dispatc
         "refresh_stats": tasks.refresh_stats_job,
         "expire_patterns": tasks.expire_patterns_job,
         "cleanup": tasks.cleanup_job,
+        "db_health": tasks.db_health_job,
     }
 
     def dispatch(entry: Entry, slot: int) -> None:
@@ -152,6 +153,7 @@ def in_process(engine: Engine, settings: Settings) -> Dispatch:
         "refresh_stats": tasks.recorded(tasks.refresh_stats, "refresh_stats"),
         "expire_patterns": tasks.recorded(tasks.expire_patterns, "expire_patterns"),
         "cleanup": tasks.recorded(tasks.cleanup, "cleanup"),
+        "db_health": tasks.recorded(tasks.db_health, "db_health"),
     }
 
     def dispatch(entry: Entry, _slot: int) -> None:

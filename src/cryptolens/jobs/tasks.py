@@ -15,6 +15,7 @@ from cryptolens.db.patterns import expire_stale_patterns
 from cryptolens.domain.enums import JobStatus
 from cryptolens.jobs.context import job_engine, job_redis, job_settings
 from cryptolens.jobs.queues import LOCK_GRACE_SECONDS, TIMEOUTS
+from cryptolens.services.db_health import run_db_health
 from cryptolens.services.job_runs import RunRecord, delete_old_runs, recorded_run
 from cryptolens.services.market_clock import market_now
 from cryptolens.services.scan import ScanReport, scan_cycle
@@ -122,6 +123,11 @@ def refresh_stats(engine: Engine, settings: Settings) -> dict[str, Any]:
     return {"zone_groups": len(summary["zones"]), "outcome_groups": len(summary["signal_outcomes"])}
 
 
+def db_health(engine: Engine, settings: Settings) -> dict[str, Any]:
+    """Check stored candles (no repair: `cryptolens db-health --fix` is an operator's call)."""
+    return dict(run_db_health(engine, settings, fix=False).counts())
+
+
 def expire_patterns_job() -> dict[str, Any]:
     return _job("expire_patterns", expire_patterns)
 
@@ -132,3 +138,7 @@ def cleanup_job() -> dict[str, Any]:
 
 def refresh_stats_job() -> dict[str, Any]:
     return _job("refresh_stats", refresh_stats)
+
+
+def db_health_job() -> dict[str, Any]:
+    return _job("db_health", db_health)
