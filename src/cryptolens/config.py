@@ -101,7 +101,6 @@ class Settings(BaseSettings):
     # Background work: the scan interval and how long job-run records are kept.
     scan_interval_seconds: int = Field(default=60, ge=1, alias="SCAN_INTERVAL_SECONDS")
     job_retention_days: int = Field(default=30, ge=1, alias="JOB_RETENTION_DAYS")
-    job_timeout_seconds: int = Field(default=300, ge=10, alias="JOB_TIMEOUT_SECONDS")
 
     @field_validator("symbols", "timeframes", mode="before")
     @classmethod
