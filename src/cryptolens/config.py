@@ -30,6 +30,12 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class SmtpSecurity(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    SSL = "ssl"
+
+
 class LogFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
@@ -83,6 +89,19 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(default=20, ge=0, alias="DB_MAX_OVERFLOW")
     db_pool_recycle: int = Field(default=300, ge=1, alias="DB_POOL_RECYCLE")
     db_connect_timeout: int = Field(default=5, ge=1, alias="DB_CONNECT_TIMEOUT")
+
+    smtp_host: str | None = Field(default=None, alias="SMTP_HOST")
+    smtp_port: int = Field(default=587, ge=1, le=65535, alias="SMTP_PORT")
+    smtp_security: SmtpSecurity = Field(default=SmtpSecurity.STARTTLS, alias="SMTP_SECURITY")
+    smtp_user: str | None = Field(default=None, alias="SMTP_USER")
+    smtp_password: str | None = Field(default=None, alias="SMTP_PASSWORD")
+    smtp_timeout: float = Field(default=15.0, gt=0, alias="SMTP_TIMEOUT")
+    mail_sender: str = Field(default="CryptoLens <no-reply@localhost>", alias="MAIL_SENDER")
+    # argon2id cost; lower it only for tests (see README: Accounts and security).
+    password_hash_time_cost: int = Field(default=3, ge=1, le=20, alias="PASSWORD_HASH_TIME_COST")
+    password_hash_memory_kib: int = Field(
+        default=65536, ge=1024, le=1048576, alias="PASSWORD_HASH_MEMORY_KIB"
+    )
 
     @field_validator("symbols", "timeframes", mode="before")
     @classmethod
@@ -144,7 +163,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("exchange_api_url", "redis_url", mode="before")
+    @field_validator("exchange_api_url", "redis_url", "smtp_host", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
