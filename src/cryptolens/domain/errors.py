@@ -55,9 +55,10 @@ class TierRequiredError(ForbiddenError):
     """The caller's plan does not include this; a higher plan does."""
 
     def __init__(self, capability: str, required: str) -> None:
+        what = capability.replace("_", " ")
         super().__init__(
-            f"{capability.replace('_', ' ').capitalize()} needs the {required.capitalize()} "
-            "plan; upgrade your subscription to use it."
+            f"{what[:1].upper()}{what[1:]} needs the {required.capitalize()} plan; "
+            "upgrade your subscription to use it."
         )
         self.capability = capability
         self.required = required
