@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from cryptolens import create_app
+from cryptolens.web.access import public
 from cryptolens.web.state import app_settings
 from tests.conftest import make_settings
 
@@ -54,6 +55,7 @@ def test_trusted_proxies_make_the_client_address_the_forwarded_one(tmp_path: Pat
     app = create_app(make_settings(instance_dir=tmp_path, trusted_proxies=1))
 
     @app.get("/whoami")
+    @public
     def whoami() -> str:
         from flask import request
 

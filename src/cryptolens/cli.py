@@ -89,9 +89,9 @@ def register_commands(app: Flask) -> None:
 
 def _command_modules() -> list[Any]:
     """Areas that own commands register them here, keeping this module small."""
-    from cryptolens.commands import market, up
+    from cryptolens.commands import market, up, users
 
-    return [market.register, up.register]
+    return [market.register, up.register, users.register]
 
 
 def _create_app() -> Flask:

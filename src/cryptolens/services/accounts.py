@@ -281,3 +281,8 @@ def update_preferences(
     user.timezone = timezone
     user.watchlist = list(symbols)
     user.notification_topic = topic
+
+
+def require_user(session: Session, *, user_id: int) -> None:
+    """Raise NotFoundError unless the user exists."""
+    _user(session, user_id)

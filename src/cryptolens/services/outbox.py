@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from cryptolens.config import Settings
 from cryptolens.db.accounts import OutboxEmail
 from cryptolens.notify.email import SmtpConfig, build_message, send_message
 
@@ -73,3 +74,18 @@ def deliver_email(
     row.sent_at = now
     session.commit()
     return row.status
+
+
+def smtp_from_settings(settings: Settings) -> SmtpConfig | None:
+    """The SMTP configuration, or None when SMTP_HOST is not set (emails stay queued)."""
+    if not settings.smtp_host:
+        return None
+    return SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        security=settings.smtp_security.value,
+        user=settings.smtp_user,
+        password=settings.smtp_password,
+        sender=settings.mail_sender,
+        timeout=settings.smtp_timeout,
+    )
