@@ -77,7 +77,8 @@ def make_user(
             result = register(
                 session, email=email, password=PASSWORD, passwords=TEST_PASSWORDS, now=now
             )
-            assert result.new_user_id is not None and result.verify_token is not None
+            assert result.new_user_id is not None
+            assert result.verify_token is not None
             user_id = result.new_user_id
             if verified:
                 verify_email(session, token=result.verify_token, now=now)
