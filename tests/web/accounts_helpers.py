@@ -87,7 +87,7 @@ def make_user(
                 session,
                 user_id=user_id,
                 plan=plan,
-                started_at=now - timedelta(days=1),
+                started_at=min(now, expires_at or now) - timedelta(days=30),
                 expires_at=expires_at or now + timedelta(days=30),
             )
         session.commit()
