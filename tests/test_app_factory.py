@@ -43,6 +43,8 @@ def test_production_app_sets_secure_cookies(tmp_path: Path) -> None:
     )
     app = create_app(settings)
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True
+    assert app.config["REMEMBER_COOKIE_DURATION"].days == 7
     assert app.config["TESTING"] is False
 
 
