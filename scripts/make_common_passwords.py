@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# fmt: off
 WALKS = [
     "1234567890", "0123456789", "12345678910", "123456789a", "1234567890a", "1q2w3e4r5t",
     "1qaz2wsx3edc", "qwertyuiop", "qwertyuiop123", "asdfghjkl", "asdfghjkl1", "zxcvbnm123",
@@ -38,6 +39,7 @@ WORDS = [
 ]
 SUFFIXES = ["", "1", "12", "123", "1234", "12345", "123456", "!", "1!", "123!", "2020",
             "2021", "2022", "2023", "2024", "2025", "2026", "01", "69", "007"]
+# fmt: on
 TARGET = 1000
 
 
