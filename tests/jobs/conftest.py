@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.web.conftest import mailbox, smtp_server
+from tests.web.conftest import app, mailbox, smtp_server
 
-__all__ = ["mailbox", "smtp_server"]
+__all__ = ["app", "mailbox", "smtp_server"]

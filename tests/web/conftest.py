@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from flask import Flask
 
 from cryptolens.config import Settings
+from cryptolens.web.mailer import wait_for_deliveries
 from tests.conftest import make_settings
 from tests.web.accounts_helpers import Mailbox
 
@@ -45,6 +47,13 @@ def mailbox(smtp_server: tuple[_Collector, int]) -> Mailbox:
     collector, _ = smtp_server
     collector.messages.clear()
     return Mailbox(collector.messages)
+
+
+@pytest.fixture
+def app(app: Flask) -> Iterator[Flask]:
+    """The shared app, whose background email threads finish before its engine goes."""
+    yield app
+    wait_for_deliveries(app)
 
 
 @pytest.fixture

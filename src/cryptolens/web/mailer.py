@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 QUEUE = "high"
 JOB = "cryptolens.jobs.email.send_email_job"
 JOB_TIMEOUT_SECONDS = 60
+_THREADS = "cryptolens.mail_threads"
 SUBJECTS = {
     "verify": "Confirm your email address",
     "already_registered": "Someone tried to register with your address",
@@ -57,7 +58,17 @@ def dispatch(outbox_id: int) -> None:
             return
         except RedisError:
             log.warning("Redis unavailable; delivering email %s in a thread", outbox_id)
-    threading.Thread(target=_deliver, args=(app, outbox_id), daemon=True).start()
+    thread = threading.Thread(target=_deliver, args=(app, outbox_id), daemon=True)
+    threads: list[threading.Thread] = app.extensions.setdefault(_THREADS, [])
+    threads[:] = [t for t in threads if t.is_alive()]
+    threads.append(thread)
+    thread.start()
+
+
+def wait_for_deliveries(app: Flask, timeout: float = 10.0) -> None:
+    """Join the delivery threads still running (at shutdown, and in tests)."""
+    for thread in list(app.extensions.get(_THREADS, ())):
+        thread.join(timeout)
 
 
 def _deliver(app: Flask, outbox_id: int) -> None:
