@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from flask import redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
@@ -14,13 +12,18 @@ from cryptolens.extensions import db, limiter
 from cryptolens.services import accounts, twofactor
 from cryptolens.web.access import public, signed_in
 from cryptolens.web.auth import bp, throttle
-from cryptolens.web.auth.sessions import passwords, safe_next, secret_box, start_session
+from cryptolens.web.auth.sessions import (
+    finish_sign_in,
+    passwords,
+    pending_second_factor,
+    safe_next,
+    secret_box,
+    start_session,
+)
 from cryptolens.web.errors import form_error
 from cryptolens.web.mailer import send_email
 
 Page = str | Response | tuple[str, int]
-PENDING_2FA = "pending_2fa"
-PENDING_2FA_SECONDS = 300
 CHECK_INBOX = "If that address can be used, we have sent it an email. Check your inbox."
 POST_LIMIT = "20/minute;200/hour"
 
@@ -77,27 +80,15 @@ def login() -> Page:
     db.session.commit()
     throttle.clear_login(email)
     remember = request.form.get("remember") == "on"
-    if account.totp_enabled:
-        session.clear()
-        session[PENDING_2FA] = {
-            "uid": account.id,
-            "ver": account.session_version,
-            "remember": remember,
-            "next": context["next"],
-            "at": time.time(),
-        }
-        return redirect(url_for("auth.two_factor"))
-    start_session(account, remember=remember)
-    return redirect(safe_next(context["next"]))
+    return redirect(finish_sign_in(account, remember=remember, next_path=context["next"]))
 
 
 @bp.route("/two-factor", methods=["GET", "POST"])
 @public
 @limiter.limit(POST_LIMIT, methods=["POST"])
 def two_factor() -> Page:
-    pending = session.get(PENDING_2FA)
-    if not pending or time.time() - pending["at"] > PENDING_2FA_SECONDS:
-        session.pop(PENDING_2FA, None)
+    pending = pending_second_factor()
+    if pending is None:
         return redirect(url_for("auth.login"))
     if request.method == "GET":
         return render_template("auth/two_factor.html")
@@ -120,7 +111,7 @@ def two_factor() -> Page:
     db.session.commit()
     account = accounts.load_account(db.session(), user_id=user_id, now=utcnow())
     if account is None or not account.active or account.session_version != pending["ver"]:
-        session.pop(PENDING_2FA, None)
+        session.clear()
         return redirect(url_for("auth.login"))
     start_session(account, remember=bool(pending["remember"]))
     return redirect(safe_next(pending["next"]))

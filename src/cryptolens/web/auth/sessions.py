@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, after_this_request, current_app, session, url_for
@@ -15,6 +17,8 @@ from cryptolens.web.auth.throttle import DEVICE_COOKIE, DEVICE_COOKIE_DAYS, devi
 from cryptolens.web.security import REMEMBER_DAYS, CurrentUser
 from cryptolens.web.state import app_settings
 
+PENDING_2FA = "pending_2fa"
+PENDING_2FA_SECONDS = 300
 _PASSWORDS = "cryptolens.passwords"
 _SECRET_BOX = "cryptolens.secret_box"  # noqa: S105  (an extensions key)
 
@@ -66,3 +70,28 @@ def safe_next(target: str | None) -> str:
         if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
             return target
     return url_for("dashboard.index")
+
+
+def finish_sign_in(account: Account, *, remember: bool, next_path: str) -> str:
+    """Sign in, or park the account until its second factor; returns where to go next."""
+    if not account.totp_enabled:
+        start_session(account, remember=remember)
+        return safe_next(next_path)
+    session.clear()
+    session[PENDING_2FA] = {
+        "uid": account.id,
+        "ver": account.session_version,
+        "remember": remember,
+        "next": next_path,
+        "at": time.time(),
+    }
+    return url_for("auth.two_factor")
+
+
+def pending_second_factor() -> dict[str, Any] | None:
+    """The sign-in waiting for its second factor, if recent enough."""
+    pending: dict[str, Any] | None = session.get(PENDING_2FA)
+    if not pending or time.time() - float(pending["at"]) > PENDING_2FA_SECONDS:
+        session.pop(PENDING_2FA, None)
+        return None
+    return pending
