@@ -103,7 +103,7 @@ def two_factor() -> Page:
             now=utcnow(),
         )
     except AuthenticationError as error:
-        db.session.commit()  # keep nothing half-done, but a spent step stays spent
+        db.session.rollback()
         throttle.record_second_factor_failure(user_id)
         return form_error("auth/two_factor.html", error)
     except ThrottledError as error:
