@@ -34,6 +34,9 @@ def make_settings(**overrides: object) -> Settings:
         "redis_url": None,
         "exchange_api_url": None,
         "log_level": "WARNING",
+        # argon2 at its cheapest: the production cost is measured in the README, not here.
+        "password_hash_time_cost": 1,
+        "password_hash_memory_kib": 1024,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from cryptolens import create_app
+from cryptolens.web.access import public
 from cryptolens.web.state import app_settings
 from tests.conftest import make_settings
 
@@ -42,6 +43,8 @@ def test_production_app_sets_secure_cookies(tmp_path: Path) -> None:
     )
     app = create_app(settings)
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True
+    assert app.config["REMEMBER_COOKIE_DURATION"].days == 7
     assert app.config["TESTING"] is False
 
 
@@ -54,6 +57,7 @@ def test_trusted_proxies_make_the_client_address_the_forwarded_one(tmp_path: Pat
     app = create_app(make_settings(instance_dir=tmp_path, trusted_proxies=1))
 
     @app.get("/whoami")
+    @public
     def whoami() -> str:
         from flask import request
 

@@ -12,6 +12,7 @@ from cryptolens.infra.redis import redis_from_url
 from cryptolens.logs import configure_logging
 from cryptolens.web import register_web
 from cryptolens.web.filters import register_filters
+from cryptolens.web.security import security_config
 from cryptolens.web.state import REDIS_KEY, SETTINGS_KEY
 
 __all__ = ["create_app"]
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
+        **security_config(settings),
     )
     if settings.redis_url:
         app.config["CACHE_REDIS_URL"] = settings.redis_url

@@ -89,9 +89,9 @@ def register_commands(app: Flask) -> None:
 
 def _command_modules() -> list[Any]:
     """Areas that own commands register them here, keeping this module small."""
-    from cryptolens.commands import health, jobs, market, up
+    from cryptolens.commands import health, jobs, market, up, users
 
-    return [market.register, jobs.register, health.register, up.register]
+    return [market.register, jobs.register, health.register, users.register, up.register]
 
 
 def _create_app() -> Flask:

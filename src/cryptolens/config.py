@@ -31,6 +31,12 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class SmtpSecurity(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    SSL = "ssl"
+
+
 class LogFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
@@ -101,6 +107,20 @@ class Settings(BaseSettings):
     # Background work: the scan interval and how long job-run records are kept.
     scan_interval_seconds: int = Field(default=60, ge=1, alias="SCAN_INTERVAL_SECONDS")
     job_retention_days: int = Field(default=30, ge=1, alias="JOB_RETENTION_DAYS")
+
+    smtp_host: str | None = Field(default=None, alias="SMTP_HOST")
+    smtp_port: int = Field(default=587, ge=1, le=65535, alias="SMTP_PORT")
+    smtp_security: SmtpSecurity = Field(default=SmtpSecurity.STARTTLS, alias="SMTP_SECURITY")
+    smtp_user: str | None = Field(default=None, alias="SMTP_USER")
+    smtp_password: str | None = Field(default=None, alias="SMTP_PASSWORD")
+    smtp_timeout: float = Field(default=15.0, gt=0, alias="SMTP_TIMEOUT")
+    mail_sender: str = Field(default="CryptoLens <no-reply@localhost>", alias="MAIL_SENDER")
+    # argon2id cost (OWASP's recommended minimum: 19 MiB, 2 passes, 1 lane); the README,
+    # "Accounts and security", has measured times. Tests lower it.
+    password_hash_time_cost: int = Field(default=2, ge=1, le=20, alias="PASSWORD_HASH_TIME_COST")
+    password_hash_memory_kib: int = Field(
+        default=19456, ge=1024, le=1048576, alias="PASSWORD_HASH_MEMORY_KIB"
+    )
 
     @field_validator("symbols", "timeframes", mode="before")
     @classmethod
@@ -174,7 +194,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("exchange_api_url", "redis_url", mode="before")
+    @field_validator("exchange_api_url", "redis_url", "smtp_host", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

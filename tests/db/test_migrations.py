@@ -15,6 +15,12 @@ EXPECTED_TABLES = {
     "signal_patterns",
     "settings",
     "job_runs",
+    "users",
+    "plans",
+    "subscriptions",
+    "user_tokens",
+    "backup_codes",
+    "outbox",
 }
 
 

@@ -1,4 +1,5 @@
-"""Scanner fixtures: real BTC/USD hours stored for a symbol, scans on a shared database."""
+"""Scanner fixtures (real BTC/USD hours stored for a symbol) and, shared with the web tests,
+the local SMTP server fixtures."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from cryptolens.detect import Candles
 from cryptolens.market.simulator.demo import demo_datasets
 from cryptolens.services.candles import store_candles
 from tests.conftest import clear_tables, make_settings
+from tests.web.conftest import app, mailbox, smtp_server
+
+__all__ = ["app", "mailbox", "smtp_server"]
 
 HOUR = 3_600_000
 

@@ -7,6 +7,7 @@ from flask import Flask
 
 from cryptolens import create_app
 from cryptolens.domain.errors import NotFoundError, ValidationError
+from cryptolens.web.access import public
 from tests.conftest import make_settings
 
 
@@ -15,18 +16,22 @@ def bare_app(tmp_path: Path) -> Flask:
     app = create_app(make_settings(instance_dir=tmp_path))
 
     @app.get("/api/boom")
+    @public
     def api_boom() -> str:
         raise RuntimeError("secret internals /etc/passwd")
 
     @app.get("/boom")
+    @public
     def page_boom() -> str:
         raise RuntimeError("secret internals /etc/passwd")
 
     @app.get("/api/invalid")
+    @public
     def api_invalid() -> str:
         raise ValidationError("limit must be at most 1000")
 
     @app.get("/missing-thing")
+    @public
     def page_missing() -> str:
         raise NotFoundError("no such symbol")
 

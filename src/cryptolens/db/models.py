@@ -192,3 +192,31 @@ class JobRun(Base):
     status: Mapped[str] = mapped_column(String(12), default="running")
     counts: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+# Account tables live in their own module; importing them here registers them on Base.
+from cryptolens.db.accounts import (  # noqa: E402
+    BackupCode,
+    OutboxEmail,
+    PlanRow,
+    Subscription,
+    User,
+    UserToken,
+)
+
+__all__ = [
+    "BackupCode",
+    "Candle",
+    "JobRun",
+    "OutboxEmail",
+    "Pattern",
+    "PlanRow",
+    "ScanState",
+    "Setting",
+    "Signal",
+    "SignalPattern",
+    "Subscription",
+    "Symbol",
+    "User",
+    "UserToken",
+]

@@ -37,3 +37,34 @@ class UnknownSymbolError(ExchangeError):
     """The exchange does not list the requested symbol."""
 
     status_code = 404
+
+
+class AuthenticationError(CryptoLensError):
+    """Credentials, a code or a link did not check out (deliberately vague)."""
+
+    status_code = 400
+
+
+class ForbiddenError(CryptoLensError):
+    """The caller may not do this, whatever their plan."""
+
+    status_code = 403
+
+
+class TierRequiredError(ForbiddenError):
+    """The caller's plan does not include this; a higher plan does."""
+
+    def __init__(self, capability: str, required: str) -> None:
+        what = capability.replace("_", " ")
+        super().__init__(
+            f"{what[:1].upper()}{what[1:]} needs the {required.capitalize()} plan; "
+            "upgrade your subscription to use it."
+        )
+        self.capability = capability
+        self.required = required
+
+
+class ThrottledError(CryptoLensError):
+    """Too many attempts; the message never says whether an account exists."""
+
+    status_code = 429

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from flask import Flask
 
-from cryptolens.web import errors, middleware
+from cryptolens.extensions import csrf
+from cryptolens.web import errors, middleware, security
+from cryptolens.web.account import bp as account_bp
+from cryptolens.web.admin import bp as admin_bp
 from cryptolens.web.api import bp as api_bp
+from cryptolens.web.auth import bp as auth_bp
 from cryptolens.web.dashboard import bp as dashboard_bp
 
 
 def register_web(app: Flask) -> None:
     """Register every blueprint, the middleware and the error handlers on ``app``."""
     middleware.register(app)
+    security.register(app)
     errors.register(app)
+    # The JSON API will authenticate with API keys, not cookies: no CSRF token there.
+    csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(admin_bp)

@@ -8,7 +8,7 @@ from flask import Flask, Response, render_template, request
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from cryptolens.domain.errors import CryptoLensError
+from cryptolens.domain.errors import CryptoLensError, TierRequiredError
 from cryptolens.web.envelope import api_failure
 
 log = logging.getLogger(__name__)
@@ -18,11 +18,15 @@ def _wants_json() -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
 
 
-def _render(status: int, title: str, message: str) -> Response | tuple[str, int]:
+def _render(
+    status: int, title: str, message: str, *, upgrade: bool = False
+) -> Response | tuple[str, int]:
     if _wants_json():
         return api_failure(message, status=status)
     try:
-        page = render_template("errors/error.html", status=status, title=title, message=message)
+        page = render_template(
+            "errors/error.html", status=status, title=title, message=message, upgrade=upgrade
+        )
     except Exception:  # the error page itself failed: still never show a stack trace
         log.exception("error page failed to render")
         page = f"<!doctype html><title>{status}</title><h1>{status} {escape(title)}</h1>"
@@ -38,7 +42,24 @@ def handle_http_error(error: HTTPException) -> Response | tuple[str, int]:
 
 
 def handle_domain_error(error: CryptoLensError) -> Response | tuple[str, int]:
-    return _render(error.status_code, type(error).__name__, str(error))
+    upgrade = isinstance(error, TierRequiredError)
+    return _render(
+        error.status_code, _TITLES.get(error.status_code, "Error"), str(error), upgrade=upgrade
+    )
+
+
+_TITLES = {
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    429: "Too Many Requests",
+}
+
+
+def form_error(template: str, error: CryptoLensError, **context: object) -> tuple[str, int]:
+    """Show a form again with the error's message, under the error's HTTP status."""
+    return render_template(template, error=str(error), **context), error.status_code
 
 
 def handle_unexpected(error: Exception) -> Response | tuple[str, int]:

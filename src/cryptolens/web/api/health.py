@@ -7,6 +7,7 @@ from flask import Response, current_app
 from cryptolens.extensions import db
 from cryptolens.services.health import health_report
 from cryptolens.version import __version__
+from cryptolens.web.access import public
 from cryptolens.web.api import bp
 from cryptolens.web.envelope import api_failure, api_success
 from cryptolens.web.state import app_redis
@@ -26,15 +27,18 @@ def _answer(require_schema: bool) -> Response:
 
 
 @bp.get("/health")
+@public
 def health() -> Response:
     return _answer(require_schema=False)
 
 
 @bp.get("/health/live")
+@public
 def live() -> Response:
     return api_success({"status": "alive"})
 
 
 @bp.get("/health/ready")
+@public
 def ready() -> Response:
     return _answer(require_schema=True)

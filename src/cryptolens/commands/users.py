@@ -1,0 +1,52 @@
+"""User administration commands: ``cryptolens users create-admin``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+
+from cryptolens.db.base import utcnow
+from cryptolens.domain.errors import CryptoLensError
+from cryptolens.extensions import db
+from cryptolens.services.accounts import create_admin
+from cryptolens.services.passwords import Passwords
+from cryptolens.web.state import app_settings
+
+
+@click.group("users")
+def users_group() -> None:
+    """User accounts."""
+
+
+@users_group.command("create-admin")
+@click.option("--email", required=True, help="The administrator's email address.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input instead of prompting.",
+)
+def create_admin_command(email: str, password_stdin: bool) -> None:
+    """Create a verified administrator (or promote an existing user)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = app_settings(current_app)
+    passwords = Passwords(
+        time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
+    )
+    try:
+        user_id = create_admin(
+            db.session(), email=email, password=password, passwords=passwords, now=utcnow()
+        )
+    except CryptoLensError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"administrator {email.strip().lower()} ready (user id {user_id})")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(users_group)

@@ -1,0 +1,1 @@
+"""Outgoing messages: channels (email now; ntfy and others later)."""

@@ -1,0 +1,83 @@
+"""The one place that decides what a user may see and do: pages, JSON endpoints and (later)
+notifications and the API all ask here. Admins are a role: they get every capability."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from cryptolens.domain.errors import ForbiddenError, TierRequiredError, ValidationError
+from cryptolens.domain.plans import PLANS, Capability, Limit, Plan, PlanLimits, lowest_plan_with
+
+
+class Subject(Protocol):
+    """Whoever is asking: a plan (already expiry-checked) and a role."""
+
+    @property
+    def plan(self) -> Plan: ...
+
+    @property
+    def is_admin(self) -> bool: ...
+
+
+def limits_for(user: Subject) -> PlanLimits:
+    return PLANS[Plan.PREMIUM] if user.is_admin else PLANS[user.plan]
+
+
+def can(user: Subject, capability: Capability) -> bool:
+    return limits_for(user).includes(capability)
+
+
+def require(user: Subject, capability: Capability) -> None:
+    """Raise TierRequiredError (403) naming the plan that includes ``capability``."""
+    if not can(user, capability):
+        raise TierRequiredError(capability.value, lowest_plan_with(capability).value)
+
+
+def require_admin(user: Subject) -> None:
+    if not user.is_admin:
+        raise ForbiddenError("This page is for administrators.")
+
+
+def limit(user: Subject, name: Limit) -> int | None:
+    """A counted allowance; None means unlimited."""
+    return limits_for(user).limit(name)
+
+
+def patterns_page_limit(user: Subject) -> int | None:
+    """Rows of the patterns page the user may see (None: all); raises if none at all."""
+    require(user, Capability.PATTERNS_PAGE)
+    return limit(user, Limit.PATTERNS_ROWS)
+
+
+def signals_page_limit(user: Subject) -> int | None:
+    """Rows of the signals page the user may see (None: all); raises if none at all."""
+    require(user, Capability.SIGNALS_PAGE)
+    return limit(user, Limit.SIGNALS_ROWS)
+
+
+def pattern_types(user: Subject) -> frozenset[str]:
+    return limits_for(user).pattern_types
+
+
+def check_symbols(user: Subject, symbols: Iterable[str]) -> tuple[str, ...]:
+    """Normalised, de-duplicated symbols within the plan; ValidationError/TierRequiredError."""
+    chosen: list[str] = []
+    for raw in symbols:
+        symbol = raw.strip().upper()
+        if not symbol:
+            continue
+        base, sep, quote = symbol.partition("/")
+        if not (sep and base.isalnum() and quote.isalnum()):
+            raise ValidationError(f"{raw!r} is not a symbol like BTC/USDT.")
+        if symbol not in chosen:
+            chosen.append(symbol)
+    limits = limits_for(user)
+    if limits.allowed_symbols is not None:
+        outside = [s for s in chosen if s not in limits.allowed_symbols]
+        if outside:
+            raise TierRequiredError(f"watching {outside[0]}", Plan.PRO.value)
+    if limits.symbols is not None and len(chosen) > limits.symbols:
+        better = Plan.PREMIUM if user.plan is Plan.PRO else Plan.PRO
+        raise TierRequiredError(f"watching more than {limits.symbols} symbols", better.value)
+    return tuple(chosen)

@@ -1,0 +1,135 @@
+"""Profile, preferences, password and email changes, sessions, deletion."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
+from werkzeug.wrappers import Response
+
+from cryptolens.db.base import utcnow
+from cryptolens.domain.errors import CryptoLensError
+from cryptolens.domain.plans import PLANS
+from cryptolens.extensions import db, limiter
+from cryptolens.services import accounts
+from cryptolens.web.access import public
+from cryptolens.web.account import bp
+from cryptolens.web.auth.sessions import passwords, start_session
+from cryptolens.web.errors import form_error
+from cryptolens.web.mailer import send_email
+
+Page = str | Response | tuple[str, int]
+SENSITIVE_LIMIT = "10/15 minutes"
+
+
+def _profile(**context: object) -> dict[str, object]:
+    return {"account": current_user.account, "plans": PLANS, **context}
+
+
+def _refresh_session() -> None:
+    """Keep this browser signed in after the session version moved on."""
+    account = accounts.load_account(db.session(), user_id=current_user.account.id, now=utcnow())
+    if account is not None:
+        start_session(account, remember=bool(request.cookies.get("remember_token")))
+
+
+@bp.route("/", methods=["GET", "POST"])
+def profile() -> Page:
+    if request.method == "GET":
+        return render_template("account/profile.html", **_profile())
+    try:
+        accounts.update_preferences(
+            db.session(),
+            account=current_user.account,
+            timezone=request.form.get("timezone", "UTC").strip(),
+            watchlist=request.form.get("watchlist", "").replace("\n", ",").split(","),
+            notification_topic=request.form.get("notification_topic"),
+        )
+    except CryptoLensError as error:
+        db.session.rollback()
+        return form_error("account/profile.html", error, **_profile())
+    db.session.commit()
+    return redirect(url_for("account.profile"))
+
+
+@bp.post("/password")
+@limiter.limit(SENSITIVE_LIMIT)
+def change_password() -> Page:
+    try:
+        accounts.change_password(
+            db.session(),
+            user_id=current_user.account.id,
+            current=request.form.get("current_password", ""),
+            new=request.form.get("new_password", ""),
+            passwords=passwords(),
+        )
+    except CryptoLensError as error:
+        db.session.rollback()
+        return form_error("account/profile.html", error, **_profile())
+    db.session.commit()
+    _refresh_session()
+    return render_template(
+        "account/done.html", message="Password changed; your other sessions were signed out."
+    )
+
+
+@bp.post("/email")
+@limiter.limit(SENSITIVE_LIMIT)
+def change_email() -> Page:
+    try:
+        found = accounts.request_email_change(
+            db.session(),
+            user_id=current_user.account.id,
+            password=request.form.get("password", ""),
+            new_email=request.form.get("new_email", ""),
+            passwords=passwords(),
+            now=utcnow(),
+        )
+    except CryptoLensError as error:
+        db.session.rollback()
+        return form_error("account/profile.html", error, **_profile())
+    if found:
+        address, token = found
+        link = url_for("account.confirm_email", token=token, _external=True)
+        send_email("change_email", address, link=link)
+    return render_template(
+        "account/done.html", message="If that address can be used, we sent it a link to confirm."
+    )
+
+
+@bp.get("/email/confirm/<token>")
+@public
+def confirm_email(token: str) -> Page:
+    try:
+        accounts.confirm_email_change(db.session(), token=token, now=utcnow())
+    except CryptoLensError as error:
+        db.session.rollback()
+        return form_error("auth/message.html", error)
+    db.session.commit()
+    return render_template("auth/message.html", message="Your new email address is confirmed.")
+
+
+@bp.post("/sessions/revoke")
+def revoke_sessions() -> Page:
+    accounts.end_all_sessions(db.session(), user_id=current_user.account.id)
+    db.session.commit()
+    _refresh_session()
+    return render_template("account/done.html", message="Every other session is signed out.")
+
+
+@bp.post("/delete")
+@limiter.limit(SENSITIVE_LIMIT)
+def delete() -> Page:
+    try:
+        accounts.delete_account(
+            db.session(),
+            user_id=current_user.account.id,
+            password=request.form.get("password", ""),
+            passwords=passwords(),
+        )
+    except CryptoLensError as error:
+        db.session.rollback()
+        return form_error("account/profile.html", error, **_profile())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    return render_template("auth/message.html", message="Your account and its data are deleted.")

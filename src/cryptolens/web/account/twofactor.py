@@ -1,0 +1,114 @@
+"""Two-factor set-up: a server-rendered QR code, confirmation by a first code, backup codes."""
+
+from __future__ import annotations
+
+import segno
+from flask import render_template, request
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from cryptolens.db.base import utcnow
+from cryptolens.domain.errors import CryptoLensError
+from cryptolens.extensions import db, limiter
+from cryptolens.services import twofactor
+from cryptolens.web.account import bp
+from cryptolens.web.auth import throttle
+from cryptolens.web.auth.sessions import passwords, secret_box
+from cryptolens.web.errors import form_error
+
+Page = str | Response | tuple[str, int]
+CODE_LIMIT = "10/15 minutes"
+
+
+def _context(**extra: object) -> dict[str, object]:
+    user_id = current_user.account.id
+    setup = twofactor.pending_setup(db.session(), user_id=user_id, box=secret_box())
+    qr = segno.make(setup.uri, error="m").svg_data_uri(scale=4) if setup else None
+    return {
+        "account": current_user.account,
+        "setup": setup,
+        "qr": qr,
+        "remaining": twofactor.remaining_backup_codes(db.session(), user_id=user_id),
+        **extra,
+    }
+
+
+@bp.get("/two-factor")
+def two_factor() -> Page:
+    return render_template("account/two_factor.html", **_context())
+
+
+@bp.post("/two-factor/setup")
+def two_factor_setup() -> Page:
+    try:
+        twofactor.begin_setup(db.session(), user_id=current_user.account.id, box=secret_box())
+    except CryptoLensError as error:
+        db.session.rollback()
+        return form_error("account/two_factor.html", error, **_context())
+    db.session.commit()
+    return render_template("account/two_factor.html", **_context())
+
+
+@bp.post("/two-factor/confirm")
+@limiter.limit(CODE_LIMIT)
+def two_factor_confirm() -> Page:
+    user_id = current_user.account.id
+    try:
+        throttle.check_second_factor(user_id)
+        codes = twofactor.confirm_setup(
+            db.session(),
+            user_id=user_id,
+            code=request.form.get("code", ""),
+            box=secret_box(),
+            now=utcnow(),
+        )
+    except CryptoLensError as error:
+        db.session.rollback()
+        throttle.record_second_factor_failure(user_id)
+        return form_error("account/two_factor.html", error, **_context())
+    db.session.commit()
+    return render_template("account/backup_codes.html", codes=codes)
+
+
+@bp.post("/two-factor/backup-codes")
+@limiter.limit(CODE_LIMIT)
+def two_factor_backup_codes() -> Page:
+    user_id = current_user.account.id
+    try:
+        throttle.check_second_factor(user_id)
+        codes = twofactor.regenerate_backup_codes(
+            db.session(),
+            user_id=user_id,
+            code=request.form.get("code", ""),
+            box=secret_box(),
+            now=utcnow(),
+        )
+    except CryptoLensError as error:
+        db.session.rollback()
+        throttle.record_second_factor_failure(user_id)
+        return form_error("account/two_factor.html", error, **_context())
+    db.session.commit()
+    return render_template("account/backup_codes.html", codes=codes)
+
+
+@bp.post("/two-factor/disable")
+@limiter.limit(CODE_LIMIT)
+def two_factor_disable() -> Page:
+    user_id = current_user.account.id
+    try:
+        throttle.check_second_factor(user_id)
+        twofactor.disable(
+            db.session(),
+            user_id=user_id,
+            password=request.form.get("password", ""),
+            code=request.form.get("code", ""),
+            passwords=passwords(),
+            box=secret_box(),
+            now=utcnow(),
+        )
+    except CryptoLensError as error:
+        db.session.rollback()
+        throttle.record_second_factor_failure(user_id)
+        return form_error("account/two_factor.html", error, **_context())
+    db.session.commit()
+    return render_template("account/done.html", message="Two-factor authentication is off.")

@@ -1,0 +1,9 @@
+"""Administration: global settings and user management (admin role only)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from cryptolens.web.admin import routes  # noqa: E402,F401  (registers routes on bp)

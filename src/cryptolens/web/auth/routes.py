@@ -1,0 +1,200 @@
+"""Auth pages. Every answer about an email address is the same whether it is registered."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, request, session, url_for
+from flask_login import current_user, logout_user
+from werkzeug.wrappers import Response
+
+from cryptolens.db.base import utcnow
+from cryptolens.domain.errors import AuthenticationError, CryptoLensError, ThrottledError
+from cryptolens.extensions import db, limiter
+from cryptolens.services import accounts, twofactor
+from cryptolens.web.access import public, signed_in
+from cryptolens.web.auth import bp, throttle
+from cryptolens.web.auth.sessions import (
+    finish_sign_in,
+    passwords,
+    pending_second_factor,
+    safe_next,
+    secret_box,
+    start_session,
+)
+from cryptolens.web.errors import form_error
+from cryptolens.web.mailer import send_email
+
+Page = str | Response | tuple[str, int]
+CHECK_INBOX = "If that address can be used, we have sent it an email. Check your inbox."
+POST_LIMIT = "20/minute;200/hour"
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@public
+@limiter.limit("10/hour", methods=["POST"])
+def register() -> Page:
+    if request.method == "GET":
+        return render_template("auth/register.html")
+    email = request.form.get("email", "")
+    try:
+        result = accounts.register(
+            db.session(),
+            email=email,
+            password=request.form.get("password", ""),
+            passwords=passwords(),
+            now=utcnow(),
+        )
+    except CryptoLensError as error:
+        db.session.rollback()
+        return form_error("auth/register.html", error, email=email)
+    if result.verify_token:
+        link = url_for("auth.verify", token=result.verify_token, _external=True)
+        send_email("verify", result.email, link=link)
+    else:
+        send_email("already_registered", result.email, link=url_for("auth.forgot", _external=True))
+    return render_template("auth/message.html", message=CHECK_INBOX)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(POST_LIMIT, methods=["POST"])
+def login() -> Page:
+    if request.method == "GET":
+        return render_template("auth/login.html", next=request.args.get("next", ""))
+    email = request.form.get("email", "")
+    context = {"email": email, "next": request.form.get("next", "")}
+    try:
+        throttle.check_login(email)
+        account = accounts.authenticate(
+            db.session(),
+            email=email,
+            password=request.form.get("password", ""),
+            passwords=passwords(),
+            now=utcnow(),
+        )
+    except AuthenticationError as error:
+        db.session.rollback()
+        throttle.record_login_failure(email)
+        return form_error("auth/login.html", error, **context)
+    except ThrottledError as error:
+        return form_error("auth/login.html", error, **context)
+    db.session.commit()
+    throttle.clear_login(email)
+    remember = request.form.get("remember") == "on"
+    return redirect(finish_sign_in(account, remember=remember, next_path=context["next"]))
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+@public
+@limiter.limit(POST_LIMIT, methods=["POST"])
+def two_factor() -> Page:
+    pending = pending_second_factor()
+    if pending is None:
+        return redirect(url_for("auth.login"))
+    if request.method == "GET":
+        return render_template("auth/two_factor.html")
+    user_id = int(pending["uid"])
+    try:
+        throttle.check_second_factor(user_id)
+        twofactor.verify_second_factor(
+            db.session(),
+            user_id=user_id,
+            code=request.form.get("code", ""),
+            box=secret_box(),
+            now=utcnow(),
+        )
+    except AuthenticationError as error:
+        db.session.rollback()
+        throttle.record_second_factor_failure(user_id)
+        return form_error("auth/two_factor.html", error)
+    except ThrottledError as error:
+        return form_error("auth/two_factor.html", error)
+    db.session.commit()
+    account = accounts.load_account(db.session(), user_id=user_id, now=utcnow())
+    if account is None or not account.active or account.session_version != pending["ver"]:
+        session.clear()
+        return redirect(url_for("auth.login"))
+    start_session(account, remember=bool(pending["remember"]))
+    return redirect(safe_next(pending["next"]))
+
+
+@bp.post("/logout")
+@public
+def logout() -> Response:
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/verify/<token>")
+@public
+def verify(token: str) -> Page:
+    try:
+        accounts.verify_email(db.session(), token=token, now=utcnow())
+    except CryptoLensError as error:
+        db.session.rollback()
+        return form_error("auth/message.html", error)
+    db.session.commit()
+    return render_template("auth/message.html", message="Your email address is confirmed.")
+
+
+@bp.get("/verify-pending")
+@signed_in
+def verify_pending() -> Page:
+    if current_user.account.verified:
+        return redirect(url_for("dashboard.index"))
+    return render_template("auth/verify_pending.html", email=current_user.account.email)
+
+
+@bp.post("/verify/resend")
+@signed_in
+@limiter.limit("5/hour")
+def resend_verification() -> Page:
+    token = accounts.new_verification(db.session(), user_id=current_user.account.id, now=utcnow())
+    if token:
+        link = url_for("auth.verify", token=token, _external=True)
+        send_email("verify", current_user.account.email, link=link)
+    return render_template("auth/message.html", message=CHECK_INBOX)
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@public
+@limiter.limit("10/hour", methods=["POST"])
+def forgot() -> Page:
+    if request.method == "GET":
+        return render_template("auth/forgot.html")
+    found = accounts.request_password_reset(
+        db.session(), email=request.form.get("email", ""), now=utcnow()
+    )
+    if found:
+        address, token = found
+        send_email("reset", address, link=url_for("auth.reset", token=token, _external=True))
+    else:
+        db.session.commit()
+    return render_template("auth/message.html", message=CHECK_INBOX)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit(POST_LIMIT, methods=["POST"])
+def reset(token: str) -> Page:
+    if request.method == "GET":
+        return render_template("auth/reset.html", token=token)
+    try:
+        user_id = accounts.reset_password(
+            db.session(),
+            token=token,
+            password=request.form.get("password", ""),
+            passwords=passwords(),
+            now=utcnow(),
+        )
+    except CryptoLensError as error:
+        db.session.rollback()
+        return form_error("auth/reset.html", error, token=token)
+    db.session.commit()
+    account = accounts.load_account(db.session(), user_id=user_id, now=utcnow())
+    if account is not None:
+        throttle.clear_login(account.email, everywhere=True)
+    logout_user()
+    return render_template(
+        "auth/message.html", message="Your password is changed; every session was signed out."
+    )

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from rq import Queue
+from sqlalchemy import Engine, select
+
+from cryptolens import create_app
+from cryptolens.db.accounts import OutboxEmail
+from cryptolens.extensions import db
+from tests.conftest import TEST_SECRET, clear_tables, make_settings
+from tests.web.accounts_helpers import PASSWORD, Mailbox, post_form
+
+
+def test_with_redis_an_email_is_an_rq_job_on_queue_high_that_is_safe_to_run_twice(
+    redis_url: str,
+    database_url: str,
+    migrated_engine: Engine,
+    smtp_server: tuple[object, int],
+    mailbox: Mailbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    redis = Redis.from_url(redis_url)
+    redis.flushdb()
+    app = create_app(
+        make_settings(database_url=database_url, instance_dir=tmp_path, redis_url=redis_url)
+    )
+    client = app.test_client()
+    post_form(client, "/auth/register", {"email": "queued@example.com", "password": PASSWORD})
+
+    queue = Queue("high", connection=redis)
+    assert queue.count == 1
+    job = queue.jobs[0]
+    assert job.func_name == "cryptolens.jobs.email.send_email_job"
+    assert job.timeout == 60
+    with app.app_context():
+        outbox_id = db.session.scalars(select(OutboxEmail.id)).one()
+    assert job.args == (outbox_id,)
+    assert mailbox.messages == []  # nothing sent on the request path
+
+    # The worker builds its own settings from the environment, like any entry point.
+    monkeypatch.chdir(tmp_path)
+    for name, value in {
+        "CRYPTOLENS_ENV": "testing",
+        "SECRET_KEY": TEST_SECRET,
+        "DATABASE_URL": database_url,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_server[1]),
+        "SMTP_SECURITY": "none",
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert job.perform() == "sent"
+    assert job.perform() == "sent"  # a second run sends nothing more
+    mailbox.wait_for("queued@example.com")
+    assert len(mailbox.messages) == 1
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    clear_tables(migrated_engine)
+    redis.flushdb()

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from cryptolens.db.accounts import Subscription, User, UserToken
+from cryptolens.extensions import db
+from tests.web.accounts_helpers import (
+    Mailbox,
+    link_in,
+    make_user,
+    post_form,
+    sign_in,
+    user_row,
+)
+
+
+def _save(client: FlaskClient, **fields: str) -> int:
+    data = {"timezone": "UTC", "watchlist": "", "notification_topic": "", **fields}
+    return post_form(client, "/account/", data, form_path="/account/").status_code
+
+
+def test_preferences_are_saved_within_the_plan(app: Flask, client: FlaskClient) -> None:
+    user = make_user(app, "prefs@example.com")
+    sign_in(client, user)
+    assert (
+        _save(client, timezone="Europe/Paris", watchlist="btc/usdt", notification_topic="my-topic")
+        == 302
+    )
+    row = user_row(app, user.id)
+    assert (row.timezone, row.watchlist, row.notification_topic) == (
+        "Europe/Paris",
+        ["BTC/USDT"],
+        "my-topic",
+    )
+    page = client.get("/account/")
+    assert "Europe/Paris" in page.text
+    assert "my-topic" in page.text
+
+
+def test_a_free_watchlist_beyond_btc_needs_pro_and_pro_is_capped_at_five(
+    app: Flask, client: FlaskClient
+) -> None:
+    free = make_user(app, "free@example.com")
+    sign_in(client, free)
+    refused = post_form(
+        client, "/account/", {"timezone": "UTC", "watchlist": "ETH/USDT"}, form_path="/account/"
+    )
+    assert refused.status_code == 403
+    assert "needs the Pro plan" in refused.text
+
+    pro = make_user(app, "pro@example.com", plan="pro")
+    browser = app.test_client()
+    sign_in(browser, pro)
+    five = "BTC/USDT,ETH/USDT,SOL/USDT,XRP/USDT,ADA/USDT"
+    assert _save(browser, watchlist=five) == 302
+    assert _save(browser, watchlist=five + ",DOT/USDT") == 403
+
+
+def test_bad_preferences_are_a_400_with_a_reason(app: Flask, client: FlaskClient) -> None:
+    sign_in(client, make_user(app, "tz@example.com"))
+    answer = post_form(client, "/account/", {"timezone": "Mars/Olympus"}, form_path="/account/")
+    assert answer.status_code == 400
+    assert "Unknown time zone" in answer.text
+
+
+def test_changing_email_is_confirmed_from_the_new_inbox(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+) -> None:
+    user = make_user(app, "old@example.com")
+    sign_in(client, user)
+    answer = post_form(
+        client,
+        "/account/email",
+        {"new_email": "new@example.com", "password": user.password},
+        form_path="/account/",
+    )
+    assert answer.status_code == 200
+    assert user_row(app, user.id).email == "old@example.com"
+    assert client.get(link_in(mailbox.wait_for("new@example.com"))).status_code == 200
+    assert user_row(app, user.id).email == "new@example.com"
+
+
+def test_deleting_the_account_removes_its_data(app: Flask, client: FlaskClient) -> None:
+    user = make_user(app, "bye@example.com", plan="pro")
+    sign_in(client, user)
+    wrong = post_form(client, "/account/delete", {"password": "nope nope"}, form_path="/account/")
+    assert wrong.status_code == 400
+    done = post_form(client, "/account/delete", {"password": user.password}, form_path="/account/")
+    assert done.status_code == 200
+    assert client.get("/").status_code == 302
+    with app.app_context():
+        for model in (User, Subscription, UserToken):
+            assert db.session.scalar(select(func.count()).select_from(model)) == 0

@@ -1,0 +1,171 @@
+"""Every route of the app, for every kind of visitor: the expected status.
+
+A route in ``app.url_map`` without a row here fails the test, and so does a row whose route
+is gone: adding a route means adding one line below.
+
+Rules for market pages (decided here, applied when the pages land):
+- dashboard and symbol chart: every signed-in, verified user (``VERIFIED``);
+- patterns and signals pages: follow the plan (``BY_PLAN``: Free gets a 403 upgrade page);
+- /api/health, /live, /ready: public.
+Anonymous visitors of a page are redirected (302) to sign in; of /api get a 401 envelope;
+unverified users are redirected to "verify your email".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.routing import Rule
+
+from tests.web.accounts_helpers import Person, csrf_token, make_user, sign_in
+
+ACTORS = ("anonymous", "unverified", "free", "pro", "premium", "admin")
+OTHER = "other_users_object"  # a premium user, on an object that belongs to someone else
+
+
+def _row(*statuses: int, other: int | None = None) -> dict[str, int | None]:
+    return {**dict(zip(ACTORS, statuses, strict=True)), OTHER: other}
+
+
+def public(ok: int = 200) -> dict[str, int | None]:
+    return _row(ok, ok, ok, ok, ok, ok)
+
+
+def verified(ok: int = 200) -> dict[str, int | None]:
+    return _row(302, 302, ok, ok, ok, ok)
+
+
+def by_plan(ok: int = 200) -> dict[str, int | None]:
+    """Patterns and signals pages: Free sees a 403 page with an upgrade link."""
+    return _row(302, 302, 403, ok, ok, ok)
+
+
+def admin(ok: int = 200, *, other: int | None = None) -> dict[str, int | None]:
+    return _row(302, 302, 403, 403, 403, ok, other=other)
+
+
+def signed_in(unverified: int, verified_: int) -> dict[str, int | None]:
+    return _row(302, unverified, verified_, verified_, verified_, verified_)
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str  # {me} is the actor's own user id, {other} another user's
+    expect: dict[str, int | None]
+    data: dict[str, str] = field(default_factory=dict)
+
+
+BY_PLAN = by_plan  # used by the patterns and signals rows once issue 6 lands
+
+ROUTES: dict[tuple[str, str], Route] = {
+    ("GET", "static"): Route("/static/css/app.css", public()),
+    ("GET", "api.health"): Route("/api/health", public()),
+    ("GET", "api.live"): Route("/api/health/live", public()),
+    ("GET", "api.ready"): Route("/api/health/ready", public()),
+    ("GET", "dashboard.index"): Route("/", verified()),
+    # ("GET", "dashboard.patterns"): Route("/patterns", BY_PLAN()),
+    # ("GET", "dashboard.signals"): Route("/signals", BY_PLAN()),
+    ("GET", "auth.register"): Route("/auth/register", public()),
+    ("POST", "auth.register"): Route("/auth/register", public(400)),
+    ("GET", "auth.login"): Route("/auth/login", public()),
+    ("POST", "auth.login"): Route("/auth/login", public(400)),
+    ("GET", "auth.two_factor"): Route("/auth/two-factor", public(302)),
+    ("POST", "auth.two_factor"): Route("/auth/two-factor", public(302)),
+    ("POST", "auth.logout"): Route("/auth/logout", public(302)),
+    ("GET", "auth.verify"): Route("/auth/verify/not-a-token", public(400)),
+    ("GET", "auth.verify_pending"): Route("/auth/verify-pending", signed_in(200, 302)),
+    ("POST", "auth.resend_verification"): Route("/auth/verify/resend", signed_in(200, 200)),
+    ("GET", "auth.forgot"): Route("/auth/forgot", public()),
+    ("POST", "auth.forgot"): Route("/auth/forgot", public(), {"email": "x@example.com"}),
+    ("GET", "auth.reset"): Route("/auth/reset/not-a-token", public()),
+    ("POST", "auth.reset"): Route("/auth/reset/not-a-token", public(400)),
+    ("GET", "account.profile"): Route("/account/", verified()),
+    ("POST", "account.profile"): Route("/account/", verified(302), {"timezone": "UTC"}),
+    ("POST", "account.change_password"): Route("/account/password", verified(400)),
+    ("POST", "account.change_email"): Route("/account/email", verified(400)),
+    ("GET", "account.confirm_email"): Route("/account/email/confirm/not-a-token", public(400)),
+    ("POST", "account.revoke_sessions"): Route("/account/sessions/revoke", verified()),
+    ("POST", "account.delete"): Route("/account/delete", verified(400)),
+    ("GET", "account.two_factor"): Route("/account/two-factor", verified()),
+    ("POST", "account.two_factor_setup"): Route("/account/two-factor/setup", verified()),
+    ("POST", "account.two_factor_confirm"): Route("/account/two-factor/confirm", verified(400)),
+    ("POST", "account.two_factor_backup_codes"): Route(
+        "/account/two-factor/backup-codes", verified(400)
+    ),
+    ("POST", "account.two_factor_disable"): Route("/account/two-factor/disable", verified(400)),
+    ("GET", "admin.settings"): Route("/admin/settings", admin()),
+    ("POST", "admin.settings"): Route("/admin/settings", admin(400)),
+    ("GET", "admin.users"): Route("/admin/users", admin()),
+    ("POST", "admin.set_active"): Route("/admin/users/{other}/active", admin(302, other=403)),
+    ("POST", "admin.subscribe"): Route("/admin/users/{other}/subscription", admin(400, other=403)),
+}
+
+
+def _app_routes(app: Flask) -> set[tuple[str, str]]:
+    found = set()
+    rule: Rule
+    for rule in app.url_map.iter_rules():
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+            found.add((method, rule.endpoint))
+    return found
+
+
+def test_every_route_of_the_app_has_a_row_and_every_row_a_route(app: Flask) -> None:
+    routes = _app_routes(app)
+    missing = sorted(routes - set(ROUTES))
+    stale = sorted(set(ROUTES) - routes)
+    assert not missing, f"add these routes to ROUTES: {missing}"
+    assert not stale, f"these rows have no route any more: {stale}"
+
+
+def _actors(app: Flask) -> dict[str, Person | None]:
+    return {
+        "anonymous": None,
+        "unverified": make_user(app, "unverified@example.com", verified=False),
+        "free": make_user(app, "free@example.com"),
+        "pro": make_user(app, "pro@example.com", plan="pro"),
+        "premium": make_user(app, "premium@example.com", plan="premium"),
+        "admin": make_user(app, "admin@example.com", admin=True),
+    }
+
+
+def _visit(
+    app: Flask, method: str, route: Route, who: Person | None, object_owner: Person, ip: str
+) -> int:
+    client: FlaskClient = app.test_client()
+    if who is not None:
+        assert sign_in(client, who).status_code == 302
+    path = route.path.format(me=who.id if who else 0, other=object_owner.id)
+    environ = {"REMOTE_ADDR": ip}
+    if method == "GET":
+        response = client.get(path, environ_base=environ)
+    else:
+        data = {"csrf_token": csrf_token(client), **route.data}
+        response = client.post(path, data=data, environ_base=environ)
+    response.close()  # static files are streamed from an open file
+    return response.status_code
+
+
+@pytest.mark.parametrize(("method", "endpoint"), sorted(ROUTES))
+def test_route_answers_each_kind_of_visitor_as_expected(
+    app: Flask, method: str, endpoint: str
+) -> None:
+    route = ROUTES[(method, endpoint)]
+    actors = _actors(app)
+    owner = make_user(app, "owner@example.com")
+    answers: dict[str, int | None] = {}
+    for n, (name, who) in enumerate(actors.items()):
+        answers[name] = _visit(app, method, route, who, owner, f"10.9.0.{n}")
+    needs_object = bool(re.search(r"\{(other|me)\}", route.path))
+    answers[OTHER] = (
+        _visit(app, method, route, actors["premium"], owner, "10.9.1.1") if needs_object else None
+    )
+    assert answers == route.expect
+
+
+def test_tier_rule_for_market_pages_is_free_403_paid_200() -> None:
+    assert BY_PLAN() == _row(302, 302, 403, 200, 200, 200)

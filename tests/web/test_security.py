@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.web.accounts_helpers import csrf_token, make_user, post_form, sign_in
+
+
+def test_a_form_post_without_the_csrf_token_is_refused(app: Flask, client: FlaskClient) -> None:
+    assert app.config["WTF_CSRF_ENABLED"] is True
+    user = make_user(app, "csrf@example.com")
+    refused = client.post("/auth/login", data={"email": user.email, "password": user.password})
+    assert refused.status_code == 400
+    assert "CSRF" in refused.text
+    forged = client.post(
+        "/auth/login",
+        data={"email": user.email, "password": user.password, "csrf_token": "forged"},
+    )
+    assert forged.status_code == 400
+    assert sign_in(client, user).status_code == 302
+
+
+def test_a_token_from_another_session_does_not_work(app: Flask) -> None:
+    user = make_user(app, "csrf2@example.com")
+    attacker, victim = app.test_client(), app.test_client()
+    sign_in(victim, user)
+    stolen = csrf_token(attacker)
+    answer = victim.post("/account/sessions/revoke", data={"csrf_token": stolen})
+    assert answer.status_code == 400
+
+
+def test_the_json_api_is_exempt_from_csrf(client: FlaskClient) -> None:
+    answer = client.post("/api/health")
+    assert answer.status_code == 405  # routed (method not allowed), not a CSRF refusal
+    assert "CSRF" not in answer.text
+
+
+def test_every_response_carries_the_security_headers(client: FlaskClient) -> None:
+    for path in ("/auth/login", "/api/health", "/", "/does-not-exist"):
+        headers = client.get(path).headers
+        policy = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy
+        assert "frame-ancestors 'none'" in policy
+        assert "unsafe-inline" not in policy
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert "Strict-Transport-Security" not in headers
+
+
+def test_hsts_only_over_https(client: FlaskClient) -> None:
+    secure = client.get("/auth/login", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_templates_hold_no_inline_script_or_style(client: FlaskClient) -> None:
+    page = client.get("/auth/register").text
+    assert "<script" not in page
+    assert "<style" not in page
+    assert " style=" not in page
+
+
+def test_signing_in_does_not_keep_the_anonymous_session(app: Flask, client: FlaskClient) -> None:
+    user = make_user(app, "fixation@example.com")
+    before = csrf_token(client)
+    sign_in(client, user)
+    assert post_form(client, "/account/sessions/revoke", form_path="/account/").status_code == 200
+    assert client.post("/account/sessions/revoke", data={"csrf_token": before}).status_code == 400
