@@ -16,7 +16,10 @@ import click
 from flask import Flask, current_app
 
 from cryptolens.db import migrate
+from cryptolens.db.base import utcnow
 from cryptolens.extensions import db
+from cryptolens.services.demo import prepare_demo_login
+from cryptolens.services.passwords import Passwords
 from cryptolens.web.state import app_settings
 
 #: Where the demo replay starts: 18 months of history behind it, 9 months ahead.
@@ -65,6 +68,23 @@ def up(live: bool, speed: float, scan_interval: int) -> None:
     # SIGTERM (from a supervisor or `timeout`) must unwind like Ctrl-C so the children stop.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     migrate.upgrade(db.engine)
+    if not settings.is_production:
+        login = prepare_demo_login(
+            db.session(),
+            passwords=Passwords(
+                time_cost=settings.password_hash_time_cost,
+                memory_kib=settings.password_hash_memory_kib,
+            ),
+            now=utcnow(),
+        )
+        db.session.commit()
+        note = settings.instance_dir / "demo-login.txt"
+        note.write_text(f"{login.email}\n{login.password}\n", encoding="utf-8")
+        note.chmod(0o600)
+        click.echo(
+            f"\n  Sign in at http://{settings.host}:{settings.port}/auth/login as {login.email}"
+            f"\n  with password {login.password}  (also in {note}; new on every start)\n"
+        )
     with contextlib.ExitStack() as stack:
         if not live:
             if not settings.exchange_api_url:
