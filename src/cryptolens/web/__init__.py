@@ -7,11 +7,15 @@ from flask import Flask
 from cryptolens.web import errors, middleware
 from cryptolens.web.api import bp as api_bp
 from cryptolens.web.dashboard import bp as dashboard_bp
+from cryptolens.web.patterns import bp as patterns_bp
+from cryptolens.web.signals import bp as signals_bp
+from cryptolens.web.stats import bp as stats_bp
+from cryptolens.web.symbols import bp as symbols_bp
 
 
 def register_web(app: Flask) -> None:
     """Register every blueprint, the middleware and the error handlers on ``app``."""
     middleware.register(app)
     errors.register(app)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(dashboard_bp)
+    for blueprint in (api_bp, dashboard_bp, patterns_bp, signals_bp, symbols_bp, stats_bp):
+        app.register_blueprint(blueprint)
