@@ -16,8 +16,8 @@ from cryptolens.detect import detect, run_lifecycle
 from cryptolens.detect.candles import Candles
 from cryptolens.domain.timeframes import HOUR_MS
 from cryptolens.market.aggregate import aggregate_candles
-from cryptolens.market.simulator.demo import DEFAULT_DATA_DIR, HOURLY_FILE
 from cryptolens.market.simulator.datasets import load_dataset
+from cryptolens.market.simulator.demo import DEFAULT_DATA_DIR, HOURLY_FILE
 from cryptolens.services.market_clock import record_market_now
 
 EXCHANGE = "binance"
