@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from cryptolens.db.models import Pattern, Symbol
@@ -98,17 +98,25 @@ def parse_pattern_filters(args: Mapping[str, str]) -> PatternFilters:
 def _conditions(filters: PatternFilters) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if filters.symbol is not None:
-        conditions.append(Symbol.symbol == filters.symbol)
+        # Compared as the symbol's id (a scalar subquery, a constant to the planner), so the
+        # (symbol_id, timeframe, formed_at) index serves the filter and the newest-first order.
+        symbol_id = select(Symbol.id).where(Symbol.symbol == filters.symbol).limit(1)
+        conditions.append(Pattern.symbol_id == symbol_id.scalar_subquery())
     if filters.timeframe is not None:
         conditions.append(Pattern.timeframe == filters.timeframe)
     if filters.pattern_type is not None:
         conditions.append(Pattern.pattern_type == filters.pattern_type.value)
     if filters.direction is not None:
         conditions.append(Pattern.direction == filters.direction.value)
+    # The status is compared through an expression on purpose: an index on status would make
+    # the database collect every zone of that status and sort them, while walking the
+    # newest-first index and skipping other statuses stops after one page (open zones are the
+    # newest ones; ended ones are most of the history).
+    status = func.coalesce(Pattern.status, "")
     if filters.status == "open":
-        conditions.append(Pattern.status.in_(OPEN_STATUSES))
+        conditions.append(status.in_(OPEN_STATUSES))
     elif filters.status is not None:
-        conditions.append(Pattern.status == filters.status)
+        conditions.append(status == filters.status)
     return conditions
 
 
