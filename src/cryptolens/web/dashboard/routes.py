@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask import current_app, render_template
+from markupsafe import Markup
 
 from cryptolens.extensions import cache, db
 from cryptolens.services.dashboard import dashboard_summary
-from cryptolens.services.matrix import PatternMatrix, pattern_matrix
+from cryptolens.services.matrix import pattern_matrix
 from cryptolens.web.dashboard import bp
 from cryptolens.web.state import app_settings
 
@@ -16,13 +17,16 @@ from cryptolens.web.state import app_settings
 MATRIX_TTL_S = 60
 
 
-def cached_pattern_matrix(timeframes: Sequence[str]) -> PatternMatrix:
-    key = f"pattern_matrix:{','.join(timeframes)}"
-    matrix: PatternMatrix | None = cache.get(key)
-    if matrix is None:
+def cached_pattern_matrix(timeframes: Sequence[str]) -> Markup:
+    """The matrix section, queried and rendered at most once per MATRIX_TTL_S (hundreds of
+    cells: rendering costs more than the grouped query)."""
+    key = f"pattern_matrix_html:{','.join(timeframes)}"
+    html: str | None = cache.get(key)
+    if html is None:
         matrix = pattern_matrix(db.session(), timeframes=timeframes)
-        cache.set(key, matrix, timeout=MATRIX_TTL_S)
-    return matrix
+        html = render_template("dashboard/_matrix.html", matrix=matrix)
+        cache.set(key, html, timeout=MATRIX_TTL_S)
+    return Markup(html)  # noqa: S704  (our own template's output, escaped when rendered)
 
 
 @bp.get("/")
@@ -33,6 +37,6 @@ def index() -> str:
     )
     return render_template(
         "dashboard/index.html",
-        matrix=cached_pattern_matrix(settings.timeframes),
+        matrix_html=cached_pattern_matrix(settings.timeframes),
         summary=summary,
     )
