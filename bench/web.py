@@ -163,11 +163,11 @@ def start_gunicorn(url: str, port: int, folder: Path) -> subprocess.Popen[bytes]
     raise SystemExit(f"gunicorn did not start; see {folder / 'gunicorn.log'}")
 
 
-def load(port: int, path: str, total: int) -> list[float]:
-    """``total`` GETs of ``path`` over CONCURRENCY keep-alive connections; latencies in ms."""
+def load(port: int, path: str, total: int, concurrency: int = CONCURRENCY) -> list[float]:
+    """``total`` GETs of ``path`` over ``concurrency`` keep-alive connections; latencies in ms."""
     latencies: list[float] = []
     lock = threading.Lock()
-    per_client = total // CONCURRENCY
+    per_client = total // concurrency
 
     def client() -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -184,7 +184,7 @@ def load(port: int, path: str, total: int) -> list[float]:
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=client) for _ in range(CONCURRENCY)]
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -205,6 +205,7 @@ def main() -> None:
     args = parser.parse_args()
     header("bench/web.py — page and chart latency at volume (gunicorn, SQLite)")
     urls = {
+        "floor: health/live": "/api/health/live",
         "dashboard": "/",
         "patterns": "/patterns",
         "patterns filtered": "/patterns?symbol=S07/USDT&timeframe=1h&status=open",
@@ -222,6 +223,10 @@ def main() -> None:
             f"seeded {args.candles:,} candles, {args.patterns:,} zones in "
             f"{time.perf_counter() - started:.1f} s"
         )
+        print(
+            f"{args.requests} requests x {args.repeat} runs per URL at concurrency "
+            f"{CONCURRENCY}; load average before: {os.getloadavg()[0]:.2f}"
+        )
         port = free_port()
         server = start_gunicorn(url, port, folder)
         try:
@@ -230,9 +235,10 @@ def main() -> None:
                 runs = [load(port, path, args.requests) for _ in range(args.repeat)]
                 median = statistics.median(statistics.median(run) for run in runs)
                 tail = statistics.median(p99(run) for run in runs)
+                alone = statistics.median(load(port, path, 50, concurrency=1))
                 print(
                     f"{label:<20} median {median:7.2f} ms   p99 {tail:7.2f} ms   "
-                    f"({args.requests} requests x {args.repeat}, concurrency {CONCURRENCY})"
+                    f"one client {alone:6.2f} ms"
                 )
                 if label == "patterns":
                     verdict = "meets" if median <= GOAL_PATTERNS_MEDIAN_MS else "MISSES"
