@@ -207,3 +207,7 @@ def test_signal_page_shows_levels_zones_and_outcome(client: FlaskClient, session
 def test_vendor_files_come_from_a_fixed_list(client: FlaskClient) -> None:
     assert client.get("/vendor/package.json").status_code == 404
     assert client.get("/vendor/..%2F..%2F__init__.py").status_code == 404
+
+
+def test_every_area_is_its_own_blueprint(app: Flask) -> None:
+    assert {"dashboard", "patterns", "signals", "symbols", "stats", "api"} <= set(app.blueprints)
