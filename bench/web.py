@@ -123,7 +123,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_gunicorn(url: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
+def start_gunicorn(
+    url: str, port: int, folder: Path, extra: list[str] | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "CRYPTOLENS_ENV": "production",
@@ -143,6 +145,7 @@ def start_gunicorn(url: str, port: int, folder: Path) -> subprocess.Popen[bytes]
             str(Path(sys.executable).with_name("gunicorn")),
             "-c",
             str(ROOT / "gunicorn.conf.py"),
+            *(extra or []),
             "cryptolens:create_app()",
         ],
         cwd=folder,
@@ -202,6 +205,11 @@ def main() -> None:
     parser.add_argument("--patterns", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--gunicorn",
+        default="",
+        help="extra gunicorn arguments over gunicorn.conf.py, e.g. '--workers 8 --threads 1'",
+    )
     args = parser.parse_args()
     header("bench/web.py — page and chart latency at volume (gunicorn, SQLite)")
     urls = {
@@ -228,7 +236,8 @@ def main() -> None:
             f"{CONCURRENCY}; load average before: {os.getloadavg()[0]:.2f}"
         )
         port = free_port()
-        server = start_gunicorn(url, port, folder)
+        server = start_gunicorn(url, port, folder, args.gunicorn.split())
+        print(f"gunicorn: gunicorn.conf.py {args.gunicorn}".rstrip())
         try:
             for label, path in urls.items():
                 load(port, path, CONCURRENCY * 5)  # warm up (and fill the matrix cache)
