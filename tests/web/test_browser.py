@@ -14,9 +14,10 @@ from werkzeug.serving import make_server
 
 from cryptolens import create_app
 from cryptolens.db import migrate
+from cryptolens.db.models import Signal
 from cryptolens.extensions import db
 from tests.conftest import make_settings
-from tests.web.seeding import seed_btc_demo
+from tests.web.seeding import add_signal, seed_btc_demo
 
 CHROMIUM = Path("/usr/bin/chromium")
 VENDOR = (
@@ -50,7 +51,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app: Flask = create_app(settings)
     with app.app_context():
         migrate.upgrade(db.engine)
-        seed_btc_demo(db.session, hours=2000)
+        signal_id = seed_btc_demo(db.session, hours=2000)
+        symbol_id = db.session.get(Signal, signal_id).symbol_id  # type: ignore[union-attr]
+        for outcome, r in (("tp2", 2.0), ("stop", -1.0), ("tp1", 1.0)):
+            add_signal(db.session, symbol_id=symbol_id, outcome=outcome, r_multiple=r)
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -156,3 +160,19 @@ def test_matrix_cell_leads_to_the_patterns_of_that_symbol_and_timeframe(
         "touched",
     }
     _shot(page, "patterns")
+
+
+def test_stats_draw_expectancy_bars_and_signal_page_shows_levels(
+    live_server: str, page: Any
+) -> None:
+    page.goto(f"{live_server}/stats")
+    bars = page.locator("#record-overall .rbar.pos")
+    assert bars.count() == 1
+    assert bars.evaluate("bar => bar.getBoundingClientRect().width") > 10
+    _shot(page, "stats")
+
+    page.goto(f"{live_server}/signals")
+    page.locator("#signals a[href^='/signals/']").first.click()
+    page.wait_for_url("**/signals/*")
+    assert page.locator("#levels tr").count() == 6
+    _shot(page, "signal")
