@@ -12,7 +12,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+# TradingView lightweight-charts from the npm registry (package-lock.json pins it); the
+# standalone production bundle is copied into the package and served from a fixed file list.
+VENDOR := src/cryptolens/web/static/vendor/lightweight-charts.standalone.production.js
+
+$(VENDOR): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(dir $(VENDOR))
+	cp node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.js $@
+
+install: $(STAMP) $(VENDOR)
 
 # The demo replays real Coinbase BTC/USD hourly history (shipped in the package) through a
 # local Binance-compatible simulator; `make run LIVE=1` uses the real exchange instead.
@@ -48,4 +57,4 @@ pytest: install
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) build node_modules src/cryptolens/web/static/vendor .mypy_cache .ruff_cache .pytest_cache .hypothesis

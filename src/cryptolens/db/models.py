@@ -75,6 +75,8 @@ class Pattern(Base):
         ),
         Index("ix_patterns_status_formed_at", "status", "formed_at"),
         Index("ix_patterns_symbol_tf_status", "symbol_id", "timeframe", "status"),
+        Index("ix_patterns_formed_at", "formed_at"),
+        Index("ix_patterns_symbol_tf_formed_at", "symbol_id", "timeframe", "formed_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -109,6 +111,7 @@ class Signal(Base):
         UniqueConstraint("symbol_id", "direction", "created_at", name="uq_signals_identity"),
         Index("ix_signals_status_created_at", "status", "created_at"),
         Index("ix_signals_created_at", "created_at"),
+        Index("ix_signals_symbol_created_at", "symbol_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -11,6 +11,10 @@ from cryptolens.web.admin import bp as admin_bp
 from cryptolens.web.api import bp as api_bp
 from cryptolens.web.auth import bp as auth_bp
 from cryptolens.web.dashboard import bp as dashboard_bp
+from cryptolens.web.patterns import bp as patterns_bp
+from cryptolens.web.signals import bp as signals_bp
+from cryptolens.web.stats import bp as stats_bp
+from cryptolens.web.symbols import bp as symbols_bp
 
 
 def register_web(app: Flask) -> None:
@@ -20,8 +24,6 @@ def register_web(app: Flask) -> None:
     errors.register(app)
     # The JSON API will authenticate with API keys, not cookies: no CSRF token there.
     csrf.exempt(api_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(dashboard_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(account_bp)
-    app.register_blueprint(admin_bp)
+    blueprints = (api_bp, dashboard_bp, patterns_bp, signals_bp, symbols_bp, stats_bp)
+    for blueprint in (*blueprints, auth_bp, account_bp, admin_bp):
+        app.register_blueprint(blueprint)

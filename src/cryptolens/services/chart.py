@@ -1,0 +1,170 @@
+"""Chart data for one symbol: candles, the zones drawn over them and signal levels.
+
+Every read is bounded: at most ``MAX_CANDLES`` candles, ``MAX_ZONES`` zones and
+``MAX_SIGNALS`` signals per request; asking for more is refused with a message naming the
+limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cryptolens.db.candles import load_candles
+from cryptolens.db.models import Pattern, Signal, Symbol
+from cryptolens.domain.errors import NotFoundError, ValidationError
+from cryptolens.services.listing import parse_int, parse_symbol, parse_timeframe
+from cryptolens.services.signals import SIGNAL_COLUMNS, SignalRow
+
+MAX_CANDLES = 5000
+DEFAULT_CANDLES = 500
+MAX_ZONES = 2000
+MAX_SIGNALS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ChartQuery:
+    symbol: str
+    timeframe: str
+    limit: int
+    #: Only what opens (candles) or forms (zones) in [start_ms, end_ms), epoch ms.
+    start_ms: int | None = None
+    end_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChartCandles:
+    symbol: str
+    timeframe: str
+    open_time: tuple[int, ...]
+    open: tuple[float, ...]
+    high: tuple[float, ...]
+    low: tuple[float, ...]
+    close: tuple[float, ...]
+    volume: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChartZone:
+    id: int
+    pattern_type: str
+    direction: str
+    zone_low: float
+    zone_high: float
+    #: Open time of the forming candle: where the rectangle starts.
+    candle_time: int
+    formed_at: int
+    #: When the zone stopped being in play (filled, invalidated or expired), else None.
+    ended_at: int | None
+    status: str
+    strength: float
+
+
+def _bounded(args: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+    raw = args.get(name)
+    if raw not in (None, "") and raw.lstrip("-").isdigit() and int(raw) > maximum:
+        raise ValidationError(f"{name} must be at most {maximum} (got {raw})")
+    return parse_int(args, name, default=default, minimum=1, maximum=maximum)
+
+
+def parse_chart_query(
+    args: Mapping[str, str], *, default_timeframe: str, maximum: int = MAX_CANDLES
+) -> ChartQuery:
+    """``symbol`` (required), ``timeframe``, ``limit`` (1..maximum), ``start`` and ``end``
+    (epoch ms)."""
+    symbol = parse_symbol(args)
+    if symbol is None:
+        raise ValidationError("symbol is required, e.g. symbol=BTC/USDT")
+    start, end = (
+        parse_int(args, name, default=-1, minimum=0, maximum=2**62) for name in ("start", "end")
+    )
+    return ChartQuery(
+        symbol=symbol,
+        timeframe=parse_timeframe(args) or default_timeframe,
+        limit=_bounded(args, "limit", min(DEFAULT_CANDLES, maximum), maximum),
+        start_ms=None if start < 0 else start,
+        end_ms=None if end < 0 else end,
+    )
+
+
+def symbol_id_for(session: Session, symbol: str) -> int:
+    """The id of a stored symbol (the active one first); raises NotFoundError."""
+    found = session.scalars(
+        select(Symbol.id)
+        .where(Symbol.symbol == symbol)
+        .order_by(Symbol.active.desc(), Symbol.id)
+        .limit(1)
+    ).first()
+    if found is None:
+        raise NotFoundError(f"symbol {symbol} is not stored")
+    return found
+
+
+def chart_candles(session: Session, *, query: ChartQuery) -> ChartCandles:
+    """The newest ``query.limit`` candles (before ``end_ms``), oldest first."""
+    symbol_id = symbol_id_for(session, query.symbol)
+    stored = load_candles(
+        session.connection(),
+        symbol_id=symbol_id,
+        timeframe=query.timeframe,
+        start_ms=query.start_ms,
+        end_ms=query.end_ms,
+        limit=query.limit,
+        newest=True,
+    )
+    return ChartCandles(
+        symbol=query.symbol,
+        timeframe=query.timeframe,
+        open_time=tuple(stored.open_time.tolist()),
+        open=tuple(stored.open.tolist()),
+        high=tuple(stored.high.tolist()),
+        low=tuple(stored.low.tolist()),
+        close=tuple(stored.close.tolist()),
+        volume=tuple(stored.volume.tolist()),
+    )
+
+
+def chart_zones(session: Session, *, query: ChartQuery) -> list[ChartZone]:
+    """The newest ``query.limit`` zones of the series formed in [start_ms, end_ms), oldest
+    first."""
+    symbol_id = symbol_id_for(session, query.symbol)
+    conditions = [Pattern.symbol_id == symbol_id, Pattern.timeframe == query.timeframe]
+    if query.start_ms is not None:
+        conditions.append(Pattern.formed_at >= query.start_ms)
+    if query.end_ms is not None:
+        conditions.append(Pattern.formed_at < query.end_ms)
+    ended = func.coalesce(Pattern.filled_at, Pattern.invalidated_at, Pattern.expired_at)
+    rows = session.execute(
+        select(
+            Pattern.id,
+            Pattern.pattern_type,
+            Pattern.direction,
+            Pattern.zone_low,
+            Pattern.zone_high,
+            Pattern.candle_time,
+            Pattern.formed_at,
+            ended,
+            Pattern.status,
+            Pattern.strength,
+        )
+        .where(*conditions)
+        .order_by(Pattern.formed_at.desc(), Pattern.id.desc())
+        .limit(query.limit)
+    ).all()
+    return [ChartZone(*tuple(row)) for row in reversed(rows)]
+
+
+def chart_signals(session: Session, *, symbol: str, limit: int) -> list[SignalRow]:
+    """The symbol's newest ``limit`` signals with their levels, newest first."""
+    symbol_id = symbol_id_for(session, symbol)
+    rows = session.execute(
+        select(*SIGNAL_COLUMNS)
+        .join(Symbol, Symbol.id == Signal.symbol_id)
+        .where(Signal.symbol_id == symbol_id)
+        .order_by(Signal.created_at.desc(), Signal.id.desc())
+        .limit(limit)
+    ).all()
+    return [SignalRow(*tuple(row)) for row in rows]

@@ -1,0 +1,173 @@
+"""Signals for the web: a filtered, paged list and one signal with the zones that formed it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from cryptolens.db.models import Pattern, Signal, SignalPattern, Symbol
+from cryptolens.domain.enums import Direction, SignalOutcome, SignalStatus
+from cryptolens.domain.errors import NotFoundError
+from cryptolens.services.listing import (
+    Page,
+    PageRequest,
+    parse_choice,
+    parse_symbol,
+    query_args,
+    window,
+)
+from cryptolens.services.market_clock import market_now
+from cryptolens.services.patterns import PATTERN_COLUMNS, PatternRow
+
+
+@dataclass(frozen=True, slots=True)
+class SignalFilters:
+    symbol: str | None = None
+    direction: Direction | None = None
+    status: SignalStatus | None = None
+    outcome: SignalOutcome | None = None
+
+    def as_args(self) -> dict[str, str]:
+        return query_args(
+            {
+                "symbol": self.symbol,
+                "direction": self.direction,
+                "status": self.status,
+                "outcome": self.outcome,
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SignalRow:
+    id: int
+    symbol: str
+    direction: str
+    confluence: int
+    score: float
+    timeframes: str
+    entry: float
+    stop: float
+    target_1: float
+    target_2: float
+    target_3: float
+    risk_reward: float
+    status: str
+    outcome: str | None
+    r_multiple: float | None
+    created_at: int
+    triggered_at: int | None
+    closed_at: int | None
+    targets_hit: int
+
+
+@dataclass(frozen=True, slots=True)
+class SignalDetail:
+    signal: SignalRow
+    zones: tuple[PatternRow, ...]
+    market_now: int | None
+
+
+SIGNAL_COLUMNS = (
+    Signal.id,
+    Symbol.symbol,
+    Signal.direction,
+    Signal.confluence,
+    Signal.score,
+    Signal.timeframes,
+    Signal.entry,
+    Signal.stop,
+    Signal.target_1,
+    Signal.target_2,
+    Signal.target_3,
+    Signal.risk_reward,
+    Signal.status,
+    Signal.outcome,
+    Signal.r_multiple,
+    Signal.created_at,
+    Signal.triggered_at,
+    Signal.closed_at,
+    Signal.targets_hit,
+)
+
+
+def parse_signal_filters(args: Mapping[str, str]) -> SignalFilters:
+    """Filters from query arguments ``symbol, direction, status, outcome``."""
+    return SignalFilters(
+        symbol=parse_symbol(args),
+        direction=parse_choice(args, "direction", Direction),
+        status=parse_choice(args, "status", SignalStatus),
+        outcome=parse_choice(args, "outcome", SignalOutcome),
+    )
+
+
+def _conditions(filters: SignalFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.symbol is not None:
+        conditions.append(Symbol.symbol == filters.symbol)
+    if filters.direction is not None:
+        conditions.append(Signal.direction == filters.direction.value)
+    if filters.status is not None:
+        conditions.append(Signal.status == filters.status.value)
+    if filters.outcome is not None:
+        conditions.append(Signal.outcome == filters.outcome.value)
+    return conditions
+
+
+def list_signals(
+    session: Session,
+    *,
+    filters: SignalFilters,
+    page: PageRequest,
+    limit_total: int | None = None,
+) -> Page[SignalRow]:
+    """A page of signals, newest first, in one query; ``limit_total`` caps how many of the
+    newest are visible."""
+    offset, fetch = window(page, limit_total)
+    if fetch == 0:
+        return Page((), page.page, page.per_page, False, limit_total)
+    rows = session.execute(
+        select(*SIGNAL_COLUMNS)
+        .join(Symbol, Symbol.id == Signal.symbol_id)
+        .where(*_conditions(filters))
+        .order_by(Signal.created_at.desc(), Signal.id.desc())
+        .offset(offset)
+        .limit(fetch)
+    ).all()
+    return Page(
+        rows=tuple(SignalRow(*tuple(row)) for row in rows[: page.per_page]),
+        page=page.page,
+        per_page=page.per_page,
+        has_next=len(rows) > page.per_page,
+        limit_total=limit_total,
+    )
+
+
+def signal_detail(session: Session, *, signal_id: int, exchange: str) -> SignalDetail:
+    """One signal with its zones; raises NotFoundError if there is no such signal."""
+    row = session.execute(
+        select(*SIGNAL_COLUMNS)
+        .join(Symbol, Symbol.id == Signal.symbol_id)
+        .where(Signal.id == signal_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"signal {signal_id} does not exist")
+    now = market_now(session, exchange=exchange)
+    zones = session.execute(
+        select(*PATTERN_COLUMNS)
+        .join(SignalPattern, SignalPattern.pattern_id == Pattern.id)
+        .join(Symbol, Symbol.id == Pattern.symbol_id)
+        .where(SignalPattern.signal_id == signal_id)
+        .order_by(Pattern.formed_at, Pattern.id)
+    ).all()
+    return SignalDetail(
+        signal=SignalRow(*tuple(row)),
+        zones=tuple(
+            PatternRow(*zone, age_ms=None if now is None else now - zone.formed_at)
+            for zone in zones
+        ),
+        market_now=now,
+    )

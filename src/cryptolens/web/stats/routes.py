@@ -1,0 +1,14 @@
+"""Stats page."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from cryptolens.extensions import db
+from cryptolens.services.stats import statistics
+from cryptolens.web.stats import bp
+
+
+@bp.get("")
+def index() -> str:
+    return render_template("stats/index.html", stats=statistics(db.session()))
