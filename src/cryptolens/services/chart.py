@@ -17,7 +17,7 @@ from cryptolens.db.candles import load_candles
 from cryptolens.db.models import Pattern, Signal, Symbol
 from cryptolens.domain.errors import NotFoundError, ValidationError
 from cryptolens.services.listing import parse_int, parse_symbol, parse_timeframe
-from cryptolens.services.signals import SIGNAL_COLUMNS, SignalRow
+from cryptolens.services.signals import SIGNAL_COLUMNS, SignalRow, newest_signal_ids
 
 MAX_CANDLES = 5000
 DEFAULT_CANDLES = 500
@@ -127,11 +127,15 @@ def chart_candles(session: Session, *, query: ChartQuery) -> ChartCandles:
     )
 
 
-def chart_zones(session: Session, *, query: ChartQuery) -> list[ChartZone]:
+def chart_zones(
+    session: Session, *, query: ChartQuery, pattern_types: frozenset[str] | None = None
+) -> list[ChartZone]:
     """The newest ``query.limit`` zones of the series formed in [start_ms, end_ms), oldest
-    first."""
+    first; only zones of ``pattern_types`` when given."""
     symbol_id = symbol_id_for(session, query.symbol)
     conditions = [Pattern.symbol_id == symbol_id, Pattern.timeframe == query.timeframe]
+    if pattern_types is not None:
+        conditions.append(Pattern.pattern_type.in_(sorted(pattern_types)))
     if query.start_ms is not None:
         conditions.append(Pattern.formed_at >= query.start_ms)
     if query.end_ms is not None:
@@ -157,13 +161,22 @@ def chart_zones(session: Session, *, query: ChartQuery) -> list[ChartZone]:
     return [ChartZone(*tuple(row)) for row in reversed(rows)]
 
 
-def chart_signals(session: Session, *, symbol: str, limit: int) -> list[SignalRow]:
-    """The symbol's newest ``limit`` signals with their levels, newest first."""
+def chart_signals(
+    session: Session, *, symbol: str, limit: int, limit_total: int | None = None
+) -> list[SignalRow]:
+    """The symbol's newest ``limit`` signals with their levels, newest first; with
+    ``limit_total`` only those among the newest ``limit_total`` signals of all."""
     symbol_id = symbol_id_for(session, symbol)
+    if limit_total == 0:
+        return []
+    conditions = [Signal.symbol_id == symbol_id]
+    if limit_total is not None:
+        window = newest_signal_ids(limit_total).subquery()
+        conditions.append(Signal.id.in_(select(window.c.id)))
     rows = session.execute(
         select(*SIGNAL_COLUMNS)
         .join(Symbol, Symbol.id == Signal.symbol_id)
-        .where(Signal.symbol_id == symbol_id)
+        .where(*conditions)
         .order_by(Signal.created_at.desc(), Signal.id.desc())
         .limit(limit)
     ).all()

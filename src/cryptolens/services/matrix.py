@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from cryptolens.db.models import Candle, Pattern, Symbol
@@ -45,12 +45,23 @@ _TYPE_ORDER = {t.value: i for i, t in enumerate(PatternType)}
 _DIRECTION_ORDER = {d.value: i for i, d in enumerate(Direction)}
 
 
-def pattern_matrix(session: Session, *, timeframes: Sequence[str]) -> PatternMatrix:
-    """Open zones of every active symbol on ``timeframes``, in two grouped queries."""
-    symbols = tuple(
-        session.scalars(
-            select(Symbol.symbol).where(Symbol.active.is_(True)).order_by(Symbol.symbol)
-        )
+def pattern_matrix(
+    session: Session,
+    *,
+    timeframes: Sequence[str],
+    symbols: frozenset[str] | None = None,
+    pattern_types: frozenset[str] | None = None,
+) -> PatternMatrix:
+    """Open zones of every active symbol on ``timeframes``, in two grouped queries; only the
+    ``symbols`` and ``pattern_types`` given (None: all), i.e. what the viewer may see."""
+    shown_symbols: list[ColumnElement[bool]] = [Symbol.active.is_(True)]
+    if symbols is not None:
+        shown_symbols.append(Symbol.symbol.in_(sorted(symbols)))
+    zone_conditions = [Pattern.status.in_(OPEN_STATUSES), *shown_symbols]
+    if pattern_types is not None:
+        zone_conditions.append(Pattern.pattern_type.in_(sorted(pattern_types)))
+    names = tuple(
+        session.scalars(select(Symbol.symbol).where(*shown_symbols).order_by(Symbol.symbol))
     )
     rows = session.execute(
         select(
@@ -61,7 +72,7 @@ def pattern_matrix(session: Session, *, timeframes: Sequence[str]) -> PatternMat
             func.count(),
         )
         .join(Symbol, Symbol.id == Pattern.symbol_id)
-        .where(Pattern.status.in_(OPEN_STATUSES), Symbol.active.is_(True))
+        .where(*zone_conditions)
         .group_by(Symbol.symbol, Pattern.timeframe, Pattern.pattern_type, Pattern.direction)
     ).all()
     grouped: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
@@ -80,7 +91,7 @@ def pattern_matrix(session: Session, *, timeframes: Sequence[str]) -> PatternMat
         for key, counts in grouped.items()
     }
     shown = tuple(dict.fromkeys((*timeframes, *sorted({tf for _, tf in cells}, key=timeframe_ms))))
-    return PatternMatrix(symbols=symbols, timeframes=shown, cells=cells)
+    return PatternMatrix(symbols=names, timeframes=shown, cells=cells)
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,3 +81,34 @@ def check_symbols(user: Subject, symbols: Iterable[str]) -> tuple[str, ...]:
         better = Plan.PREMIUM if user.plan is Plan.PRO else Plan.PRO
         raise TierRequiredError(f"watching more than {limits.symbols} symbols", better.value)
     return tuple(chosen)
+
+
+def visible_symbols(user: Subject) -> frozenset[str] | None:
+    """Symbols whose market data (matrix, chart) the user may see; None: every symbol.
+
+    Pro's count of symbols limits the watchlist (``check_symbols``), not what can be browsed.
+    """
+    return limits_for(user).allowed_symbols
+
+
+def check_symbol_visible(user: Subject, symbol: str) -> str:
+    """``symbol`` if the user may see its chart; raises TierRequiredError otherwise."""
+    allowed = visible_symbols(user)
+    if allowed is not None and symbol not in allowed:
+        raise TierRequiredError(f"the {symbol} chart", Plan.PRO.value)
+    return symbol
+
+
+def visible_signals_limit(user: Subject) -> int | None:
+    """Signals shown outside the signals page (chart levels, the dashboard's latest) follow it:
+    none on Free, only those among
+    the newest ``signals_rows`` on Pro, all on Premium (None)."""
+    return limit(user, Limit.SIGNALS_ROWS)
+
+
+def check_signal_visible(user: Subject, *, newer: int | None) -> None:
+    """A signal with ``newer`` signals after it may be opened only within the plan's signals
+    page (Free: never; Pro: the newest 50); raises TierRequiredError."""
+    allowed = signals_page_limit(user)
+    if allowed is not None and (newer is None or newer >= allowed):
+        raise TierRequiredError(f"signals older than the newest {allowed}", Plan.PREMIUM.value)

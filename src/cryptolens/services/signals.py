@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from cryptolens.db.models import Pattern, Signal, SignalPattern, Symbol
@@ -69,6 +69,8 @@ class SignalDetail:
     signal: SignalRow
     zones: tuple[PatternRow, ...]
     market_now: int | None
+    #: Signals newer than this one, counted up to the cap asked for (None: not counted).
+    newer: int | None = None
 
 
 SIGNAL_COLUMNS = (
@@ -146,8 +148,32 @@ def list_signals(
     )
 
 
-def signal_detail(session: Session, *, signal_id: int, exchange: str) -> SignalDetail:
-    """One signal with its zones; raises NotFoundError if there is no such signal."""
+def count_newer_signals(session: Session, *, created_at: int, signal_id: int, cap: int) -> int:
+    """How many signals come before this one newest first (the list's order), up to ``cap``."""
+    newer = (
+        select(Signal.id)
+        .where(
+            or_(
+                Signal.created_at > created_at,
+                and_(Signal.created_at == created_at, Signal.id > signal_id),
+            )
+        )
+        .limit(cap)
+        .subquery()
+    )
+    return int(session.scalar(select(func.count()).select_from(newer)) or 0)
+
+
+def newest_signal_ids(limit_total: int) -> Select[int]:
+    """The ids of the newest ``limit_total`` signals of all (the signals page's window)."""
+    return select(Signal.id).order_by(Signal.created_at.desc(), Signal.id.desc()).limit(limit_total)
+
+
+def signal_detail(
+    session: Session, *, signal_id: int, exchange: str, count_newer_within: int | None = None
+) -> SignalDetail:
+    """One signal with its zones; with ``count_newer_within`` also how many signals are newer
+    (counted up to that cap). Raises NotFoundError if there is no such signal."""
     row = session.execute(
         select(*SIGNAL_COLUMNS)
         .join(Symbol, Symbol.id == Signal.symbol_id)
@@ -170,4 +196,9 @@ def signal_detail(session: Session, *, signal_id: int, exchange: str) -> SignalD
             for zone in zones
         ),
         market_now=now,
+        newer=None
+        if count_newer_within is None
+        else count_newer_signals(
+            session, created_at=row.created_at, signal_id=signal_id, cap=count_newer_within
+        ),
     )
