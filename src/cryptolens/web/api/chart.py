@@ -1,4 +1,7 @@
-"""Chart data: candles, zones and signal levels of one symbol, bounded per request."""
+"""Chart data: candles, zones and signal levels of one symbol, bounded per request.
+
+Read by the chart page's script with the session cookie: every verified user, limited to
+the symbols, pattern types and signals their plan shows (``services.policy``)."""
 
 from __future__ import annotations
 
@@ -6,12 +9,15 @@ from dataclasses import fields
 from typing import Any
 
 from flask import Response, current_app, request
+from flask_login import current_user
 
 from cryptolens.extensions import db
+from cryptolens.services import policy
 from cryptolens.services.chart import (
     MAX_CANDLES,
     MAX_SIGNALS,
     MAX_ZONES,
+    ChartQuery,
     chart_candles,
     chart_signals,
     chart_zones,
@@ -27,13 +33,18 @@ def _shallow(row: Any) -> dict[str, Any]:
     return {field.name: getattr(row, field.name) for field in fields(row)}
 
 
-def _default_timeframe() -> str:
-    return app_settings(current_app).base_timeframe
+def _query(maximum: int) -> ChartQuery:
+    """The validated query, for a symbol the user may see (TierRequiredError: 403)."""
+    query = parse_chart_query(
+        request.args, default_timeframe=app_settings(current_app).base_timeframe, maximum=maximum
+    )
+    policy.check_symbol_visible(current_user, query.symbol)
+    return query
 
 
 @bp.get("/chart/candles")
 def candles() -> Response:
-    query = parse_chart_query(request.args, default_timeframe=_default_timeframe())
+    query = _query(MAX_CANDLES)
     found = chart_candles(db.session(), query=query)
     meta = {"count": len(found.open_time), "limit": query.limit, "max": MAX_CANDLES}
     return api_success(_shallow(found), meta=meta)
@@ -41,19 +52,20 @@ def candles() -> Response:
 
 @bp.get("/chart/zones")
 def zones() -> Response:
-    query = parse_chart_query(
-        request.args, default_timeframe=_default_timeframe(), maximum=MAX_ZONES
-    )
-    found = chart_zones(db.session(), query=query)
+    query = _query(MAX_ZONES)
+    found = chart_zones(db.session(), query=query, pattern_types=policy.pattern_types(current_user))
     return api_success([_shallow(z) for z in found], meta={"limit": query.limit, "max": MAX_ZONES})
 
 
 @bp.get("/chart/signals")
 def signals() -> Response:
-    query = parse_chart_query(
-        request.args, default_timeframe=_default_timeframe(), maximum=MAX_SIGNALS
+    query = _query(MAX_SIGNALS)
+    found = chart_signals(
+        db.session(),
+        symbol=query.symbol,
+        limit=query.limit,
+        limit_total=policy.visible_signals_limit(current_user),
     )
-    found = chart_signals(db.session(), symbol=query.symbol, limit=query.limit)
     return api_success(
         [_shallow(s) for s in found], meta={"limit": query.limit, "max": MAX_SIGNALS}
     )

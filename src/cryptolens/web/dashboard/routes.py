@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask import current_app, render_template
+from flask_login import current_user
 from markupsafe import Markup
 
 from cryptolens.extensions import cache, db
+from cryptolens.services import policy
 from cryptolens.services.dashboard import dashboard_summary
 from cryptolens.services.matrix import pattern_matrix
 from cryptolens.web.dashboard import bp
@@ -17,13 +19,25 @@ from cryptolens.web.state import app_settings
 MATRIX_TTL_S = 60
 
 
-def cached_pattern_matrix(timeframes: Sequence[str]) -> Markup:
+def _scope(values: frozenset[str] | None) -> str:
+    return "*" if values is None else ",".join(sorted(values))
+
+
+def cached_pattern_matrix(
+    timeframes: Sequence[str],
+    *,
+    symbols: frozenset[str] | None,
+    pattern_types: frozenset[str] | None,
+) -> Markup:
     """The matrix section, queried and rendered at most once per MATRIX_TTL_S (hundreds of
-    cells: rendering costs more than the grouped query)."""
-    key = f"pattern_matrix_html:{','.join(timeframes)}"
+    cells: rendering costs more than the grouped query). Cached per visibility (the symbols
+    and pattern types shown), so one plan's matrix is never served to another."""
+    key = f"pattern_matrix_html:{','.join(timeframes)}:{_scope(symbols)}:{_scope(pattern_types)}"
     html: str | None = cache.get(key)
     if html is None:
-        matrix = pattern_matrix(db.session(), timeframes=timeframes)
+        matrix = pattern_matrix(
+            db.session(), timeframes=timeframes, symbols=symbols, pattern_types=pattern_types
+        )
         html = render_template("dashboard/_matrix.html", matrix=matrix)
         cache.set(key, html, timeout=MATRIX_TTL_S)
     return Markup(html)  # noqa: S704  (our own template's output, escaped when rendered)
@@ -33,10 +47,14 @@ def cached_pattern_matrix(timeframes: Sequence[str]) -> Markup:
 def index() -> str:
     settings = app_settings(current_app)
     summary = dashboard_summary(
-        db.session(), exchange=settings.exchange_id, timeframes=settings.timeframes
+        db.session(),
+        exchange=settings.exchange_id,
+        timeframes=settings.timeframes,
+        limit_total=policy.visible_signals_limit(current_user),
     )
-    return render_template(
-        "dashboard/index.html",
-        matrix_html=cached_pattern_matrix(settings.timeframes),
-        summary=summary,
+    matrix_html = cached_pattern_matrix(
+        settings.timeframes,
+        symbols=policy.visible_symbols(current_user),
+        pattern_types=policy.pattern_types(current_user),
     )
+    return render_template("dashboard/index.html", matrix_html=matrix_html, summary=summary)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app, render_template, request
+from flask_login import current_user
 
 from cryptolens.extensions import db
+from cryptolens.services import policy
 from cryptolens.services.listing import parse_page
 from cryptolens.services.signals import list_signals, parse_signal_filters, signal_detail
 from cryptolens.web.signals import bp
@@ -13,14 +15,22 @@ from cryptolens.web.state import app_settings
 
 @bp.get("")
 def index() -> str:
+    limit_total = policy.signals_page_limit(current_user)  # Free: 403 with an upgrade link
     filters = parse_signal_filters(request.args)
-    page = list_signals(db.session(), filters=filters, page=parse_page(request.args))
+    page = list_signals(
+        db.session(), filters=filters, page=parse_page(request.args), limit_total=limit_total
+    )
     return render_template("signals/index.html", page=page, filters=filters)
 
 
 @bp.get("/<int:signal_id>")
 def detail(signal_id: int) -> str:
+    """Same rule as the list: Free never, Pro only the newest 50 signals, Premium all."""
     found = signal_detail(
-        db.session(), signal_id=signal_id, exchange=app_settings(current_app).exchange_id
+        db.session(),
+        signal_id=signal_id,
+        exchange=app_settings(current_app).exchange_id,
+        count_newer_within=policy.signals_page_limit(current_user),
     )
+    policy.check_signal_visible(current_user, newer=found.newer)
     return render_template("signals/detail.html", detail=found)
