@@ -3,10 +3,14 @@
 A route in ``app.url_map`` without a row here fails the test, and so does a row whose route
 is gone: adding a route means adding one line below.
 
-Rules for market pages (decided here, applied when the pages land):
-- dashboard and symbol chart: every signed-in, verified user (``VERIFIED``);
-- patterns and signals pages: follow the plan (``BY_PLAN``: Free gets a 403 upgrade page);
-- /api/health, /live, /ready: public.
+Rules for market pages:
+- dashboard, symbol chart and stats: every signed-in, verified user (``verified``); Free
+  sees only BTC/USDT and FVG zones there (``test_tiers.py``);
+- patterns and signals pages and a signal's page: follow the plan (``by_plan``: Free gets a
+  403 upgrade page; Pro sees the newest 100 zones / 50 signals, ``test_tiers.py``);
+- /api/chart/*: JSON for the chart page's script (``chart_api``): anonymous 401, unverified
+  403, both in the envelope, never a redirect;
+- /api/health, /live, /ready, /static and /vendor: public.
 Anonymous visitors of a page are redirected (302) to sign in; of /api get a 401 envelope;
 unverified users are redirected to "verify your email".
 """
@@ -21,7 +25,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
+from cryptolens.extensions import db
 from tests.web.accounts_helpers import Person, csrf_token, make_user, sign_in
+from tests.web.seeding import add_pattern, add_signal, add_symbol
 
 ACTORS = ("anonymous", "unverified", "free", "pro", "premium", "admin")
 OTHER = "other_users_object"  # a premium user, on an object that belongs to someone else
@@ -44,6 +50,11 @@ def by_plan(ok: int = 200) -> dict[str, int | None]:
     return _row(302, 302, 403, ok, ok, ok)
 
 
+def chart_api(ok: int = 200) -> dict[str, int | None]:
+    """JSON read with the session cookie: 401 signed out, 403 unverified (envelopes)."""
+    return _row(401, 403, ok, ok, ok, ok)
+
+
 def admin(ok: int = 200, *, other: int | None = None) -> dict[str, int | None]:
     return _row(302, 302, 403, 403, 403, ok, other=other)
 
@@ -54,12 +65,13 @@ def signed_in(unverified: int, verified_: int) -> dict[str, int | None]:
 
 @dataclass(frozen=True)
 class Route:
-    path: str  # {me} is the actor's own user id, {other} another user's
+    path: str  # {me} is the actor's own user id, {other} another user's, {signal} a signal
     expect: dict[str, int | None]
     data: dict[str, str] = field(default_factory=dict)
 
 
-BY_PLAN = by_plan  # used by the patterns and signals rows once issue 6 lands
+BY_PLAN = by_plan
+VENDOR_FILE = "lightweight-charts.standalone.production.js"
 
 ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "static"): Route("/static/css/app.css", public()),
@@ -67,8 +79,15 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "api.live"): Route("/api/health/live", public()),
     ("GET", "api.ready"): Route("/api/health/ready", public()),
     ("GET", "dashboard.index"): Route("/", verified()),
-    # ("GET", "dashboard.patterns"): Route("/patterns", BY_PLAN()),
-    # ("GET", "dashboard.signals"): Route("/signals", BY_PLAN()),
+    ("GET", "patterns.index"): Route("/patterns", BY_PLAN()),
+    ("GET", "signals.index"): Route("/signals", BY_PLAN()),
+    ("GET", "signals.detail"): Route("/signals/{signal}", BY_PLAN()),
+    ("GET", "symbols.chart"): Route("/symbols/BTC/USDT", verified()),
+    ("GET", "symbols.vendor"): Route(f"/vendor/{VENDOR_FILE}", public()),
+    ("GET", "stats.index"): Route("/stats", verified()),
+    ("GET", "api.candles"): Route("/api/chart/candles?symbol=BTC/USDT", chart_api()),
+    ("GET", "api.zones"): Route("/api/chart/zones?symbol=BTC/USDT", chart_api()),
+    ("GET", "api.signals"): Route("/api/chart/signals?symbol=BTC/USDT", chart_api()),
     ("GET", "auth.register"): Route("/auth/register", public()),
     ("POST", "auth.register"): Route("/auth/register", public(400)),
     ("GET", "auth.login"): Route("/auth/login", public()),
@@ -133,13 +152,30 @@ def _actors(app: Flask) -> dict[str, Person | None]:
     }
 
 
+def _market(app: Flask) -> int:
+    """BTC/USDT with one zone and one (the newest) signal; returns the signal's id."""
+    with app.app_context():
+        symbol_id = add_symbol(db.session, "BTC/USDT")
+        zone = add_pattern(db.session, symbol_id=symbol_id)
+        signal_id = add_signal(db.session, symbol_id=symbol_id, patterns=(zone,)).id
+        db.session.commit()
+    return signal_id
+
+
 def _visit(
-    app: Flask, method: str, route: Route, who: Person | None, object_owner: Person, ip: str
+    app: Flask,
+    method: str,
+    route: Route,
+    who: Person | None,
+    object_owner: Person,
+    ip: str,
+    *,
+    signal_id: int,
 ) -> int:
     client: FlaskClient = app.test_client()
     if who is not None:
         assert sign_in(client, who).status_code == 302
-    path = route.path.format(me=who.id if who else 0, other=object_owner.id)
+    path = route.path.format(me=who.id if who else 0, other=object_owner.id, signal=signal_id)
     environ = {"REMOTE_ADDR": ip}
     if method == "GET":
         response = client.get(path, environ_base=environ)
@@ -157,12 +193,15 @@ def test_route_answers_each_kind_of_visitor_as_expected(
     route = ROUTES[(method, endpoint)]
     actors = _actors(app)
     owner = make_user(app, "owner@example.com")
+    signal_id = _market(app)
     answers: dict[str, int | None] = {}
     for n, (name, who) in enumerate(actors.items()):
-        answers[name] = _visit(app, method, route, who, owner, f"10.9.0.{n}")
+        answers[name] = _visit(app, method, route, who, owner, f"10.9.0.{n}", signal_id=signal_id)
     needs_object = bool(re.search(r"\{(other|me)\}", route.path))
     answers[OTHER] = (
-        _visit(app, method, route, actors["premium"], owner, "10.9.1.1") if needs_object else None
+        _visit(app, method, route, actors["premium"], owner, "10.9.1.1", signal_id=signal_id)
+        if needs_object
+        else None
     )
     assert answers == route.expect
 
