@@ -138,3 +138,13 @@ def link_in(message: EmailMessage) -> str:
     match = _LINK.search(body.get_content())
     assert match, "no link in the message"
     return urlsplit(match.group(0)).path
+
+
+def signed_in_client(
+    app: Flask, email: str, *, plan: str | None = None, admin: bool = False
+) -> FlaskClient:
+    """A test client signed in (through the login form) as a new verified user."""
+    client = app.test_client()
+    user = make_user(app, email, plan=plan, admin=admin)
+    assert sign_in(client, user).status_code == 302
+    return client

@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
+from flask.testing import FlaskClient
 
 from cryptolens.config import Settings
 from cryptolens.web.mailer import wait_for_deliveries
 from tests.conftest import make_settings
-from tests.web.accounts_helpers import Mailbox
+from tests.web.accounts_helpers import Mailbox, signed_in_client
 
 
 class _Collector:
@@ -66,3 +67,9 @@ def settings(database_url: str, tmp_path: Path, smtp_server: tuple[_Collector, i
         smtp_security="none",
         mail_sender="CryptoLens <no-reply@cryptolens.test>",
     )
+
+
+@pytest.fixture
+def premium(app: Flask) -> FlaskClient:
+    """A client signed in as a verified Premium user: the market pages without plan caps."""
+    return signed_in_client(app, "premium@example.com", plan="premium")
