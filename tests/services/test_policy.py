@@ -76,3 +76,25 @@ def test_admins_are_a_role_with_every_capability_whatever_their_plan() -> None:
 
 def test_the_plan_table_is_ranked_free_pro_premium() -> None:
     assert [PLANS[p].rank for p in (Plan.FREE, Plan.PRO, Plan.PREMIUM)] == [0, 1, 2]
+
+
+def test_market_data_is_btc_and_fvg_only_on_free() -> None:
+    assert policy.visible_symbols(FREE) == frozenset({"BTC/USDT"})
+    assert policy.visible_symbols(PRO) is None
+    assert policy.visible_symbols(ADMIN_ON_FREE) is None
+    assert policy.check_symbol_visible(FREE, "BTC/USDT") == "BTC/USDT"
+    with pytest.raises(TierRequiredError, match="ETH/USDT chart needs the Pro plan"):
+        policy.check_symbol_visible(FREE, "ETH/USDT")
+    assert policy.check_symbol_visible(PRO, "ETH/USDT") == "ETH/USDT"
+    assert policy.pattern_types(FREE) == frozenset({"fvg"})
+
+
+def test_signals_outside_the_signals_page_follow_its_window() -> None:
+    assert [policy.visible_signals_limit(w) for w in (FREE, PRO, PREMIUM)] == [0, 50, None]
+    with pytest.raises(TierRequiredError, match="needs the Pro plan"):
+        policy.check_signal_visible(FREE, newer=0)
+    policy.check_signal_visible(PRO, newer=49)
+    with pytest.raises(TierRequiredError, match="newest 50 needs the Premium plan"):
+        policy.check_signal_visible(PRO, newer=50)
+    policy.check_signal_visible(PREMIUM, newer=None)
+    policy.check_signal_visible(ADMIN_ON_FREE, newer=None)
