@@ -1,8 +1,16 @@
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from cryptolens.web import security
+from cryptolens.web.symbols.routes import VENDOR_FILES
 from tests.web.accounts_helpers import csrf_token, make_user, post_form, sign_in
 
 
@@ -66,3 +74,17 @@ def test_signing_in_does_not_keep_the_anonymous_session(app: Flask, client: Flas
     sign_in(client, user)
     assert post_form(client, "/account/sessions/revoke", form_path="/account/").status_code == 200
     assert client.post("/account/sessions/revoke", data={"csrf_token": before}).status_code == 400
+
+
+def test_the_csp_allows_only_the_chart_librarys_own_attribution_style() -> None:
+    """The style hash in the policy is the one lightweight-charts' <style> element has."""
+    (name,) = VENDOR_FILES
+    vendor = Path(security.__file__).parent / "static/vendor" / name
+    if not vendor.exists():
+        pytest.skip("lightweight-charts not copied: run make install")
+    source = vendor.read_text(encoding="utf-8")
+    found = re.search(r'createElement\("style"\),this\.\w+\.innerText="([^"]*)"', source)
+    assert found, "lightweight-charts no longer adds its attribution <style>: drop the hash"
+    digest = base64.b64encode(hashlib.sha256(found.group(1).encode()).digest()).decode()
+    assert f"'sha256-{digest}'" == security.CHART_ATTRIBUTION_STYLE
+    assert "unsafe-inline" not in security.CONTENT_SECURITY_POLICY

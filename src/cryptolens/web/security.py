@@ -24,11 +24,16 @@ from cryptolens.web.access import Access, access_of
 from cryptolens.web.envelope import api_failure
 
 REMEMBER_DAYS = 7
+#: The one inline stylesheet allowed: the TradingView attribution logo's rules, which
+#: lightweight-charts (pinned in package-lock.json) adds as a <style> element. A hash, not
+#: 'unsafe-inline'; a test recomputes it from the vendored file, so an upgrade that changes
+#: the rules fails there.
+CHART_ATTRIBUTION_STYLE = "'sha256-3pRED1tOXas1FXFoPb9TGCjmYe9XQsmO9OV23khV2nY='"
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'self'",
         "script-src 'self'",
-        "style-src 'self'",
+        f"style-src 'self' {CHART_ATTRIBUTION_STYLE}",
         "img-src 'self' data:",
         "object-src 'none'",
         "base-uri 'self'",
