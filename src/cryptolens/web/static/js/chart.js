@@ -69,7 +69,8 @@
     priceLines = [];
     var wanted = el.dataset.signal;
     var signal = signals.find(function (s) { return String(s.id) === wanted; }) || signals[0];
-    if (!signal) return;
+    el.dataset.priceLines = "0";
+    if (!signal) return; // none visible on this plan, or none yet
     var levels = [
       ["entry", signal.entry, "#4fa3ff", LWC.LineStyle.Solid],
       ["stop", signal.stop, "#ef5350", LWC.LineStyle.Solid],
