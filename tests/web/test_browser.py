@@ -1,5 +1,8 @@
 """The pages in a real browser: Debian's chromium driven by Playwright against a live server
-seeded with real BTC/USD candles and the zones the detectors find in them."""
+seeded with real BTC/USD candles and the zones the detectors find in them.
+
+Every test signs in through the real login form (with its CSRF token) and fails on any
+JavaScript error or console error, which is where Content-Security-Policy violations show."""
 
 from __future__ import annotations
 
@@ -17,7 +20,8 @@ from cryptolens.db import migrate
 from cryptolens.db.models import Signal
 from cryptolens.extensions import db
 from tests.conftest import make_settings
-from tests.web.seeding import add_signal, seed_btc_demo
+from tests.web.accounts_helpers import Person, make_user
+from tests.web.seeding import add_pattern, add_signal, add_symbol, seed_btc_demo
 
 CHROMIUM = Path("/usr/bin/chromium")
 VENDOR = (
@@ -39,7 +43,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     folder = tmp_path_factory.mktemp("browser")
     settings = make_settings(
         database_url=f"sqlite:///{folder / 'browser.sqlite'}",
@@ -55,15 +59,30 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         symbol_id = db.session.get(Signal, signal_id).symbol_id  # type: ignore[union-attr]
         for outcome, r in (("tp2", 2.0), ("stop", -1.0), ("tp1", 1.0)):
             add_signal(db.session, symbol_id=symbol_id, outcome=outcome, r_multiple=r)
+        eth = add_symbol(db.session, "ETH/USDT")
+        add_pattern(db.session, symbol_id=eth, pattern_type="order_block")
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def users(live_app: Flask) -> dict[str, Person]:
+    return {
+        "premium": make_user(live_app, "premium@example.com", plan="premium"),
+        "free": make_user(live_app, "free@example.com"),
+    }
+
+
+@pytest.fixture(scope="module")
+def live_server(live_app: Flask, users: dict[str, Person]) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -76,15 +95,38 @@ def browser(live_server: str) -> Iterator[Any]:
         launched.close()
 
 
+def _console_error(errors: list[str], message: Any) -> None:
+    if message.type == "error":
+        errors.append(message.text)
+
+
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+def anonymous_page(browser: Any) -> Iterator[Any]:
+    """A fresh browser tab; any JavaScript or console error (a CSP violation is one) fails."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.on("console", lambda message: _console_error(errors, message))
     yield opened
     context.close()
-    assert errors == [], f"JavaScript errors: {errors}"
+    assert errors == [], f"JavaScript or console errors (CSP violations among them): {errors}"
+
+
+def sign_in_with_the_form(page: Any, live_server: str, user: Person, then: str) -> None:
+    """Sign in as a person would: the login form (its CSRF token included), then ``then``."""
+    page.goto(f"{live_server}/auth/login?next={then}")
+    page.fill("input[name='email']", user.email)
+    page.fill("input[name='password']", user.password)
+    page.click("form button[type='submit']")
+    page.wait_for_url(f"{live_server}{then}")
+
+
+@pytest.fixture
+def page(anonymous_page: Any, live_server: str, users: dict[str, Person]) -> Any:
+    """A tab signed in as a Premium user, on the dashboard."""
+    sign_in_with_the_form(anonymous_page, live_server, users["premium"], "/")
+    return anonymous_page
 
 
 def _shot(page: Any, name: str) -> None:
@@ -112,7 +154,10 @@ PAINTED_PIXELS = """
 def test_symbol_chart_draws_candles_and_zones_then_switches_timeframe(
     live_server: str, page: Any
 ) -> None:
-    page.goto(f"{live_server}/symbols/BTC/USDT?timeframe=1h")
+    answer = page.goto(f"{live_server}/symbols/BTC/USDT?timeframe=1h")
+    policy = answer.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy  # the chart's code is all in static files
     page.wait_for_function(
         "() => document.querySelector('#chart').dataset.state === 'ready'"
         " && Number(document.querySelector('#chart').dataset.zonesDrawn) > 0"
@@ -176,3 +221,37 @@ def test_stats_draw_expectancy_bars_and_signal_page_shows_levels(
     page.wait_for_url("**/signals/*")
     assert page.locator("#levels tr").count() == 6
     _shot(page, "signal")
+
+
+def test_signing_in_leads_back_to_the_chart_asked_for(
+    live_server: str, anonymous_page: Any, users: dict[str, Person]
+) -> None:
+    page = anonymous_page
+    page.goto(f"{live_server}/symbols/BTC/USDT")
+    assert "/auth/login" in page.url  # signed out: sent to sign in first
+    assert page.locator("input[name='csrf_token']").count() == 1
+    page.fill("input[name='email']", users["premium"].email)
+    page.fill("input[name='password']", users["premium"].password)
+    page.click("form button[type='submit']")
+    page.wait_for_url(f"{live_server}/symbols/BTC/USDT")
+    page.wait_for_function("() => document.querySelector('#chart').dataset.state === 'ready'")
+
+
+def test_free_user_sees_the_btc_chart_with_fvg_zones_and_no_signal_levels(
+    live_server: str, anonymous_page: Any, users: dict[str, Person]
+) -> None:
+    page = anonymous_page
+    sign_in_with_the_form(page, live_server, users["free"], "/symbols/BTC/USDT")
+    page.wait_for_function("() => document.querySelector('#chart').dataset.state === 'ready'")
+    chart = page.locator("#chart")
+    assert int(chart.get_attribute("data-zones-drawn") or 0) > 0
+    assert chart.get_attribute("data-price-lines") == "0"
+    zones = page.evaluate(
+        "() => fetch('/api/chart/zones?symbol=BTC/USDT&timeframe=1h&limit=2000')"
+        ".then(r => r.json())"
+    )
+    assert {zone["pattern_type"] for zone in zones["data"]} == {"fvg"}
+    # Through the tab's cookies, not a navigation (whose 403 the console reports as an error).
+    refused = page.context.request.get(f"{live_server}/symbols/ETH/USDT")
+    assert refused.status == 403
+    assert "ETH/USDT chart needs the Pro plan" in refused.text()
