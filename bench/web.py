@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -18,6 +19,8 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +36,10 @@ from cryptolens.db.models import Pattern, Signal
 from cryptolens.db.symbols import ensure_symbol
 from cryptolens.domain.timeframes import TIMEFRAME_MS
 from cryptolens.market.synthetic import synthetic_candles
+from cryptolens.services.accounts import register, verify_email
 from cryptolens.services.market_clock import record_market_now
+from cryptolens.services.passwords import Passwords
+from cryptolens.services.subscriptions import grant_subscription
 
 ROOT = Path(__file__).resolve().parents[1]
 SYMBOLS = [f"S{n:02d}/USDT" for n in range(20)]
@@ -44,6 +50,8 @@ CONCURRENCY = 8
 GOAL_PATTERNS_MEDIAN_MS = 15.0
 TYPES = ("fvg", "order_block", "liquidity_sweep")
 STATUSES = ("active", "touched", "filled", "invalidated", "expired")
+EMAIL = "bench-trader@example.com"
+PASSWORD = "a bench password that is long enough"
 
 
 def seed(url: str, n_candles: int, n_patterns: int) -> None:
@@ -113,8 +121,58 @@ def seed(url: str, n_candles: int, n_patterns: int) -> None:
                 )
     with Session(engine) as session:
         record_market_now(session, exchange=EXCHANGE, now_ms=latest)
+        make_premium_user(session)
         session.commit()
     engine.dispose()
+
+
+def make_premium_user(session: Session) -> None:
+    """The trader the benchmark signs in as: verified, on Premium for a year."""
+    now = datetime.now(UTC)
+    passwords = Passwords(time_cost=1, memory_kib=1024)  # the bench signs in once
+    result = register(session, email=EMAIL, password=PASSWORD, passwords=passwords, now=now)
+    assert result.new_user_id is not None
+    assert result.verify_token is not None
+    verify_email(session, token=result.verify_token, now=now)
+    grant_subscription(
+        session,
+        user_id=result.new_user_id,
+        plan="premium",
+        started_at=now,
+        expires_at=now + timedelta(days=365),
+    )
+
+
+def sign_in(port: int) -> str:
+    """Sign in through the real login form (CSRF included); the session cookie to send."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", "/auth/login")
+    answer = connection.getresponse()
+    page = answer.read().decode()
+    cookie = _session_cookie(answer)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    if token is None:
+        raise SystemExit("no CSRF token in the login form")
+    form = urllib.parse.urlencode(
+        {"csrf_token": token.group(1), "email": EMAIL, "password": PASSWORD}
+    )
+    connection.request(
+        "POST",
+        "/auth/login",
+        body=form,
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+    )
+    answer = connection.getresponse()
+    answer.read()
+    if answer.status != 302:
+        raise SystemExit(f"sign-in failed: HTTP {answer.status}")
+    connection.close()
+    return _session_cookie(answer) or cookie
+
+
+def _session_cookie(answer: http.client.HTTPResponse) -> str:
+    cookies = [v.split(";", 1)[0] for k, v in answer.getheaders() if k.lower() == "set-cookie"]
+    return "; ".join(c for c in cookies if c.startswith("session="))
 
 
 def free_port() -> int:
@@ -166,8 +224,11 @@ def start_gunicorn(
     raise SystemExit(f"gunicorn did not start; see {folder / 'gunicorn.log'}")
 
 
-def load(port: int, path: str, total: int, concurrency: int = CONCURRENCY) -> list[float]:
-    """``total`` GETs of ``path`` over ``concurrency`` keep-alive connections; latencies in ms."""
+def load(
+    port: int, path: str, total: int, cookie: str, concurrency: int = CONCURRENCY
+) -> list[float]:
+    """``total`` GETs of ``path`` over ``concurrency`` keep-alive connections, signed in;
+    latencies in ms."""
     latencies: list[float] = []
     lock = threading.Lock()
     per_client = total // concurrency
@@ -177,7 +238,7 @@ def load(port: int, path: str, total: int, concurrency: int = CONCURRENCY) -> li
         mine = []
         for _ in range(per_client):
             started = time.perf_counter()
-            connection.request("GET", path)
+            connection.request("GET", path, headers={"Cookie": cookie})
             answer = connection.getresponse()
             answer.read()
             mine.append((time.perf_counter() - started) * 1000)
@@ -239,12 +300,14 @@ def main() -> None:
         server = start_gunicorn(url, port, folder, args.gunicorn.split())
         print(f"gunicorn: gunicorn.conf.py {args.gunicorn}".rstrip())
         try:
+            cookie = sign_in(port)
+            print(f"signed in as {EMAIL} (Premium)")
             for label, path in urls.items():
-                load(port, path, CONCURRENCY * 5)  # warm up (and fill the matrix cache)
-                runs = [load(port, path, args.requests) for _ in range(args.repeat)]
+                load(port, path, CONCURRENCY * 5, cookie)  # warm up (and fill the matrix cache)
+                runs = [load(port, path, args.requests, cookie) for _ in range(args.repeat)]
                 median = statistics.median(statistics.median(run) for run in runs)
                 tail = statistics.median(p99(run) for run in runs)
-                alone = statistics.median(load(port, path, 50, concurrency=1))
+                alone = statistics.median(load(port, path, 50, cookie, concurrency=1))
                 print(
                     f"{label:<20} median {median:7.2f} ms   p99 {tail:7.2f} ms   "
                     f"one client {alone:6.2f} ms"

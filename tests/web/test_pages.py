@@ -140,6 +140,28 @@ def test_matrix_is_cached_between_requests(
     assert len(second) == len(first) - 2
 
 
+@pytest.mark.parametrize("url", ["/patterns", "/signals"])
+def test_lists_are_served_from_a_short_cache(
+    app: Flask, session: Session, premium: FlaskClient, url: str
+) -> None:
+    symbol_id = add_symbol(session, "BTC/USDT")
+    add_pattern(session, symbol_id=symbol_id, timeframe="1h")
+    add_signal(session, symbol_id=symbol_id)
+    session.commit()
+    with counted_queries(app) as first:
+        before = premium.get(url).get_data(as_text=True)
+    add_pattern(session, symbol_id=symbol_id, timeframe="4h")
+    add_signal(session, symbol_id=symbol_id)
+    session.commit()
+    with counted_queries(app) as second:
+        after = premium.get(url).get_data(as_text=True)
+    assert after == before  # the same rendered rows, without querying them again
+    assert len(second) < len(first)
+    with counted_queries(app) as filtered:
+        premium.get(url + "?direction=bearish")  # other filters: a different cache entry
+    assert len(filtered) == len(first)
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [

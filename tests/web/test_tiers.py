@@ -152,3 +152,11 @@ def test_chart_data_carries_only_the_zone_types_and_signals_of_the_plan(
     levels = client.get("/api/chart/signals?symbol=BTC/USDT&limit=50").get_json()
     # BTC has every other signal: 30 in all, 25 of them among the newest 50 (Pro).
     assert len(levels["data"]) == signals
+
+
+def test_a_list_rendered_for_premium_is_never_served_to_pro(app: Flask, market: list[int]) -> None:
+    premium, pro = client_for(app, "premium"), client_for(app, "pro")
+    assert _pattern_rows(premium) == 200  # rendered and cached for Premium first
+    assert _pattern_rows(pro) == 100
+    assert len(_signal_ids(premium)) == SIGNALS
+    assert len(_signal_ids(pro)) == 50

@@ -8,15 +8,13 @@ from flask import current_app, render_template
 from flask_login import current_user
 from markupsafe import Markup
 
-from cryptolens.extensions import cache, db
+from cryptolens.extensions import db
 from cryptolens.services import policy
 from cryptolens.services.dashboard import dashboard_summary
 from cryptolens.services.matrix import pattern_matrix
 from cryptolens.web.dashboard import bp
+from cryptolens.web.fragments import MATRIX_TTL_S, cached_html, fragment_key
 from cryptolens.web.state import app_settings
-
-#: The matrix is the heaviest read on the page and changes at most once a scan: 60 s cache.
-MATRIX_TTL_S = 60
 
 
 def _scope(values: frozenset[str] | None) -> str:
@@ -32,15 +30,22 @@ def cached_pattern_matrix(
     """The matrix section, queried and rendered at most once per MATRIX_TTL_S (hundreds of
     cells: rendering costs more than the grouped query). Cached per visibility (the symbols
     and pattern types shown), so one plan's matrix is never served to another."""
-    key = f"pattern_matrix_html:{','.join(timeframes)}:{_scope(symbols)}:{_scope(pattern_types)}"
-    html: str | None = cache.get(key)
-    if html is None:
+    key = fragment_key(
+        "pattern_matrix_html",
+        {
+            "timeframes": ",".join(timeframes),
+            "symbols": _scope(symbols),
+            "types": _scope(pattern_types),
+        },
+    )
+
+    def render() -> str:
         matrix = pattern_matrix(
             db.session(), timeframes=timeframes, symbols=symbols, pattern_types=pattern_types
         )
-        html = render_template("dashboard/_matrix.html", matrix=matrix)
-        cache.set(key, html, timeout=MATRIX_TTL_S)
-    return Markup(html)  # noqa: S704  (our own template's output, escaped when rendered)
+        return render_template("dashboard/_matrix.html", matrix=matrix)
+
+    return cached_html(key, MATRIX_TTL_S, render)
 
 
 @bp.get("/")

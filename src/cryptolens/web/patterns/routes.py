@@ -9,6 +9,7 @@ from cryptolens.extensions import db
 from cryptolens.services import policy
 from cryptolens.services.listing import parse_page
 from cryptolens.services.patterns import list_patterns, parse_pattern_filters
+from cryptolens.web.fragments import LIST_TTL_S, cached_html, fragment_key
 from cryptolens.web.patterns import bp
 from cryptolens.web.state import app_settings
 
@@ -17,11 +18,18 @@ from cryptolens.web.state import app_settings
 def index() -> str:
     limit_total = policy.patterns_page_limit(current_user)  # Free: 403 with an upgrade link
     filters = parse_pattern_filters(request.args)
-    page = list_patterns(
-        db.session(),
-        exchange=app_settings(current_app).exchange_id,
-        filters=filters,
-        page=parse_page(request.args),
-        limit_total=limit_total,
+    wanted = parse_page(request.args)
+    exchange = app_settings(current_app).exchange_id
+    key = fragment_key(
+        "patterns_html",
+        {**filters.as_args(), "exchange": exchange, "page": wanted, "cap": limit_total},
     )
-    return render_template("patterns/index.html", page=page, filters=filters)
+
+    def render() -> str:
+        page = list_patterns(
+            db.session(), exchange=exchange, filters=filters, page=wanted, limit_total=limit_total
+        )
+        return render_template("patterns/_table.html", page=page, filters=filters)
+
+    table = cached_html(key, LIST_TTL_S, render)
+    return render_template("patterns/index.html", table=table, filters=filters)

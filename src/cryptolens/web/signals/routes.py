@@ -9,6 +9,7 @@ from cryptolens.extensions import db
 from cryptolens.services import policy
 from cryptolens.services.listing import parse_page
 from cryptolens.services.signals import list_signals, parse_signal_filters, signal_detail
+from cryptolens.web.fragments import LIST_TTL_S, cached_html, fragment_key
 from cryptolens.web.signals import bp
 from cryptolens.web.state import app_settings
 
@@ -17,10 +18,15 @@ from cryptolens.web.state import app_settings
 def index() -> str:
     limit_total = policy.signals_page_limit(current_user)  # Free: 403 with an upgrade link
     filters = parse_signal_filters(request.args)
-    page = list_signals(
-        db.session(), filters=filters, page=parse_page(request.args), limit_total=limit_total
-    )
-    return render_template("signals/index.html", page=page, filters=filters)
+    wanted = parse_page(request.args)
+    key = fragment_key("signals_html", {**filters.as_args(), "page": wanted, "cap": limit_total})
+
+    def render() -> str:
+        page = list_signals(db.session(), filters=filters, page=wanted, limit_total=limit_total)
+        return render_template("signals/_table.html", page=page, filters=filters)
+
+    table = cached_html(key, LIST_TTL_S, render)
+    return render_template("signals/index.html", table=table, filters=filters)
 
 
 @bp.get("/<int:signal_id>")
