@@ -19,7 +19,7 @@ from cryptolens.services.db_health import run_db_health
 from cryptolens.services.job_runs import RunRecord, delete_old_runs, recorded_run
 from cryptolens.services.market_clock import market_now
 from cryptolens.services.scan import ScanReport, scan_cycle
-from cryptolens.services.stats_cache import refresh_summary
+from cryptolens.services.stats import refresh_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +119,12 @@ def cleanup(engine: Engine, settings: Settings) -> dict[str, Any]:
 
 
 def refresh_stats(engine: Engine, settings: Settings) -> dict[str, Any]:
-    summary = refresh_summary(engine)
-    return {"zone_groups": len(summary["zones"]), "outcome_groups": len(summary["signal_outcomes"])}
+    with Session(engine) as session, session.begin():
+        stats = refresh_snapshot(session)
+    return {
+        "zone_groups": len(stats.zones),
+        "trades": stats.overall.trades if stats.overall else 0,
+    }
 
 
 def db_health(engine: Engine, settings: Settings) -> dict[str, Any]:

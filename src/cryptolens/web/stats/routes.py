@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import render_template
 
 from cryptolens.extensions import db
-from cryptolens.services.stats import statistics
+from cryptolens.services.stats import page_statistics
 from cryptolens.web.stats import bp
 
 
 @bp.get("")
 def index() -> str:
-    return render_template("stats/index.html", stats=statistics(db.session()))
+    return render_template("stats/index.html", stats=page_statistics(db.session()))
