@@ -18,6 +18,7 @@ from cryptolens.jobs.context import job_settings
 from cryptolens.jobs.schedule import Entry
 from cryptolens.jobs.scheduler import Scheduler, in_process
 from cryptolens.market.simulator import SimulatorServer
+from cryptolens.services.scan import ScanSession
 from tests.conftest import TEST_SECRET, clear_tables
 from tests.market.conftest import MINUTE, T0, exact_dataset
 
@@ -76,7 +77,8 @@ def test_the_in_process_scheduler_scans_on_schedule_and_records_each_run(
     job_env: Engine, sim: SimulatorServer
 ) -> None:
     settings = job_settings()
-    scheduler = Scheduler((Entry("scan", 60),), in_process(job_env, settings))
+    local = in_process(job_env, settings)
+    scheduler = Scheduler((Entry("scan", 60),), local)
     scheduler.tick(1_000_000.0)
     first_patterns = _count(job_env, Pattern)
     assert first_patterns > 0
@@ -93,6 +95,9 @@ def test_the_in_process_scheduler_scans_on_schedule_and_records_each_run(
     assert runs[1][2] is not None
     assert runs[1][2]["candles"] == 30
     assert _count(job_env, Pattern) >= first_patterns
+    # Both cycles went through one kept connection: markets were loaded once.
+    assert sim.stats().by_endpoint["exchangeInfo"] == 1
+    local.close()
 
 
 def test_a_scan_job_run_twice_changes_nothing_the_second_time(job_env: Engine) -> None:
@@ -140,11 +145,24 @@ def test_rq_workers_run_scan_jobs_and_skip_a_symbol_already_being_scanned(
 
 def test_the_daily_health_job_records_what_it_found(job_env: Engine) -> None:
     settings = job_settings()
-    scheduler = Scheduler((Entry("scan", 60),), in_process(job_env, settings))
-    scheduler.tick(2_000_000.0)
+    local = in_process(job_env, settings)
+    Scheduler((Entry("scan", 60),), local).tick(2_000_000.0)
+    local.close()
     counts = tasks.db_health_job()
     runs = _runs(job_env)
     assert runs[-1][:2] == ("db_health", "succeeded")
     assert runs[-1][2] == counts
     assert counts["symbols"] == 1
     assert counts["holes"] == 0
+
+
+def test_a_scan_session_reloads_markets_once_they_are_older_than_their_ttl(
+    job_env: Engine, sim: SimulatorServer
+) -> None:
+    scans = ScanSession(job_env, job_settings(), markets_ttl_s=0.0)
+    try:
+        scans.cycle()
+        scans.cycle()
+    finally:
+        scans.close()
+    assert sim.stats().by_endpoint["exchangeInfo"] == 2

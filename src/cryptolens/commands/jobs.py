@@ -21,7 +21,7 @@ from cryptolens.jobs.queues import PRIORITY
 from cryptolens.jobs.schedule import default_schedule
 from cryptolens.jobs.scheduler import RedisClaims, Scheduler, enqueuer, in_process, run_forever
 from cryptolens.services.job_runs import recent_runs
-from cryptolens.services.scan import ScanReport, scan_cycle
+from cryptolens.services.scan import ScanReport, ScanSession
 from cryptolens.web.state import app_settings
 
 
@@ -59,14 +59,18 @@ def scan_command(symbol: str | None, once: bool, interval: float | None) -> None
             raise click.ClickException(str(exc)) from None
     period = interval if interval is not None else settings.scan_interval_seconds
     stop = threading.Event() if once else _stop_on_signals()
-    while True:
-        started = time.monotonic()
-        report = scan_cycle(db.engine, settings, symbols=symbols)
-        click.echo(f"scan: {_describe(report)}")
-        for failed in report.failed:
-            click.echo(f"  {failed.symbol}: {failed.error}", err=True)
-        if once or stop.wait(max(0.0, period - (time.monotonic() - started))):
-            break
+    scans = ScanSession(db.engine, settings)
+    try:
+        while True:
+            started = time.monotonic()
+            report = scans.cycle(symbols=symbols)
+            click.echo(f"scan: {_describe(report)}")
+            for failed in report.failed:
+                click.echo(f"  {failed.symbol}: {failed.error}", err=True)
+            if once or stop.wait(max(0.0, period - (time.monotonic() - started))):
+                break
+    finally:
+        scans.close()
     if once and report.failed:
         raise SystemExit(1)
 
@@ -128,6 +132,7 @@ def scheduler_command(once: bool) -> None:
     settings = app_settings(current_app)
     engine = db.engine
     entries = default_schedule(settings.scan_interval_seconds)
+    local = None
     if settings.redis_url:
         redis = redis_from_url(settings.redis_url)
         claims = RedisClaims(redis)
@@ -135,18 +140,20 @@ def scheduler_command(once: bool) -> None:
         mode = "enqueuing to Redis"
     else:
         claims = None
-        scheduler = Scheduler(entries, in_process(engine, settings))
+        local = in_process(engine, settings)
+        scheduler = Scheduler(entries, local)
         mode = "running jobs in this process"
     click.echo(f"scheduler: {mode}; " + ", ".join(f"{e.name} every {e.every}s" for e in entries))
-    if once:
-        scheduler.tick(time.time())
-        return
-    stop = _stop_on_signals()
     try:
-        run_forever(scheduler, stop, on_tick=claims.lead if claims else None)
+        if once:
+            scheduler.tick(time.time())
+        else:
+            run_forever(scheduler, _stop_on_signals(), on_tick=claims.lead if claims else None)
     finally:
         if claims is not None:
             claims.resign()
+        if local is not None:
+            local.close()
 
 
 @click.group("jobs")
@@ -160,7 +167,11 @@ def jobs_run(name: str) -> None:
     """Run the scheduled job NAME once, in this process, recorded in job_runs."""
     settings = app_settings(current_app)
     entry = next(e for e in default_schedule() if e.name == name)
-    in_process(db.engine, settings)(entry, 0)
+    runner = in_process(db.engine, settings)
+    try:
+        runner(entry, 0)
+    finally:
+        runner.close()
     [latest] = recent_runs(db.engine, name=name, limit=1)
     click.echo(f"{name}: {latest.status} {latest.counts or ''}")
     if latest.status == JobStatus.FAILED:

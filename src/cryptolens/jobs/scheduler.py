@@ -24,6 +24,7 @@ from cryptolens.db.symbols import list_symbols
 from cryptolens.jobs import tasks
 from cryptolens.jobs.queues import TIMEOUTS, QueueName
 from cryptolens.jobs.schedule import Entry
+from cryptolens.services.scan import ScanSession
 
 log = logging.getLogger(__name__)
 
@@ -146,21 +147,34 @@ def enqueuer(engine: Engine, settings: Settings, redis: Redis[bytes]) -> Dispatc
     return dispatch
 
 
-def in_process(engine: Engine, settings: Settings) -> Dispatch:
-    """Dispatch that runs each job here and now (the embedded mode, no Redis)."""
-    work: dict[str, Callable[[Engine, Settings], dict[str, Any]]] = {
-        "scan": tasks.run_scan_all,
-        "refresh_stats": tasks.recorded(tasks.refresh_stats, "refresh_stats"),
-        "expire_patterns": tasks.recorded(tasks.expire_patterns, "expire_patterns"),
-        "cleanup": tasks.recorded(tasks.cleanup, "cleanup"),
-        "db_health": tasks.recorded(tasks.db_health, "db_health"),
-    }
+class InProcess:
+    """Dispatch that runs each job here and now (the embedded mode, no Redis); scans keep
+    one exchange connection across cycles. ``close()`` when done."""
 
-    def dispatch(entry: Entry, _slot: int) -> None:
-        counts = work[entry.name](engine, settings)
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self._scans = ScanSession(engine, settings)
+        self._work: dict[str, Callable[[Engine, Settings], dict[str, Any]]] = {
+            "refresh_stats": tasks.recorded(tasks.refresh_stats, "refresh_stats"),
+            "expire_patterns": tasks.recorded(tasks.expire_patterns, "expire_patterns"),
+            "cleanup": tasks.recorded(tasks.cleanup, "cleanup"),
+            "db_health": tasks.recorded(tasks.db_health, "db_health"),
+        }
+
+    def __call__(self, entry: Entry, _slot: int) -> None:
+        if entry.name == "scan":
+            counts = tasks.run_scan_all(self.engine, self.settings, session=self._scans)
+        else:
+            counts = self._work[entry.name](self.engine, self.settings)
         log.info("%s: %s", entry.name, counts)
 
-    return dispatch
+    def close(self) -> None:
+        self._scans.close()
+
+
+def in_process(engine: Engine, settings: Settings) -> InProcess:
+    return InProcess(engine, settings)
 
 
 def run_forever(

@@ -18,7 +18,7 @@ from cryptolens.jobs.queues import LOCK_GRACE_SECONDS, TIMEOUTS
 from cryptolens.services.db_health import run_db_health
 from cryptolens.services.job_runs import RunRecord, delete_old_runs, recorded_run
 from cryptolens.services.market_clock import market_now
-from cryptolens.services.scan import ScanReport, scan_cycle
+from cryptolens.services.scan import ScanReport, ScanSession, scan_cycle
 from cryptolens.services.stats import refresh_snapshot
 
 log = logging.getLogger(__name__)
@@ -78,9 +78,13 @@ def scan_all_job() -> dict[str, Any]:
     return run_scan_all(job_engine(settings), settings)
 
 
-def run_scan_all(engine: Engine, settings: Settings) -> dict[str, Any]:
+def run_scan_all(
+    engine: Engine, settings: Settings, *, session: ScanSession | None = None
+) -> dict[str, Any]:
+    """One recorded scan of every active symbol (through ``session``'s kept connection)."""
     with recorded_run(engine, "scan") as run:
-        record_scan(run, scan_cycle(engine, settings))
+        report = session.cycle() if session is not None else scan_cycle(engine, settings)
+        record_scan(run, report)
         return run.counts
 
 
