@@ -123,3 +123,5 @@ class OutboxEmail(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    #: When a sender last took the row (a row "sending" long after this was abandoned).
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -21,6 +21,7 @@ TIMEOUTS: dict[str, int] = {
     "cleanup": 300,
     "refresh_stats": 300,
     "db_health": 1800,
+    "deliver_outbox": 120,
 }
 
 #: A lock outlives its job's timeout a little, so a killed job's lock still expires.

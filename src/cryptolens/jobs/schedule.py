@@ -22,10 +22,11 @@ class Entry:
 
 
 def default_schedule(scan_every: int = 60) -> tuple[Entry, ...]:
-    """Scan every minute, stats every 5 minutes, expiry hourly, clean-up and database
-    health daily (like the crontab in deploy/crontab.example)."""
+    """Scan and retry due emails every minute, stats every 5 minutes, expiry hourly,
+    clean-up and database health daily (like the crontab in deploy/crontab.example)."""
     return (
         Entry("scan", scan_every),
+        Entry("deliver_outbox", 60),
         Entry("refresh_stats", 300),
         Entry("expire_patterns", 3600),
         Entry("cleanup", DAY, offset=2 * 3600 + 30 * 60),

@@ -117,6 +117,7 @@ def enqueuer(engine: Engine, settings: Settings, redis: Redis[bytes]) -> Dispatc
         "expire_patterns": tasks.expire_patterns_job,
         "cleanup": tasks.cleanup_job,
         "db_health": tasks.db_health_job,
+        "deliver_outbox": tasks.deliver_outbox_job,
     }
 
     def dispatch(entry: Entry, slot: int) -> None:
@@ -136,7 +137,8 @@ def enqueuer(engine: Engine, settings: Settings, redis: Redis[bytes]) -> Dispatc
                     description=f"scan symbol {symbol_id} (slot {slot})",
                 )
             return
-        queues[QueueName.LOW].enqueue(
+        urgent = entry.name == "deliver_outbox"
+        queues[QueueName.HIGH if urgent else QueueName.LOW].enqueue(
             simple[entry.name],
             job_timeout=TIMEOUTS[entry.name],
             result_ttl=3600,
@@ -160,6 +162,7 @@ class InProcess:
             "expire_patterns": tasks.recorded(tasks.expire_patterns, "expire_patterns"),
             "cleanup": tasks.recorded(tasks.cleanup, "cleanup"),
             "db_health": tasks.recorded(tasks.db_health, "db_health"),
+            "deliver_outbox": tasks.recorded(tasks.deliver_outbox, "deliver_outbox"),
         }
 
     def __call__(self, entry: Entry, _slot: int) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from cryptolens.config import Settings
+from cryptolens.db.base import utcnow
 from cryptolens.db.models import Symbol
 from cryptolens.db.patterns import expire_stale_patterns
 from cryptolens.domain.enums import JobStatus
@@ -18,6 +19,7 @@ from cryptolens.jobs.queues import LOCK_GRACE_SECONDS, TIMEOUTS
 from cryptolens.services.db_health import run_db_health
 from cryptolens.services.job_runs import RunRecord, delete_old_runs, recorded_run
 from cryptolens.services.market_clock import market_now
+from cryptolens.services.outbox import smtp_from_settings, sweep_outbox
 from cryptolens.services.scan import ScanReport, ScanSession, scan_cycle
 from cryptolens.services.stats import refresh_snapshot
 
@@ -136,6 +138,13 @@ def db_health(engine: Engine, settings: Settings) -> dict[str, Any]:
     return dict(run_db_health(engine, settings, fix=False).counts())
 
 
+def deliver_outbox(engine: Engine, settings: Settings) -> dict[str, Any]:
+    """Emails due again: abandoned by a crashed sender, or failed and past their back-off."""
+    with Session(engine) as session:
+        swept = sweep_outbox(session, smtp=smtp_from_settings(settings), now=utcnow())
+    return swept.counts()
+
+
 def expire_patterns_job() -> dict[str, Any]:
     return _job("expire_patterns", expire_patterns)
 
@@ -150,3 +159,7 @@ def refresh_stats_job() -> dict[str, Any]:
 
 def db_health_job() -> dict[str, Any]:
     return _job("db_health", db_health)
+
+
+def deliver_outbox_job() -> dict[str, Any]:
+    return _job("deliver_outbox", deliver_outbox)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import datetime
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cryptolens.config import Settings
@@ -41,7 +42,7 @@ def deliver_email(
     claimed = session.execute(
         update(OutboxEmail)
         .where(OutboxEmail.id == outbox_id, OutboxEmail.status == PENDING)
-        .values(status=SENDING, attempts=OutboxEmail.attempts + 1)
+        .values(status=SENDING, attempts=OutboxEmail.attempts + 1, claimed_at=now)
         .execution_options(synchronize_session=False)
     )
     session.commit()
@@ -74,6 +75,71 @@ def deliver_email(
     row.sent_at = now
     session.commit()
     return row.status
+
+
+#: A row still "sending" this long after it was taken was abandoned (a crashed sender).
+ABANDONED_AFTER = timedelta(minutes=10)
+#: Retries wait RETRY_BASE x 2^(attempts - 1) after the last attempt; older rows are dropped.
+RETRY_BASE = timedelta(minutes=1)
+GIVE_UP_AFTER = timedelta(days=2)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxSweep:
+    reclaimed: int = 0
+    sent: int = 0
+    retry_later: int = 0
+    failed: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def sweep_outbox(session: Session, *, smtp: SmtpConfig | None, now: datetime) -> OutboxSweep:
+    """Deliver what is due again: rows a crashed sender abandoned, and rows whose last
+    attempt failed once their back-off has passed. Rows older than GIVE_UP_AFTER fail."""
+    reclaimed = session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.status == SENDING, OutboxEmail.claimed_at < now - ABANDONED_AFTER)
+        .values(status=PENDING)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    expired = session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.status == PENDING, OutboxEmail.created_at < now - GIVE_UP_AFTER)
+        .values(status=FAILED, last_error="gave up: undelivered for two days")
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    session.commit()
+    if smtp is None:
+        return OutboxSweep(reclaimed=int(reclaimed), failed=int(expired))
+    pending = session.execute(
+        select(OutboxEmail.id, OutboxEmail.attempts, OutboxEmail.claimed_at)
+        .where(OutboxEmail.status == PENDING)
+        .order_by(OutboxEmail.created_at)
+        .limit(500)
+    ).all()
+    sent = later = failed = 0
+    for outbox_id, attempts, claimed_at in pending:
+        if attempts and claimed_at is not None:
+            wait = RETRY_BASE * 2 ** (attempts - 1)
+            if _aware(claimed_at) + wait > now:
+                later += 1
+                continue
+        try:
+            status = deliver_email(session, outbox_id=outbox_id, smtp=smtp, now=now)
+        except (smtplib.SMTPException, OSError):
+            session.rollback()
+            status = session.get(OutboxEmail, outbox_id).status  # type: ignore[union-attr]
+        sent += status == SENT
+        failed += status == FAILED
+        later += status == PENDING
+    return OutboxSweep(int(reclaimed), sent, later, failed + int(expired))
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands naive datetimes back; every stored time is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def smtp_from_settings(settings: Settings) -> SmtpConfig | None:

@@ -180,6 +180,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", _utc_datetime(), nullable=False),
         sa.Column("sent_at", _utc_datetime(), nullable=True),
+        sa.Column("claimed_at", _utc_datetime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
     )
     op.create_index("ix_outbox_status_created_at", "outbox", ["status", "created_at"])
