@@ -74,12 +74,6 @@ def scan_symbol_job(symbol_id: int) -> dict[str, Any]:
         return run.counts
 
 
-def scan_all_job() -> dict[str, Any]:
-    """Fetch and scan every active symbol in this process (the embedded, Redis-less mode)."""
-    settings = job_settings()
-    return run_scan_all(job_engine(settings), settings)
-
-
 def run_scan_all(
     engine: Engine, settings: Settings, *, session: ScanSession | None = None
 ) -> dict[str, Any]:
