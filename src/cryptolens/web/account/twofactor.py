@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import segno
 from flask import render_template, request
 from flask_login import current_user
@@ -52,31 +54,22 @@ def two_factor_setup() -> Page:
 @bp.post("/two-factor/confirm")
 @limiter.limit(CODE_LIMIT)
 def two_factor_confirm() -> Page:
-    user_id = current_user.account.id
-    try:
-        throttle.check_second_factor(user_id)
-        codes = twofactor.confirm_setup(
-            db.session(),
-            user_id=user_id,
-            code=request.form.get("code", ""),
-            box=secret_box(),
-            now=utcnow(),
-        )
-    except CryptoLensError as error:
-        db.session.rollback()
-        throttle.record_second_factor_failure(user_id)
-        return form_error("account/two_factor.html", error, **_context())
-    db.session.commit()
-    return render_template("account/backup_codes.html", codes=codes)
+    return _backup_codes_after_code(twofactor.confirm_setup)
 
 
 @bp.post("/two-factor/backup-codes")
 @limiter.limit(CODE_LIMIT)
 def two_factor_backup_codes() -> Page:
+    return _backup_codes_after_code(twofactor.regenerate_backup_codes)
+
+
+def _backup_codes_after_code(action: Callable[..., list[str]]) -> Page:
+    """Run ``action`` (confirm set-up, or new backup codes) behind a throttled code check;
+    show the backup codes it returns."""
     user_id = current_user.account.id
     try:
         throttle.check_second_factor(user_id)
-        codes = twofactor.regenerate_backup_codes(
+        codes = action(
             db.session(),
             user_id=user_id,
             code=request.form.get("code", ""),
