@@ -10,7 +10,6 @@ from types import FrameType
 import click
 from flask import Flask, current_app
 
-from cryptolens.db.signals import list_signals
 from cryptolens.db.symbols import require_symbol
 from cryptolens.domain.enums import JobStatus, SignalStatus
 from cryptolens.domain.errors import CryptoLensError
@@ -21,7 +20,9 @@ from cryptolens.jobs.queues import PRIORITY
 from cryptolens.jobs.schedule import default_schedule
 from cryptolens.jobs.scheduler import RedisClaims, Scheduler, enqueuer, in_process, run_forever
 from cryptolens.services.job_runs import recent_runs
+from cryptolens.services.listing import PageRequest
 from cryptolens.services.scan import ScanReport, ScanSession
+from cryptolens.services.signals import SignalFilters, list_signals
 from cryptolens.web.state import app_settings
 
 
@@ -88,8 +89,13 @@ def signals_group() -> None:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
 def signals_list(symbol: str | None, status: str | None, limit: int) -> None:
     """The latest signals, newest first."""
-    with db.engine.connect() as connection:
-        rows = list_signals(connection, symbol=symbol, status=status, limit=limit)
+    filters = SignalFilters(
+        symbol=symbol.strip().upper() if symbol else None,
+        status=SignalStatus(status) if status else None,
+    )
+    rows = list_signals(
+        db.session(), filters=filters, page=PageRequest(page=1, per_page=limit)
+    ).rows
     if not rows:
         click.echo("no signals")
         return

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select, update
 
 from cryptolens.db.base import utcnow
-from cryptolens.db.models import Signal, SignalPattern, Symbol
+from cryptolens.db.models import Signal, SignalPattern
 from cryptolens.db.upsert import upsert_rows
 from cryptolens.domain.enums import SignalStatus
 
@@ -137,55 +137,3 @@ def update_outcomes(connection: Connection, rows: Sequence[dict[str, Any]]) -> N
         statement.execution_options(synchronize_session=False),
         [{"sid": r["id"], **{c: r[c] for c in OUTCOME_COLUMNS}} for r in rows],
     )
-
-
-@dataclass(frozen=True, slots=True)
-class SignalListing:
-    id: int
-    symbol: str
-    direction: str
-    timeframes: str
-    confluence: int
-    entry: float
-    stop: float
-    target_1: float
-    target_3: float
-    status: str
-    outcome: str | None
-    r_multiple: float | None
-    created_at: int
-
-
-def list_signals(
-    connection: Connection,
-    *,
-    symbol: str | None = None,
-    status: str | None = None,
-    limit: int = 50,
-) -> list[SignalListing]:
-    """Latest signals first, optionally for one symbol or status."""
-    query = (
-        select(
-            Signal.id,
-            Symbol.symbol,
-            Signal.direction,
-            Signal.timeframes,
-            Signal.confluence,
-            Signal.entry,
-            Signal.stop,
-            Signal.target_1,
-            Signal.target_3,
-            Signal.status,
-            Signal.outcome,
-            Signal.r_multiple,
-            Signal.created_at,
-        )
-        .join(Symbol, Symbol.id == Signal.symbol_id)
-        .order_by(Signal.created_at.desc(), Signal.id.desc())
-        .limit(limit)
-    )
-    if symbol is not None:
-        query = query.where(Symbol.symbol == symbol.upper())
-    if status is not None:
-        query = query.where(Signal.status == status)
-    return [SignalListing(**row._mapping) for row in connection.execute(query).all()]
