@@ -73,6 +73,18 @@ class IngestReport:
         }
 
 
+def watched_symbols(
+    engine: Engine, settings: Settings, symbols: list[str] | None = None
+) -> list[tuple[int, str]]:
+    """(id, symbol) of the exchange's active symbols, or of those among ``symbols``."""
+    with Session(engine) as session:
+        return [
+            (s.id, s.symbol)
+            for s in list_symbols(session, exchange=settings.exchange_id, active_only=True)
+            if symbols is None or s.symbol in symbols
+        ]
+
+
 def _since(last: int | None, timeframe: str, now_ms: int) -> int:
     """Where a symbol's fetch starts: a few stored candles back, or a fixed history if none."""
     step = timeframe_ms(timeframe)
@@ -117,12 +129,7 @@ async def ingest_cycle(
     engine: Engine, settings: Settings, client: ExchangeClient, *, symbols: list[str] | None = None
 ) -> IngestReport:
     """Fetch and store newly closed base candles of every active symbol (or ``symbols``)."""
-    with Session(engine) as session:
-        watched = [
-            (s.id, s.symbol)
-            for s in list_symbols(session, exchange=settings.exchange_id, active_only=True)
-            if symbols is None or s.symbol in symbols
-        ]
+    watched = watched_symbols(engine, settings, symbols)
     if not watched:
         return IngestReport(now_ms=None)
     try:

@@ -19,10 +19,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
 
 from cryptolens.config import Settings
-from cryptolens.db.candles import StoredCandles, load_candles, load_candles_after, no_candles
+from cryptolens.db.candles import load_candles, load_candles_after, no_candles
 from cryptolens.db.patterns import (
     OpenPattern,
     PatternKey,
@@ -34,7 +33,6 @@ from cryptolens.db.patterns import (
 from cryptolens.db.scan_states import advance_scan_state, load_scan_states
 from cryptolens.db.signals import insert_signals, last_signal_times, load_open_signals
 from cryptolens.db.signals import update_outcomes as store_outcomes
-from cryptolens.db.symbols import list_symbols
 from cryptolens.detect import (
     Candles,
     ZoneState,
@@ -50,7 +48,12 @@ from cryptolens.domain.enums import Direction
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.domain.timeframes import TIMEFRAME_MS, timeframe_ms
 from cryptolens.market.exchange import ExchangeClient
-from cryptolens.services.ingest import IngestReport, exchange_client, ingest_cycle
+from cryptolens.services.ingest import (
+    IngestReport,
+    exchange_client,
+    ingest_cycle,
+    watched_symbols,
+)
 from cryptolens.services.zones import (
     BookBuilder,
     draft_trade,
@@ -151,10 +154,6 @@ def scan_stored(
         return SymbolScan(symbol_id, symbol, error=f"{type(exc).__name__}: {exc}")
 
 
-def _candles(stored: StoredCandles) -> Candles:
-    return as_candles(stored)
-
-
 def _may_have_new(tf: str, since: int | None, base_through: int | None, base_ms: int) -> bool:
     """Whether a candle of ``tf`` after ``since`` can be stored yet: an aggregate exists only
     once the base candles reach its end, so most minutes skip the higher timeframes' query."""
@@ -202,7 +201,7 @@ def _scan(
             for row, state in zip(olds, old_states, strict=True):
                 got.book.add(index, row.key, state, row.strength)
             continue
-        candles = _candles(stored)
+        candles = as_candles(stored)
         with phases("detect"):
             saved = previous.detector_state if previous else None
             det = state_from_dict(saved) if saved else initial_state(tf)
@@ -325,7 +324,7 @@ class _FinerCandles:
                 end_ms=open_time + span_ms,
             )
             if len(stored.open_time) == span_ms // step:
-                return _candles(stored), step
+                return as_candles(stored), step
         return None
 
 
@@ -338,12 +337,7 @@ def scan_all_stored(
 ) -> list[SymbolScan]:
     """Scan the stored candles of every active symbol (or ``symbols``), one by one."""
     phases = phases or Phases()
-    with Session(engine) as session:
-        watched = [
-            (s.id, s.symbol)
-            for s in list_symbols(session, exchange=settings.exchange_id, active_only=True)
-            if symbols is None or s.symbol in symbols
-        ]
+    watched = watched_symbols(engine, settings, symbols)
     return [
         scan_stored(engine, settings, symbol_id=sid, symbol=name, phases=phases)
         for sid, name in watched
