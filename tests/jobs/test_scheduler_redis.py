@@ -6,9 +6,18 @@ from collections.abc import Iterator
 
 import pytest
 from redis import Redis
+from rq import Queue
+from sqlalchemy import create_engine
 
 from cryptolens.jobs.schedule import Entry
-from cryptolens.jobs.scheduler import LEADER_KEY, SLOT_PREFIX, RedisClaims, Scheduler
+from cryptolens.jobs.scheduler import (
+    LEADER_KEY,
+    SLOT_PREFIX,
+    RedisClaims,
+    Scheduler,
+    enqueuer,
+)
+from tests.conftest import make_settings
 
 T = 1_767_225_600.0
 
@@ -62,3 +71,19 @@ def test_when_the_leader_goes_away_the_other_takes_over_without_repeating_a_slot
     b.tick(T + 60)
     assert fired == [("a", int(T // 60)), ("b", int(T // 60) + 1)]
     assert redis.get(LEADER_KEY) == second.token.encode()
+
+
+def test_the_enqueuer_puts_emails_on_high_and_upkeep_on_low(redis: Redis[bytes]) -> None:
+    high, low = Queue("high", connection=redis), Queue("low", connection=redis)
+    high.empty()
+    low.empty()
+    dispatch = enqueuer(create_engine("sqlite://"), make_settings(), redis)
+    dispatch(Entry("deliver_outbox", 60), 1)
+    dispatch(Entry("cleanup", 86_400), 1)
+    [email] = high.jobs
+    [upkeep] = low.jobs
+    assert (email.func_name, email.args) == ("cryptolens.jobs.tasks.run_job", ("deliver_outbox",))
+    assert (upkeep.func_name, upkeep.args) == ("cryptolens.jobs.tasks.run_job", ("cleanup",))
+    assert upkeep.timeout == 300
+    high.empty()
+    low.empty()

@@ -148,7 +148,7 @@ def test_the_daily_health_job_records_what_it_found(job_env: Engine) -> None:
     local = in_process(job_env, settings)
     Scheduler((Entry("scan", 60),), local).tick(2_000_000.0)
     local.close()
-    counts = tasks.db_health_job()
+    counts = tasks.run_job("db_health")
     runs = _runs(job_env)
     assert runs[-1][:2] == ("db_health", "succeeded")
     assert runs[-1][2] == counts

@@ -12,18 +12,16 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from redis import Redis
 from rq import Queue
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from cryptolens.config import Settings
-from cryptolens.db.symbols import list_symbols
 from cryptolens.jobs import tasks
 from cryptolens.jobs.queues import TIMEOUTS, QueueName
 from cryptolens.jobs.schedule import Entry
+from cryptolens.services.ingest import watched_symbols
 from cryptolens.services.scan import ScanSession
 
 log = logging.getLogger(__name__)
@@ -112,22 +110,10 @@ class RedisClaims:
 def enqueuer(engine: Engine, settings: Settings, redis: Redis[bytes]) -> Dispatch:
     """Dispatch that enqueues RQ jobs: one scan job per active symbol, the rest as one job."""
     queues = {name: Queue(name.value, connection=redis) for name in QueueName}
-    simple: dict[str, Any] = {
-        "refresh_stats": tasks.refresh_stats_job,
-        "expire_patterns": tasks.expire_patterns_job,
-        "cleanup": tasks.cleanup_job,
-        "db_health": tasks.db_health_job,
-        "deliver_outbox": tasks.deliver_outbox_job,
-    }
 
     def dispatch(entry: Entry, slot: int) -> None:
         if entry.name == "scan":
-            with Session(engine) as session:
-                ids = [
-                    s.id
-                    for s in list_symbols(session, exchange=settings.exchange_id, active_only=True)
-                ]
-            for symbol_id in ids:
+            for symbol_id, _symbol in watched_symbols(engine, settings):
                 queues[QueueName.DEFAULT].enqueue(
                     tasks.scan_symbol_job,
                     symbol_id,
@@ -139,7 +125,8 @@ def enqueuer(engine: Engine, settings: Settings, redis: Redis[bytes]) -> Dispatc
             return
         urgent = entry.name == "deliver_outbox"
         queues[QueueName.HIGH if urgent else QueueName.LOW].enqueue(
-            simple[entry.name],
+            tasks.run_job,
+            entry.name,
             job_timeout=TIMEOUTS[entry.name],
             result_ttl=3600,
             failure_ttl=86_400,
@@ -157,19 +144,13 @@ class InProcess:
         self.engine = engine
         self.settings = settings
         self._scans = ScanSession(engine, settings)
-        self._work: dict[str, Callable[[Engine, Settings], dict[str, Any]]] = {
-            "refresh_stats": tasks.recorded(tasks.refresh_stats, "refresh_stats"),
-            "expire_patterns": tasks.recorded(tasks.expire_patterns, "expire_patterns"),
-            "cleanup": tasks.recorded(tasks.cleanup, "cleanup"),
-            "db_health": tasks.recorded(tasks.db_health, "db_health"),
-            "deliver_outbox": tasks.recorded(tasks.deliver_outbox, "deliver_outbox"),
-        }
 
     def __call__(self, entry: Entry, _slot: int) -> None:
         if entry.name == "scan":
             counts = tasks.run_scan_all(self.engine, self.settings, session=self._scans)
         else:
-            counts = self._work[entry.name](self.engine, self.settings)
+            work = tasks.recorded(tasks.WORK[entry.name], entry.name)
+            counts = work(self.engine, self.settings)
         log.info("%s: %s", entry.name, counts)
 
     def close(self) -> None:

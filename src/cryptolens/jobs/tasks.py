@@ -98,11 +98,6 @@ def recorded(work: Work, name: str) -> Work:
     return run
 
 
-def _job(name: str, work: Work) -> dict[str, Any]:
-    settings = job_settings()
-    return recorded(work, name)(job_engine(settings), settings)
-
-
 def expire_patterns(engine: Engine, settings: Settings) -> dict[str, Any]:
     with Session(engine) as session:
         now = market_now(session, exchange=settings.exchange_id)
@@ -139,21 +134,17 @@ def deliver_outbox(engine: Engine, settings: Settings) -> dict[str, Any]:
     return swept.counts()
 
 
-def expire_patterns_job() -> dict[str, Any]:
-    return _job("expire_patterns", expire_patterns)
+#: Scheduled work other than scanning, by schedule entry name.
+WORK: dict[str, Work] = {
+    "refresh_stats": refresh_stats,
+    "expire_patterns": expire_patterns,
+    "cleanup": cleanup,
+    "db_health": db_health,
+    "deliver_outbox": deliver_outbox,
+}
 
 
-def cleanup_job() -> dict[str, Any]:
-    return _job("cleanup", cleanup)
-
-
-def refresh_stats_job() -> dict[str, Any]:
-    return _job("refresh_stats", refresh_stats)
-
-
-def db_health_job() -> dict[str, Any]:
-    return _job("db_health", db_health)
-
-
-def deliver_outbox_job() -> dict[str, Any]:
-    return _job("deliver_outbox", deliver_outbox)
+def run_job(name: str) -> dict[str, Any]:
+    """RQ entry point for the scheduled work ``name``, recorded in job_runs."""
+    settings = job_settings()
+    return recorded(WORK[name], name)(job_engine(settings), settings)
