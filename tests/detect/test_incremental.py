@@ -41,8 +41,10 @@ PARAMS = st.builds(
 )
 
 
-def _chunked(c: Candles, cuts: list[int], params: DetectionParams) -> Detections:
-    state = initial_state("1h", params)
+def _chunked(
+    c: Candles, cuts: list[int], params: DetectionParams, timeframe: str = "1h"
+) -> Detections:
+    state = initial_state(timeframe, params)
     parts = []
     bounds = sorted({0, len(c), *(k for k in cuts if 0 < k < len(c))})
     for a, b in itertools.pairwise(bounds):
@@ -71,7 +73,7 @@ def test_default_parameters_agree_on_a_long_synthetic_series_fed_in_pieces() -> 
     c = as_candles(synthetic_candles(6_000, seed=11))
     rng = np.random.default_rng(5)
     cuts = sorted(rng.choice(np.arange(1, len(c)), 60, replace=False).tolist())
-    assert same_rows(_chunked(c, cuts, DetectionParams()), detect(c, "1h"))
+    assert same_rows(_chunked(c, cuts, DetectionParams(), "1m"), detect(c, "1m"))
 
 
 def test_incremental_zones_are_the_zones_of_the_full_run() -> None:

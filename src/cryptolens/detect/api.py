@@ -8,7 +8,14 @@ from typing import Any
 import numpy as np
 
 from cryptolens.detect.atr import AtrState, wilder_atr
-from cryptolens.detect.candles import BoolArray, FloatArray, IntArray, as_candles
+from cryptolens.detect.candles import (
+    BoolArray,
+    Candles,
+    FloatArray,
+    IntArray,
+    as_candles,
+    holes_before,
+)
 from cryptolens.detect.engine import DetectorState, initial_state, run
 from cryptolens.detect.lifecycle import LifecycleColumns, advance_columns
 from cryptolens.detect.params import (
@@ -80,7 +87,9 @@ def run_lifecycle(
 ) -> LifecycleColumns:
     """Lifecycle of freshly detected zones over the candles (those after each formed_at)."""
     cols = LifecycleColumns.open(zones, timeframe, params)
-    return advance_columns(cols, as_candles(candles), timeframe_ms(timeframe))
+    c = as_candles(candles)
+    holes_before(c, timeframe_ms(timeframe))  # a zone's life may span a hole, not bad times
+    return advance_columns(cols, c, timeframe_ms(timeframe))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -130,6 +139,7 @@ def market_structure(
     """The building blocks the detectors use, computed over all of ``candles``."""
     c = as_candles(candles)
     tf = timeframe_ms(timeframe)
+    holes_before(c, tf)
     atr, _ = wilder_atr(c.high, c.low, c.close, AtrState(period=params.atr_period))
     w = Window(c, 0, 0, tf, atr)
     highs, lows = find_swings(c.high, c.low, params.swing_left, params.swing_right)

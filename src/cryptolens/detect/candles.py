@@ -10,13 +10,17 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from cryptolens.domain.errors import ValidationError
+from cryptolens.domain.errors import CandleTimeError, ValidationError
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 COLUMNS = ("open_time", "open", "high", "low", "close", "volume")
+
+#: 1973-03-03 in epoch milliseconds but the year 5138 in epoch seconds: no market candle is
+#: older, so a smaller open time is seconds (or some other unit), never milliseconds.
+MIN_EPOCH_MS = 100_000_000_000
 
 
 class CandleColumns(Protocol):
@@ -245,3 +249,33 @@ def _validate(c: Candles) -> None:
     for bad, label in checks:
         if bad.any():
             raise ValidationError(f"invalid candle at index {_first(bad)}: {label}")
+
+
+def holes_before(candles: Candles, tf_ms: int, after: int | None = None) -> IntArray:
+    """Indices of the candles that follow a hole (missing candles) in ``candles``.
+
+    ``after`` is the open time of the candle seen just before ``candles`` (None if none), so
+    index 0 is listed when a hole separates it from that one. Open times must be epoch
+    milliseconds spaced by whole multiples of ``tf_ms`` (a hole is legal, other spacing is not);
+    raises CandleTimeError naming the first offending candle otherwise.
+    """
+    if len(candles) == 0:
+        return np.empty(0, dtype=np.int64)
+    times = candles.open_time
+    if int(times.min()) < MIN_EPOCH_MS:
+        i = _first(times < MIN_EPOCH_MS)
+        raise CandleTimeError(
+            f"open_time {int(times[i])} at index {i} is not epoch milliseconds "
+            "(epoch seconds? multiply by 1000)"
+        )
+    previous = times[0] - tf_ms if after is None else np.int64(after)
+    steps = np.diff(times, prepend=previous)
+    odd = steps % tf_ms != 0
+    if odd.any():
+        i = _first(odd)
+        raise CandleTimeError(
+            f"candle at index {i} (open_time {int(times[i])}) opens {int(steps[i])} ms after "
+            f"the one before; candles of this timeframe are {tf_ms} ms apart (holes of whole "
+            "candles are allowed, other spacing is not)"
+        )
+    return np.flatnonzero(steps != tf_ms).astype(np.int64)

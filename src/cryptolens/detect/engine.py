@@ -2,6 +2,10 @@
 
 A full run is an incremental run from the empty state over all candles, so the two paths
 share every line of detection code; the property tests check that chunked runs agree.
+
+Missing candles (a hole at the exchange) end a run of consecutive candles: the candles after a
+hole are detected as if they were a new series (state reset, stream indices continuing), so no
+zone, swing, break or resting level ever spans a hole, whichever path (full or incremental).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from cryptolens.detect.atr import AtrState, wilder_atr
-from cryptolens.detect.candles import Candles, as_candles
+from cryptolens.detect.candles import Candles, as_candles, holes_before
 from cryptolens.detect.fvg import fvg_in_window
 from cryptolens.detect.order_blocks import ob_in_window
 from cryptolens.detect.params import DEFAULT_PARAMS, DetectionParams
@@ -57,6 +61,8 @@ class DetectorState:
     timeframe: str
     params: DetectionParams = DEFAULT_PARAMS
     seen: int = 0
+    #: Stream index of the first candle after the last hole (0 if there was none).
+    run_start: int = 0
     tail: Candles | None = None
     atr: AtrState | None = None
     highs: SideState = field(default_factory=SideState)
@@ -85,11 +91,6 @@ def initial_state(timeframe: str, params: DetectionParams = DEFAULT_PARAMS) -> D
 def _join(tail: Candles | None, new: Candles) -> Candles:
     if tail is None or len(tail) == 0:
         return new
-    if new.open_time[0] <= tail.open_time[-1]:
-        raise ValidationError(
-            f"new candles must open after the last one seen ({int(tail.open_time[-1])}); "
-            f"got {int(new.open_time[0])}"
-        )
     cols = [
         np.concatenate((getattr(tail, name), getattr(new, name)))
         for name in ("open_time", "open", "high", "low", "close", "volume")
@@ -99,13 +100,45 @@ def _join(tail: Candles | None, new: Candles) -> Candles:
 
 def run(
     state: DetectorState,
-    new_candles: Any,
+    new_candles: Candles | Any,
     patterns: Collection[PatternType] = ALL_PATTERNS,
 ) -> tuple[DetectorState, Detections]:
-    """Decide every zone whose last needed candle is among ``new_candles``; return new state."""
+    """Decide every zone whose last needed candle is among ``new_candles``; return new state.
+
+    Raises ValidationError for bad candles, CandleTimeError for open times that are not epoch
+    milliseconds spaced by the timeframe (holes of whole candles are allowed and split the run).
+    """
     new = as_candles(new_candles)
     if len(new) == 0:
         return state, Detections.empty()
+    last = state.last_open_time
+    if last is not None and new.open_time[0] <= last:
+        raise ValidationError(
+            f"new candles must open after the last one seen ({last}); got {int(new.open_time[0])}"
+        )
+    holes = holes_before(new, timeframe_ms(state.timeframe), last).tolist()
+    if not holes:
+        return _run_consecutive(state, new, patterns)
+    starts = holes if holes[0] == 0 else [0, *holes]
+    parts: list[Detections] = []
+    for a, b in zip(starts, [*starts[1:], len(new)], strict=True):
+        if a in holes:
+            state = after_hole(state)
+        state, found = _run_consecutive(state, new[a:b], patterns)
+        parts.append(found)
+    return state, Detections.concat(parts)
+
+
+def after_hole(state: DetectorState) -> DetectorState:
+    """The state to continue from after missing candles: nothing carries over but the count."""
+    return DetectorState(
+        timeframe=state.timeframe, params=state.params, seen=state.seen, run_start=state.seen
+    )
+
+
+def _run_consecutive(
+    state: DetectorState, new: Candles, patterns: Collection[PatternType]
+) -> tuple[DetectorState, Detections]:
     p = state.params
     assert state.atr is not None
     candles = _join(state.tail, new)
@@ -113,7 +146,7 @@ def run(
     w_base = state.seen - start
     atr_new, atr_state = wilder_atr(new.high, new.low, new.close, state.atr)
     atr = np.concatenate((np.full(start, np.nan), atr_new))
-    w = Window(candles, start, w_base, timeframe_ms(state.timeframe), atr)
+    w = Window(candles, start, w_base, timeframe_ms(state.timeframe), atr, state.run_start)
 
     parts: list[Detections] = []
     if PatternType.FVG in patterns:

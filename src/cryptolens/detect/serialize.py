@@ -82,6 +82,7 @@ def state_to_dict(state: DetectorState) -> dict[str, Any]:
         "timeframe": state.timeframe,
         "params": asdict(state.params),
         "seen": state.seen,
+        "run_start": state.run_start,
         "tail": None if tail is None else {name: getattr(tail, name).tolist() for name in COLUMNS},
         "atr": {k: _num(v) if isinstance(v, float) else v for k, v in asdict(state.atr).items()},
         "highs": _side(state.highs),
@@ -100,6 +101,8 @@ def state_from_dict(data: dict[str, Any]) -> DetectorState:
         timeframe=data["timeframe"],
         params=DetectionParams(**data["params"]),
         seen=int(data["seen"]),
+        # States stored before holes split runs have none: their run began at the start.
+        run_start=int(data.get("run_start", 0)),
         tail=None
         if tail is None
         else Candles.from_arrays(

@@ -64,11 +64,12 @@ def volume_ratio(w: Window, index: IntArray, lookback: int) -> FloatArray:
     """Volume of each candle over the mean volume of the up to ``lookback`` candles before it.
 
     The sum runs in a fixed order over a fixed set of candles, so the ratio is the same float
-    whichever window the candle is decided in. With no earlier candle (or all of them at zero
+    whichever window the candle is decided in. Only candles since the last hole count. With no
+    earlier candle (or all of them at zero
     volume) the ratio is 1: nothing to compare with counts as average.
     """
     volume = w.candles.volume
-    count = np.minimum(lookback, w.base + index)
+    count = np.minimum(lookback, w.base - w.run_start + index)
     total = np.zeros(index.shape[0])
     for k in range(1, lookback + 1):
         use = count >= k

@@ -12,13 +12,33 @@ class Window:
     """Candles ``[0, n)`` of which only ``[start, n)`` are decided here; ``base`` is the global
     index of candle 0, so window index i is candle ``base + i`` of the whole stream."""
 
-    __slots__ = ("_negated", "_tables", "atr", "base", "candles", "n", "start", "tf_ms")
+    __slots__ = (
+        "_negated",
+        "_tables",
+        "atr",
+        "base",
+        "candles",
+        "n",
+        "run_start",
+        "start",
+        "tf_ms",
+    )
 
-    def __init__(self, candles: Candles, start: int, base: int, tf_ms: int, atr: FloatArray):
+    def __init__(
+        self,
+        candles: Candles,
+        start: int,
+        base: int,
+        tf_ms: int,
+        atr: FloatArray,
+        run_start: int = 0,
+    ):
         self.candles = candles
         self.n = len(candles)
         self.start = start
         self.base = base
+        #: Stream index of the first candle after the last hole: nothing before it is read.
+        self.run_start = run_start
         self.tf_ms = tf_ms
         self.atr = atr
         self._tables: dict[int, MaxTable] = {}

@@ -15,6 +15,10 @@ class ValidationError(CryptoLensError, ValueError):
     status_code = 400
 
 
+class CandleTimeError(ValidationError):
+    """Candle open times that are not epoch milliseconds spaced by the timeframe."""
+
+
 class NotFoundError(CryptoLensError, LookupError):
     """A requested object does not exist (or is not visible to the caller)."""
 
