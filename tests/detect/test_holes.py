@@ -126,7 +126,7 @@ def test_incremental_feeding_across_a_hole_gives_exactly_the_full_run(
 
 def test_epoch_seconds_are_rejected_with_a_message_that_names_them() -> None:
     seconds = _at([1_552_867_200 + i * 86_400 for i in range(5)], flat(5))
-    with pytest.raises(CandleTimeError, match="not epoch milliseconds.*epoch seconds"):
+    with pytest.raises(CandleTimeError, match=r"not epoch milliseconds.*epoch seconds"):
         detect_all(seconds, "1d")
     with pytest.raises(CandleTimeError, match="epoch seconds"):
         detect_incremental(initial_state("1d"), seconds[:1])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -32,40 +31,44 @@ from cryptolens.domain.enums import PatternType
 from cryptolens.domain.timeframes import timeframe_ms
 
 
-def detect(candles: Any, timeframe: str, params: DetectionParams = DEFAULT_PARAMS) -> Detections:
+def detect(
+    candles: Candles, timeframe: str, params: DetectionParams = DEFAULT_PARAMS
+) -> Detections:
     """All three detectors over ``candles`` as one columnar batch."""
     return run(initial_state(timeframe, params), candles)[1]
 
 
 def detect_all(
-    candles: Any, timeframe: str, params: DetectionParams = DEFAULT_PARAMS
+    candles: Candles, timeframe: str, params: DetectionParams = DEFAULT_PARAMS
 ) -> list[Zone]:
     """All zones (FVG, order blocks, liquidity sweeps) found in ``candles``, oldest first."""
     return detect(candles, timeframe, params).to_zones()
 
 
 def detect_fvg(
-    candles: Any, timeframe: str, params: DetectionParams = DEFAULT_PARAMS
+    candles: Candles, timeframe: str, params: DetectionParams = DEFAULT_PARAMS
 ) -> Detections:
     """Fair Value Gaps, bullish and bearish."""
     return run(initial_state(timeframe, params), candles, {PatternType.FVG})[1]
 
 
 def detect_order_blocks(
-    candles: Any, timeframe: str, params: DetectionParams = DEFAULT_PARAMS
+    candles: Candles, timeframe: str, params: DetectionParams = DEFAULT_PARAMS
 ) -> Detections:
     """Order blocks behind every break of structure."""
     return run(initial_state(timeframe, params), candles, {PatternType.ORDER_BLOCK})[1]
 
 
 def detect_liquidity_sweeps(
-    candles: Any, timeframe: str, params: DetectionParams = DEFAULT_PARAMS
+    candles: Candles, timeframe: str, params: DetectionParams = DEFAULT_PARAMS
 ) -> Detections:
     """Sweeps of swing and equal-high/low liquidity."""
     return run(initial_state(timeframe, params), candles, {PatternType.LIQUIDITY_SWEEP})[1]
 
 
-def detect_incremental(state: DetectorState, new_candles: Any) -> tuple[DetectorState, list[Zone]]:
+def detect_incremental(
+    state: DetectorState, new_candles: Candles
+) -> tuple[DetectorState, list[Zone]]:
     """Zones decided by ``new_candles`` (newer than any seen) and the state to continue from.
 
     Feeding a series in any number of pieces yields exactly the zones of one full run.
@@ -81,7 +84,7 @@ def lookback_needed(params: DetectionParams = DEFAULT_PARAMS) -> int:
 
 def run_lifecycle(
     zones: Detections,
-    candles: Any,
+    candles: Candles,
     timeframe: str,
     params: LifecycleParams = DEFAULT_LIFECYCLE,
 ) -> LifecycleColumns:
@@ -134,7 +137,7 @@ class Structure:
 
 
 def market_structure(
-    candles: Any, timeframe: str, params: DetectionParams = DEFAULT_PARAMS
+    candles: Candles, timeframe: str, params: DetectionParams = DEFAULT_PARAMS
 ) -> Structure:
     """The building blocks the detectors use, computed over all of ``candles``."""
     c = as_candles(candles)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 
@@ -28,7 +27,7 @@ from cryptolens.detect.structure import (
     equal_pools,
     side_breaks,
 )
-from cryptolens.detect.sweeps import IntactLevels, side_sweeps
+from cryptolens.detect.sweeps import IntactLevels, SideSweeps, side_sweeps
 from cryptolens.detect.swings import find_swings
 from cryptolens.detect.window import Window
 from cryptolens.detect.zones import SWEEP_CODE, Detections
@@ -100,7 +99,7 @@ def _join(tail: Candles | None, new: Candles) -> Candles:
 
 def run(
     state: DetectorState,
-    new_candles: Candles | Any,
+    new_candles: Candles,
     patterns: Collection[PatternType] = ALL_PATTERNS,
 ) -> tuple[DetectorState, Detections]:
     """Decide every zone whose last needed candle is among ``new_candles``; return new state.
@@ -195,7 +194,7 @@ def _run_consecutive(
     return new_state, Detections.concat(parts)
 
 
-def _sweep_detections(w: Window, sign: int, sweeps: Any, volume_lookback: int) -> Detections:
+def _sweep_detections(w: Window, sign: int, sweeps: SideSweeps, volume_lookback: int) -> Detections:
     # Sweeping highs is bearish (the wick above is rejected); sweeping lows is bullish.
     t = sweeps.index
     extreme, _, close, _ = w.signed(sign)

@@ -327,13 +327,13 @@ def _advance_side(
     out["last_open_time"][rows[counted]] = candles.open_time[last[counted]]
 
 
-def advance_zones(states: Iterable[ZoneState], candles: Any, timeframe: str) -> list[ZoneState]:
+def advance_zones(states: Iterable[ZoneState], candles: Candles, timeframe: str) -> list[ZoneState]:
     """Advance stored zone states with newer closed candles (state in, state out)."""
     state_list = list(states)
     cols = LifecycleColumns.from_states(state_list)
     return advance_columns(cols, as_candles(candles), timeframe_ms(timeframe)).to_states()
 
 
-def advance_zone(state: ZoneState, candles: Any, timeframe: str) -> ZoneState:
+def advance_zone(state: ZoneState, candles: Candles, timeframe: str) -> ZoneState:
     """Advance one zone state with newer closed candles."""
     return advance_zones([state], candles, timeframe)[0]
