@@ -105,42 +105,60 @@ def _candle(
 ) -> Trade:
     bullish = t.direction is Direction.BULLISH
     # Signed space: "favourable" is upward for both directions.
-    fav, adv = (high, low) if bullish else (-low, -high)
+    bar = _Bar(open_time, close_time, *((high, low) if bullish else (-low, -high)), close)
     sign = 1.0 if bullish else -1.0
-    done = replace(t, tracked_through=open_time)
     if t.status is SignalStatus.PENDING:
-        if open_time >= t.expires_at:
-            return replace(
-                t,
-                status=SignalStatus.EXPIRED,
-                outcome=SignalOutcome.UNFILLED,
-                closed_at=t.expires_at,
-            )
-        if adv > sign * t.entry:
-            return done
-        targets_reached = fav >= sign * t.targets[0]
-        if targets_reached and finer is not None:
-            resolved = _resolve(t, open_time, close_time, finer)
-            if resolved is not None:
-                return replace(resolved, tracked_through=open_time)
-        done = replace(done, status=SignalStatus.TRIGGERED, triggered_at=close_time)
-        if adv <= sign * t.stop:
-            return _close(done, close_time, t.stop)
-        return _timeout(done, close_time, close)
-    active_stop = t.stop if t.targets_hit == 0 else t.entry
-    stop_hit = adv <= sign * active_stop
-    new_hits = sum(1 for level in t.targets[t.targets_hit :] if fav >= sign * level)
-    if stop_hit and new_hits and finer is not None:
-        resolved = _resolve(t, open_time, close_time, finer)
+        return _pending(t, bar, sign, finer)
+    return _triggered(t, bar, sign, finer)
+
+
+@dataclass(frozen=True, slots=True)
+class _Bar:
+    """One candle in signed space: ``fav`` is the favourable extreme, ``adv`` the adverse one."""
+
+    open_time: int
+    close_time: int
+    fav: float
+    adv: float
+    close: float
+
+
+def _pending(t: Trade, bar: _Bar, sign: float, finer: FinerCandles | None) -> Trade:
+    """A candle while the entry order rests: expiry, no fill, or the fill (and what follows)."""
+    if bar.open_time >= t.expires_at:
+        return replace(
+            t, status=SignalStatus.EXPIRED, outcome=SignalOutcome.UNFILLED, closed_at=t.expires_at
+        )
+    done = replace(t, tracked_through=bar.open_time)
+    if bar.adv > sign * t.entry:
+        return done
+    if bar.fav >= sign * t.targets[0] and finer is not None:
+        resolved = _resolve(t, bar.open_time, bar.close_time, finer)
         if resolved is not None:
-            return replace(resolved, tracked_through=open_time)
+            return replace(resolved, tracked_through=bar.open_time)
+    done = replace(done, status=SignalStatus.TRIGGERED, triggered_at=bar.close_time)
+    if bar.adv <= sign * t.stop:
+        return _close(done, bar.close_time, t.stop)
+    return _timeout(done, bar.close_time, bar.close)
+
+
+def _triggered(t: Trade, bar: _Bar, sign: float, finer: FinerCandles | None) -> Trade:
+    """A candle of a filled trade: stop (break-even after the first target), targets, timeout."""
+    done = replace(t, tracked_through=bar.open_time)
+    active_stop = t.stop if t.targets_hit == 0 else t.entry
+    stop_hit = bar.adv <= sign * active_stop
+    new_hits = sum(1 for level in t.targets[t.targets_hit :] if bar.fav >= sign * level)
+    if stop_hit and new_hits and finer is not None:
+        resolved = _resolve(t, bar.open_time, bar.close_time, finer)
+        if resolved is not None:
+            return replace(resolved, tracked_through=bar.open_time)
     if stop_hit:
-        return _close(done, close_time, active_stop)
+        return _close(done, bar.close_time, active_stop)
     if new_hits:
         done = replace(done, targets_hit=t.targets_hit + new_hits)
         if done.targets_hit == PARTS:
-            return _close(done, close_time, t.targets[-1])
-    return _timeout(done, close_time, close)
+            return _close(done, bar.close_time, t.targets[-1])
+    return _timeout(done, bar.close_time, bar.close)
 
 
 def _resolve(t: Trade, open_time: int, close_time: int, finer: FinerCandles) -> Trade | None:
