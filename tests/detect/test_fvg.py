@@ -90,3 +90,8 @@ def test_gaps_from_a_prefix_are_exactly_the_gaps_known_by_its_last_close(
     known = full.formed_at <= c.open_time[k - 1] + HOUR
     assert same_rows(part, full.take(known))
     assert np.all(full.zone_low < full.zone_high)
+
+
+def test_the_volume_ratio_is_one_when_the_candles_before_have_no_volume() -> None:
+    (zone,) = detect_fvg(bars(UP, volume=[0, 5, 1]), "1h").to_zones()
+    assert zone.inputs["volume_ratio"] == 1.0  # mean volume 0: nothing to compare with

@@ -159,3 +159,16 @@ def test_lifecycle_events_seen_on_a_prefix_are_the_full_events_up_to_its_end(
             assert getattr(p, name) == (
                 expected if expected is not None and expected <= end else None
             )
+
+
+def test_an_event_on_the_candle_closing_exactly_at_expiry_counts() -> None:
+    # 71 quiet candles, then the 72nd after formation closes exactly at expires_at and touches.
+    c = bars([*BEFORE, *[(110, 111, 109, 110)] * 71, (110, 111, 103, 104)])
+    s = advance_zone(bullish(), c, "1h")
+    assert s.touched_at == s.expires_at == START + 75 * HOUR
+    assert s.expired_at == s.expires_at  # touched yet still open at expiry: it then expires
+    filled = bars([*BEFORE, *[(110, 111, 109, 110)] * 71, (110, 111, 99.5, 101)])
+    f = advance_zone(bullish(), filled, "1h")
+    assert f.status is PatternStatus.FILLED  # a final event at expiry wins over expiry
+    assert f.filled_at == f.expires_at
+    assert f.expired_at is None

@@ -86,3 +86,27 @@ def test_structure_from_a_prefix_is_the_structure_known_by_its_last_close(
     assert np.array_equal(part.breaks.level, full.breaks.level[known])
     for a, b in ((part.equal_highs, full.equal_highs), (part.equal_lows, full.equal_lows)):
         assert a.formed_index.tolist() == b.formed_index[b.formed_index < k].tolist()
+
+
+#: Swing high 103 (pivot 2, confirmed 4), then a newer swing high 105 (pivot 6, confirmed 8);
+#: candle 9 closes at 104: above the older swing, below the newer one.
+NEWER_SWING = [
+    (100, 101, 99, 100),
+    (100, 102, 99, 101),
+    (101, 103, 100, 102),  # 2: swing high 103
+    (102, 102.5, 100, 101),
+    (101, 102, 99, 100),  # 4: confirms 103
+    (100, 102, 99, 101),
+    (101, 105, 100, 102.5),  # 6: swing high 105
+    (102.5, 103, 101, 102),
+    (102, 102.5, 101, 102),  # 8: confirms 105; 103 is no longer the reference
+    (102, 104.5, 101.5, 104),  # 9: close 104 > 103 but < 105: no break
+]
+
+
+def test_a_swing_stops_being_the_reference_once_a_newer_one_is_confirmed() -> None:
+    s = market_structure(bars(NEWER_SWING), "1h", SMALL)
+    assert not s.breaks.bullish.any()
+    broken = market_structure(bars([*NEWER_SWING, (104, 106.5, 103.5, 106)]), "1h", SMALL)
+    (level,) = broken.breaks.level[broken.breaks.bullish]
+    assert level == 105.0  # the newer swing is the one broken

@@ -95,3 +95,31 @@ def test_sweeps_from_a_prefix_are_exactly_the_sweeps_known_by_its_last_close(
     full = detect_liquidity_sweeps(c, "1h", SMALL)
     part = detect_liquidity_sweeps(c[:k], "1h", SMALL)
     assert same_rows(part, full.take(full.formed_at <= c.open_time[k - 1] + HOUR))
+
+
+#: Swing highs 107 (pivot 2) and, later and lower, 105 (pivot 6); candle 9 wicks to 108
+#: through both and closes at 106, between them.
+TWO_LEVELS = [
+    (100, 101, 99, 100),
+    (100, 102, 99, 101),
+    (101, 107, 100, 102),  # 2: swing high 107
+    (102, 103, 100, 101),
+    (101, 102, 99, 100),
+    (100, 102, 99, 101),
+    (101, 105, 100, 102),  # 6: swing high 105
+    (102, 103, 100, 101),
+    (101, 102, 99, 100),
+    (100, 108, 99, 106),  # 9: takes both, closes between them
+]
+
+
+def test_a_candle_closing_between_levels_it_takes_sweeps_only_those_above_its_close() -> None:
+    params = DetectionParams(swing_left=2, swing_right=2, equal_tolerance_atr=0.0)
+    (zone,) = detect_liquidity_sweeps(bars(TWO_LEVELS), "1h", params).to_zones()
+    assert zone.direction is Direction.BEARISH
+    assert zone.level == 107.0
+    assert (zone.zone_low, zone.zone_high) == (107.0, 108.0)
+    assert zone.inputs["levels_swept"] == 1.0  # 105 was broken (closed above), not swept
+    # Broken liquidity is taken: a later wick above 105 closing below it sweeps nothing.
+    later = bars([*TWO_LEVELS, (106, 106.5, 103, 104)])
+    assert len(detect_liquidity_sweeps(later, "1h", params)) == 1
