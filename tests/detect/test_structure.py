@@ -110,3 +110,10 @@ def test_a_swing_stops_being_the_reference_once_a_newer_one_is_confirmed() -> No
     broken = market_structure(bars([*NEWER_SWING, (104, 106.5, 103.5, 106)]), "1h", SMALL)
     (level,) = broken.breaks.level[broken.breaks.bullish]
     assert level == 105.0  # the newer swing is the one broken
+
+
+def test_the_candle_confirming_a_newer_swing_still_breaks_the_older_one() -> None:
+    rows = [*NEWER_SWING[:8], (102, 104, 101, 103.5)]  # 8 confirms 105 and closes above 103
+    s = market_structure(bars(rows), "1h", SMALL)
+    assert s.breaks.index[s.breaks.bullish].tolist() == [8]
+    assert s.breaks.level[s.breaks.bullish].tolist() == [103.0]
