@@ -12,6 +12,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from cryptolens.domain.errors import ValidationError as DomainValidationError
+from cryptolens.domain.symbols import parse_symbol
 from cryptolens.domain.timeframes import TIMEFRAME_MS, parse_timeframes
 from cryptolens.signals.params import SignalParams
 
@@ -142,11 +143,10 @@ class Settings(BaseSettings):
     @field_validator("symbols")
     @classmethod
     def _check_symbols(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for symbol in value:
-            base, sep, quote = symbol.partition("/")
-            if not (sep and base and quote):
-                raise ValueError(f"{symbol!r} is not of the form BASE/QUOTE")
-        return tuple(dict.fromkeys(s.upper() for s in value))
+        try:
+            return tuple(dict.fromkeys(parse_symbol(s) for s in value))
+        except DomainValidationError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("timeframes")
     @classmethod

@@ -12,7 +12,8 @@ from flask import Flask, current_app
 
 from cryptolens.db.symbols import require_symbol
 from cryptolens.domain.enums import JobStatus, SignalStatus
-from cryptolens.domain.errors import CryptoLensError
+from cryptolens.domain.errors import CryptoLensError, ValidationError
+from cryptolens.domain.symbols import parse_symbol
 from cryptolens.domain.timeframes import ms_to_datetime
 from cryptolens.extensions import db
 from cryptolens.infra.redis import redis_from_url
@@ -89,12 +90,16 @@ def signals_group() -> None:
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
 def signals_list(symbol: str | None, status: str | None, limit: int) -> None:
     """The latest signals, newest first."""
-    filters = SignalFilters(
-        symbol=symbol.strip().upper() if symbol else None,
-        status=SignalStatus(status) if status else None,
-    )
+    try:
+        wanted = parse_symbol(symbol) if symbol else None
+    except ValidationError as exc:
+        raise click.BadParameter(str(exc), param_hint="--symbol") from None
+    filters = SignalFilters(symbol=wanted, status=SignalStatus(status) if status else None)
     rows = list_signals(
-        db.session(), filters=filters, page=PageRequest(page=1, per_page=limit)
+        db.session(),
+        exchange=app_settings(current_app).exchange_id,
+        filters=filters,
+        page=PageRequest(page=1, per_page=limit),
     ).rows
     if not rows:
         click.echo("no signals")

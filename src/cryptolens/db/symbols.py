@@ -6,20 +6,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cryptolens.db.models import Symbol
-from cryptolens.domain.errors import NotFoundError, ValidationError
-
-
-def split_symbol(symbol: str) -> tuple[str, str]:
-    """``BTC/USDT`` → (``BTC``, ``USDT``); raises ValidationError on anything else."""
-    base, sep, quote = symbol.strip().upper().partition("/")
-    if not (sep and base and quote) or "/" in quote:
-        raise ValidationError(f"symbol {symbol!r} is not of the form BASE/QUOTE, e.g. BTC/USDT")
-    return base, quote
+from cryptolens.domain.errors import NotFoundError
+from cryptolens.domain.symbols import parse_symbol, split_symbol
 
 
 def get_symbol(session: Session, *, exchange: str, symbol: str) -> Symbol | None:
     return session.scalars(
-        select(Symbol).where(Symbol.exchange == exchange, Symbol.symbol == symbol.upper())
+        select(Symbol).where(Symbol.exchange == exchange, Symbol.symbol == parse_symbol(symbol))
     ).one_or_none()
 
 

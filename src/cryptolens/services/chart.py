@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from cryptolens.db.candles import load_candles
 from cryptolens.db.models import Pattern, Signal, Symbol
 from cryptolens.domain.errors import NotFoundError, ValidationError
-from cryptolens.services.listing import parse_int, parse_symbol, parse_timeframe
+from cryptolens.services.listing import parse_int, parse_timeframe, symbol_arg
 from cryptolens.services.signals import SIGNAL_COLUMNS, SignalRow, newest_signal_ids
 
 MAX_CANDLES = 5000
@@ -27,6 +27,7 @@ MAX_SIGNALS = 50
 
 @dataclass(frozen=True, slots=True)
 class ChartQuery:
+    exchange: str
     symbol: str
     timeframe: str
     limit: int
@@ -71,17 +72,18 @@ def _bounded(args: Mapping[str, str], name: str, default: int, maximum: int) -> 
 
 
 def parse_chart_query(
-    args: Mapping[str, str], *, default_timeframe: str, maximum: int = MAX_CANDLES
+    args: Mapping[str, str], *, exchange: str, default_timeframe: str, maximum: int = MAX_CANDLES
 ) -> ChartQuery:
     """``symbol`` (required), ``timeframe``, ``limit`` (1..maximum), ``start`` and ``end``
     (epoch ms)."""
-    symbol = parse_symbol(args)
+    symbol = symbol_arg(args)
     if symbol is None:
         raise ValidationError("symbol is required, e.g. symbol=BTC/USDT")
     start, end = (
         parse_int(args, name, default=-1, minimum=0, maximum=2**62) for name in ("start", "end")
     )
     return ChartQuery(
+        exchange=exchange,
         symbol=symbol,
         timeframe=parse_timeframe(args) or default_timeframe,
         limit=_bounded(args, "limit", min(DEFAULT_CANDLES, maximum), maximum),
@@ -90,22 +92,19 @@ def parse_chart_query(
     )
 
 
-def symbol_id_for(session: Session, symbol: str) -> int:
-    """The id of a stored symbol (the active one first); raises NotFoundError."""
+def symbol_id_for(session: Session, *, exchange: str, symbol: str) -> int:
+    """The id of ``symbol`` stored for ``exchange``; raises NotFoundError."""
     found = session.scalars(
-        select(Symbol.id)
-        .where(Symbol.symbol == symbol)
-        .order_by(Symbol.active.desc(), Symbol.id)
-        .limit(1)
+        select(Symbol.id).where(Symbol.exchange == exchange, Symbol.symbol == symbol)
     ).first()
     if found is None:
-        raise NotFoundError(f"symbol {symbol} is not stored")
+        raise NotFoundError(f"symbol {symbol} is not stored for {exchange}")
     return found
 
 
 def chart_candles(session: Session, *, query: ChartQuery) -> ChartCandles:
     """The newest ``query.limit`` candles (before ``end_ms``), oldest first."""
-    symbol_id = symbol_id_for(session, query.symbol)
+    symbol_id = symbol_id_for(session, exchange=query.exchange, symbol=query.symbol)
     stored = load_candles(
         session.connection(),
         symbol_id=symbol_id,
@@ -132,7 +131,7 @@ def chart_zones(
 ) -> list[ChartZone]:
     """The newest ``query.limit`` zones of the series formed in [start_ms, end_ms), oldest
     first; only zones of ``pattern_types`` when given."""
-    symbol_id = symbol_id_for(session, query.symbol)
+    symbol_id = symbol_id_for(session, exchange=query.exchange, symbol=query.symbol)
     conditions = [Pattern.symbol_id == symbol_id, Pattern.timeframe == query.timeframe]
     if pattern_types is not None:
         conditions.append(Pattern.pattern_type.in_(sorted(pattern_types)))
@@ -162,11 +161,11 @@ def chart_zones(
 
 
 def chart_signals(
-    session: Session, *, symbol: str, limit: int, limit_total: int | None = None
+    session: Session, *, exchange: str, symbol: str, limit: int, limit_total: int | None = None
 ) -> list[SignalRow]:
     """The symbol's newest ``limit`` signals with their levels, newest first; with
     ``limit_total`` only those among the newest ``limit_total`` signals of all."""
-    symbol_id = symbol_id_for(session, symbol)
+    symbol_id = symbol_id_for(session, exchange=exchange, symbol=symbol)
     if limit_total == 0:
         return []
     conditions = [Signal.symbol_id == symbol_id]

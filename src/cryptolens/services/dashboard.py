@@ -32,6 +32,7 @@ def dashboard_summary(
     """Freshness of every active series and the newest signals, in three queries."""
     signals = list_signals(
         session,
+        exchange=exchange,
         filters=SignalFilters(),
         page=PageRequest(page=1, per_page=latest),
         limit_total=limit_total,

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from cryptolens.db.symbols import split_symbol
 from cryptolens.domain.errors import ValidationError
+from cryptolens.domain.symbols import parse_symbol
 from cryptolens.domain.timeframes import TIMEFRAME_MS
 
 DEFAULT_PER_PAGE = 50
@@ -99,13 +99,10 @@ def parse_timeframe(args: Mapping[str, str], name: str = "timeframe") -> str | N
     return raw
 
 
-def parse_symbol(args: Mapping[str, str], name: str = "symbol") -> str | None:
-    """An optional ``BASE/QUOTE`` symbol argument, upper-cased."""
+def symbol_arg(args: Mapping[str, str], name: str = "symbol") -> str | None:
+    """An optional ``BASE/QUOTE`` symbol argument in its canonical spelling (``parse_symbol``)."""
     raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    base, quote = split_symbol(raw)
-    return f"{base}/{quote}"
+    return parse_symbol(raw) if raw else None
 
 
 def query_args(values: Mapping[str, object | None]) -> dict[str, str]:

@@ -15,9 +15,9 @@ from cryptolens.services.listing import (
     PageRequest,
     parse_choice,
     parse_page,
-    parse_symbol,
     parse_timeframe,
     query_args,
+    symbol_arg,
     window,
 )
 from cryptolens.services.market_clock import market_now
@@ -87,7 +87,7 @@ def parse_pattern_filters(args: Mapping[str, str]) -> PatternFilters:
     if status not in (None, "open"):
         status = str(parse_choice(args, "status", PatternStatus))
     return PatternFilters(
-        symbol=parse_symbol(args),
+        symbol=symbol_arg(args),
         timeframe=parse_timeframe(args),
         pattern_type=parse_choice(args, "type", PatternType),
         direction=parse_choice(args, "direction", Direction),
@@ -95,12 +95,14 @@ def parse_pattern_filters(args: Mapping[str, str]) -> PatternFilters:
     )
 
 
-def _conditions(filters: PatternFilters) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
+def _conditions(filters: PatternFilters, exchange: str) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [Symbol.exchange == exchange]
     if filters.symbol is not None:
         # Compared as the symbol's id (a scalar subquery, a constant to the planner), so the
         # (symbol_id, timeframe, formed_at) index serves the filter and the newest-first order.
-        symbol_id = select(Symbol.id).where(Symbol.symbol == filters.symbol).limit(1)
+        symbol_id = select(Symbol.id).where(
+            Symbol.exchange == exchange, Symbol.symbol == filters.symbol
+        )
         conditions.append(Pattern.symbol_id == symbol_id.scalar_subquery())
     if filters.timeframe is not None:
         conditions.append(Pattern.timeframe == filters.timeframe)
@@ -139,7 +141,7 @@ def list_patterns(
     query = (
         select(*PATTERN_COLUMNS)
         .join(Symbol, Symbol.id == Pattern.symbol_id)
-        .where(*_conditions(filters))
+        .where(*_conditions(filters, exchange))
         .order_by(Pattern.formed_at.desc(), Pattern.id.desc())
         .offset(offset)
         .limit(fetch)

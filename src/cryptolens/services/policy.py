@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from cryptolens.domain.errors import ForbiddenError, TierRequiredError, ValidationError
+from cryptolens.domain.errors import ForbiddenError, TierRequiredError
 from cryptolens.domain.plans import PLANS, Capability, Limit, Plan, PlanLimits, lowest_plan_with
+from cryptolens.domain.symbols import parse_symbol
 
 
 class Subject(Protocol):
@@ -64,12 +65,9 @@ def check_symbols(user: Subject, symbols: Iterable[str]) -> tuple[str, ...]:
     """Normalised, de-duplicated symbols within the plan; ValidationError/TierRequiredError."""
     chosen: list[str] = []
     for raw in symbols:
-        symbol = raw.strip().upper()
-        if not symbol:
+        if not raw.strip():
             continue
-        base, sep, quote = symbol.partition("/")
-        if not (sep and base.isalnum() and quote.isalnum()):
-            raise ValidationError(f"{raw!r} is not a symbol like BTC/USDT.")
+        symbol = parse_symbol(raw)
         if symbol not in chosen:
             chosen.append(symbol)
     limits = limits_for(user)

@@ -15,8 +15,8 @@ from cryptolens.services.listing import (
     Page,
     PageRequest,
     parse_choice,
-    parse_symbol,
     query_args,
+    symbol_arg,
     window,
 )
 from cryptolens.services.market_clock import market_now
@@ -99,15 +99,15 @@ SIGNAL_COLUMNS = (
 def parse_signal_filters(args: Mapping[str, str]) -> SignalFilters:
     """Filters from query arguments ``symbol, direction, status, outcome``."""
     return SignalFilters(
-        symbol=parse_symbol(args),
+        symbol=symbol_arg(args),
         direction=parse_choice(args, "direction", Direction),
         status=parse_choice(args, "status", SignalStatus),
         outcome=parse_choice(args, "outcome", SignalOutcome),
     )
 
 
-def _conditions(filters: SignalFilters) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
+def _conditions(filters: SignalFilters, exchange: str) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [Symbol.exchange == exchange]
     if filters.symbol is not None:
         conditions.append(Symbol.symbol == filters.symbol)
     if filters.direction is not None:
@@ -122,6 +122,7 @@ def _conditions(filters: SignalFilters) -> list[ColumnElement[bool]]:
 def list_signals(
     session: Session,
     *,
+    exchange: str,
     filters: SignalFilters,
     page: PageRequest,
     limit_total: int | None = None,
@@ -134,7 +135,7 @@ def list_signals(
     rows = session.execute(
         select(*SIGNAL_COLUMNS)
         .join(Symbol, Symbol.id == Signal.symbol_id)
-        .where(*_conditions(filters))
+        .where(*_conditions(filters, exchange))
         .order_by(Signal.created_at.desc(), Signal.id.desc())
         .offset(offset)
         .limit(fetch)

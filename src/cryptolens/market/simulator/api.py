@@ -14,6 +14,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from cryptolens.domain.symbols import split_symbol
 from cryptolens.market.simulator.datasets import Dataset
 from cryptolens.market.simulator.faults import Fault, apply_data_fault
 from cryptolens.market.simulator.klines import INTERVALS, compute_klines, supports
@@ -60,10 +61,8 @@ class Listing:
 
     @classmethod
     def of(cls, symbol: str) -> Listing:
-        base, sep, quote = symbol.partition("/")
-        if not sep or not base.isalnum() or not quote.isalnum():
-            raise ValueError(f"symbols must look like 'BASE/QUOTE', got {symbol!r}")
-        return cls(symbol, f"{base}{quote}".upper(), base.upper(), quote.upper())
+        base, quote = split_symbol(symbol)  # ValidationError is a ValueError
+        return cls(symbol, f"{base}{quote}", base, quote)
 
 
 class MarketBook:

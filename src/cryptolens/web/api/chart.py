@@ -36,7 +36,10 @@ def _shallow(row: Any) -> dict[str, Any]:
 def _query(maximum: int) -> ChartQuery:
     """The validated query, for a symbol the user may see (TierRequiredError: 403)."""
     query = parse_chart_query(
-        request.args, default_timeframe=app_settings(current_app).base_timeframe, maximum=maximum
+        request.args,
+        exchange=app_settings(current_app).exchange_id,
+        default_timeframe=app_settings(current_app).base_timeframe,
+        maximum=maximum,
     )
     policy.check_symbol_visible(current_user, query.symbol)
     return query
@@ -62,6 +65,7 @@ def signals() -> Response:
     query = _query(MAX_SIGNALS)
     found = chart_signals(
         db.session(),
+        exchange=query.exchange,
         symbol=query.symbol,
         limit=query.limit,
         limit_total=policy.visible_signals_limit(current_user),

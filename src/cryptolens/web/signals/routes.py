@@ -22,7 +22,13 @@ def index() -> str:
     key = fragment_key("signals_html", {**filters.as_args(), "page": wanted, "cap": limit_total})
 
     def render() -> str:
-        page = list_signals(db.session(), filters=filters, page=wanted, limit_total=limit_total)
+        page = list_signals(
+            db.session(),
+            exchange=app_settings(current_app).exchange_id,
+            filters=filters,
+            page=wanted,
+            limit_total=limit_total,
+        )
         return render_template("signals/_table.html", page=page, filters=filters)
 
     table = cached_html(key, LIST_TTL_S, render)

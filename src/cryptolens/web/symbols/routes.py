@@ -7,10 +7,11 @@ from pathlib import Path
 from flask import Response, abort, current_app, render_template, request, send_from_directory
 from flask_login import current_user
 
+from cryptolens.domain.symbols import parse_symbol
 from cryptolens.extensions import db
 from cryptolens.services import policy
 from cryptolens.services.chart import symbol_id_for
-from cryptolens.services.listing import parse_symbol, parse_timeframe
+from cryptolens.services.listing import parse_timeframe
 from cryptolens.web.access import public
 from cryptolens.web.state import app_settings
 from cryptolens.web.symbols import bp
@@ -23,8 +24,8 @@ VENDOR_FILES = frozenset({"lightweight-charts.standalone.production.js"})
 @bp.get("/symbols/<path:symbol>")
 def chart(symbol: str) -> str:
     settings = app_settings(current_app)
-    name = policy.check_symbol_visible(current_user, parse_symbol({"symbol": symbol}) or "")
-    symbol_id_for(db.session(), name)
+    name = policy.check_symbol_visible(current_user, parse_symbol(symbol))
+    symbol_id_for(db.session(), exchange=settings.exchange_id, symbol=name)
     timeframes = settings.timeframes
     timeframe = parse_timeframe(request.args) or settings.base_timeframe
     return render_template(
