@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cryptolens.market.aggregate import CandleArrays, aggregate_all, aggregate_candles
+from cryptolens.detect.candles import Candles
+from cryptolens.market.aggregate import aggregate_all, aggregate_candles
 from cryptolens.market.synthetic import synthetic_candles
 
 TARGETS = ("5m", "15m", "30m", "1h", "2h", "4h", "1d")
@@ -74,7 +75,7 @@ def pandas_all(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 def check_agreement(frame: pd.DataFrame, n: int) -> str:
     """Compare the module with the pandas reference on every emitted bucket."""
-    ours = aggregate_all(CandleArrays.from_frame(frame), base_timeframe="1m", targets=TARGETS)
+    ours = aggregate_all(Candles.from_frame(frame), base_timeframe="1m", targets=TARGETS)
     theirs = pandas_all(frame)
     for target in TARGETS:
         result = ours[target]

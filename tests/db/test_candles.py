@@ -7,9 +7,16 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cryptolens.db.candles import find_gaps, latest_open_time, load_candles, upsert_candles
+from cryptolens.db.candles import (
+    find_gaps,
+    latest_open_time,
+    load_candles,
+    load_stored_candles,
+    upsert_candles,
+)
 from cryptolens.db.models import Candle
 from cryptolens.db.symbols import ensure_symbol
+from cryptolens.detect.candles import Candles
 from cryptolens.market.synthetic import synthetic_candles
 
 MINUTE = 60_000
@@ -30,9 +37,12 @@ def test_upsert_then_load_round_trips_every_value(session: Session, symbol_id: i
     session.commit()
     assert sent == 2_500
     stored = load_candles(session.connection(), symbol_id=symbol_id, timeframe="1m")
+    assert isinstance(stored, Candles)  # the one candle type, straight into detection
     for column in ("open_time", "open", "high", "low", "close", "volume"):
         assert np.array_equal(getattr(stored, column), getattr(candles, column)), column
-    assert stored.complete.all()
+    flags = load_stored_candles(session.connection(), symbol_id=symbol_id, timeframe="1m")
+    assert flags.complete.all()
+    assert flags.candles.same_as(stored)
 
 
 def test_upserting_a_revised_candle_replaces_it_without_duplicating(
@@ -48,8 +58,8 @@ def test_upserting_a_revised_candle_replaces_it_without_duplicating(
     session.commit()
     count = session.scalar(select(func.count()).select_from(Candle))
     assert count == 10
-    stored = load_candles(session.connection(), symbol_id=symbol_id, timeframe="1m")
-    assert np.array_equal(stored.close, revised.close)
+    stored = load_stored_candles(session.connection(), symbol_id=symbol_id, timeframe="1m")
+    assert np.array_equal(stored.candles.close, revised.close)
     assert not stored.complete.any()
 
 

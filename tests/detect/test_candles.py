@@ -8,6 +8,8 @@ import pytest
 
 from cryptolens.detect import Candles, as_candles, detect
 from cryptolens.domain.errors import ValidationError
+from cryptolens.market.aggregate import aggregate_candles
+from cryptolens.market.simulator.datasets import Dataset
 from cryptolens.market.synthetic import synthetic_candles
 
 from .conftest import HOUR, START
@@ -96,3 +98,34 @@ def test_the_wrapped_columns_are_read_only() -> None:
     candles = as_candles(_columns())
     with pytest.raises(ValueError, match="read-only"):
         candles.close[0] = 1.0
+
+
+def test_float_open_times_are_refused_whichever_way_candles_come_in() -> None:
+    cols = {**_columns(), "open_time": _columns()["open_time"].astype(np.float64)}
+    with pytest.raises(ValidationError, match="integer epoch milliseconds"):
+        Candles.from_arrays(*cols.values())
+    with pytest.raises(ValidationError, match="integer epoch milliseconds"):
+        Candles.from_frame(pd.DataFrame(cols))
+    with pytest.raises(ValidationError, match="integer epoch milliseconds"):
+        aggregate_candles(as_candles(cols), base_timeframe="1h", target_timeframe="4h")
+    with pytest.raises(ValidationError, match="integer epoch milliseconds"):
+        Dataset.from_arrays(*cols.values(), step_ms=HOUR)
+
+
+def test_the_simulator_dataset_refuses_what_candles_refuse() -> None:
+    cols = _columns()
+    cols["low"] = cols["high"] + 1.0
+    with pytest.raises(ValidationError, match="high < low"):
+        Dataset.from_arrays(*cols.values(), step_ms=HOUR)
+    dataset = Dataset.from_arrays(*_columns().values(), step_ms=HOUR)
+    assert isinstance(dataset.candles, Candles)
+    with pytest.raises(ValidationError, match="high < low"):
+        dataset.revised(int(dataset.open_time[0]), {"high": 1.0})
+
+
+def test_aggregated_candles_are_candles_again() -> None:
+    built = aggregate_candles(
+        Candles.from_arrays(*_columns(8).values()), base_timeframe="1h", target_timeframe="4h"
+    )
+    assert isinstance(built.as_candles(), Candles)
+    assert len(detect(built.as_candles(), "4h")) == 0

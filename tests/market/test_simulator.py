@@ -331,7 +331,7 @@ def test_datasets_load_from_csv_and_multi_symbol_tables(tmp_path: Path) -> None:
 
 
 def test_datasets_refuse_unsorted_or_misaligned_times() -> None:
-    with pytest.raises(ValueError, match="ascending"):
+    with pytest.raises(ValueError, match="strictly increasing"):
         Dataset.from_arrays(
             [2 * MINUTE, MINUTE], [1, 1], [1, 1], [1, 1], [1, 1], [1, 1], step_ms=MINUTE
         )

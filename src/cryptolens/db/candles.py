@@ -14,7 +14,7 @@ import numpy.typing as npt
 from sqlalchemy import Connection, and_, bindparam, delete, func, select
 
 from cryptolens.db.models import Candle
-from cryptolens.detect.candles import CandleColumns
+from cryptolens.detect.candles import CandleColumns, Candles
 from cryptolens.domain.timeframes import timeframe_ms
 
 #: Rows per executemany call: large enough to amortise round trips, small enough for memory.
@@ -46,20 +46,15 @@ _READ = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class StoredCandles:
-    """Candles read back from the database, ascending by open time."""
+    """Candles read back with each row's ``complete`` flag (False: a bucket with a hole)."""
 
-    open_time: npt.NDArray[np.int64]
-    open: npt.NDArray[np.float64]
-    high: npt.NDArray[np.float64]
-    low: npt.NDArray[np.float64]
-    close: npt.NDArray[np.float64]
-    volume: npt.NDArray[np.float64]
+    candles: Candles
     complete: npt.NDArray[np.bool_]
 
     def __len__(self) -> int:
-        return int(self.open_time.shape[0])
+        return len(self.candles)
 
 
 def _upsert_sql(dialect: str) -> str:
@@ -157,9 +152,31 @@ def load_candles(
     end_ms: int | None = None,
     limit: int | None = None,
     newest: bool = False,
-) -> StoredCandles:
+) -> Candles:
     """Candles with ``start_ms <= open_time < end_ms``, ascending; ``newest`` keeps the last
     ``limit`` instead of the first."""
+    return load_stored_candles(
+        connection,
+        symbol_id=symbol_id,
+        timeframe=timeframe,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        limit=limit,
+        newest=newest,
+    ).candles
+
+
+def load_stored_candles(
+    connection: Connection,
+    *,
+    symbol_id: int,
+    timeframe: str,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    limit: int | None = None,
+    newest: bool = False,
+) -> StoredCandles:
+    """``load_candles`` plus each row's ``complete`` flag (for audits of stored aggregates)."""
     conditions = [Candle.symbol_id == symbol_id, Candle.timeframe == timeframe]
     if start_ms is not None:
         conditions.append(Candle.open_time >= start_ms)
@@ -177,25 +194,25 @@ def load_candles(
 
 def _stored(rows: Sequence[Any]) -> StoredCandles:
     if not rows:
-        empty = np.empty(0, dtype=np.float64)
-        return StoredCandles(
-            np.empty(0, dtype=np.int64), empty, empty, empty, empty, empty, np.empty(0, dtype=bool)
-        )
+        return StoredCandles(Candles.empty(), np.empty(0, dtype=bool))
     table = np.array([row[:6] for row in rows], dtype=np.float64)
-    return StoredCandles(
+    # Stored candles were validated on their way in (ingestion, aggregation), so they are
+    # wrapped as they are: an audit must be able to read even a row damaged since.
+    candles = Candles(
         open_time=np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows)),
         open=table[:, 1].copy(),
         high=table[:, 2].copy(),
         low=table[:, 3].copy(),
         close=table[:, 4].copy(),
         volume=table[:, 5].copy(),
-        complete=np.fromiter((bool(row[6]) for row in rows), dtype=bool, count=len(rows)),
     )
+    complete = np.fromiter((bool(row[6]) for row in rows), dtype=bool, count=len(rows))
+    return StoredCandles(candles, complete)
 
 
-def no_candles() -> StoredCandles:
+def no_candles() -> Candles:
     """An empty result."""
-    return _stored(())
+    return Candles.empty()
 
 
 # Built once: the scanner runs this for every symbol and timeframe every minute.
@@ -212,14 +229,14 @@ _AFTER = (
 
 def load_candles_after(
     connection: Connection, *, symbol_id: int, timeframe: str, after: int | None
-) -> StoredCandles:
+) -> Candles:
     """Candles opening after ``after`` (all of them if None), ascending."""
     if after is None:
         return load_candles(connection, symbol_id=symbol_id, timeframe=timeframe)
     rows = connection.execute(
         _AFTER, {"symbol_id": symbol_id, "timeframe": timeframe, "after": after}
     ).all()
-    return _stored(rows)
+    return _stored(rows).candles
 
 
 def latest_open_times(

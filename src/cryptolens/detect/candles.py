@@ -158,11 +158,24 @@ class Candles:
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Candles:
-        """Validate a DataFrame of columns open_time (ms), open, high, low, close, volume."""
-        missing = [name for name in COLUMNS if name not in frame.columns]
+        """Validate a DataFrame of columns open_time, open, high, low, close, volume (copied).
+
+        ``open_time`` may be integer epoch ms or datetimes (naive ones are taken as UTC); without
+        an ``open_time`` column a DatetimeIndex is used instead.
+        """
+        times: Any = None
+        if "open_time" in frame.columns:
+            times = frame["open_time"]
+        elif isinstance(frame.index, pd.DatetimeIndex):
+            times = frame.index
+        missing = [name for name in COLUMNS[1:] if name not in frame.columns]
+        if times is None:
+            missing.insert(0, "open_time")
         if missing:
             raise ValidationError(f"candle frame is missing columns: {', '.join(missing)}")
-        return cls.from_arrays(*(frame[name].to_numpy() for name in COLUMNS))
+        return cls.from_arrays(
+            _frame_times(times), *(frame[name].to_numpy(copy=True) for name in COLUMNS[1:])
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """The candles as a new DataFrame (a copy; handy for printing and tests)."""
@@ -188,24 +201,35 @@ def as_candles(source: Any) -> Candles:
     return Candles.from_arrays(*(getattr(source, name) for name in COLUMNS))
 
 
+def _frame_times(times: Any) -> npt.NDArray[Any]:
+    """A frame's open times as int64 epoch ms or naive UTC datetime64 (handed to ``_as_times``)."""
+    if pd.api.types.is_datetime64_any_dtype(times.dtype):
+        index = pd.DatetimeIndex(times)
+        if index.tz is not None:
+            index = index.tz_convert("UTC").tz_localize(None)
+        return index.as_unit("ms").to_numpy().view(np.int64).copy()
+    if pd.api.types.is_integer_dtype(times.dtype):
+        try:
+            return np.array(times, dtype=np.int64)
+        except (TypeError, ValueError) as exc:  # e.g. a nullable column holding NA
+            raise ValidationError(f"open_time cannot be read as epoch ms: {exc}") from None
+    return np.asarray(times)
+
+
 def _as_times(values: npt.NDArray[Any]) -> IntArray:
+    # Floats are refused, whole or not: a float column is a sign of lost precision or NaNs
+    # upstream, and one rule for every entry point beats guessing.
     if values.dtype == np.int64:
         return values
+    if values.size == 0:
+        return np.empty(0, dtype=np.int64)
     if np.issubdtype(values.dtype, np.datetime64):
         return values.astype("datetime64[ms]").astype(np.int64)
     if np.issubdtype(values.dtype, np.integer):
         return values.astype(np.int64)
-    if np.issubdtype(values.dtype, np.floating):
-        finite = np.isfinite(values)
-        if not finite.all():
-            raise ValidationError(f"open_time has a non-finite value at index {_first(~finite)}")
-        whole = values == np.floor(values)
-        if not whole.all():
-            raise ValidationError(
-                f"open_time must be whole epoch milliseconds; index {_first(~whole)} is not"
-            )
-        return values.astype(np.int64)
-    raise ValidationError(f"open_time must be integer epoch milliseconds, got dtype {values.dtype}")
+    raise ValidationError(
+        f"open_time must be integer epoch milliseconds or datetimes, got dtype {values.dtype}"
+    )
 
 
 def _as_floats(name: str, values: npt.NDArray[Any]) -> FloatArray:
@@ -233,6 +257,10 @@ def _validate(c: Candles) -> None:
         bad = steps <= 0
         if bad.any():
             i = _first(bad) + 1
+            if steps[i - 1] == 0:
+                raise ValidationError(
+                    f"duplicate open_time {int(c.open_time[i])} at indices {i - 1} and {i}"
+                )
             raise ValidationError(
                 f"open_time must be strictly increasing; index {i} ({int(c.open_time[i])}) "
                 f"does not follow {int(c.open_time[i - 1])}"

@@ -52,14 +52,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from cryptolens.detect.candles import CandleColumns
+from cryptolens.detect.candles import Candles, as_candles
 from cryptolens.domain.errors import ValidationError
 from cryptolens.domain.timeframes import TIMEFRAME_MS, ms_to_datetime, timeframe_ms
 
 __all__ = [
     "AggregatedCandles",
-    "CandleArrays",
-    "CandleColumns",
     "affected_buckets",
     "aggregate_all",
     "aggregate_candles",
@@ -98,92 +96,6 @@ def _int_times(values: Any, name: str) -> IntArray:
 
 
 @dataclass(frozen=True, slots=True)
-class CandleArrays:
-    """Column arrays of candles: ``open_time`` int64 epoch ms, the rest float64.
-
-    The constructor coerces dtypes (without copying arrays that already have them) and checks
-    that the columns are one-dimensional and of equal length; ordering is checked by the
-    aggregation functions, which require strictly increasing open times.
-    """
-
-    open_time: IntArray
-    open: FloatArray
-    high: FloatArray
-    low: FloatArray
-    close: FloatArray
-    volume: FloatArray
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "open_time", _int_times(self.open_time, "open_time"))
-        for name in PRICE_COLUMNS:
-            array = np.asarray(getattr(self, name), dtype=np.float64)
-            if array.ndim != 1:
-                raise ValidationError(f"{name} must be one-dimensional, got shape {array.shape}")
-            object.__setattr__(self, name, array)
-        lengths = {name: int(getattr(self, name).shape[0]) for name in COLUMNS}
-        if len(set(lengths.values())) != 1:
-            detail = ", ".join(f"{name}={n}" for name, n in lengths.items())
-            raise ValidationError(f"candle columns differ in length: {detail}")
-
-    def __len__(self) -> int:
-        return int(self.open_time.shape[0])
-
-    @classmethod
-    def of(cls, candles: CandleColumns) -> CandleArrays:
-        """``candles`` as CandleArrays (itself if it already is one)."""
-        if isinstance(candles, CandleArrays):
-            return candles
-        return cls(
-            open_time=candles.open_time,
-            open=candles.open,
-            high=candles.high,
-            low=candles.low,
-            close=candles.close,
-            volume=candles.volume,
-        )
-
-    @classmethod
-    def from_frame(cls, frame: pd.DataFrame) -> CandleArrays:
-        """Read the six columns from ``frame`` (copied, so later edits of the frame don't leak).
-
-        ``open_time`` may be integer epoch ms or datetimes (naive ones are taken as UTC); if there
-        is no ``open_time`` column, a DatetimeIndex is used instead.
-        """
-        missing = [name for name in PRICE_COLUMNS if name not in frame.columns]
-        times: Any
-        if "open_time" in frame.columns:
-            times = frame["open_time"]
-        elif isinstance(frame.index, pd.DatetimeIndex):
-            times = frame.index
-        else:
-            missing.insert(0, "open_time")
-        if missing:
-            raise ValidationError(f"candle frame lacks column(s): {', '.join(missing)}")
-        if pd.api.types.is_datetime64_any_dtype(times.dtype):
-            index = pd.DatetimeIndex(times)
-            if index.tz is not None:
-                index = index.tz_convert("UTC").tz_localize(None)
-            open_time = index.as_unit("ms").to_numpy().view(np.int64).copy()
-        elif pd.api.types.is_integer_dtype(times.dtype):
-            try:
-                open_time = np.array(times, dtype=np.int64)
-            except (TypeError, ValueError) as exc:  # e.g. a nullable column holding NA
-                raise ValidationError(f"open_time cannot be read as epoch ms: {exc}") from None
-        else:
-            raise ValidationError(
-                f"open_time must be integer epoch ms or datetimes, got dtype {times.dtype}"
-            )
-        return cls(
-            open_time=open_time,
-            **{name: frame[name].to_numpy(dtype=np.float64, copy=True) for name in PRICE_COLUMNS},
-        )
-
-    def to_frame(self) -> pd.DataFrame:
-        """A DataFrame with the six columns (``open_time`` as int64 epoch ms)."""
-        return pd.DataFrame({name: getattr(self, name) for name in COLUMNS})
-
-
-@dataclass(frozen=True, slots=True)
 class AggregatedCandles:
     """Closed buckets of one target timeframe, oldest first.
 
@@ -219,9 +131,9 @@ class AggregatedCandles:
             },
         )
 
-    def as_candles(self) -> CandleArrays:
-        """The OHLCV columns alone (shared, not copied)."""
-        return CandleArrays(
+    def as_candles(self) -> Candles:
+        """The OHLCV columns alone (shared, not copied; aggregates of valid candles are valid)."""
+        return Candles(
             open_time=self.open_time,
             open=self.open,
             high=self.high,
@@ -255,7 +167,7 @@ class _Level:
     first: IntArray
 
 
-def _roll_up(source: _Level | CandleArrays, tf_ms: int) -> _Level:
+def _roll_up(source: _Level | Candles, tf_ms: int) -> _Level:
     """Merge consecutive rows of ``source`` (base candles or a lower level) per ``tf_ms`` bucket."""
     n = int(source.open_time.shape[0])
     if n == 0:
@@ -270,7 +182,7 @@ def _roll_up(source: _Level | CandleArrays, tf_ms: int) -> _Level:
     lasts = np.empty_like(starts)
     lasts[:-1] = change
     lasts[-1] = n - 1
-    if isinstance(source, CandleArrays):
+    if isinstance(source, Candles):
         count, first = lasts - starts + 1, starts
     else:
         count, first = np.add.reduceat(source.count, starts), source.first[starts]
@@ -318,21 +230,10 @@ def _finish(
     )
 
 
-def _validate_base(base: CandleColumns, base_timeframe: str) -> tuple[CandleArrays, int]:
-    candles = CandleArrays.of(base)
+def _validate_base(base: Candles, base_timeframe: str) -> tuple[Candles, int]:
+    candles = as_candles(base)  # ordering and prices: the one candle validation
     base_ms = timeframe_ms(base_timeframe)
     times = candles.open_time
-    if times.shape[0] > 1 and bool((times[1:] <= times[:-1]).any()):
-        i = int(np.flatnonzero(times[1:] <= times[:-1])[0]) + 1
-        now, before = int(times[i]), int(times[i - 1])
-        if now == before:
-            raise ValidationError(
-                f"duplicate open_time {_describe_ms(now)} at indices {i - 1} and {i}"
-            )
-        raise ValidationError(
-            f"open_time must be sorted ascending: index {i} ({_describe_ms(now)}) "
-            f"comes after index {i - 1} ({_describe_ms(before)})"
-        )
     misaligned = times % base_ms
     if bool(misaligned.any()):
         i = int(np.flatnonzero(misaligned)[0])
@@ -380,7 +281,7 @@ def _horizon(
 
 
 def aggregate_candles(
-    base: CandleColumns,
+    base: Candles,
     *,
     base_timeframe: str,
     target_timeframe: str,
@@ -409,7 +310,7 @@ def aggregate_candles(
 
 
 def aggregate_all(
-    base: CandleColumns,
+    base: Candles,
     *,
     base_timeframe: str,
     targets: Iterable[str] | None = None,
@@ -430,7 +331,7 @@ def aggregate_all(
         names = list(dict.fromkeys(targets))
     sizes = {name: _validate_target(name, base_timeframe, base_ms) for name in names}
     horizon = _horizon(candles.open_time, base_ms, now_ms, known_holes)
-    levels: dict[int, _Level | CandleArrays] = {base_ms: candles}
+    levels: dict[int, _Level | Candles] = {base_ms: candles}
     results: dict[str, AggregatedCandles] = {}
     for name in sorted(names, key=sizes.__getitem__):
         tf_ms = sizes[name]

@@ -10,7 +10,7 @@ import numpy.typing as npt
 from sqlalchemy import Connection
 
 from cryptolens.db.candles import latest_open_time, load_candles, upsert_candles
-from cryptolens.detect.candles import CandleColumns
+from cryptolens.detect.candles import Candles
 from cryptolens.market.aggregate import affected_buckets, aggregate_all, reaggregation_ranges
 
 
@@ -22,7 +22,7 @@ class StoreResult:
 
 
 def _changed_open_times(
-    connection: Connection, *, symbol_id: int, timeframe: str, candles: CandleColumns
+    connection: Connection, *, symbol_id: int, timeframe: str, candles: Candles
 ) -> npt.NDArray[np.int64]:
     """Open times of ``candles`` that are new or differ from what is stored."""
     times = np.asarray(candles.open_time, dtype=np.int64)
@@ -51,7 +51,7 @@ def store_candles(
     symbol_id: int,
     base_timeframe: str,
     higher_timeframes: tuple[str, ...],
-    candles: CandleColumns,
+    candles: Candles,
     now_ms: int,
 ) -> StoreResult:
     """Upsert closed base candles and recompute the affected higher-timeframe buckets.

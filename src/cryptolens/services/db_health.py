@@ -27,12 +27,19 @@ from cryptolens.db.candle_checks import (
     next_open_time,
     timeframe_extents,
 )
-from cryptolens.db.candles import StoredCandles, find_gaps, load_candles, upsert_candles
+from cryptolens.db.candles import (
+    StoredCandles,
+    find_gaps,
+    load_candles,
+    load_stored_candles,
+    upsert_candles,
+)
 from cryptolens.db.models import Symbol
 from cryptolens.db.symbols import list_symbols, require_symbol
+from cryptolens.detect.candles import Candles
 from cryptolens.domain.errors import CryptoLensError, NotFoundError, ValidationError
 from cryptolens.domain.timeframes import timeframe_ms
-from cryptolens.market.aggregate import AggregatedCandles, CandleArrays, aggregate_all
+from cryptolens.market.aggregate import AggregatedCandles, aggregate_all
 from cryptolens.market.exchange import ExchangeClient
 from cryptolens.services.db_health_report import (
     HealthReport,
@@ -72,16 +79,8 @@ class _Tally:
     different: int = 0
 
 
-def _aligned(candles: StoredCandles, step: int) -> CandleArrays:
-    keep = candles.open_time % step == 0
-    return CandleArrays(
-        open_time=candles.open_time[keep],
-        open=candles.open[keep],
-        high=candles.high[keep],
-        low=candles.low[keep],
-        close=candles.close[keep],
-        volume=candles.volume[keep],
-    )
+def _aligned(candles: Candles, step: int) -> Candles:
+    return candles.take(candles.open_time % step == 0)
 
 
 def _aggregate_window(
@@ -110,8 +109,9 @@ def _differs(
     """Per matched bucket: does the stored row differ from the recomputed one?"""
     differs: npt.NDArray[np.bool_] = built.complete[b] != stored.complete[s]
     for column in ("open", "high", "low", "close"):
-        differs |= getattr(built, column)[b] != getattr(stored, column)[s]
-    differs |= ~np.isclose(built.volume[b], stored.volume[s], rtol=VOLUME_RTOL, atol=0.0)
+        differs |= getattr(built, column)[b] != getattr(stored.candles, column)[s]
+    volume = stored.candles.volume[s]
+    differs |= ~np.isclose(built.volume[b], volume, rtol=VOLUME_RTOL, atol=0.0)
     return differs
 
 
@@ -137,10 +137,11 @@ def _compare_window(
     stale = False
     for timeframe in settings.higher_timeframes:
         step = timeframe_ms(timeframe)
-        stored = load_candles(
+        stored = load_stored_candles(
             connection, symbol_id=symbol_id, timeframe=timeframe, start_ms=start, end_ms=end
         )
-        stored_times = np.where(stored.open_time % step == 0, stored.open_time, -1)
+        times = stored.candles.open_time
+        stored_times = np.where(times % step == 0, times, -1)
         expected = built.get(timeframe)
         expected_times = expected.open_time if expected is not None else np.empty(0, dtype=np.int64)
         _, b, s = np.intersect1d(expected_times, stored_times, return_indices=True)

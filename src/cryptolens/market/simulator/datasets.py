@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from cryptolens.detect.candles import Candles
+from cryptolens.detect.candles import COLUMNS, Candles
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -22,34 +22,46 @@ IntArray = npt.NDArray[np.int64]
 OHLCV_FIELDS = ("open", "high", "low", "close", "volume")
 
 
-def _frozen(values: npt.ArrayLike, dtype: type[np.generic]) -> npt.NDArray[np.generic]:
-    array = np.array(values, dtype=dtype, copy=True)
-    array.setflags(write=False)
-    return array
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class Dataset:
-    """Ascending candles of one fixed base step; gaps (missing candles) are allowed."""
+    """Ascending candles of one fixed base step; gaps (missing candles) are allowed.
+
+    The columns are a validated :class:`Candles` (the one candle type); the dataset adds only
+    its step, to which every open time must be aligned.
+    """
 
     step_ms: int
-    open_time: IntArray
-    open: FloatArray
-    high: FloatArray
-    low: FloatArray
-    close: FloatArray
-    volume: FloatArray
+    candles: Candles
 
     def __post_init__(self) -> None:
-        n = self.open_time.shape[0]
-        if any(getattr(self, name).shape != (n,) for name in OHLCV_FIELDS):
-            raise ValueError("every column of a dataset must have the same length")
         if self.step_ms <= 0:
             raise ValueError("step_ms must be positive")
-        if n and (np.diff(self.open_time) <= 0).any():
-            raise ValueError("open times must be strictly ascending")
-        if n and (self.open_time % self.step_ms != 0).any():
+        if len(self.candles) and (self.candles.open_time % self.step_ms != 0).any():
             raise ValueError(f"open times must be multiples of the step ({self.step_ms} ms)")
+
+    @property
+    def open_time(self) -> IntArray:
+        return self.candles.open_time
+
+    @property
+    def open(self) -> FloatArray:
+        return self.candles.open
+
+    @property
+    def high(self) -> FloatArray:
+        return self.candles.high
+
+    @property
+    def low(self) -> FloatArray:
+        return self.candles.low
+
+    @property
+    def close(self) -> FloatArray:
+        return self.candles.close
+
+    @property
+    def volume(self) -> FloatArray:
+        return self.candles.volume
 
     @classmethod
     def from_arrays(
@@ -63,17 +75,16 @@ class Dataset:
         *,
         step_ms: int | None = None,
     ) -> Dataset:
-        """Copy the columns (read-only); ``step_ms`` defaults to the smallest time difference."""
-        times = _frozen(open_time, np.int64)
+        """Copy and validate the columns; ``step_ms`` defaults to the smallest time difference."""
+        columns = [np.array(col, copy=True) for col in (open_time, open, high, low, close, volume)]
+        if columns[0].size == 0:
+            columns[0] = columns[0].astype(np.int64)
+        candles = Candles.from_arrays(*columns)
         if step_ms is None:
-            if times.shape[0] < 2:
+            if len(candles) < 2:
                 raise ValueError("step_ms is required for fewer than two candles")
-            step_ms = int(np.diff(times).min())
-        return cls(
-            step_ms,
-            times,  # type: ignore[arg-type]
-            *(_frozen(col, np.float64) for col in (open, high, low, close, volume)),  # type: ignore[arg-type]
-        )
+            step_ms = int(np.diff(candles.open_time).min())
+        return cls(step_ms, candles)
 
     @classmethod
     def from_synthetic(cls, candles: Candles, *, step_ms: int | None = None) -> Dataset:
@@ -90,12 +101,8 @@ class Dataset:
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, *, step_ms: int | None = None) -> Dataset:
         """From a frame with columns open_time (epoch ms) and open/high/low/close/volume."""
-        frame = frame.sort_values("open_time")
-        return cls.from_arrays(
-            frame["open_time"].to_numpy(dtype=np.int64),
-            *(frame[name].to_numpy(dtype=np.float64) for name in OHLCV_FIELDS),
-            step_ms=step_ms,
-        )
+        candles = Candles.from_frame(frame.sort_values("open_time"))
+        return cls.from_arrays(*(getattr(candles, name) for name in COLUMNS), step_ms=step_ms)
 
     def __len__(self) -> int:
         return int(self.open_time.shape[0])
@@ -126,9 +133,9 @@ class Dataset:
             column = np.array(getattr(self, name), copy=True)
             if name in changes:
                 column[i] = float(changes[name])
-            column.setflags(write=False)
             columns[name] = column
-        return Dataset(self.step_ms, self.open_time, **columns)
+        # A revision is still a candle: the one validation applies (ValidationError on nonsense).
+        return Dataset(self.step_ms, Candles.from_arrays(self.open_time, **columns))
 
     def row(self, i: int) -> tuple[int, float, float, float, float, float]:
         return (
