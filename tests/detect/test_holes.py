@@ -159,3 +159,21 @@ def test_continuing_with_candles_spaced_off_the_last_one_seen_is_rejected() -> N
 def test_the_time_error_is_a_validation_error_so_the_edges_answer_4xx() -> None:
     assert issubclass(CandleTimeError, ValidationError)
     assert CandleTimeError.status_code == 400
+
+
+@settings(max_examples=30, deadline=None)
+@given(candle_series(30, 120), st.integers(5, 100))
+def test_market_structure_reads_each_side_of_a_hole_on_its_own(c: Candles, at: int) -> None:
+    at = min(at, len(c) - 1)
+    holey = _with_hole(c, at, 3)
+    params = DetectionParams(swing_left=2, swing_right=2, atr_period=5)
+    whole = market_structure(holey, "1h", params)
+    after = market_structure(holey[at:], "1h", params)
+    late = whole.breaks.index >= at
+    assert (whole.breaks.swing_pivot[late] >= at).all()  # no break of a swing behind the hole
+    assert (whole.breaks.index[late] - at).tolist() == after.breaks.index.tolist()
+    assert np.array_equal(whole.atr[at:], after.atr)
+    assert (whole.swing_highs.pivot[whole.swing_highs.pivot >= at] - at).tolist() == (
+        after.swing_highs.pivot.tolist()
+    )
+    assert (whole.equal_lows.first_pivot[whole.equal_lows.formed_index >= at] >= at).all()

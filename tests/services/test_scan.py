@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from cryptolens.config import Settings
 from cryptolens.db.models import Pattern, ScanState, Signal, SignalPattern
-from cryptolens.detect import Candles
+from cryptolens.detect import Candles, detect_all
 from cryptolens.services.scan import scan_all_stored, scan_stored
 from tests.services.conftest import add_symbol, store
 
@@ -222,3 +222,22 @@ def test_every_signal_has_its_zones_and_meets_the_confluence_rule(
                 assert zone_tfs & {"4h", "1d"}
             risk = abs(signal.entry - signal.stop)
             assert signal.risk_reward == pytest.approx(abs(signal.target_3 - signal.entry) / risk)
+
+
+def test_the_scanner_builds_no_zone_across_missing_candles(
+    scan_engine: Engine, scan_settings: Settings, btc_hours: Candles
+) -> None:
+    symbol_id = add_symbol(scan_engine, "HOLE/USD")
+    before, after = btc_hours[:300], btc_hours[313:600]  # 13 hours missing at the exchange
+    store(scan_engine, scan_settings, symbol_id, before)
+    scan_stored(scan_engine, scan_settings, symbol_id=symbol_id, symbol="HOLE/USD")
+    store(scan_engine, scan_settings, symbol_id, after)
+    result = scan_stored(scan_engine, scan_settings, symbol_id=symbol_id, symbol="HOLE/USD")
+    assert result.error is None
+    stored = {row[:4] for row in _patterns(scan_engine, symbol_id) if row[0] == "1h"}
+    apart = {
+        ("1h", zone.pattern_type.value, zone.direction.value, zone.formed_at)
+        for side in (before, after)
+        for zone in detect_all(side, "1h")
+    }
+    assert stored == apart

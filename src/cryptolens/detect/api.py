@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
@@ -139,10 +140,47 @@ class Structure:
 def market_structure(
     candles: Candles, timeframe: str, params: DetectionParams = DEFAULT_PARAMS
 ) -> Structure:
-    """The building blocks the detectors use, computed over all of ``candles``."""
+    """The building blocks the detectors use, computed over all of ``candles``.
+
+    Like detection, each run of consecutive candles between holes is read on its own (indices
+    stay those of ``candles``), so no swing, break or pool spans missing candles.
+    """
     c = as_candles(candles)
     tf = timeframe_ms(timeframe)
-    holes_before(c, tf)
+    starts = sorted({0, *holes_before(c, tf).tolist()})
+    if len(starts) == 1:
+        return _structure(c, tf, params)
+    parts = [
+        _structure(c[a:b], tf, params) for a, b in zip(starts, [*starts[1:], len(c)], strict=True)
+    ]
+    return Structure(
+        atr=np.concatenate([part.atr for part in parts]),
+        **{
+            name: _joined([getattr(part, name) for part in parts], starts)
+            for name in ("swing_highs", "swing_lows", "breaks", "equal_highs", "equal_lows")
+        },
+    )
+
+
+#: Fields holding candle indices, which move by a segment's offset when segments are joined.
+_INDEX_FIELDS = frozenset(
+    {"pivot", "confirm", "index", "swing_pivot", "formed_index", "first_pivot", "second_pivot"}
+)
+
+
+def _joined(parts: list[Any], offsets: list[int]) -> Any:
+    """Per-segment Swings/Breaks/EqualLevels as one, indices shifted to the whole series."""
+    kind = type(parts[0])
+    columns = {}
+    for f in fields(kind):
+        values = [getattr(part, f.name) for part in parts]
+        if f.name in _INDEX_FIELDS:
+            values = [v + off for v, off in zip(values, offsets, strict=True)]
+        columns[f.name] = np.concatenate(values)
+    return kind(**columns)
+
+
+def _structure(c: Candles, tf: int, params: DetectionParams) -> Structure:
     atr, _ = wilder_atr(c.high, c.low, c.close, AtrState(period=params.atr_period))
     w = Window(c, 0, 0, tf, atr)
     highs, lows = find_swings(c.high, c.low, params.swing_left, params.swing_right)
