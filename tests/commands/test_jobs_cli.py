@@ -80,6 +80,15 @@ def test_signals_list_refuses_an_unknown_status(workdir: Path, env: dict[str, st
     assert "won" in result.stderr
 
 
+def test_signals_list_refuses_a_malformed_symbol_with_the_symbol_rule(
+    workdir: Path, env: dict[str, str]
+) -> None:
+    result = _cryptolens("signals", "list", "--symbol", "BTC-USDT", cwd=workdir, **env)
+    assert result.returncode == 2
+    assert "'BTC-USDT' is not of the form BASE/QUOTE" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_the_worker_without_redis_says_what_to_run_instead(
     workdir: Path, env: dict[str, str]
 ) -> None:
