@@ -21,7 +21,7 @@ from cryptolens.db.known_gaps import load_known_gaps, record_known_gaps, split_k
 from cryptolens.db.symbols import deactivate_symbol, ensure_symbol, list_symbols
 from cryptolens.domain.errors import CryptoLensError, UnknownSymbolError, ValidationError
 from cryptolens.domain.timeframes import ms_to_datetime, timeframe_ms
-from cryptolens.market.exchange import ExchangeClient, FetchRequest, FetchResult
+from cryptolens.market.exchange import ExchangeClient, FetchOutcome, FetchRequest, FetchResult
 from cryptolens.market.resilience import CircuitBreaker
 from cryptolens.services.candles import store_candles
 from cryptolens.services.market_clock import record_market_now
@@ -131,6 +131,25 @@ def _store(engine: Engine, settings: Settings, symbol_id: int, result: FetchResu
     )
 
 
+def _settle(
+    engine: Engine, settings: Settings, symbol_id: int, symbol: str, outcome: FetchOutcome
+) -> SymbolIngest:
+    """Store one symbol's fetched candles, or record why there are none."""
+    if isinstance(outcome, UnknownSymbolError):
+        log.error("%s is not listed on %s: deactivated", symbol, settings.exchange_id)
+        with Session(engine) as session, session.begin():
+            deactivate_symbol(session, symbol_id=symbol_id, reason=str(outcome))
+        return SymbolIngest(symbol, error=str(outcome))
+    if isinstance(outcome, CryptoLensError):
+        log.warning("%s: fetch failed: %s", symbol, outcome)
+        return SymbolIngest(symbol, error=str(outcome))
+    try:
+        return _store(engine, settings, symbol_id, outcome)
+    except Exception as exc:  # one symbol's failure never stops the others
+        log.exception("%s: storing candles failed", symbol)
+        return SymbolIngest(symbol, error=f"{type(exc).__name__}: {exc}")
+
+
 async def ingest_cycle(
     engine: Engine, settings: Settings, client: ExchangeClient, *, symbols: list[str] | None = None
 ) -> IngestReport:
@@ -156,23 +175,10 @@ async def ingest_cycle(
         for sid, symbol in watched
     }
     outcomes = await client.fetch_many(requests, now_ms=now_ms)
-    report: list[SymbolIngest] = []
-    for request, outcome in outcomes.items():
-        symbol_id, symbol = requests[request]
-        if isinstance(outcome, UnknownSymbolError):
-            log.error("%s is not listed on %s: deactivated", symbol, settings.exchange_id)
-            with Session(engine) as session, session.begin():
-                deactivate_symbol(session, symbol_id=symbol_id, reason=str(outcome))
-            report.append(SymbolIngest(symbol, error=str(outcome)))
-        elif isinstance(outcome, CryptoLensError):
-            log.warning("%s: fetch failed: %s", symbol, outcome)
-            report.append(SymbolIngest(symbol, error=str(outcome)))
-        else:
-            try:
-                report.append(_store(engine, settings, symbol_id, outcome))
-            except Exception as exc:  # one symbol's failure never stops the others
-                log.exception("%s: storing candles failed", symbol)
-                report.append(SymbolIngest(symbol, error=f"{type(exc).__name__}: {exc}"))
+    report = [
+        _settle(engine, settings, *requests[request], outcome)
+        for request, outcome in outcomes.items()
+    ]
     with Session(engine) as session, session.begin():
         record_market_now(session, exchange=settings.exchange_id, now_ms=now_ms)
     return IngestReport(now_ms=now_ms, symbols=report)
