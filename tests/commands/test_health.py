@@ -14,6 +14,8 @@ from flask import Flask
 from sqlalchemy import Engine, delete, update
 
 from cryptolens import create_app
+from cryptolens.db.base import utcnow
+from cryptolens.db.known_gaps import record_known_gaps
 from cryptolens.db.models import Candle
 from cryptolens.extensions import db
 from cryptolens.market.simulator import Dataset, SimulatorServer
@@ -116,8 +118,9 @@ def test_problems_are_summarised_and_exit_1(stored: int, engine: Engine, invoke:
     result = invoke("db-health", "--symbol", "btc/usdt")
     assert result.exit_code == 1, result.output
     assert "BTC/USDT: PROBLEMS" in result.output
-    assert "1m holes: 1 (2 candles missing, 2024-01-01 00:10 .. 2024-01-01 00:12 UTC)" in (
-        result.output
+    assert (
+        "  1m holes: 1 (2 candles missing)\n    2024-01-01 00:10 .. 2024-01-01 00:11 UTC (2 "
+        in (result.output)
     )
     # different: 00:00 (lost its completeness with the hole) and 04:00 (tampered)
     assert _row(result.output, "4h")[-1] == "2"
@@ -136,6 +139,29 @@ def test_fix_repairs_from_the_exchange_and_exits_0(
     assert result.output.startswith("repair: fetched 2, stored 2,")
     assert "BTC/USDT: healthy" in result.output
     assert invoke("db-health").exit_code == 0
+
+
+def test_only_known_exchange_gaps_left_are_listed_apart_and_exit_0(
+    stored: int, engine: Engine, invoke: Invoke
+) -> None:
+    hole = (T0 + 10 * MINUTE, T0 + 12 * MINUTE)
+    _break(engine, stored)
+    with engine.begin() as connection:
+        record_known_gaps(
+            connection,
+            symbol_id=stored,
+            timeframe="1m",
+            gaps=[hole],
+            reason="the exchange answered without these candles",
+            now=utcnow(),
+        )
+    invoke("db-health", "--fix")  # rebuilds the tampered 4h bucket; the hole is known
+    result = invoke("db-health")
+    assert result.exit_code == 0, result.output
+    assert "BTC/USDT: healthy" in result.output
+    assert "1m exchange gaps (known, not a problem): 1 (2 candles" in result.output
+    assert "    2024-01-01 00:10 .. 2024-01-01 00:11 UTC (2 candles)" in result.output
+    assert "1m holes" not in result.output
 
 
 def test_an_unknown_symbol_is_one_error_line_and_exit_2(stored: int, invoke: Invoke) -> None:
