@@ -5,26 +5,22 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import Result
-from flask import Flask
 from sqlalchemy import Engine, delete, update
 
-from cryptolens import create_app
 from cryptolens.db.base import utcnow
 from cryptolens.db.known_gaps import record_known_gaps
 from cryptolens.db.models import Candle
-from cryptolens.extensions import db
 from cryptolens.market.simulator import Dataset, SimulatorServer
-from tests.conftest import clear_tables, make_settings
+from tests.commands.conftest import Invoke
+from tests.conftest import make_settings
 from tests.market.conftest import DAY, HOUR, MINUTE, T0, exact_dataset, source_slice
 from tests.services.conftest import add_symbol, store
 
 NOW = T0 + DAY
-Invoke = Callable[..., Result]
 
 
 @pytest.fixture
@@ -39,44 +35,11 @@ def sim(data: Dataset) -> Iterator[SimulatorServer]:
 
 
 @pytest.fixture
-def engine(migrated_engine: Engine) -> Iterator[Engine]:
-    clear_tables(migrated_engine)
-    yield migrated_engine
-    clear_tables(migrated_engine)
-
-
-@pytest.fixture
 def stored(engine: Engine, database_url: str, data: Dataset) -> int:
     """One day of 1m candles for BTC/USDT, stored as ingestion stores them; its symbol id."""
     symbol_id = add_symbol(engine, "BTC/USDT")
     store(engine, make_settings(), symbol_id, source_slice(data, T0, NOW))
     return symbol_id
-
-
-@pytest.fixture
-def invoke(
-    engine: Engine, database_url: str, sim: SimulatorServer, tmp_path: Path
-) -> Iterator[Invoke]:
-    """Run ``cryptolens ARGS`` in-process on an app pointed at the database and simulator."""
-    apps: list[Flask] = []
-
-    def run(*args: str) -> Result:
-        settings = make_settings(
-            database_url=database_url,
-            exchange_api_url=sim.base_url,
-            instance_dir=tmp_path / "instance",
-        )
-        app = create_app(settings)
-        apps.append(app)
-        # The real ``cryptolens`` group pushes an app context for every command; do the same.
-        with app.app_context():
-            return app.test_cli_runner().invoke(args=list(args))
-
-    yield run
-    for app in apps:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def _break(engine: Engine, symbol_id: int) -> None:

@@ -8,24 +8,18 @@ import pty
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import Result
-from flask import Flask
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from cryptolens import create_app
 from cryptolens.db.models import Symbol
-from cryptolens.extensions import db
 from cryptolens.market.simulator import Dataset, FaultKind, FaultRule, SimulatorServer
-from tests.conftest import clear_tables, make_settings
+from tests.commands.conftest import Invoke
 from tests.market.conftest import DAY, T0, exact_dataset
 from tests.services.conftest import add_symbol
-
-Invoke = Callable[..., Result]
 
 
 @pytest.fixture
@@ -37,37 +31,6 @@ def data() -> Dataset:
 def sim(data: Dataset) -> Iterator[SimulatorServer]:
     with SimulatorServer({"BTC/USDT": data}, speed=0.0, start_at_ms=T0 + DAY) as server:
         yield server
-
-
-@pytest.fixture
-def engine(migrated_engine: Engine) -> Iterator[Engine]:
-    clear_tables(migrated_engine)
-    yield migrated_engine
-    clear_tables(migrated_engine)
-
-
-@pytest.fixture
-def invoke(
-    engine: Engine, database_url: str, sim: SimulatorServer, tmp_path: Path
-) -> Iterator[Invoke]:
-    apps: list[Flask] = []
-
-    def run(*args: str) -> Result:
-        settings = make_settings(
-            database_url=database_url,
-            exchange_api_url=sim.base_url,
-            instance_dir=tmp_path / "instance",
-        )
-        app = create_app(settings)
-        apps.append(app)
-        with app.app_context():
-            return app.test_cli_runner().invoke(args=list(args))
-
-    yield run
-    for app in apps:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def test_backfill_of_an_unlisted_symbol_is_one_line_exit_2_and_watches_nothing(

@@ -48,6 +48,7 @@ from cryptolens.market.ccxt_setup import (
     classify_error,
     create_ccxt_exchange,
 )
+from cryptolens.market.pages import PageAnswers, only_repeats
 from cryptolens.market.resilience import (
     CircuitBreaker,
     RetryEvent,
@@ -127,38 +128,6 @@ class _Tally:
     refetches: int = 0
     confirmed_gaps: int = 0
     rejects: Counter[RejectReason] = field(default_factory=Counter)
-
-
-@dataclass(slots=True)
-class _PageAnswers:
-    """Every answer for one page so far. Rows seen in any answer are kept (faults remove
-    rows, they never invent them; a later answer wins, for revisions); ``agree`` counts how
-    often a clean answer came back with the same open times."""
-
-    want: int
-    rows: dict[int, tuple[float, ...]] = field(default_factory=dict)
-    times_seen: Counter[tuple[int, ...]] = field(default_factory=Counter)
-
-    @property
-    def whole(self) -> bool:
-        return len(self.rows) >= self.want
-
-    def add(self, page: Candles) -> None:
-        for row in page.to_rows():
-            self.rows[int(row[0])] = tuple(row[1:])
-
-    def agree(self, page: Candles) -> int:
-        times = tuple(int(t) for t in page.open_time)
-        self.times_seen[times] += 1
-        return self.times_seen[times]
-
-    def candles(self) -> Candles:
-        return Candles.from_rows([(t, *self.rows[t]) for t in sorted(self.rows)])
-
-
-def _only_repeats(batch: ValidatedCandles) -> bool:
-    """True if the answer's only rejected rows were exact copies of kept ones."""
-    return bool(batch.rejects) and set(batch.rejects) == {RejectReason.DUPLICATE}
 
 
 def _market_info(market: Mapping[str, Any]) -> MarketInfo:
@@ -332,13 +301,13 @@ class ExchangeClient:
         is short because CCXT cuts every answer to ``limit`` rows, so the repeats pushed
         real candles off its end: its rows are kept and the caller goes on after them.
         """
-        answers = _PageAnswers(want)
+        answers = PageAnswers(want)
         for attempt in range(1, self._max_page_attempts + 1):
             if attempt > 1:
                 tally.refetches += 1
             batch = await self._ask_page(symbol, timeframe, cursor, end, want, tally)
             answers.add(batch.candles)
-            if answers.whole or _only_repeats(batch):
+            if answers.whole or only_repeats(batch):
                 return answers.candles(), False
             if not batch.rejects and answers.agree(batch.candles) >= self._gap_confirmations:
                 tally.confirmed_gaps += 1
