@@ -57,3 +57,39 @@ def test_bad_configuration_stops_start_up_with_one_clear_line(
     expected = "SECRET_KEY" if name == "CRYPTOLENS_ENV" else name
     assert expected in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def _one_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_an_unmigrated_sqlite_file_is_one_line_that_says_to_upgrade(tmp_path: Path) -> None:
+    database = tmp_path / "empty.sqlite"
+    database.touch()
+    result = _cryptolens("symbols", "list", cwd=tmp_path, DATABASE_URL=f"sqlite:///{database}")
+    line = _one_line(result)
+    assert "run `cryptolens db upgrade`" in line
+    assert str(database) in line
+
+
+def test_an_unreachable_database_is_one_line_naming_it(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://postgres@127.0.0.1:9/nothing"  # discard port: refused
+    result = _cryptolens("db", "current", cwd=tmp_path, DATABASE_URL=url)
+    line = _one_line(result)
+    assert "127.0.0.1:9/nothing" in line
+    assert "upgrade" not in line
+
+
+def test_a_sqlite_url_into_a_missing_folder_creates_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "no" / "such"
+    result = _cryptolens(
+        "symbols", "list", cwd=tmp_path, DATABASE_URL=f"sqlite:///{folder / 'x.sqlite'}"
+    )
+    line = _one_line(result)
+    assert f"the folder {folder} does not exist" in line
+    assert not (tmp_path / "no").exists()
+    assert not (tmp_path / "instance").exists()

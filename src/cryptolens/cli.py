@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
+from sqlalchemy.exc import DBAPIError
 
-from cryptolens.config import ConfigError, load_settings
+from cryptolens.config import ConfigError, Settings, load_settings
 from cryptolens.extensions import db
 from cryptolens.version import __version__
 from cryptolens.web.state import app_settings
@@ -113,11 +116,36 @@ cli.params = [p for p in cli.params if p.name not in ("env_file", "app")]
 cli = click.version_option(__version__, prog_name="cryptolens")(cli)
 
 
+def _database_problem(exc: DBAPIError, settings: Settings) -> str:
+    """One line naming what is wrong with the database, and what to do about it."""
+    url = settings.database
+    where = url.render_as_string(hide_password=True)
+    detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    if _MISSING_TABLE.search(detail):
+        return (
+            f"the database {where} has no CryptoLens schema, or an old one ({detail}); "
+            "run `cryptolens db upgrade`"
+        )
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        folder = Path(url.database or "").parent
+        if not folder.is_dir():
+            return f"cannot open the SQLite database {where}: the folder {folder} does not exist"
+    return f"cannot use the database {where}: {detail}"
+
+
+#: How SQLite, MariaDB/MySQL and PostgreSQL say a table is not there.
+_MISSING_TABLE = re.compile(r"no such table|table .* doesn't exist|relation .* does not exist")
+
+
 def main() -> None:
     """Entry point of the ``cryptolens`` console script."""
     try:
-        load_settings()
-        cli.main(prog_name="cryptolens")
+        settings = load_settings()
     except ConfigError as exc:
         click.echo(f"cryptolens: {exc}", err=True)
+        sys.exit(2)
+    try:
+        cli.main(prog_name="cryptolens")
+    except DBAPIError as exc:  # unreachable or unmigrated: a hint, never a traceback
+        click.echo(f"cryptolens: {_database_problem(exc, settings)}", err=True)
         sys.exit(2)

@@ -5,24 +5,22 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import Result
-from flask import Flask
 from sqlalchemy import Engine, delete, update
 
-from cryptolens import create_app
+from cryptolens.db.base import utcnow
+from cryptolens.db.known_gaps import record_known_gaps
 from cryptolens.db.models import Candle
-from cryptolens.extensions import db
 from cryptolens.market.simulator import Dataset, SimulatorServer
-from tests.conftest import clear_tables, make_settings
+from tests.commands.conftest import Invoke
+from tests.conftest import make_settings
 from tests.market.conftest import DAY, HOUR, MINUTE, T0, exact_dataset, source_slice
 from tests.services.conftest import add_symbol, store
 
 NOW = T0 + DAY
-Invoke = Callable[..., Result]
 
 
 @pytest.fixture
@@ -37,44 +35,11 @@ def sim(data: Dataset) -> Iterator[SimulatorServer]:
 
 
 @pytest.fixture
-def engine(migrated_engine: Engine) -> Iterator[Engine]:
-    clear_tables(migrated_engine)
-    yield migrated_engine
-    clear_tables(migrated_engine)
-
-
-@pytest.fixture
 def stored(engine: Engine, database_url: str, data: Dataset) -> int:
     """One day of 1m candles for BTC/USDT, stored as ingestion stores them; its symbol id."""
     symbol_id = add_symbol(engine, "BTC/USDT")
     store(engine, make_settings(), symbol_id, source_slice(data, T0, NOW))
     return symbol_id
-
-
-@pytest.fixture
-def invoke(
-    engine: Engine, database_url: str, sim: SimulatorServer, tmp_path: Path
-) -> Iterator[Invoke]:
-    """Run ``cryptolens ARGS`` in-process on an app pointed at the database and simulator."""
-    apps: list[Flask] = []
-
-    def run(*args: str) -> Result:
-        settings = make_settings(
-            database_url=database_url,
-            exchange_api_url=sim.base_url,
-            instance_dir=tmp_path / "instance",
-        )
-        app = create_app(settings)
-        apps.append(app)
-        # The real ``cryptolens`` group pushes an app context for every command; do the same.
-        with app.app_context():
-            return app.test_cli_runner().invoke(args=list(args))
-
-    yield run
-    for app in apps:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def _break(engine: Engine, symbol_id: int) -> None:
@@ -116,8 +81,9 @@ def test_problems_are_summarised_and_exit_1(stored: int, engine: Engine, invoke:
     result = invoke("db-health", "--symbol", "btc/usdt")
     assert result.exit_code == 1, result.output
     assert "BTC/USDT: PROBLEMS" in result.output
-    assert "1m holes: 1 (2 candles missing, 2024-01-01 00:10 .. 2024-01-01 00:12 UTC)" in (
-        result.output
+    assert (
+        "  1m holes: 1 (2 candles missing)\n    2024-01-01 00:10 .. 2024-01-01 00:11 UTC (2 "
+        in (result.output)
     )
     # different: 00:00 (lost its completeness with the hole) and 04:00 (tampered)
     assert _row(result.output, "4h")[-1] == "2"
@@ -136,6 +102,29 @@ def test_fix_repairs_from_the_exchange_and_exits_0(
     assert result.output.startswith("repair: fetched 2, stored 2,")
     assert "BTC/USDT: healthy" in result.output
     assert invoke("db-health").exit_code == 0
+
+
+def test_only_known_exchange_gaps_left_are_listed_apart_and_exit_0(
+    stored: int, engine: Engine, invoke: Invoke
+) -> None:
+    hole = (T0 + 10 * MINUTE, T0 + 12 * MINUTE)
+    _break(engine, stored)
+    with engine.begin() as connection:
+        record_known_gaps(
+            connection,
+            symbol_id=stored,
+            timeframe="1m",
+            gaps=[hole],
+            reason="the exchange answered without these candles",
+            now=utcnow(),
+        )
+    invoke("db-health", "--fix")  # rebuilds the tampered 4h bucket; the hole is known
+    result = invoke("db-health")
+    assert result.exit_code == 0, result.output
+    assert "BTC/USDT: healthy" in result.output
+    assert "1m exchange gaps (known, not a problem): 1 (2 candles" in result.output
+    assert "    2024-01-01 00:10 .. 2024-01-01 00:11 UTC (2 candles)" in result.output
+    assert "1m holes" not in result.output
 
 
 def test_an_unknown_symbol_is_one_error_line_and_exit_2(stored: int, invoke: Invoke) -> None:

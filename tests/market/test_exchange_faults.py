@@ -205,6 +205,18 @@ def test_duplicated_candles_neither_repeat_nor_push_others_off_the_page(
     assert result.rejects[RejectReason.DUPLICATE] == 5
 
 
+def test_repeated_rows_in_every_answer_never_pass_for_a_gap(
+    sim: SimulatorServer, data: Dataset
+) -> None:
+    # Every page comes back short (CCXT cuts the repeat-bearing answer to `limit`), and the
+    # same way each time: two such answers once counted as an exchange gap and ended paging.
+    sim.faults.set_rules([FaultRule(FaultKind.DUPLICATE, rows=3, endpoints=KLINES)])
+    result = fetch(sim, page_limit=200)
+    assert result.candles.same_as(source_slice(data, T0, sim.now_ms()))
+    assert result.complete
+    assert result.confirmed_gaps == 0
+
+
 def test_the_breaker_opens_fails_fast_and_recovers_after_its_cooldown(
     sim: SimulatorServer, data: Dataset
 ) -> None:

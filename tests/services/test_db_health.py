@@ -246,7 +246,7 @@ def test_fix_restores_holes_and_aggregates_to_what_the_exchange_has(
     assert run_db_health(clean.engine, settings, fix=False).healthy
 
 
-def test_a_hole_the_exchange_has_too_is_what_a_repair_leaves_with_consistent_aggregates(
+def test_a_hole_the_exchange_has_too_is_left_known_and_healthy_with_consistent_aggregates(
     scan_engine: Engine, database_url: str
 ) -> None:
     missing_at_exchange = T0 + 700 * MINUTE
@@ -264,8 +264,12 @@ def test_a_hole_the_exchange_has_too_is_what_a_repair_leaves_with_consistent_agg
 
         after = asyncio.run(run())
     (health,) = after.symbols
-    assert health.holes == ((missing_at_exchange, missing_at_exchange + MINUTE),)
-    assert _problems(after) == {"holes": 1, "missing_candles": 1}
+    # The exchange answered without it: recorded as a known gap, reported, not a problem.
+    assert health.holes == ()
+    assert health.known_holes == ((missing_at_exchange, missing_at_exchange + MINUTE),)
+    assert _problems(after) == {"known_holes": 1, "known_missing_candles": 1}
+    assert after.healthy
+    assert _check(s).symbols[0].known_missing == 1  # a later check still knows it
     assert after.repair is not None
     assert after.repair.fetched == 1
     _assert_equals_the_exchange(s, source)

@@ -20,14 +20,16 @@ from sqlalchemy.orm import Session
 
 from cryptolens.config import Settings
 from cryptolens.db.candles import load_candles, load_stored_candles
+from cryptolens.db.known_gaps import load_known_gaps
 from cryptolens.db.models import Candle, Symbol
 from cryptolens.db.symbols import ensure_symbol
+from cryptolens.domain.errors import UnknownSymbolError
 from cryptolens.market.simulator import Dataset, SimulatorServer
 from cryptolens.market.simulator.faults import FaultKind, FaultRule
 from cryptolens.services.ingest import backfill, ingest_cycle
 from cryptolens.services.market_clock import market_now
 from tests.conftest import clear_tables, make_settings
-from tests.market.conftest import MINUTE, T0, client_for, exact_dataset
+from tests.market.conftest import DAY, MINUTE, T0, client_for, drop_rows, exact_dataset
 
 HIGHER = ("5m", "15m", "30m", "1h", "2h", "4h", "1d")
 
@@ -327,3 +329,59 @@ def test_a_backfill_killed_midway_and_restarted_leaves_no_duplicate_and_no_hole(
     assert np.array_equal(stored.open_time, expected.open_time.to_numpy())
     assert np.array_equal(stored.close, expected.close.to_numpy())
     assert len(np.unique(stored.open_time)) == len(stored.open_time)
+
+
+def test_backfill_stores_every_candle_when_every_answer_repeats_rows(
+    engine: Engine, sim: SimulatorServer, data: Dataset, database_url: str
+) -> None:
+    # CCXT cuts each repeat-bearing answer to `limit`, so every page looks short the same way;
+    # that once passed for a confirmed exchange gap and the rest of each chunk was skipped.
+    sim.faults.set_rules([FaultRule(FaultKind.DUPLICATE, rows=2, endpoints=frozenset({"klines"}))])
+    settings = _settings(sim, database_url)
+    report = _backfill(engine, settings, sim, since_ms=T0, chunk=3000)
+    now = sim.now_ms()
+    expected = _source(data, T0, now - now % MINUTE)
+    stored = _stored(engine, _watch(engine), "1m")
+    assert np.array_equal(stored.open_time, expected.open_time.to_numpy())
+    assert (report.gaps_left, report.exchange_gaps) == (0, 0)
+
+
+def test_the_stretch_before_the_exchange_lists_a_symbol_is_no_gap_left(
+    engine: Engine, sim: SimulatorServer, database_url: str
+) -> None:
+    settings = _settings(sim, database_url)
+    report = _backfill(engine, settings, sim, since_ms=T0 - 11 * MINUTE)
+    assert (report.gaps_left, report.exchange_gaps) == (0, 0)
+    assert (report.listed_from_ms, report.unlisted_candles) == (T0, 11)
+    assert "gaps left 0 (0 candles)" in report.summary()
+    assert "history starts 2024-01-01 00:00 UTC (11 candles before)" in report.summary()
+
+
+def test_a_hole_the_exchange_lacks_too_is_reported_apart_and_recorded_as_known(
+    engine: Engine, data: Dataset, database_url: str
+) -> None:
+    hole = [T0 + i * MINUTE for i in range(100, 113)]
+    with SimulatorServer(
+        {"BTC/USDT": drop_rows(data, hole)}, speed=0.0, start_at_ms=T0 + DAY
+    ) as sim:
+        report = _backfill(engine, _settings(sim, database_url), sim, since_ms=T0)
+    assert (report.gaps_left, report.exchange_gaps, report.exchange_missing) == (0, 1, 13)
+    assert report.complete
+    with engine.connect() as connection:
+        known = load_known_gaps(connection, symbol_id=_watch(engine), timeframe="1m")
+    assert known == [(hole[0], hole[-1] + MINUTE)]
+
+
+def test_backfill_of_a_symbol_the_exchange_does_not_list_watches_nothing(
+    engine: Engine, sim: SimulatorServer, database_url: str
+) -> None:
+    settings = _settings(sim, database_url)
+
+    async def run() -> None:
+        async with client_for(sim.base_url) as exchange:
+            await backfill(engine, settings, exchange, symbol="NOPE/USDT", since_ms=T0)
+
+    with pytest.raises(UnknownSymbolError):
+        asyncio.run(run())
+    with Session(engine) as session:
+        assert session.scalars(select(Symbol)).all() == []

@@ -6,7 +6,7 @@ import click
 from flask import Flask, current_app
 
 from cryptolens.domain.errors import CryptoLensError
-from cryptolens.domain.timeframes import ms_to_datetime
+from cryptolens.domain.timeframes import ms_to_datetime, timeframe_ms
 from cryptolens.extensions import db
 from cryptolens.services.db_health import HealthReport, SymbolHealth, run_db_health
 from cryptolens.web.state import app_settings
@@ -24,17 +24,40 @@ def _when(ms: int) -> str:
     return ms_to_datetime(ms).strftime("%Y-%m-%d %H:%M")
 
 
+#: Holes listed one per line up to this many; the rest are counted.
+SHOWN_HOLES = 10
+
+
+def _hole_lines(holes: tuple[tuple[int, int], ...], timeframe: str) -> list[str]:
+    step = timeframe_ms(timeframe)
+    # A hole's end is exclusive: show its last missing open time, so "10:10 .. 10:11" reads
+    # as the two candles it is.
+    lines = [
+        f"    {_when(start)} .. {_when(end - step)} UTC ({(end - start) // step} candles)"
+        for start, end in holes[:SHOWN_HOLES]
+    ]
+    if len(holes) > SHOWN_HOLES:
+        lines.append(f"    ... and {len(holes) - SHOWN_HOLES} more")
+    return lines
+
+
 def _describe(health: SymbolHealth, base_timeframe: str) -> list[str]:
     state = "healthy" if health.healthy else "PROBLEMS"
     lines = [f"{health.symbol}: {state}"]
     if health.error:
         lines.append(f"  {health.error}")
     if health.holes:
-        first, last = health.holes[0][0], health.holes[-1][1]
         lines.append(
             f"  {base_timeframe} holes: {len(health.holes)} ({health.missing_candles} candles "
-            f"missing, {_when(first)} .. {_when(last)} UTC)"
+            "missing)"
         )
+        lines.extend(_hole_lines(health.holes, base_timeframe))
+    if health.known_holes:
+        lines.append(
+            f"  {base_timeframe} exchange gaps (known, not a problem): {len(health.known_holes)} "
+            f"({health.known_missing} candles the exchange does not have either)"
+        )
+        lines.extend(_hole_lines(health.known_holes, base_timeframe))
     lines.append(
         f"  {'timeframe':<9} {'rows':>10} {'dup':>5} {'misaligned':>10} "
         f"{'missing':>8} {'extra':>6} {'different':>9}"
@@ -59,7 +82,9 @@ def _summary(report: HealthReport) -> str:
     if report.healthy:
         return f"healthy: {counts['symbols']} symbol(s) checked"
     problems = ", ".join(
-        f"{k} {v}" for k, v in counts.items() if v and k != "symbols" and not k.startswith("repair")
+        f"{k} {v}"
+        for k, v in counts.items()
+        if v and k != "symbols" and not k.startswith(("repair", "known"))
     )
     return f"problems remain: {problems}"
 
@@ -76,7 +101,8 @@ def db_health_command(symbol: str | None, fix: bool) -> None:
     timeframes that disagree with the base data (missing, extra or different buckets).
 
     --fix deletes misaligned rows, backfills the holes from the exchange, rebuilds the
-    aggregates that disagree, and checks again. Holes the exchange lacks too remain.
+    aggregates that disagree, and checks again. Holes the exchange lacks too remain; they are
+    recorded as known exchange gaps, listed apart, and no longer count as problems.
 
     Exit status: 0 healthy, 1 problems remain, 2 the check could not run (e.g. an unknown
     symbol or an unreachable exchange).

@@ -16,7 +16,7 @@ import click
 from flask import Flask, current_app
 
 from cryptolens.db.symbols import ensure_symbol, list_symbols, require_symbol
-from cryptolens.domain.errors import CryptoLensError, UnknownSymbolError
+from cryptolens.domain.errors import CryptoLensError, UnknownSymbolError, ValidationError
 from cryptolens.domain.timeframes import TIMEFRAME_MS, datetime_to_ms, ms_to_datetime
 from cryptolens.extensions import db
 from cryptolens.market.exchange import ExchangeClient
@@ -24,6 +24,7 @@ from cryptolens.market.resilience import CircuitBreaker
 from cryptolens.services.ingest import (
     BACKFILL_CHUNK,
     BackfillReport,
+    IngestReport,
     backfill,
     exchange_client,
     ingest_cycle,
@@ -54,6 +55,12 @@ class MarketTime(click.ParamType):  # type: ignore[type-arg]
 
 
 MARKET_TIME = MarketTime()
+
+
+class _BadInput(click.ClickException):
+    """Input a rerun cannot fix (an unknown symbol, an empty range): exit 2."""
+
+    exit_code = 2
 
 
 def _fail(message: str) -> None:
@@ -138,25 +145,44 @@ def _with_client(work: Callable[[ExchangeClient], Awaitable[T]]) -> T:
 
 
 class _Progress:
-    """A stderr progress bar whose length is known only once the work list is."""
+    """A stderr progress bar whose length is known only once the work list is.
+
+    While it is shown, a record logged through the ``cryptolens`` logger first ends the
+    bar's line, so a retry message never runs into the bar.
+    """
 
     def __init__(self, label: str) -> None:
         self._label = label
         self._bar: Any = None
+        self._mid_line = False
+        self._logger = logging.getLogger("cryptolens")
 
     def start(self, total: int) -> None:
         stream = sys.stderr
         self._bar = click.progressbar(length=total, label=self._label, file=stream)
         self._bar.__enter__()
+        self._mid_line = True
+        for handler in self._logger.handlers:
+            handler.addFilter(self._end_line)
 
     def advance(self, done: int) -> None:
         if self._bar is not None:
             self._bar.update(done)
+            self._mid_line = True
+
+    def _end_line(self, record: logging.LogRecord) -> bool:
+        if self._mid_line:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self._mid_line = False
+        return True
 
     def __enter__(self) -> _Progress:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        for handler in self._logger.handlers:
+            handler.removeFilter(self._end_line)
         if self._bar is not None:
             self._bar.__exit__(None, None, None)
 
@@ -198,9 +224,16 @@ def backfill_command(
 
     try:
         report = _with_client(work)
+    except (UnknownSymbolError, ValidationError) as exc:  # a rerun would fail the same way
+        raise _BadInput(f"backfill: {exc}") from None
     except CryptoLensError as exc:  # already logged per page; say how to resume
         _fail(f"backfill stopped: {exc} (run the same command again to resume)")
     click.echo(report.summary())
+    if not report.complete:
+        _fail(
+            f"{report.gaps_left} hole(s) ({report.missing_candles} candles) remain that the "
+            "exchange was not asked about successfully; run the same command again to resume"
+        )
 
 
 @click.command("ingest")
@@ -212,7 +245,7 @@ def ingest_command(once: bool, interval: float) -> None:
     engine = db.engine
     breaker = CircuitBreaker(settings.exchange_id)
 
-    async def loop() -> None:
+    async def loop() -> IngestReport:
         async with exchange_client(settings, breaker=breaker) as client:
             while True:
                 started = time.monotonic()
@@ -224,11 +257,13 @@ def ingest_command(once: bool, interval: float) -> None:
                     + ", ".join(f"{k} {v}" for k, v in counts.items())
                 )
                 if once:
-                    return
+                    return report
                 await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(loop())
+        report = asyncio.run(loop())
+        if report.symbols and len(report.failed) == len(report.symbols):
+            _fail(f"every symbol failed ({report.failed[0].error})")
 
 
 @click.command("exchange-sim")

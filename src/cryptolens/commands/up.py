@@ -10,15 +10,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import click
 from flask import Flask, current_app
 
+from cryptolens.config import Settings
 from cryptolens.db import migrate
 from cryptolens.db.base import utcnow
+from cryptolens.domain.timeframes import datetime_to_ms, ms_to_datetime
 from cryptolens.extensions import db
-from cryptolens.services.demo import prepare_demo_login
+from cryptolens.services.demo import demo_replay_start, prepare_demo_login, save_demo_login
 from cryptolens.services.passwords import Passwords
 from cryptolens.web.state import app_settings
 
@@ -55,6 +58,62 @@ def _background(
             process.kill()
 
 
+def _announce_demo_login(settings: Settings) -> None:
+    """Give the demo administrator a new password and tell the operator where to sign in."""
+    login = prepare_demo_login(
+        db.session(),
+        passwords=Passwords(
+            time_cost=settings.password_hash_time_cost,
+            memory_kib=settings.password_hash_memory_kib,
+        ),
+        now=utcnow(),
+    )
+    db.session.commit()
+    note = save_demo_login(login, instance_dir=settings.instance_dir)
+    where = f"also in {note}; " if note is not None else ""
+    click.echo(
+        f"\n  Sign in at http://{settings.host}:{settings.port}/auth/login as {login.email}"
+        f"\n  with password {login.password}  ({where}new on every start)\n"
+    )
+
+
+def _demo_start_at(settings: Settings) -> str:
+    """The market time the demo exchange starts at (ISO), resuming a previous run's clock."""
+    default_ms = datetime_to_ms(datetime.fromisoformat(DEMO_START).replace(tzinfo=UTC))
+    start_ms = demo_replay_start(db.session(), exchange=settings.exchange_id, default_ms=default_ms)
+    db.session.rollback()  # read only; end the transaction before the long run
+    start = ms_to_datetime(start_ms)
+    if start_ms > default_ms:
+        click.echo(f"  The demo market resumes at {start:%Y-%m-%d %H:%M} UTC, where it stopped.")
+    return start.isoformat()
+
+
+def _start_demo_exchange(stack: contextlib.ExitStack, settings: Settings, speed: float) -> None:
+    if not settings.exchange_api_url:
+        raise click.ClickException(
+            "the demo needs EXCHANGE_API_URL (e.g. http://127.0.0.1:8765); "
+            "use --live for the real exchange"
+        )
+    url = urlsplit(settings.exchange_api_url)
+    host, port = url.hostname or "127.0.0.1", url.port or 80
+    args = ["exchange-sim", "--host", host, "--port", str(port), "--speed", str(speed)]
+    stack.enter_context(_background([*args, "--start-at", _demo_start_at(settings)]))
+    _wait_for_port(host, port)
+
+
+def _cryptolens(*args: str, check: bool) -> None:
+    subprocess.run([sys.executable, "-m", "cryptolens", *args], check=check)
+
+
+def _watch_and_load(symbols: list[str], *, live: bool) -> None:
+    """Watch the configured symbols; in the demo, load their history first."""
+    _cryptolens("symbols", "add", *(["--no-check"] if not live else []), *symbols, check=True)
+    if not live:
+        for symbol in symbols:
+            # A symbol's history may start later than the demo's: not worth stopping for.
+            _cryptolens("backfill", symbol, "--since", DEMO_HISTORY_START, check=False)
+
+
 @click.command("up")
 @click.option("--live", is_flag=True, help="Use the real exchange (EXCHANGE_API_URL unset).")
 @click.option("--speed", default=60.0, show_default=True, help="Demo replay speed.")
@@ -63,80 +122,19 @@ def _background(
 )
 def up(live: bool, speed: float, scan_interval: int) -> None:
     """Migrate, start the demo exchange (unless --live), load history, start the scheduler
-    (and a worker when REDIS_URL is set), and serve."""
+    (and a worker when REDIS_URL is set), and serve.
+
+    A restarted demo resumes its market where the stored clock stopped."""
     settings = app_settings(current_app)
     # SIGTERM (from a supervisor or `timeout`) must unwind like Ctrl-C so the children stop.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     migrate.upgrade(db.engine)
     if not settings.is_production:
-        login = prepare_demo_login(
-            db.session(),
-            passwords=Passwords(
-                time_cost=settings.password_hash_time_cost,
-                memory_kib=settings.password_hash_memory_kib,
-            ),
-            now=utcnow(),
-        )
-        db.session.commit()
-        note = settings.instance_dir / "demo-login.txt"
-        note.write_text(f"{login.email}\n{login.password}\n", encoding="utf-8")
-        note.chmod(0o600)
-        click.echo(
-            f"\n  Sign in at http://{settings.host}:{settings.port}/auth/login as {login.email}"
-            f"\n  with password {login.password}  (also in {note}; new on every start)\n"
-        )
+        _announce_demo_login(settings)
     with contextlib.ExitStack() as stack:
         if not live:
-            if not settings.exchange_api_url:
-                raise click.ClickException(
-                    "the demo needs EXCHANGE_API_URL (e.g. http://127.0.0.1:8765); "
-                    "use --live for the real exchange"
-                )
-            url = urlsplit(settings.exchange_api_url)
-            host, port = url.hostname or "127.0.0.1", url.port or 80
-            stack.enter_context(
-                _background(
-                    [
-                        "exchange-sim",
-                        "--host",
-                        host,
-                        "--port",
-                        str(port),
-                        "--speed",
-                        str(speed),
-                        "--start-at",
-                        DEMO_START,
-                    ]
-                )
-            )
-            _wait_for_port(host, port)
-        symbols = list(settings.symbols)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "cryptolens",
-                "symbols",
-                "add",
-                *(["--no-check"] if not live else []),
-                *symbols,
-            ],
-            check=True,
-        )
-        if not live:
-            for symbol in symbols:
-                subprocess.run(
-                    [
-                        sys.executable,
-                        "-m",
-                        "cryptolens",
-                        "backfill",
-                        symbol,
-                        "--since",
-                        DEMO_HISTORY_START,
-                    ],
-                    check=False,
-                )
+            _start_demo_exchange(stack, settings, speed)
+        _watch_and_load(list(settings.symbols), live=live)
         # The scheduler ingests and scans on its schedule: in its own process without Redis,
         # through a worker with it.
         interval = {"SCAN_INTERVAL_SECONDS": str(scan_interval if not live else 60)}

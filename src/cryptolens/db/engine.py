@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -33,14 +32,18 @@ def configure_engine(engine: Engine, settings: Settings) -> Engine:
 
 
 def ensure_sqlite_directory(settings: Settings) -> None:
-    """Create the folder of a file-based SQLite database so first start-up just works."""
-    url = settings.database
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        try:
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            # Not creatable: connecting will fail and health checks will say so clearly.
-            return
+    """Create the instance folder of the default SQLite database so first start-up just works.
+
+    Only the default: a configured ``DATABASE_URL`` naming a folder that does not exist is
+    more likely a typo than a wish, and silently creating it would hide that.
+    """
+    if settings.database_url:
+        return
+    try:
+        settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        # Not creatable: connecting will fail and the command says so in one line.
+        return
 
 
 def create_engine_for(settings: Settings) -> Engine:

@@ -60,6 +60,22 @@ class Candle(Base):
     complete: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class KnownGap(Base):
+    """A stretch of ``timeframe`` candles the exchange itself does not have (it answered
+    without them, consistently): reported by the health check, but not an alarm."""
+
+    __tablename__ = "known_gaps"
+
+    symbol_id: Mapped[int] = mapped_column(
+        ForeignKey("symbols.id", ondelete="CASCADE"), primary_key=True
+    )
+    timeframe: Mapped[str] = mapped_column(String(4), primary_key=True)
+    start_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    end_ms: Mapped[int] = mapped_column(BigInteger)
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reason: Mapped[str] = mapped_column(String(255))
+
+
 class Pattern(Base):
     """A detected zone and its lifecycle."""
 
@@ -211,6 +227,7 @@ __all__ = [
     "BackupCode",
     "Candle",
     "JobRun",
+    "KnownGap",
     "OutboxEmail",
     "Pattern",
     "PlanRow",

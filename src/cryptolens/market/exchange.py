@@ -11,8 +11,10 @@ Guarantees of :meth:`ExchangeClient.fetch_closed_candles`:
   forming one), in ``[since_ms, until_ms)``, ascending, unique, every row validated;
 * pages are requested with ``since``/``limit`` up to a known end, so a page that comes back
   short or with a hole is re-asked (faults drop rows; real gaps repeat): a short page is
-  accepted once the same set of open times has been seen ``gap_confirmations`` times, and
-  rows seen in any answer are kept (faults remove rows, they never invent them);
+  accepted once the same set of open times has been seen ``gap_confirmations`` times in
+  clean answers, and rows seen in any answer are kept (faults remove rows, they never invent
+  them); an answer with repeated or rejected rows never confirms a gap, and one shortened
+  only by repeats (CCXT cuts answers to ``limit``) is kept and paging goes on after it;
 * transient failures (network errors, timeouts, HTTP 5xx, 429/418 with their Retry-After
   hint) are retried with exponential backoff and jitter; a per-exchange circuit breaker
   fails calls fast while the exchange is down;
@@ -46,6 +48,7 @@ from cryptolens.market.ccxt_setup import (
     classify_error,
     create_ccxt_exchange,
 )
+from cryptolens.market.pages import PageAnswers, only_repeats
 from cryptolens.market.resilience import (
     CircuitBreaker,
     RetryEvent,
@@ -53,7 +56,12 @@ from cryptolens.market.resilience import (
     Sleep,
     call_with_retry,
 )
-from cryptolens.market.validation import RejectReason, closed_only, validate_ohlcv
+from cryptolens.market.validation import (
+    RejectReason,
+    ValidatedCandles,
+    closed_only,
+    validate_ohlcv,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -265,47 +273,114 @@ class ExchangeClient:
 
     # -- candles ---------------------------------------------------------------------------
 
+    async def _ask_page(
+        self, symbol: str, timeframe: str, cursor: int, end: int, want: int, tally: _Tally
+    ) -> ValidatedCandles:
+        """One answer for the page at ``cursor``: validated, cut to ``[cursor, end)``."""
+        raw = await self._request(
+            "fetch_ohlcv",
+            lambda: self.exchange.fetch_ohlcv(
+                symbol, timeframe, since=cursor, limit=want, params={"until": end - 1}
+            ),
+            tally,
+            symbol,
+        )
+        batch = validate_ohlcv(raw, timeframe)
+        tally.rejects.update(batch.rejects)
+        page = batch.candles
+        inside = (page.open_time >= cursor) & (page.open_time < end)
+        return ValidatedCandles(page.take(inside), batch.rejects)
+
     async def _fetch_page(
         self, symbol: str, timeframe: str, cursor: int, end: int, want: int, tally: _Tally
     ) -> tuple[Candles, bool] | None:
-        """The first ``want`` candles in ``[cursor, end)`` and whether that was all the
-        exchange has before ``end`` (a confirmed short page); None if answers never agreed."""
-        seen_rows: dict[int, tuple[float, ...]] = {}
-        seen_sets: Counter[tuple[int, ...]] = Counter()
+        """Up to ``want`` candles from ``cursor`` and whether that was all the exchange has
+        before ``end`` (a confirmed short page); None if its answers never agreed.
+
+        Only clean answers confirm a short page. An answer whose only flaw is repeated rows
+        is short because CCXT cuts every answer to ``limit`` rows, so the repeats pushed
+        real candles off its end: its rows are kept and the caller goes on after them.
+        """
+        answers = PageAnswers(want)
         for attempt in range(1, self._max_page_attempts + 1):
             if attempt > 1:
                 tally.refetches += 1
-            raw = await self._request(
-                "fetch_ohlcv",
-                lambda: self.exchange.fetch_ohlcv(
-                    symbol, timeframe, since=cursor, limit=want, params={"until": end - 1}
-                ),
-                tally,
-                symbol,
-            )
-            batch = validate_ohlcv(raw, timeframe)
-            tally.rejects.update(batch.rejects)
-            page = batch.candles
-            page = page.take((page.open_time >= cursor) & (page.open_time < end))
-            for row in page.to_rows():
-                seen_rows[int(row[0])] = tuple(row[1:])  # a later answer wins (revisions)
-            if len(page) == want or len(seen_rows) >= want:
-                return Candles.from_rows([(t, *seen_rows[t]) for t in sorted(seen_rows)]), False
-            times = tuple(int(t) for t in page.open_time)
-            seen_sets[times] += 1
-            if seen_sets[times] >= self._gap_confirmations:
+            batch = await self._ask_page(symbol, timeframe, cursor, end, want, tally)
+            answers.add(batch.candles)
+            if answers.whole or only_repeats(batch):
+                return answers.candles(), False
+            if not batch.rejects and answers.agree(batch.candles) >= self._gap_confirmations:
                 tally.confirmed_gaps += 1
-                return Candles.from_rows([(t, *seen_rows[t]) for t in sorted(seen_rows)]), True
+                return answers.candles(), True
             log.debug(
                 "%s %s %s page at %d: %d of %d candles; asking again",
                 self.exchange_id,
                 symbol,
                 timeframe,
                 cursor,
-                len(page),
+                len(batch.candles),
                 want,
             )
         return None
+
+    async def _fetch_pages(
+        self, symbol: str, timeframe: str, start: int, end: int, tally: _Tally
+    ) -> tuple[list[Candles], CryptoLensError | None]:
+        """Page through ``[start, end)``; a failure after the first page ends the walk and is
+        returned with the pages so far (the first page's failure is raised)."""
+        step = timeframe_ms(timeframe)
+        cursor = start
+        parts: list[Candles] = []
+        while cursor < end:
+            try:
+                page, done = await self._next_page(symbol, timeframe, cursor, end, tally)
+            except UnknownSymbolError:
+                raise
+            except CryptoLensError as exc:
+                if not parts:
+                    raise
+                return parts, exc
+            tally.pages += 1
+            if len(page):
+                parts.append(page)
+                cursor = int(page.open_time[-1]) + step
+            if done:
+                break
+        return parts, None
+
+    async def _next_page(
+        self, symbol: str, timeframe: str, cursor: int, end: int, tally: _Tally
+    ) -> tuple[Candles, bool]:
+        """The page at ``cursor`` and whether the exchange has confirmed nothing follows it
+        before ``end``; ExchangeError if its answers never agreed."""
+        step = timeframe_ms(timeframe)
+        want = min(self._page_limit, -(-(end - cursor) // step))
+        fetched = await self._fetch_page(symbol, timeframe, cursor, end, want, tally)
+        if fetched is None:
+            raise ExchangeError(
+                f"{self.exchange_id} {symbol} {timeframe}: no consistent answer for "
+                f"the page at {cursor} after {self._max_page_attempts} attempts"
+            )
+        page, exhausted = fetched
+        if not len(page):
+            return page, True
+        if exhausted:
+            after = int(page.open_time[-1]) + step
+            return page, not await self._more_after(symbol, timeframe, after, end, tally)
+        return page, False
+
+    async def _more_after(
+        self, symbol: str, timeframe: str, cursor: int, end: int, tally: _Tally
+    ) -> bool:
+        """Whether anything follows a confirmed short page: one more question, so a page
+        that only looked short (an exchange capping ``limit``, rows pushed off an answer)
+        never makes the rest of the range pass for a gap."""
+        if cursor >= end:
+            return False
+        step = timeframe_ms(timeframe)
+        want = min(self._page_limit, -(-(end - cursor) // step))
+        batch = await self._ask_page(symbol, timeframe, cursor, end, want, tally)
+        return bool(len(batch.candles) or batch.rejects)
 
     async def fetch_closed_candles(
         self,
@@ -331,33 +406,8 @@ class ExchangeClient:
         horizon = now - now % step  # open time of the forming candle
         end = horizon if until_ms is None else min(until_ms, horizon)
         start = since_ms + (-since_ms) % step
-        cursor = start
         tally = _Tally()
-        parts: list[Candles] = []
-        error: CryptoLensError | None = None
-        while cursor < end:
-            want = min(self._page_limit, -(-(end - cursor) // step))
-            try:
-                fetched = await self._fetch_page(symbol, timeframe, cursor, end, want, tally)
-                if fetched is None:
-                    raise ExchangeError(
-                        f"{self.exchange_id} {symbol} {timeframe}: no consistent answer for "
-                        f"the page at {cursor} after {self._max_page_attempts} attempts"
-                    )
-            except UnknownSymbolError:
-                raise
-            except CryptoLensError as exc:
-                if not parts:
-                    raise
-                error = exc
-                break
-            page, exhausted = fetched
-            tally.pages += 1
-            if len(page):
-                parts.append(page)
-                cursor = int(page.open_time[-1]) + step
-            if exhausted:
-                break  # fewer rows than asked for, twice: the exchange has no more before end
+        parts, error = await self._fetch_pages(symbol, timeframe, start, end, tally)
         # `end` already excludes the forming candle; this guards against exchanges that
         # ignore the end-time parameter.
         candles = closed_only(Candles.concat(parts), timeframe, now)

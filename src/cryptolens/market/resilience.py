@@ -217,21 +217,9 @@ async def call_with_retry(
                 breaker.record_abandoned()
             raise
         except Exception as exc:
-            verdict = classify(exc)
-            if breaker is not None:
-                if verdict is None:
-                    breaker.record_success()
-                else:
-                    breaker.record_failure()
-            if verdict is None:
-                raise
-            if verdict.hint_s is not None and verdict.hint_s > policy.max_hint_s:
-                if breaker is not None:
-                    breaker.hold_open(verdict.hint_s)
-                raise RetriesExhaustedError(attempt, exc) from exc
-            if attempt >= policy.max_attempts:
-                raise RetriesExhaustedError(attempt, exc) from exc
-            delay = policy.delay_s(attempt, rng, verdict.hint_s)
+            delay = _retry_delay(
+                exc, attempt, policy=policy, classify=classify, breaker=breaker, rng=rng
+            )
             if on_retry is not None:
                 on_retry(RetryEvent(attempt, delay, exc))
             await sleep(delay)
@@ -239,6 +227,35 @@ async def call_with_retry(
         if breaker is not None:
             breaker.record_success()
         return result
+
+
+def _retry_delay(
+    exc: Exception,
+    attempt: int,
+    *,
+    policy: RetryPolicy,
+    classify: Callable[[BaseException], Transient | None],
+    breaker: CircuitBreaker | None,
+    rng: random.Random,
+) -> float:
+    """Seconds to wait before retrying after ``exc`` failed attempt number ``attempt``;
+    raises instead when the failure is permanent or no retry is left or worth waiting for."""
+    verdict = classify(exc)
+    if breaker is not None:
+        # A permanent failure is a healthy answer: the exchange responded, the request was wrong.
+        if verdict is None:
+            breaker.record_success()
+        else:
+            breaker.record_failure()
+    if verdict is None:
+        raise exc
+    if verdict.hint_s is not None and verdict.hint_s > policy.max_hint_s:
+        if breaker is not None:
+            breaker.hold_open(verdict.hint_s)
+        raise RetriesExhaustedError(attempt, exc) from exc
+    if attempt >= policy.max_attempts:
+        raise RetriesExhaustedError(attempt, exc) from exc
+    return policy.delay_s(attempt, rng, verdict.hint_s)
 
 
 def parse_retry_after(headers: object) -> float | None:

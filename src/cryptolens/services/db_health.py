@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from cryptolens.config import Settings
 from cryptolens.db.candle_checks import (
+    TimeframeExtent,
     delete_misaligned,
     delete_open_times,
     duplicate_keys,
@@ -34,6 +35,7 @@ from cryptolens.db.candles import (
     load_stored_candles,
     upsert_candles,
 )
+from cryptolens.db.known_gaps import load_known_gaps, split_known
 from cryptolens.db.models import Symbol
 from cryptolens.db.symbols import list_symbols, require_symbol
 from cryptolens.detect.candles import Candles
@@ -187,6 +189,64 @@ def _windows(
         cursor = start + span
 
 
+def _holes(
+    connection: Connection,
+    *,
+    settings: Settings,
+    symbol_id: int,
+    extents: dict[str, TimeframeExtent],
+) -> tuple[list[Window], list[Window], int]:
+    """(holes, known holes, horizon) of the base timeframe between its first and last stored
+    candle; the horizon is the close of the newest one (0 without base data)."""
+    base_tf = settings.base_timeframe
+    if base_tf not in extents:
+        return [], [], 0
+    horizon = extents[base_tf].last_ms + timeframe_ms(base_tf)
+    holes = find_gaps(
+        connection,
+        symbol_id=symbol_id,
+        timeframe=base_tf,
+        start_ms=extents[base_tf].first_ms,
+        end_ms=horizon,
+    )
+    known = load_known_gaps(connection, symbol_id=symbol_id, timeframe=base_tf)
+    inside, rest = split_known(holes, known)
+    return rest, inside, horizon
+
+
+def _stale_windows(
+    connection: Connection,
+    *,
+    settings: Settings,
+    symbol_id: int,
+    extents: dict[str, TimeframeExtent],
+    horizon: int,
+    window_candles: int,
+) -> tuple[list[Window], dict[str, _Tally]]:
+    """The windows whose stored aggregates disagree with the base data, and the tallies."""
+    tallies = {tf: _Tally() for tf in settings.higher_timeframes}
+    stale: list[Window] = []
+    if not (settings.higher_timeframes and extents):
+        return stale, tallies
+    for window in _windows(
+        connection,
+        symbol_id=symbol_id,
+        settings=settings,
+        first_ms=min(e.first_ms for e in extents.values()),
+        window_candles=window_candles,
+    ):
+        if _compare_window(
+            connection,
+            symbol_id=symbol_id,
+            settings=settings,
+            window=window,
+            horizon=horizon,
+            tallies=tallies,
+        ):
+            stale.append(window)
+    return stale, tallies
+
+
 def _check_symbol(
     connection: Connection,
     *,
@@ -195,42 +255,23 @@ def _check_symbol(
     symbol: str,
     window_candles: int,
 ) -> SymbolHealth:
-    base_tf = settings.base_timeframe
     names = settings.timeframes
     extents = timeframe_extents(connection, symbol_id=symbol_id, timeframes=names)
     duplicates = duplicate_keys(connection, symbol_id=symbol_id, timeframes=names)
     misaligned = misaligned_counts(connection, symbol_id=symbol_id, timeframes=names)
-    step = timeframe_ms(base_tf)
-    holes: list[Window] = []
-    horizon = 0  # no base data: nothing is recomputed, every stored aggregate is extra
-    if base_tf in extents:
-        horizon = extents[base_tf].last_ms + step
-        holes = find_gaps(
-            connection,
-            symbol_id=symbol_id,
-            timeframe=base_tf,
-            start_ms=extents[base_tf].first_ms,
-            end_ms=horizon,
-        )
-    tallies = {tf: _Tally() for tf in settings.higher_timeframes}
-    stale: list[Window] = []
-    if settings.higher_timeframes and extents:
-        for window in _windows(
-            connection,
-            symbol_id=symbol_id,
-            settings=settings,
-            first_ms=min(e.first_ms for e in extents.values()),
-            window_candles=window_candles,
-        ):
-            if _compare_window(
-                connection,
-                symbol_id=symbol_id,
-                settings=settings,
-                window=window,
-                horizon=horizon,
-                tallies=tallies,
-            ):
-                stale.append(window)
+    step = timeframe_ms(settings.base_timeframe)
+    # No base data: nothing is recomputed and every stored aggregate is extra (horizon 0).
+    holes, known, horizon = _holes(
+        connection, settings=settings, symbol_id=symbol_id, extents=extents
+    )
+    stale, tallies = _stale_windows(
+        connection,
+        settings=settings,
+        symbol_id=symbol_id,
+        extents=extents,
+        horizon=horizon,
+        window_candles=window_candles,
+    )
     timeframes = tuple(
         TimeframeHealth(
             timeframe=tf,
@@ -251,6 +292,8 @@ def _check_symbol(
         timeframes=timeframes,
         holes=tuple(holes),
         missing_candles=_missing_candles(holes, step),
+        known_holes=tuple(known),
+        known_missing=_missing_candles(known, step),
         stale_windows=tuple(stale),
     )
 

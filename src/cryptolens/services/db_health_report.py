@@ -28,13 +28,18 @@ class TimeframeHealth:
 @dataclass(frozen=True, slots=True)
 class SymbolHealth:
     """One symbol: base-timeframe holes, per-timeframe findings (base first), and the base
-    windows whose aggregates disagree with the base data (what a repair rebuilds)."""
+    windows whose aggregates disagree with the base data (what a repair rebuilds).
+
+    ``known_holes`` are holes the exchange confirmed it lacks too (the known-gaps registry):
+    reported, but they do not make the symbol unhealthy; ``holes`` are the rest."""
 
     symbol_id: int
     symbol: str
     timeframes: tuple[TimeframeHealth, ...]
     holes: tuple[Window, ...] = ()
     missing_candles: int = 0
+    known_holes: tuple[Window, ...] = ()
+    known_missing: int = 0
     stale_windows: tuple[Window, ...] = ()
     error: str | None = None
 
@@ -74,6 +79,8 @@ class HealthReport:
             "unhealthy": sum(not s.healthy for s in self.symbols),
             "holes": sum(len(s.holes) for s in self.symbols),
             "missing_candles": sum(s.missing_candles for s in self.symbols),
+            "known_holes": sum(len(s.known_holes) for s in self.symbols),
+            "known_missing_candles": sum(s.known_missing for s in self.symbols),
             "duplicates": sum(t.duplicates for t in timeframes),
             "misaligned": sum(t.misaligned for t in timeframes),
             "aggregates_missing": sum(t.missing for t in timeframes),

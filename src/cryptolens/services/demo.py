@@ -1,14 +1,17 @@
-"""The local demo's sign-in: one administrator with a fresh random password per start."""
+"""The local demo: one administrator with a fresh random password per start, where that
+password is written down, and where the replayed market resumes."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from cryptolens.services.accounts import create_admin
+from cryptolens.services.market_clock import market_now
 from cryptolens.services.passwords import Passwords
 
 DEMO_EMAIL = "demo@example.com"
@@ -28,3 +31,25 @@ def prepare_demo_login(session: Session, *, passwords: Passwords, now: datetime)
     password = secrets.token_urlsafe(12)
     create_admin(session, email=DEMO_EMAIL, password=password, passwords=passwords, now=now)
     return DemoLogin(DEMO_EMAIL, password)
+
+
+def save_demo_login(login: DemoLogin, *, instance_dir: Path) -> Path | None:
+    """Write the login to ``demo-login.txt`` in ``instance_dir`` (created if need be; a
+    relative one is taken from the working directory, as every setting is), readable by the
+    owner only. None if it cannot be written: the caller then only prints it."""
+    note = instance_dir / "demo-login.txt"
+    try:
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        note.write_text(f"{login.email}\n{login.password}\n", encoding="utf-8")
+        note.chmod(0o600)
+    except OSError:
+        return None
+    return note.resolve()
+
+
+def demo_replay_start(session: Session, *, exchange: str, default_ms: int) -> int:
+    """Where the demo exchange's clock starts: where the stored market clock stopped, so a
+    restarted demo carries on instead of replaying months it has already stored (and sending
+    no new candle until it caught up); ``default_ms`` on a first start."""
+    stored = market_now(session, exchange=exchange)
+    return default_ms if stored is None else max(stored, default_ms)

@@ -7,15 +7,21 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from cryptolens.config import Settings
+from cryptolens.db.base import utcnow
+from cryptolens.db.candle_checks import next_open_time
 from cryptolens.db.candles import find_gaps, latest_open_times
+from cryptolens.db.known_gaps import Gap as Window
+from cryptolens.db.known_gaps import load_known_gaps, record_known_gaps, split_known
 from cryptolens.db.symbols import deactivate_symbol, ensure_symbol, list_symbols
 from cryptolens.domain.errors import CryptoLensError, UnknownSymbolError, ValidationError
-from cryptolens.domain.timeframes import timeframe_ms
-from cryptolens.market.exchange import ExchangeClient, FetchRequest, FetchResult
+from cryptolens.domain.timeframes import ms_to_datetime, timeframe_ms
+from cryptolens.market.exchange import ExchangeClient, FetchOutcome, FetchRequest, FetchResult
 from cryptolens.market.resilience import CircuitBreaker
 from cryptolens.services.candles import store_candles
 from cryptolens.services.market_clock import record_market_now
@@ -125,6 +131,25 @@ def _store(engine: Engine, settings: Settings, symbol_id: int, result: FetchResu
     )
 
 
+def _settle(
+    engine: Engine, settings: Settings, symbol_id: int, symbol: str, outcome: FetchOutcome
+) -> SymbolIngest:
+    """Store one symbol's fetched candles, or record why there are none."""
+    if isinstance(outcome, UnknownSymbolError):
+        log.error("%s is not listed on %s: deactivated", symbol, settings.exchange_id)
+        with Session(engine) as session, session.begin():
+            deactivate_symbol(session, symbol_id=symbol_id, reason=str(outcome))
+        return SymbolIngest(symbol, error=str(outcome))
+    if isinstance(outcome, CryptoLensError):
+        log.warning("%s: fetch failed: %s", symbol, outcome)
+        return SymbolIngest(symbol, error=str(outcome))
+    try:
+        return _store(engine, settings, symbol_id, outcome)
+    except Exception as exc:  # one symbol's failure never stops the others
+        log.exception("%s: storing candles failed", symbol)
+        return SymbolIngest(symbol, error=f"{type(exc).__name__}: {exc}")
+
+
 async def ingest_cycle(
     engine: Engine, settings: Settings, client: ExchangeClient, *, symbols: list[str] | None = None
 ) -> IngestReport:
@@ -150,23 +175,10 @@ async def ingest_cycle(
         for sid, symbol in watched
     }
     outcomes = await client.fetch_many(requests, now_ms=now_ms)
-    report: list[SymbolIngest] = []
-    for request, outcome in outcomes.items():
-        symbol_id, symbol = requests[request]
-        if isinstance(outcome, UnknownSymbolError):
-            log.error("%s is not listed on %s: deactivated", symbol, settings.exchange_id)
-            with Session(engine) as session, session.begin():
-                deactivate_symbol(session, symbol_id=symbol_id, reason=str(outcome))
-            report.append(SymbolIngest(symbol, error=str(outcome)))
-        elif isinstance(outcome, CryptoLensError):
-            log.warning("%s: fetch failed: %s", symbol, outcome)
-            report.append(SymbolIngest(symbol, error=str(outcome)))
-        else:
-            try:
-                report.append(_store(engine, settings, symbol_id, outcome))
-            except Exception as exc:  # one symbol's failure never stops the others
-                log.exception("%s: storing candles failed", symbol)
-                report.append(SymbolIngest(symbol, error=f"{type(exc).__name__}: {exc}"))
+    report = [
+        _settle(engine, settings, *requests[request], outcome)
+        for request, outcome in outcomes.items()
+    ]
     with Session(engine) as session, session.begin():
         record_market_now(session, exchange=settings.exchange_id, now_ms=now_ms)
     return IngestReport(now_ms=now_ms, symbols=report)
@@ -174,6 +186,16 @@ async def ingest_cycle(
 
 @dataclass(frozen=True, slots=True)
 class BackfillReport:
+    """What a backfill fetched and stored, and the holes left in its range, told apart:
+
+    * ``gaps_left``/``missing_candles``: real holes, ones the exchange was not asked about
+      successfully (a rerun may fill them);
+    * ``exchange_gaps``/``exchange_missing``: holes the exchange answered without candles
+      too, recorded in the known-gaps registry;
+    * ``unlisted_candles``: the stretch before the symbol's first candle on the exchange
+      (``listed_from_ms``), which is no hole at all.
+    """
+
     symbol: str
     timeframe: str
     start_ms: int
@@ -183,16 +205,156 @@ class BackfillReport:
     rejected: int
     gaps_left: int
     missing_candles: int
+    exchange_gaps: int = 0
+    exchange_missing: int = 0
+    listed_from_ms: int | None = None
+    unlisted_candles: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.gaps_left == 0
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.symbol} {self.timeframe}: fetched {self.fetched}, stored {self.stored}, "
             f"rejected {self.rejected}, gaps left {self.gaps_left} "
             f"({self.missing_candles} candles)"
         )
+        if self.exchange_gaps:
+            text += (
+                f"; exchange gaps {self.exchange_gaps} ({self.exchange_missing} candles, "
+                "confirmed by the exchange, recorded as known)"
+            )
+        if self.listed_from_ms is not None and self.unlisted_candles:
+            listed = ms_to_datetime(self.listed_from_ms).strftime("%Y-%m-%d %H:%M")
+            text += f"; history starts {listed} UTC ({self.unlisted_candles} candles before)"
+        return text
 
 
 ProgressCallback = Callable[[int], None]
+
+
+@dataclass(slots=True)
+class _BackfillTally:
+    fetched: int = 0
+    stored: int = 0
+    rejected: int = 0
+    confirmed: list[Window] = field(default_factory=list)
+
+    def confirm(self, holes: list[Window]) -> None:
+        """Add holes the exchange answered without, joining ones that meet across chunks."""
+        for start, end in holes:
+            if self.confirmed and self.confirmed[-1][1] == start:
+                self.confirmed[-1] = (self.confirmed[-1][0], end)
+            else:
+                self.confirmed.append((start, end))
+
+
+def _holes(open_times: npt.NDArray[np.int64], start: int, end: int, step: int) -> list[Window]:
+    """The ``[from, to)`` ranges of ``[start, end)`` (aligned) with no open time."""
+    bounds = np.concatenate(([start - step], open_times, [end]))
+    return [
+        (int(bounds[i]) + step, int(bounds[i + 1])) for i in np.flatnonzero(np.diff(bounds) > step)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _BackfillJob:
+    symbol: str
+    symbol_id: int
+    timeframe: str
+    step: int
+    now_ms: int
+    higher: tuple[str, ...]
+    chunk: int
+    on_progress: ProgressCallback | None
+
+
+async def _backfill_gap(
+    engine: Engine,
+    client: ExchangeClient,
+    job: _BackfillJob,
+    gap: Window,
+    tally: _BackfillTally,
+) -> None:
+    """Fetch and store one hole chunk by chunk; raise the exchange's error if a chunk failed."""
+    gap_start, gap_end = gap
+    cursor = gap_start
+    while cursor < gap_end:
+        chunk_end = min(gap_end, cursor + job.chunk * job.step)
+        result = await client.fetch_closed_candles(
+            job.symbol, job.timeframe, cursor, chunk_end, now_ms=job.now_ms
+        )
+        with engine.begin() as connection:
+            outcome = store_candles(
+                connection,
+                symbol_id=job.symbol_id,
+                base_timeframe=job.timeframe,
+                higher_timeframes=job.higher,
+                candles=result.candles,
+                now_ms=job.now_ms,
+            )
+        tally.fetched += len(result.candles)
+        tally.stored += outcome.changed
+        tally.rejected += sum(result.rejects.values())
+        if result.error is not None:
+            raise result.error
+        # The exchange was asked about every candle of the chunk and answered without these.
+        tally.confirm(_holes(result.candles.open_time, cursor, chunk_end, job.step))
+        if job.on_progress:
+            job.on_progress((chunk_end - cursor) // job.step)
+        cursor = chunk_end
+
+
+def _report_left(
+    engine: Engine,
+    settings: Settings,
+    job: _BackfillJob,
+    tally: _BackfillTally,
+    window: Window,
+) -> BackfillReport:
+    """Sort the holes left in ``window`` into real ones, exchange gaps (recorded as known)
+    and the stretch before the symbol's history starts on the exchange."""
+    start, end = window
+    with engine.begin() as connection:
+        left = find_gaps(
+            connection, symbol_id=job.symbol_id, timeframe=job.timeframe, start_ms=start, end_ms=end
+        )
+        first = next_open_time(
+            connection, symbol_id=job.symbol_id, timeframe=job.timeframe, from_ms=0
+        )
+        confirmed = tally.confirmed + load_known_gaps(
+            connection, symbol_id=job.symbol_id, timeframe=job.timeframe
+        )
+        exchange, real = split_known(left, confirmed)
+        listed_from: int | None = None
+        unlisted = 0
+        if exchange and first is not None and exchange[0][1] == first:
+            listed_from, unlisted = first, (first - exchange[0][0]) // job.step
+            exchange = exchange[1:]
+        record_known_gaps(
+            connection,
+            symbol_id=job.symbol_id,
+            timeframe=job.timeframe,
+            gaps=split_known(exchange, tally.confirmed)[0],  # new this run
+            reason=f"{settings.exchange_id} answered without these candles (backfill)",
+            now=utcnow(),
+        )
+    return BackfillReport(
+        symbol=job.symbol,
+        timeframe=job.timeframe,
+        start_ms=start,
+        end_ms=end,
+        fetched=tally.fetched,
+        stored=tally.stored,
+        rejected=tally.rejected,
+        gaps_left=len(real),
+        missing_candles=_missing_candles(real, job.step),
+        exchange_gaps=len(exchange),
+        exchange_missing=_missing_candles(exchange, job.step),
+        listed_from_ms=listed_from,
+        unlisted_candles=unlisted,
+    )
 
 
 async def backfill(
@@ -212,6 +374,8 @@ async def backfill(
 
     Each chunk commits on its own, and the work list is the stored data's holes, so a run that
     is killed and started again continues where it stopped: no duplicate, no hole left behind.
+    The exchange is asked whether it lists ``symbol`` before anything is stored, so an unknown
+    symbol raises UnknownSymbolError and is never added to the watched ones.
     """
     timeframe = timeframe or settings.base_timeframe
     step = timeframe_ms(timeframe)
@@ -219,57 +383,32 @@ async def backfill(
         raise ValidationError("the backfill chunk must be at least one candle")
     if timeframe != settings.base_timeframe and timeframe not in settings.timeframes:
         raise ValidationError(f"timeframe {timeframe} is not configured (TIMEFRAMES)")
-    with Session(engine) as session, session.begin():
-        symbol_id = ensure_symbol(session, exchange=settings.exchange_id, symbol=symbol).id
+    symbol = symbol.strip().upper()
+    await client.market(symbol)
     now_ms = await client.exchange_now_ms()
     horizon = now_ms - now_ms % step  # the forming candle's open time
     end = horizon if until_ms is None else min(until_ms, horizon)
     if since_ms >= end:
         raise ValidationError("--since must be before --until and before the exchange's now")
+    with Session(engine) as session, session.begin():
+        symbol_id = ensure_symbol(session, exchange=settings.exchange_id, symbol=symbol).id
     with engine.connect() as connection:
         gaps = find_gaps(
             connection, symbol_id=symbol_id, timeframe=timeframe, start_ms=since_ms, end_ms=end
         )
     if on_total:
         on_total(_missing_candles(gaps, step))
-    higher = settings.higher_timeframes if timeframe == settings.base_timeframe else ()
-    fetched = stored = rejected = 0
-    for gap_start, gap_end in gaps:
-        cursor = gap_start
-        while cursor < gap_end:
-            chunk_end = min(gap_end, cursor + chunk * step)
-            result = await client.fetch_closed_candles(
-                symbol, timeframe, cursor, chunk_end, now_ms=now_ms
-            )
-            with engine.begin() as connection:
-                outcome = store_candles(
-                    connection,
-                    symbol_id=symbol_id,
-                    base_timeframe=timeframe,
-                    higher_timeframes=higher,
-                    candles=result.candles,
-                    now_ms=now_ms,
-                )
-            fetched += len(result.candles)
-            stored += outcome.changed
-            rejected += sum(result.rejects.values())
-            if result.error is not None:
-                raise result.error
-            if on_progress:
-                on_progress((chunk_end - cursor) // step)
-            cursor = chunk_end
-    with engine.connect() as connection:
-        left = find_gaps(
-            connection, symbol_id=symbol_id, timeframe=timeframe, start_ms=since_ms, end_ms=end
-        )
-    return BackfillReport(
-        symbol=symbol.upper(),
+    job = _BackfillJob(
+        symbol=symbol,
+        symbol_id=symbol_id,
         timeframe=timeframe,
-        start_ms=since_ms,
-        end_ms=end,
-        fetched=fetched,
-        stored=stored,
-        rejected=rejected,
-        gaps_left=len(left),
-        missing_candles=_missing_candles(left, step),
+        step=step,
+        now_ms=now_ms,
+        higher=settings.higher_timeframes if timeframe == settings.base_timeframe else (),
+        chunk=chunk,
+        on_progress=on_progress,
     )
+    tally = _BackfillTally()
+    for gap in gaps:
+        await _backfill_gap(engine, client, job, gap, tally)
+    return _report_left(engine, settings, job, tally, (since_ms, end))
