@@ -57,3 +57,24 @@ def test_bad_configuration_stops_start_up_with_one_clear_line(
     expected = "SECRET_KEY" if name == "CRYPTOLENS_ENV" else name
     assert expected in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_serve_production_refuses_to_run_without_the_production_environment(
+    tmp_path: Path,
+) -> None:
+    """Otherwise gunicorn would serve with the public development SECRET_KEY."""
+    result = _cryptolens("serve", "--production", "--port", "1", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "CRYPTOLENS_ENV=production" in lines[0]
+
+
+def test_production_refuses_a_secret_key_of_spaces_in_one_line(tmp_path: Path) -> None:
+    result = _cryptolens(
+        "serve", "--production", cwd=tmp_path, CRYPTOLENS_ENV="production", SECRET_KEY=" " * 32
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "SECRET_KEY" in lines[0]
