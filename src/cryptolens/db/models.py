@@ -204,6 +204,7 @@ from cryptolens.db.accounts import (  # noqa: E402
     PlanRow,
     Subscription,
     User,
+    UserSession,
     UserToken,
 )
 
@@ -221,5 +222,6 @@ __all__ = [
     "Subscription",
     "Symbol",
     "User",
+    "UserSession",
     "UserToken",
 ]

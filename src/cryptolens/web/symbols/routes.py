@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Response, abort, current_app, render_template, request, send_from_directory
-from flask_login import current_user
 
 from cryptolens.extensions import db
 from cryptolens.services import policy
 from cryptolens.services.chart import symbol_id_for
 from cryptolens.services.listing import parse_symbol, parse_timeframe
 from cryptolens.web.access import public
+from cryptolens.web.principal import current_principal
 from cryptolens.web.state import app_settings
 from cryptolens.web.symbols import bp
 
@@ -23,7 +23,7 @@ VENDOR_FILES = frozenset({"lightweight-charts.standalone.production.js"})
 @bp.get("/symbols/<path:symbol>")
 def chart(symbol: str) -> str:
     settings = app_settings(current_app)
-    name = policy.check_symbol_visible(current_user, parse_symbol({"symbol": symbol}) or "")
+    name = policy.check_symbol_visible(current_principal(), parse_symbol({"symbol": symbol}) or "")
     symbol_id_for(db.session(), name)
     timeframes = settings.timeframes
     timeframe = parse_timeframe(request.args) or settings.base_timeframe
