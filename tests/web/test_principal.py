@@ -124,3 +124,10 @@ def test_a_key_authenticated_write_under_api_needs_no_csrf_token(
 def test_an_anonymous_write_under_api_needs_a_csrf_token(app: Flask, client: FlaskClient) -> None:
     _with_test_routes(app)
     assert client.post("/api/test/write").status_code == 403
+
+
+def test_an_api_key_does_not_sign_anyone_in_to_the_pages(app: Flask, client: FlaskClient) -> None:
+    _with_test_routes(app)
+    answer = client.get("/account/", headers={"X-API-Key": GOOD_KEY})
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith("/auth/login")

@@ -88,7 +88,7 @@ class CurrentUser(UserMixin):  # type: ignore[misc]
     """The signed-in account as Flask-Login sees it; ``account`` holds the read-time plan,
     ``token`` the cookie's key to its server-side session record."""
 
-    def __init__(self, account: Account, token: str, session_id: str | None = None) -> None:
+    def __init__(self, account: Account, token: str, session_id: str) -> None:
         self.account = account
         self.token = token
         self.session_id = session_id
@@ -156,7 +156,8 @@ def refuse_untrusted_host() -> None:
 
 def authenticate() -> BaseResponse | None:
     """Resolve the caller onto ``g.principal``, then check CSRF by how they authenticated."""
-    api_key = request.headers.get(API_KEY_HEADER)
+    # Keys are for the JSON API; pages (which read the signed-in account) ignore them.
+    api_key = request.headers.get(API_KEY_HEADER) if _wants_json() else None
     if api_key is None and not current_user.is_authenticated and "_user_id" in session:
         logout_user()  # revoked, expired, stale version or deactivated: drop it and its cookie
     principal = resolve_principal(api_key)
