@@ -37,7 +37,7 @@ def test_factory_without_settings_reads_the_environment(
 def test_production_app_sets_secure_cookies(tmp_path: Path) -> None:
     settings = make_settings(
         environment="production",
-        secret_key="s" * 40,
+        secret_key="Zq8-pL3vN0xW_r7TbY2mKc9FhJ4sDe6uGa1",
         instance_dir=tmp_path,
         database_url=f"sqlite:///{tmp_path}/p.sqlite",
     )
@@ -46,6 +46,16 @@ def test_production_app_sets_secure_cookies(tmp_path: Path) -> None:
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_DURATION"].days == 7
     assert app.config["TESTING"] is False
+    assert app.config["TRUSTED_HOSTS"] is None  # production: whatever TRUSTED_HOSTS says
+
+
+def test_trusted_hosts_setting_becomes_flasks_trusted_hosts(tmp_path: Path) -> None:
+    settings = make_settings(
+        instance_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path}/h.sqlite",
+        trusted_hosts="app.example, .app.example",
+    )
+    assert create_app(settings).config["TRUSTED_HOSTS"] == ["app.example", ".app.example"]
 
 
 def test_each_area_has_its_blueprint(tmp_path: Path) -> None:

@@ -93,3 +93,24 @@ def test_a_sqlite_url_into_a_missing_folder_creates_nothing(tmp_path: Path) -> N
     assert f"the folder {folder} does not exist" in line
     assert not (tmp_path / "no").exists()
     assert not (tmp_path / "instance").exists()
+
+
+def test_serve_production_refuses_to_run_without_the_production_environment(
+    tmp_path: Path,
+) -> None:
+    """Otherwise gunicorn would serve with the public development SECRET_KEY."""
+    result = _cryptolens("serve", "--production", "--port", "1", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "CRYPTOLENS_ENV=production" in lines[0]
+
+
+def test_production_refuses_a_secret_key_of_spaces_in_one_line(tmp_path: Path) -> None:
+    result = _cryptolens(
+        "serve", "--production", cwd=tmp_path, CRYPTOLENS_ENV="production", SECRET_KEY=" " * 32
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "SECRET_KEY" in lines[0]

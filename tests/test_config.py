@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
@@ -98,8 +99,30 @@ def test_production_refuses_a_short_secret(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_production_accepts_a_strong_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CRYPTOLENS_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    monkeypatch.setenv("SECRET_KEY", "mX3q-9vTzL0pR_c7YkWb2NfE8sHuJdA4gQe6")
     assert load_settings().is_production
+
+
+@pytest.mark.parametrize(
+    "key", [" " * 32, "\t" * 40, "x" * 48, "ab" * 24, "0123456789" * 4, "aaaabbbb" * 5], ids=repr
+)
+def test_production_refuses_a_blank_or_low_entropy_secret(
+    monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    monkeypatch.setenv("CRYPTOLENS_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", key)
+    with pytest.raises(ConfigError, match="SECRET_KEY") as refused:
+        load_settings()
+    assert "\n" not in str(refused.value)
+
+
+def test_production_accepts_a_generated_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys made as the README says (token_urlsafe(32)) or as 32 hex digits always pass."""
+    monkeypatch.setenv("CRYPTOLENS_ENV", "production")
+    for _ in range(200):
+        for key in (secrets.token_urlsafe(32), secrets.token_hex(16)):
+            monkeypatch.setenv("SECRET_KEY", key)
+            assert load_settings().is_production
 
 
 def test_timeframes_must_be_multiples_of_the_base(monkeypatch: pytest.MonkeyPatch) -> None:

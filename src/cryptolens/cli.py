@@ -64,6 +64,15 @@ def serve(production: bool, host: str | None, port: int | None) -> None:
     host = host or settings.host
     port = port or settings.port
     if production:
+        if not settings.is_production:
+            # Without it gunicorn would run with development settings: the public
+            # development SECRET_KEY (anyone could forge sessions) and insecure cookies.
+            click.echo(
+                "cryptolens: serve --production needs CRYPTOLENS_ENV=production "
+                "(and a random SECRET_KEY); refusing to serve with development settings",
+                err=True,
+            )
+            sys.exit(2)
         args = [
             sys.executable,
             "-m",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +21,13 @@ from cryptolens.signals.params import SignalParams
 #: The development secret; a production run refuses it.
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105
 MIN_PRODUCTION_SECRET_LENGTH = 32
+#: Estimated entropy (length x per-character Shannon entropy) a production key needs: a
+#: blank or one-letter key (32 spaces, "x" * 48) is long enough but guessable. 32 random
+#: hex digits score about 93 at worst, token_urlsafe(32) about 185.
+MIN_PRODUCTION_SECRET_BITS = 80
+#: Hosts a development or test app answers to when TRUSTED_HOSTS is not set (the test
+#: client uses "localhost").
+DEVELOPMENT_HOSTS = ("127.0.0.1", "localhost")
 SUPPORTED_DIALECTS = ("sqlite", "postgresql", "mysql", "mariadb")
 
 
@@ -80,6 +89,13 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     log_format: LogFormat = Field(default=LogFormat.TEXT, alias="LOG_FORMAT")
     trusted_proxies: int = Field(default=0, ge=0, le=10, alias="TRUSTED_PROXIES")
+    # Host names (Host header) the app answers to; others get 400. Empty: the development
+    # hosts outside production, any host in production (set it there).
+    trusted_hosts: Annotated[tuple[str, ...], NoDecode] = Field(default=(), alias="TRUSTED_HOSTS")
+    # Server-side sessions: an absolute lifetime (also the remember cookie's) and an idle
+    # timeout (0: none).
+    session_lifetime_days: int = Field(default=7, ge=1, le=365, alias="SESSION_LIFETIME_DAYS")
+    session_idle_timeout_minutes: int = Field(default=0, ge=0, alias="SESSION_IDLE_TIMEOUT_MINUTES")
 
     host: str = Field(default="127.0.0.1", alias="HOST")
     port: int = Field(default=5000, ge=1, le=65535, alias="PORT")
@@ -123,7 +139,7 @@ class Settings(BaseSettings):
         default=19456, ge=1024, le=1048576, alias="PASSWORD_HASH_MEMORY_KIB"
     )
 
-    @field_validator("symbols", "timeframes", mode="before")
+    @field_validator("symbols", "timeframes", "trusted_hosts", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)
@@ -216,17 +232,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:
         if self.environment is Environment.PRODUCTION:
-            if self.secret_key == DEFAULT_SECRET_KEY or not self.secret_key:
-                raise ValueError(
-                    "SECRET_KEY: production refuses a missing or default secret key; "
-                    "set SECRET_KEY to a random value of at least "
-                    f"{MIN_PRODUCTION_SECRET_LENGTH} characters"
-                )
-            if len(self.secret_key) < MIN_PRODUCTION_SECRET_LENGTH:
-                raise ValueError(
-                    f"SECRET_KEY: production needs at least {MIN_PRODUCTION_SECRET_LENGTH} "
-                    "characters"
-                )
+            _check_production_secret(self.secret_key)
         base_ms = TIMEFRAME_MS[self.base_timeframe]
         for timeframe in self.timeframes:
             if TIMEFRAME_MS[timeframe] % base_ms:
@@ -256,6 +262,14 @@ class Settings(BaseSettings):
             entry_ttl_ms=self.signal_entry_ttl_minutes * minute,
             max_hold_ms=self.signal_max_hold_minutes * minute,
         )
+
+    @property
+    def allowed_hosts(self) -> list[str] | None:
+        """Flask's TRUSTED_HOSTS: the configured hosts, else the development ones (None:
+        any host, production without TRUSTED_HOSTS)."""
+        if self.trusted_hosts:
+            return list(self.trusted_hosts)
+        return None if self.is_production else list(DEVELOPMENT_HOSTS)
 
     @property
     def is_production(self) -> bool:
@@ -297,6 +311,28 @@ class Settings(BaseSettings):
             "pool_recycle": self.db_pool_recycle,
             "connect_args": {"connect_timeout": self.db_connect_timeout},
         }
+
+
+def secret_bits(key: str) -> float:
+    """A rough entropy estimate: length times the Shannon entropy of the character mix."""
+    if not key:
+        return 0.0
+    counts = Counter(key)
+    per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    return len(key) * per_char
+
+
+def _check_production_secret(key: str) -> None:
+    hint = f"set SECRET_KEY to a random value of at least {MIN_PRODUCTION_SECRET_LENGTH} characters"
+    if key == DEFAULT_SECRET_KEY or not key.strip():
+        raise ValueError(f"SECRET_KEY: production refuses a missing or default secret key; {hint}")
+    if len(key) < MIN_PRODUCTION_SECRET_LENGTH:
+        raise ValueError(
+            f"SECRET_KEY: production needs at least {MIN_PRODUCTION_SECRET_LENGTH} characters"
+        )
+    repeated = key in (key + key)[1:-1]  # a shorter unit over and over ("ab" * 24)
+    if repeated or secret_bits(key) < MIN_PRODUCTION_SECRET_BITS:
+        raise ValueError(f"SECRET_KEY: production refuses a low-entropy (repetitive) key; {hint}")
 
 
 def _describe(error: ValidationError) -> str:

@@ -102,12 +102,18 @@ def user_row(app: Flask, user_id: int) -> User:
 
 
 def sign_in(
-    client: FlaskClient, user: Person, *, remember: bool = False, password: str | None = None
+    client: FlaskClient,
+    user: Person,
+    *,
+    remember: bool = False,
+    password: str | None = None,
+    **kwargs: object,
 ) -> TestResponse:
+    """Sign in through the form; ``kwargs`` go to the request (headers, environ_base)."""
     data = {"email": user.email, "password": password or user.password}
     if remember:
         data["remember"] = "on"
-    return post_form(client, "/auth/login", data)
+    return post_form(client, "/auth/login", data, **kwargs)
 
 
 @dataclass

@@ -108,6 +108,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "account.change_email"): Route("/account/email", verified(400)),
     ("GET", "account.confirm_email"): Route("/account/email/confirm/not-a-token", public(400)),
     ("POST", "account.revoke_sessions"): Route("/account/sessions/revoke", verified()),
+    ("POST", "account.revoke_one_session"): Route(
+        "/account/sessions/not-a-session/revoke", verified(404)
+    ),
     ("POST", "account.delete"): Route("/account/delete", verified(400)),
     ("GET", "account.two_factor"): Route("/account/two-factor", verified()),
     ("POST", "account.two_factor_setup"): Route("/account/two-factor/setup", verified()),

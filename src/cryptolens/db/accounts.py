@@ -1,5 +1,5 @@
 """Account tables: users, plans (mirroring ``domain.plans``), subscriptions, one-time tokens,
-2FA backup codes and the email outbox."""
+2FA backup codes, the email outbox and server-side sessions."""
 
 from __future__ import annotations
 
@@ -125,3 +125,23 @@ class OutboxEmail(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     #: When a sender last took the row (a row "sending" long after this was abandoned).
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class UserSession(Base):
+    """A signed-in browser: checked on every request, revoked at sign-out.
+
+    ``id`` is the sha256 of the token the cookie carries, so the table (and the account
+    page, which names rows by id) never holds a usable credential.
+    """
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_id", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ip: Mapped[str | None] = mapped_column(String(45), default=None)
+    user_agent: Mapped[str | None] = mapped_column(String(255), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -220,6 +220,7 @@ from cryptolens.db.accounts import (  # noqa: E402
     PlanRow,
     Subscription,
     User,
+    UserSession,
     UserToken,
 )
 
@@ -238,5 +239,6 @@ __all__ = [
     "Subscription",
     "Symbol",
     "User",
+    "UserSession",
     "UserToken",
 ]

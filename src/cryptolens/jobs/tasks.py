@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -22,10 +23,12 @@ from cryptolens.services.market_clock import market_now
 from cryptolens.services.outbox import smtp_from_settings, sweep_outbox
 from cryptolens.services.scan import ScanReport, ScanSession, scan_cycle
 from cryptolens.services.stats import refresh_snapshot
+from cryptolens.services.user_sessions import purge_sessions
 
 log = logging.getLogger(__name__)
 
 LOCK_PREFIX = "cryptolens:lock:"
+SESSION_RETENTION = timedelta(days=1)
 
 
 def _symbol_lock(settings: Settings, symbol_id: int) -> Any:
@@ -108,8 +111,12 @@ def expire_patterns(engine: Engine, settings: Settings) -> dict[str, Any]:
 
 
 def cleanup(engine: Engine, settings: Settings) -> dict[str, Any]:
+    with Session(engine) as session, session.begin():
+        # Ended sessions stay a day, then go: the account page lists only live ones.
+        sessions = purge_sessions(session, now=utcnow(), keep=SESSION_RETENTION)
     return {
-        "job_runs_deleted": delete_old_runs(engine, older_than_days=settings.job_retention_days)
+        "job_runs_deleted": delete_old_runs(engine, older_than_days=settings.job_retention_days),
+        "sessions_deleted": sessions,
     }
 
 

@@ -21,6 +21,7 @@ from cryptolens.services import policy
 from cryptolens.services.passwords import Passwords
 from cryptolens.services.subscriptions import plan_status
 from cryptolens.services.tokens import TokenPurpose, consume_token, issue_token
+from cryptolens.services.user_sessions import revoke_all_sessions
 
 ADMIN_ROLE = "admin"
 USER_ROLE = "user"
@@ -72,6 +73,14 @@ def _account(session: Session, user: User, now: datetime) -> Account:
         watchlist=tuple(user.watchlist or ()),
         notification_topic=user.notification_topic,
     )
+
+
+def _end_sessions(session: Session, user: User, now: datetime) -> int:
+    """End every session and remember cookie: bump the version the cookies carry and revoke
+    the server-side records."""
+    user.session_version += 1
+    revoke_all_sessions(session, user_id=user.id, now=now)
+    return user.session_version
 
 
 def _user(session: Session, user_id: int) -> User:
@@ -167,7 +176,7 @@ def reset_password(
     user = _user(session, row.user_id)
     passwords.check_policy(password, email=user.email)
     user.password_hash = passwords.hash(password)
-    user.session_version += 1
+    _end_sessions(session, user, now)
     if user.email_verified_at is None:  # the link proved control of the inbox
         user.email_verified_at = now
     return user.id
@@ -179,15 +188,20 @@ def _check_current(user: User, password: str, passwords: Passwords) -> None:
 
 
 def change_password(
-    session: Session, *, user_id: int, current: str, new: str, passwords: Passwords
+    session: Session,
+    *,
+    user_id: int,
+    current: str,
+    new: str,
+    passwords: Passwords,
+    now: datetime,
 ) -> int:
     """Change the password and end every session; returns the new session version."""
     user = _user(session, user_id)
     _check_current(user, current, passwords)
     passwords.check_policy(new, email=user.email)
     user.password_hash = passwords.hash(new)
-    user.session_version += 1
-    return user.session_version
+    return _end_sessions(session, user, now)
 
 
 def request_email_change(
@@ -223,11 +237,9 @@ def confirm_email_change(session: Session, *, token: str, now: datetime) -> int:
     return user.id
 
 
-def end_all_sessions(session: Session, *, user_id: int) -> int:
+def end_all_sessions(session: Session, *, user_id: int, now: datetime) -> int:
     """Invalidate every session and remember cookie of the user; returns the new version."""
-    user = _user(session, user_id)
-    user.session_version += 1
-    return user.session_version
+    return _end_sessions(session, _user(session, user_id), now)
 
 
 def delete_account(session: Session, *, user_id: int, password: str, passwords: Passwords) -> None:

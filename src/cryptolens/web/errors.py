@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, render_template, request
+from flask_wtf.csrf import CSRFError
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
 
 from cryptolens.domain.errors import CryptoLensError, TierRequiredError
 from cryptolens.web.envelope import api_failure
@@ -41,6 +42,22 @@ def handle_http_error(error: HTTPException) -> Response | tuple[str, int]:
     return response
 
 
+def handle_csrf_error(error: CSRFError) -> Response | tuple[str, int]:
+    """A missing or bad CSRF token is a refused request (403), not a malformed one."""
+    return _render(403, "Forbidden", f"{error.description} Reload the page and try again.")
+
+
+UNTRUSTED_HOST = "This site does not answer to that host name (Host header)."
+
+
+def handle_untrusted_host(error: SecurityError) -> Response | tuple[str, int]:
+    """A Host outside TRUSTED_HOSTS: no link may be built from it, so a page without the
+    site's layout (which builds links)."""
+    if _wants_json():
+        return api_failure(UNTRUSTED_HOST, status=400)
+    return f"<!doctype html><title>400</title><h1>400 Bad Request</h1><p>{UNTRUSTED_HOST}</p>", 400
+
+
 def handle_domain_error(error: CryptoLensError) -> Response | tuple[str, int]:
     upgrade = isinstance(error, TierRequiredError)
     return _render(
@@ -70,6 +87,8 @@ def handle_unexpected(error: Exception) -> Response | tuple[str, int]:
 
 
 def register(app: Flask) -> None:
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(CryptoLensError, handle_domain_error)
     app.register_error_handler(Exception, handle_unexpected)

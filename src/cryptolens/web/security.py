@@ -1,8 +1,10 @@
-"""Sessions, CSRF, rate-limit storage, the access gate and security headers.
+"""Sessions, CSRF, rate-limit storage, trusted hosts, the access gate and security headers.
 
-A session (and a remember cookie) carries ``"<user id>:<session version>"``; bumping the
-user's version (logout everywhere, password change or reset) ends every other session at
-its next request, as does deactivating the account.
+A session (and a remember cookie) carries ``"<user id>:<session version>:<session token>"``.
+The token names a server-side record (``services.user_sessions``) checked on every request,
+so signing out, "sign out this device", the lifetime and the idle timeout end a session even
+where its cookie was copied; bumping the user's version (logout everywhere, password change
+or reset) ends every session too, as does deactivating the account.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, Response, current_app, redirect, request, session, url_for
+from flask import Flask, Response, current_app, g, redirect, request, session, url_for
 from flask_login import AnonymousUserMixin, UserMixin, current_user, logout_user
+from werkzeug.exceptions import SecurityError
 from werkzeug.wrappers import Response as BaseResponse
 
 from cryptolens.config import Settings
@@ -20,10 +23,18 @@ from cryptolens.domain.errors import ForbiddenError
 from cryptolens.domain.plans import Plan
 from cryptolens.extensions import csrf, db, limiter, login_manager
 from cryptolens.services.accounts import Account, load_account
+from cryptolens.services.user_sessions import SessionRules, check_session
 from cryptolens.web.access import Access, access_of
 from cryptolens.web.envelope import api_failure
+from cryptolens.web.principal import (
+    API_KEY_HEADER,
+    Principal,
+    current_principal,
+    protect_from_csrf,
+    resolve_principal,
+)
+from cryptolens.web.state import app_settings
 
-REMEMBER_DAYS = 7
 #: The one inline stylesheet allowed: the TradingView attribution logo's rules, which
 #: lightweight-charts (pinned in package-lock.json) adds as a <style> element. A hash, not
 #: 'unsafe-inline'; a test recomputes it from the vendored file, so an upgrade that changes
@@ -46,14 +57,18 @@ CONTENT_SECURITY_POLICY = "; ".join(
 def security_config(settings: Settings) -> dict[str, Any]:
     """Flask config for cookies, CSRF and rate-limit storage."""
     secure = settings.is_production
+    lifetime = timedelta(days=settings.session_lifetime_days)
     return {
-        "REMEMBER_COOKIE_DURATION": timedelta(days=REMEMBER_DAYS),
+        "TRUSTED_HOSTS": settings.allowed_hosts,
+        "REMEMBER_COOKIE_DURATION": lifetime,
         "REMEMBER_COOKIE_SECURE": secure,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "PERMANENT_SESSION_LIFETIME": timedelta(days=REMEMBER_DAYS),
+        "PERMANENT_SESSION_LIFETIME": lifetime,
         "SESSION_PROTECTION": "basic",
         "WTF_CSRF_ENABLED": True,
+        # CSRF is checked in ``authenticate``, by how the request is authenticated.
+        "WTF_CSRF_CHECK_DEFAULT": False,
         "WTF_CSRF_SSL_STRICT": secure,
         "RATELIMIT_STORAGE_URI": settings.redis_url or "memory://",
         "RATELIMIT_KEY_PREFIX": "cryptolens",
@@ -61,14 +76,25 @@ def security_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-class CurrentUser(UserMixin):  # type: ignore[misc]
-    """The signed-in account as Flask-Login sees it; ``account`` holds the read-time plan."""
+def session_rules(settings: Settings) -> SessionRules:
+    idle = settings.session_idle_timeout_minutes
+    return SessionRules(
+        lifetime=timedelta(days=settings.session_lifetime_days),
+        idle_timeout=timedelta(minutes=idle) if idle else None,
+    )
 
-    def __init__(self, account: Account) -> None:
+
+class CurrentUser(UserMixin):  # type: ignore[misc]
+    """The signed-in account as Flask-Login sees it; ``account`` holds the read-time plan,
+    ``token`` the cookie's key to its server-side session record."""
+
+    def __init__(self, account: Account, token: str, session_id: str) -> None:
         self.account = account
+        self.token = token
+        self.session_id = session_id
 
     def get_id(self) -> str:
-        return f"{self.account.id}:{self.account.session_version}"
+        return f"{self.account.id}:{self.account.session_version}:{self.token}"
 
     @property
     def is_active(self) -> bool:
@@ -90,13 +116,22 @@ class Anonymous(AnonymousUserMixin):  # type: ignore[misc]
 
 
 def load_user(identity: str) -> CurrentUser | None:
-    user_id, _, version = identity.partition(":")
-    if not (user_id.isdigit() and version.isdigit()):
+    """The user of a session or remember cookie whose record is still live, else None."""
+    user_id, _, rest = identity.partition(":")
+    version, _, token = rest.partition(":")
+    if not (user_id.isdigit() and version.isdigit() and token):
         return None
-    account = load_account(db.session(), user_id=int(user_id), now=utcnow())
+    now = utcnow()
+    account = load_account(db.session(), user_id=int(user_id), now=now)
     if account is None or not account.active or account.session_version != int(version):
         return None
-    return CurrentUser(account)
+    rules = session_rules(app_settings(current_app))
+    session_id = check_session(db.session(), user_id=account.id, token=token, now=now, rules=rules)
+    if session_id is None:
+        return None
+    if db.session.dirty:  # last_seen_at moved on (at most once a minute)
+        db.session.commit()
+    return CurrentUser(account, token, session_id)
 
 
 def _wants_json() -> bool:
@@ -109,25 +144,52 @@ def unauthorized() -> BaseResponse:
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
+def refuse_untrusted_host() -> None:
+    """Answer 400 for a Host outside TRUSTED_HOSTS before any hook builds a link from it.
+
+    Flask notes the bad host as a routing error raised only at dispatch, after the
+    before-request hooks (which may redirect, i.e. build URLs from that host).
+    """
+    if isinstance(request.routing_exception, SecurityError):
+        raise request.routing_exception
+
+
+def authenticate() -> BaseResponse | None:
+    """Resolve the caller onto ``g.principal``, then check CSRF by how they authenticated."""
+    # Keys are for the JSON API; pages (which read the signed-in account) ignore them.
+    api_key = request.headers.get(API_KEY_HEADER) if _wants_json() else None
+    if api_key is None and not current_user.is_authenticated and "_user_id" in session:
+        logout_user()  # revoked, expired, stale version or deactivated: drop it and its cookie
+    principal = resolve_principal(api_key)
+    if principal is None:
+        return api_failure("The API key is not valid.", status=401)
+    g.principal = principal
+    if current_app.config["WTF_CSRF_ENABLED"]:
+        protect_from_csrf(principal)
+    return None
+
+
+def _check_level(principal: Principal, level: Access) -> BaseResponse | None:
+    if not principal.is_authenticated:
+        return unauthorized()
+    if level is Access.SIGNED_IN:
+        return None
+    if not principal.verified:
+        if _wants_json():
+            return api_failure("Verify your email address first.", status=403)
+        return redirect(url_for("auth.verify_pending"))
+    if level is Access.ADMIN and not principal.is_admin:
+        raise ForbiddenError("This page is for administrators.")
+    return None
+
+
 def gate() -> BaseResponse | None:
-    """Apply the view's access level; drop sessions whose user was revoked or deactivated."""
-    if not current_user.is_authenticated and "_user_id" in session:
-        logout_user()  # stale version or deactivated: end this session and its cookie
+    """Apply the view's access level to the request's principal."""
     view = current_app.view_functions.get(request.endpoint or "")
     level = access_of(view) if request.endpoint != "static" else Access.PUBLIC
     if level is Access.PUBLIC:
         return None
-    if not current_user.is_authenticated:
-        return unauthorized()
-    if level is Access.SIGNED_IN:
-        return None
-    if not current_user.account.verified:
-        if _wants_json():
-            return api_failure("Verify your email address first.", status=403)
-        return redirect(url_for("auth.verify_pending"))
-    if level is Access.ADMIN and not current_user.is_admin:
-        raise ForbiddenError("This page is for administrators.")
-    return None
+    return _check_level(current_principal(), level)
 
 
 def security_headers(response: Response) -> Response:
@@ -139,7 +201,7 @@ def security_headers(response: Response) -> Response:
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if current_user.is_authenticated:
+    if current_principal().is_authenticated:
         headers.setdefault("Cache-Control", "no-store")
     return response
 
@@ -151,5 +213,7 @@ def register(app: Flask) -> None:
     login_manager.anonymous_user = Anonymous
     csrf.init_app(app)
     limiter.init_app(app)
+    app.before_request(refuse_untrusted_host)
+    app.before_request(authenticate)
     app.before_request(gate)
     app.after_request(security_headers)

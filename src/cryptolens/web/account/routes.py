@@ -2,27 +2,44 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
+from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from cryptolens.db.base import utcnow
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.domain.plans import PLANS
 from cryptolens.extensions import db, limiter
-from cryptolens.services import accounts
+from cryptolens.services import accounts, user_sessions
 from cryptolens.web.access import public
 from cryptolens.web.account import bp
-from cryptolens.web.auth.sessions import passwords, start_session
+from cryptolens.web.auth.sessions import end_session, passwords, start_session
 from cryptolens.web.errors import form_error
 from cryptolens.web.mailer import send_email
+from cryptolens.web.principal import current_principal
+from cryptolens.web.security import session_rules
+from cryptolens.web.state import app_settings
 
 Page = str | Response | tuple[str, int]
 SENSITIVE_LIMIT = "10/15 minutes"
 
 
 def _profile(**context: object) -> dict[str, object]:
-    return {"account": current_user.account, "plans": PLANS, **context}
+    principal = current_principal()
+    sessions = user_sessions.list_sessions(
+        db.session(),
+        user_id=current_user.account.id,
+        now=utcnow(),
+        rules=session_rules(app_settings(current_app)),
+    )
+    return {
+        "account": current_user.account,
+        "plans": PLANS,
+        "sessions": sessions,
+        "this_session": principal.session_id,
+        **context,
+    }
 
 
 def _refresh_session() -> None:
@@ -61,6 +78,7 @@ def change_password() -> Page:
             current=request.form.get("current_password", ""),
             new=request.form.get("new_password", ""),
             passwords=passwords(),
+            now=utcnow(),
         )
     except CryptoLensError as error:
         db.session.rollback()
@@ -110,10 +128,27 @@ def confirm_email(token: str) -> Page:
 
 @bp.post("/sessions/revoke")
 def revoke_sessions() -> Page:
-    accounts.end_all_sessions(db.session(), user_id=current_user.account.id)
+    accounts.end_all_sessions(db.session(), user_id=current_user.account.id, now=utcnow())
     db.session.commit()
     _refresh_session()
     return render_template("account/done.html", message="Every other session is signed out.")
+
+
+@bp.post("/sessions/<session_id>/revoke")
+def revoke_one_session(session_id: str) -> Page:
+    """Sign out one of the user's own devices (another user's session id: 404)."""
+    principal = current_principal()
+    ended = user_sessions.revoke_session(
+        db.session(), user_id=current_user.account.id, session_id=session_id, now=utcnow()
+    )
+    if not ended:
+        db.session.rollback()
+        raise NotFound("No such session among yours.")
+    db.session.commit()
+    if session_id == principal.session_id:
+        end_session()
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("account.profile"))
 
 
 @bp.post("/delete")
@@ -130,6 +165,6 @@ def delete() -> Page:
         db.session.rollback()
         return form_error("account/profile.html", error, **_profile())
     db.session.commit()
-    logout_user()
     session.clear()
+    logout_user()  # after the clear, so its note to delete the remember cookie survives
     return render_template("auth/message.html", message="Your account and its data are deleted.")

@@ -9,7 +9,6 @@ from dataclasses import fields
 from typing import Any
 
 from flask import Response, current_app, request
-from flask_login import current_user
 
 from cryptolens.extensions import db
 from cryptolens.services import policy
@@ -25,6 +24,7 @@ from cryptolens.services.chart import (
 )
 from cryptolens.web.api import bp
 from cryptolens.web.envelope import api_success
+from cryptolens.web.principal import current_principal
 from cryptolens.web.state import app_settings
 
 
@@ -41,7 +41,7 @@ def _query(maximum: int) -> ChartQuery:
         default_timeframe=app_settings(current_app).base_timeframe,
         maximum=maximum,
     )
-    policy.check_symbol_visible(current_user, query.symbol)
+    policy.check_symbol_visible(current_principal(), query.symbol)
     return query
 
 
@@ -56,7 +56,9 @@ def candles() -> Response:
 @bp.get("/chart/zones")
 def zones() -> Response:
     query = _query(MAX_ZONES)
-    found = chart_zones(db.session(), query=query, pattern_types=policy.pattern_types(current_user))
+    found = chart_zones(
+        db.session(), query=query, pattern_types=policy.pattern_types(current_principal())
+    )
     return api_success([_shallow(z) for z in found], meta={"limit": query.limit, "max": MAX_ZONES})
 
 
@@ -68,7 +70,7 @@ def signals() -> Response:
         exchange=query.exchange,
         symbol=query.symbol,
         limit=query.limit,
-        limit_total=policy.visible_signals_limit(current_user),
+        limit_total=policy.visible_signals_limit(current_principal()),
     )
     return api_success(
         [_shallow(s) for s in found], meta={"limit": query.limit, "max": MAX_SIGNALS}

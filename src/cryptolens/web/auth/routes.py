@@ -13,6 +13,7 @@ from cryptolens.services import accounts, twofactor
 from cryptolens.web.access import public, signed_in
 from cryptolens.web.auth import bp, throttle
 from cryptolens.web.auth.sessions import (
+    end_session,
     finish_sign_in,
     passwords,
     pending_second_factor,
@@ -120,8 +121,7 @@ def two_factor() -> Page:
 @bp.post("/logout")
 @public
 def logout() -> Response:
-    logout_user()
-    session.clear()
+    end_session()
     return redirect(url_for("auth.login"))
 
 

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Response, after_this_request, current_app, session, url_for
-from flask_login import login_user
+from flask import Response, after_this_request, current_app, request, session, url_for
+from flask_login import login_user, logout_user
 
+from cryptolens.db.base import utcnow
+from cryptolens.extensions import db
 from cryptolens.services.accounts import Account
 from cryptolens.services.passwords import Passwords
 from cryptolens.services.twofactor import SecretBox
+from cryptolens.services.user_sessions import open_session, revoke_session, session_id_of
 from cryptolens.web.auth.throttle import DEVICE_COOKIE, DEVICE_COOKIE_DAYS, device_cookie_value
-from cryptolens.web.security import REMEMBER_DAYS, CurrentUser
+from cryptolens.web.principal import current_principal
+from cryptolens.web.security import CurrentUser, session_rules
 from cryptolens.web.state import app_settings
 
 PENDING_2FA = "pending_2fa"
@@ -44,9 +47,21 @@ def secret_box() -> SecretBox:
 
 
 def start_session(account: Account, *, remember: bool) -> None:
-    """Sign in with a fresh session (no fixation) and mark this browser as a known device."""
+    """Sign in with a fresh session (no fixation) and its server-side record, and mark this
+    browser as a known device."""
     session.clear()
-    login_user(CurrentUser(account), remember=remember, duration=timedelta(days=REMEMBER_DAYS))
+    rules = session_rules(app_settings(current_app))
+    token = open_session(
+        db.session(),
+        user_id=account.id,
+        ip=request.remote_addr,
+        user_agent=request.user_agent.string,
+        now=utcnow(),
+        rules=rules,
+    )
+    db.session.commit()
+    user = CurrentUser(account, token, session_id_of(token))
+    login_user(user, remember=remember, duration=rules.lifetime)
     cookie = device_cookie_value(account.email)
     secure = bool(current_app.config.get("SESSION_COOKIE_SECURE"))
 
@@ -61,6 +76,19 @@ def start_session(account: Account, *, remember: bool) -> None:
             samesite="Lax",
         )
         return response
+
+
+def end_session() -> None:
+    """Sign this browser out: revoke its session record, then clear the session and (through
+    Flask-Login, after the clear so its note survives) the remember cookie."""
+    principal = current_principal()
+    if principal.user_id is not None and principal.session_id is not None:
+        revoke_session(
+            db.session(), user_id=principal.user_id, session_id=principal.session_id, now=utcnow()
+        )
+        db.session.commit()
+    session.clear()
+    logout_user()
 
 
 def safe_next(target: str | None) -> str:

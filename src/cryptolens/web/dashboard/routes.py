@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask import current_app, render_template
-from flask_login import current_user
 from markupsafe import Markup
 
 from cryptolens.extensions import db
@@ -14,6 +13,7 @@ from cryptolens.services.dashboard import dashboard_summary
 from cryptolens.services.matrix import pattern_matrix
 from cryptolens.web.dashboard import bp
 from cryptolens.web.fragments import MATRIX_TTL_S, cached_html, fragment_key
+from cryptolens.web.principal import current_principal
 from cryptolens.web.state import app_settings
 
 
@@ -55,11 +55,11 @@ def index() -> str:
         db.session(),
         exchange=settings.exchange_id,
         timeframes=settings.timeframes,
-        limit_total=policy.visible_signals_limit(current_user),
+        limit_total=policy.visible_signals_limit(current_principal()),
     )
     matrix_html = cached_pattern_matrix(
         settings.timeframes,
-        symbols=policy.visible_symbols(current_user),
-        pattern_types=policy.pattern_types(current_user),
+        symbols=policy.visible_symbols(current_principal()),
+        pattern_types=policy.pattern_types(current_principal()),
     )
     return render_template("dashboard/index.html", matrix_html=matrix_html, summary=summary)

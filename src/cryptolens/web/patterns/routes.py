@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import current_app, render_template, request
-from flask_login import current_user
 
 from cryptolens.extensions import db
 from cryptolens.services import policy
@@ -11,12 +10,13 @@ from cryptolens.services.listing import parse_page
 from cryptolens.services.patterns import list_patterns, parse_pattern_filters
 from cryptolens.web.fragments import LIST_TTL_S, cached_html, fragment_key
 from cryptolens.web.patterns import bp
+from cryptolens.web.principal import current_principal
 from cryptolens.web.state import app_settings
 
 
 @bp.get("")
 def index() -> str:
-    limit_total = policy.patterns_page_limit(current_user)  # Free: 403 with an upgrade link
+    limit_total = policy.patterns_page_limit(current_principal())  # Free: 403 with an upgrade link
     filters = parse_pattern_filters(request.args)
     wanted = parse_page(request.args)
     exchange = app_settings(current_app).exchange_id

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from flask import current_app, render_template, request
-from flask_login import current_user
 
 from cryptolens.extensions import db
 from cryptolens.services import policy
 from cryptolens.services.listing import parse_page
 from cryptolens.services.signals import list_signals, parse_signal_filters, signal_detail
 from cryptolens.web.fragments import LIST_TTL_S, cached_html, fragment_key
+from cryptolens.web.principal import current_principal
 from cryptolens.web.signals import bp
 from cryptolens.web.state import app_settings
 
 
 @bp.get("")
 def index() -> str:
-    limit_total = policy.signals_page_limit(current_user)  # Free: 403 with an upgrade link
+    limit_total = policy.signals_page_limit(current_principal())  # Free: 403 with an upgrade link
     filters = parse_signal_filters(request.args)
     wanted = parse_page(request.args)
     key = fragment_key("signals_html", {**filters.as_args(), "page": wanted, "cap": limit_total})
@@ -42,7 +42,7 @@ def detail(signal_id: int) -> str:
         db.session(),
         signal_id=signal_id,
         exchange=app_settings(current_app).exchange_id,
-        count_newer_within=policy.signals_page_limit(current_user),
+        count_newer_within=policy.signals_page_limit(current_principal()),
     )
-    policy.check_signal_visible(current_user, newer=found.newer)
+    policy.check_signal_visible(current_principal(), newer=found.newer)
     return render_template("signals/detail.html", detail=found)

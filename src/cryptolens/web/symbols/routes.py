@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Response, abort, current_app, render_template, request, send_from_directory
-from flask_login import current_user
 
 from cryptolens.domain.symbols import parse_symbol
 from cryptolens.extensions import db
@@ -13,6 +12,7 @@ from cryptolens.services import policy
 from cryptolens.services.chart import symbol_id_for
 from cryptolens.services.listing import parse_timeframe
 from cryptolens.web.access import public
+from cryptolens.web.principal import current_principal
 from cryptolens.web.state import app_settings
 from cryptolens.web.symbols import bp
 
@@ -24,7 +24,7 @@ VENDOR_FILES = frozenset({"lightweight-charts.standalone.production.js"})
 @bp.get("/symbols/<path:symbol>")
 def chart(symbol: str) -> str:
     settings = app_settings(current_app)
-    name = policy.check_symbol_visible(current_user, parse_symbol(symbol))
+    name = policy.check_symbol_visible(current_principal(), parse_symbol(symbol))
     symbol_id_for(db.session(), exchange=settings.exchange_id, symbol=name)
     timeframes = settings.timeframes
     timeframe = parse_timeframe(request.args) or settings.base_timeframe
