@@ -12,7 +12,9 @@ from cryptolens.domain.errors import NotFoundError, ValidationError
 def split_symbol(symbol: str) -> tuple[str, str]:
     """``BTC/USDT`` → (``BTC``, ``USDT``); raises ValidationError on anything else."""
     base, sep, quote = symbol.strip().upper().partition("/")
-    if not (sep and base and quote) or "/" in quote:
+    # Control characters (NUL above all: PostgreSQL refuses it in text) never name a market.
+    printable = not any(ord(char) < 0x20 or ord(char) == 0x7F for char in symbol)
+    if not (sep and base and quote and printable) or "/" in quote:
         raise ValidationError(f"symbol {symbol!r} is not of the form BASE/QUOTE, e.g. BTC/USDT")
     return base, quote
 
