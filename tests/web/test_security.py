@@ -88,3 +88,11 @@ def test_the_csp_allows_only_the_chart_librarys_own_attribution_style() -> None:
     digest = base64.b64encode(hashlib.sha256(found.group(1).encode()).digest()).decode()
     assert f"'sha256-{digest}'" == security.CHART_ATTRIBUTION_STYLE
     assert "unsafe-inline" not in security.CONTENT_SECURITY_POLICY
+
+
+def test_every_response_denies_browser_features_it_does_not_use(client: FlaskClient) -> None:
+    for path in ("/auth/login", "/api/health", "/does-not-exist"):
+        policy = client.get(path).headers["Permissions-Policy"]
+        assert "camera=()" in policy
+        assert "geolocation=()" in policy
+        assert "microphone=()" in policy
