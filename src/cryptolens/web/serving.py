@@ -1,4 +1,4 @@
-"""What the HTTP servers accept (body and form limits, ids) and say about themselves.
+"""What the HTTP servers accept (body and form limits, ids, no NUL) and say about themselves.
 
 Werkzeug bounds a chunked body (no Content-Length) at MAX_CONTENT_LENGTH by silently
 truncating it; ``BoundedChunkedBody`` reads such a body up to the limit first, so one too
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.serving import WSGIRequestHandler
 
@@ -74,6 +74,15 @@ def _refuse_too_large() -> None:
         raise RequestEntityTooLarge()
 
 
+def _refuse_nul() -> None:
+    """No field takes a NUL character, and PostgreSQL refuses it in text (a 500 otherwise)."""
+    values = [request.path, *request.args.values()]
+    if request.method in ("POST", "PUT", "PATCH"):
+        values += request.form.values()
+    if any("\x00" in value for value in values):
+        raise BadRequest("The request contains a NUL character, which no field accepts.")
+
+
 class Int64Converter(IntegerConverter):
     """``<int:...>`` for database ids: at most 19 ASCII digits and 2**63 - 1, so a longer id
     is a 404 instead of an overflow in the database driver."""
@@ -101,3 +110,4 @@ def register(app: Flask) -> None:
         app.wsgi_app, max_bytes=settings.max_request_bytes
     )
     app.before_request(_refuse_too_large)
+    app.before_request(_refuse_nul)
