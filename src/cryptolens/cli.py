@@ -86,9 +86,19 @@ def serve(production: bool, host: str | None, port: int | None) -> None:
         os.execv(sys.executable, args)  # noqa: S606  (replace this process with gunicorn)
     from werkzeug.serving import run_simple
 
+    from cryptolens.web.serving import QuietRequestHandler
+
     # Flask refuses app.run() under its own CLI; serve the same app with werkzeug directly.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+    run_simple(
+        host,
+        port,
+        app,
+        use_reloader=False,
+        use_debugger=False,
+        threaded=True,
+        request_handler=QuietRequestHandler,
+    )
 
 
 def register_commands(app: Flask) -> None:

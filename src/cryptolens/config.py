@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     port: int = Field(default=5000, ge=1, le=65535, alias="PORT")
     web_workers: int | None = Field(default=None, ge=1, le=64, alias="WEB_WORKERS")
     web_timeout: int = Field(default=120, ge=5, alias="WEB_TIMEOUT")
+    # Largest request body accepted (bytes); larger ones, chunked too, get 413.
+    max_request_bytes: int = Field(
+        default=1024 * 1024, ge=16 * 1024, le=1024 * 1024 * 1024, alias="MAX_REQUEST_BYTES"
+    )
 
     sqlite_timeout: float = Field(default=30.0, gt=0, alias="SQLITE_TIMEOUT")
     db_pool_size: int = Field(default=10, ge=1, alias="DB_POOL_SIZE")

@@ -32,4 +32,10 @@ keepalive = 5
 accesslog = "-"
 errorlog = "-"
 loglevel = _settings.log_level.lower()
+# Bounded request heads (gunicorn's own checks); bodies are bounded by MAX_REQUEST_BYTES in
+# the app, which Werkzeug applies to chunked bodies too. The Server header says "gunicorn"
+# without a version.
+limit_request_line = 4094
+limit_request_fields = 50
+limit_request_field_size = 8190
 forwarded_allow_ips = "*" if _settings.trusted_proxies else "127.0.0.1"

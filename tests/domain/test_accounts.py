@@ -22,6 +22,12 @@ def test_emails_are_trimmed_and_lower_cased() -> None:
             normalize_email(bad)
 
 
+def test_emails_with_control_characters_are_refused() -> None:
+    for bad in ("nul\x00@example.com", "a@exam\x00ple.com", "tab\t@example.com", "a@b.c\x7f"):
+        with pytest.raises(ValidationError):
+            normalize_email(bad)
+
+
 @pytest.mark.parametrize(
     ("password", "reason"),
     [

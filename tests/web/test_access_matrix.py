@@ -99,7 +99,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "auth.verify_pending"): Route("/auth/verify-pending", signed_in(200, 302)),
     ("POST", "auth.resend_verification"): Route("/auth/verify/resend", signed_in(200, 200)),
     ("GET", "auth.forgot"): Route("/auth/forgot", public()),
-    ("POST", "auth.forgot"): Route("/auth/forgot", public(), {"email": "x@example.com"}),
+    # One address per visitor: reset requests are also limited per address (3 an hour).
+    ("POST", "auth.forgot"): Route("/auth/forgot", public(), {"email": "x-{ip}@example.com"}),
     ("GET", "auth.reset"): Route("/auth/reset/not-a-token", public()),
     ("POST", "auth.reset"): Route("/auth/reset/not-a-token", public(400)),
     ("GET", "account.profile"): Route("/account/", verified()),
@@ -183,7 +184,8 @@ def _visit(
     if method == "GET":
         response = client.get(path, environ_base=environ)
     else:
-        data = {"csrf_token": csrf_token(client), **route.data}
+        values = {name: value.replace("{ip}", ip) for name, value in route.data.items()}
+        data = {"csrf_token": csrf_token(client), **values}
         response = client.post(path, data=data, environ_base=environ)
     response.close()  # static files are streamed from an open file
     return response.status_code

@@ -122,3 +122,11 @@ def test_development_answers_only_to_local_host_names(client: FlaskClient) -> No
     assert client.get("/auth/login").status_code == 200  # the test client's "localhost"
     assert client.get("/auth/login", headers={"Host": "127.0.0.1:5000"}).status_code == 200
     assert client.get("/auth/login", headers={"Host": "evil.example"}).status_code == 400
+
+
+def test_every_response_denies_browser_features_it_does_not_use(client: FlaskClient) -> None:
+    for path in ("/auth/login", "/api/health", "/does-not-exist"):
+        policy = client.get(path).headers["Permissions-Policy"]
+        assert "camera=()" in policy
+        assert "geolocation=()" in policy
+        assert "microphone=()" in policy

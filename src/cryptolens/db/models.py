@@ -223,8 +223,10 @@ from cryptolens.db.accounts import (  # noqa: E402
     UserSession,
     UserToken,
 )
+from cryptolens.db.attempts import AuthAttempt  # noqa: E402
 
 __all__ = [
+    "AuthAttempt",
     "BackupCode",
     "Candle",
     "JobRun",

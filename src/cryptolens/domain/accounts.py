@@ -12,7 +12,9 @@ MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
 MAX_EMAIL_LENGTH = 254
 SUBSCRIPTION_GRACE = timedelta(days=3)
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+# No control characters: PostgreSQL refuses NUL in text, and none belongs in an address.
+_PART = r"[^@\s\x00-\x1f\x7f]"
+_EMAIL = re.compile(rf"^{_PART}{{1,64}}@{_PART}+\.{_PART}+$")
 
 
 def normalize_email(raw: str) -> str:

@@ -69,6 +69,13 @@ class TierRequiredError(ForbiddenError):
 
 
 class ThrottledError(CryptoLensError):
-    """Too many attempts; the message never says whether an account exists."""
+    """Too many attempts; the message never says whether an account exists.
+
+    ``retry_after`` (seconds), when known, becomes the answer's ``Retry-After`` header.
+    """
 
     status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

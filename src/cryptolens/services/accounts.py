@@ -15,7 +15,12 @@ from sqlalchemy.orm import Session
 
 from cryptolens.db.accounts import User
 from cryptolens.domain.accounts import normalize_email
-from cryptolens.domain.errors import AuthenticationError, NotFoundError, ValidationError
+from cryptolens.domain.errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+)
 from cryptolens.domain.plans import Plan
 from cryptolens.services import policy
 from cryptolens.services.passwords import Passwords
@@ -249,8 +254,22 @@ def delete_account(session: Session, *, user_id: int, password: str, passwords: 
     session.execute(delete(User).where(User.id == user_id))
 
 
-def set_active(session: Session, *, user_id: int, active: bool) -> None:
-    _user(session, user_id).active = active
+def set_active(
+    session: Session, *, user_id: int, active: bool, actor_id: int | None = None
+) -> None:
+    """(De)activate an account; ConflictError for the acting administrator's own account
+    and for the last active administrator (nobody could administer the site afterwards)."""
+    user = _user(session, user_id)
+    if not active and user.active and user.role == ADMIN_ROLE:
+        if user_id == actor_id:
+            raise ConflictError("You cannot deactivate your own account.")
+        # Lock the active administrators so two of them cannot deactivate each other at once.
+        admins = session.scalars(
+            select(User.id).where(User.role == ADMIN_ROLE, User.active.is_(True)).with_for_update()
+        ).all()
+        if not set(admins) - {user_id}:
+            raise ConflictError("That is the last active administrator; it stays active.")
+    user.active = active
 
 
 def create_admin(

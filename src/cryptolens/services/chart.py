@@ -65,10 +65,12 @@ class ChartZone:
 
 
 def _bounded(args: Mapping[str, str], name: str, default: int, maximum: int) -> int:
-    raw = args.get(name)
-    if raw not in (None, "") and raw.lstrip("-").isdigit() and int(raw) > maximum:
-        raise ValidationError(f"{name} must be at most {maximum} (got {raw})")
-    return parse_int(args, name, default=default, minimum=1, maximum=maximum)
+    value = parse_int(args, name, default=default, minimum=-(2**63), maximum=2**63 - 1)
+    if value > maximum:
+        raise ValidationError(f"{name} must be at most {maximum} (got {value})")
+    if value < 1:
+        raise ValidationError(f"{name} must be between 1 and {maximum} (got {value})")
+    return value
 
 
 def parse_chart_query(

@@ -6,6 +6,7 @@ becomes a 400 at the web edge, never a stack trace.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -17,6 +18,9 @@ from cryptolens.domain.timeframes import TIMEFRAME_MS
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
+
+#: ASCII digits, at most a 64-bit integer's length.
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,19}")
 
 T = TypeVar("T")
 E = TypeVar("E", bound=StrEnum)
@@ -57,10 +61,12 @@ def parse_int(
     raw = args.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError(f"{name} must be a whole number (got {raw!r})") from None
+    # int() also takes fullwidth and other Unicode digits, and raises on "²" or on thousands
+    # of digits (str.isdigit() accepts both).
+    if not _WHOLE_NUMBER.fullmatch(raw):
+        shown = raw if len(raw) <= 24 else raw[:20] + "..."
+        raise ValidationError(f"{name} must be a whole number (got {shown!r})")
+    value = int(raw)
     if not minimum <= value <= maximum:
         raise ValidationError(f"{name} must be between {minimum} and {maximum} (got {value})")
     return value

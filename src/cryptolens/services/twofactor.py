@@ -87,7 +87,7 @@ def pending_setup(session: Session, *, user_id: int, box: SecretBox) -> TotpSetu
 def _accept_totp(user: User, code: str, box: SecretBox, now: datetime) -> bool:
     """Check ``code`` against the previous, current and next step; never an already-used
     step or an earlier one (so a code observed in transit cannot be replayed)."""
-    if user.totp_secret is None or not (len(code) == 6 and code.isdigit()):
+    if user.totp_secret is None or not (len(code) == 6 and code.isascii() and code.isdigit()):
         return False
     totp = pyotp.TOTP(box.open(user.totp_secret))
     current = int(now.timestamp()) // _STEP

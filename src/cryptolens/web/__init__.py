@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from cryptolens.web import errors, middleware, security
+from cryptolens.web import errors, middleware, security, serving
 from cryptolens.web.account import bp as account_bp
 from cryptolens.web.admin import bp as admin_bp
 from cryptolens.web.api import bp as api_bp
@@ -18,6 +18,7 @@ from cryptolens.web.symbols import bp as symbols_bp
 
 def register_web(app: Flask) -> None:
     """Register every blueprint, the middleware and the error handlers on ``app``."""
+    serving.register(app)  # first: routes bind their converters when they are added
     middleware.register(app)
     security.register(app)
     errors.register(app)

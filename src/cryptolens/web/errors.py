@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, after_this_request, render_template, request
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
 
-from cryptolens.domain.errors import CryptoLensError, TierRequiredError
+from cryptolens.domain.errors import CryptoLensError, ThrottledError, TierRequiredError
 from cryptolens.web.envelope import api_failure
 
 log = logging.getLogger(__name__)
@@ -60,15 +60,29 @@ def handle_untrusted_host(error: SecurityError) -> Response | tuple[str, int]:
 
 def handle_domain_error(error: CryptoLensError) -> Response | tuple[str, int]:
     upgrade = isinstance(error, TierRequiredError)
+    _say_when_to_retry(error)
     return _render(
         error.status_code, _TITLES.get(error.status_code, "Error"), str(error), upgrade=upgrade
     )
+
+
+def _say_when_to_retry(error: CryptoLensError) -> None:
+    """A throttled answer carries ``Retry-After`` (seconds) beside the message's words."""
+    if not isinstance(error, ThrottledError) or error.retry_after is None:
+        return
+    seconds = str(error.retry_after)
+
+    @after_this_request
+    def _retry_after(response: Response) -> Response:
+        response.headers["Retry-After"] = seconds
+        return response
 
 
 _TITLES = {
     400: "Bad Request",
     403: "Forbidden",
     404: "Not Found",
+    413: "Content Too Large",
     409: "Conflict",
     429: "Too Many Requests",
 }
@@ -76,6 +90,7 @@ _TITLES = {
 
 def form_error(template: str, error: CryptoLensError, **context: object) -> tuple[str, int]:
     """Show a form again with the error's message, under the error's HTTP status."""
+    _say_when_to_retry(error)
     return render_template(template, error=str(error), **context), error.status_code
 
 

@@ -53,6 +53,21 @@ CONTENT_SECURITY_POLICY = "; ".join(
     )
 )
 
+#: The page uses none of these browser features; deny them to anything embedded or injected.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+)
+
 
 def security_config(settings: Settings) -> dict[str, Any]:
     """Flask config for cookies, CSRF and rate-limit storage."""
@@ -199,6 +214,7 @@ def security_headers(response: Response) -> Response:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if current_principal().is_authenticated:

@@ -68,7 +68,7 @@ def _backup_codes_after_code(action: Callable[..., list[str]]) -> Page:
     show the backup codes it returns."""
     user_id = current_user.account.id
     try:
-        throttle.check_second_factor(user_id)
+        attempt = throttle.attempt_second_factor(user_id)
         codes = action(
             db.session(),
             user_id=user_id,
@@ -78,9 +78,9 @@ def _backup_codes_after_code(action: Callable[..., list[str]]) -> Page:
         )
     except CryptoLensError as error:
         db.session.rollback()
-        throttle.record_second_factor_failure(user_id)
         return form_error("account/two_factor.html", error, **_context())
     db.session.commit()
+    attempt.forget()
     return render_template("account/backup_codes.html", codes=codes)
 
 
@@ -89,7 +89,7 @@ def _backup_codes_after_code(action: Callable[..., list[str]]) -> Page:
 def two_factor_disable() -> Page:
     user_id = current_user.account.id
     try:
-        throttle.check_second_factor(user_id)
+        attempt = throttle.attempt_second_factor(user_id)
         twofactor.disable(
             db.session(),
             user_id=user_id,
@@ -101,7 +101,7 @@ def two_factor_disable() -> Page:
         )
     except CryptoLensError as error:
         db.session.rollback()
-        throttle.record_second_factor_failure(user_id)
         return form_error("account/two_factor.html", error, **_context())
     db.session.commit()
+    attempt.forget()
     return render_template("account/done.html", message="Two-factor authentication is off.")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from flask import redirect, render_template, request, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from cryptolens.db.base import utcnow
-from cryptolens.domain.errors import CryptoLensError, ValidationError
+from cryptolens.domain.errors import ConflictError, CryptoLensError, ValidationError
 from cryptolens.extensions import db
 from cryptolens.services import accounts, admin
 from cryptolens.services.subscriptions import grant_subscription
@@ -17,6 +19,8 @@ from cryptolens.web.admin import bp
 from cryptolens.web.errors import form_error
 
 Page = str | Response | tuple[str, int]
+#: ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+_DAYS = re.compile(r"[0-9]{1,4}")
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -49,7 +53,17 @@ def users() -> Page:
 @bp.post("/users/<int:user_id>/active")
 @admin_only
 def set_active(user_id: int) -> Page:
-    accounts.set_active(db.session(), user_id=user_id, active=request.form.get("active") == "on")
+    try:
+        accounts.set_active(
+            db.session(),
+            user_id=user_id,
+            active=request.form.get("active") == "on",
+            actor_id=current_user.account.id,
+        )
+    except ConflictError as error:
+        db.session.rollback()
+        users = admin.list_users(db.session(), now=utcnow())
+        return form_error("admin/users.html", error, users=users)
     db.session.commit()
     return redirect(url_for("admin.users"))
 
@@ -58,7 +72,7 @@ def set_active(user_id: int) -> Page:
 @admin_only
 def subscribe(user_id: int) -> Page:
     days = request.form.get("days", "30")
-    if not days.isdigit() or not 1 <= int(days) <= 3660:
+    if not _DAYS.fullmatch(days) or not 1 <= int(days) <= 3660:
         raise ValidationError("Days must be a whole number from 1 to 3660.")
     accounts.require_user(db.session(), user_id=user_id)
     now = utcnow()

@@ -64,7 +64,7 @@ def login() -> Page:
     email = request.form.get("email", "")
     context = {"email": email, "next": request.form.get("next", "")}
     try:
-        throttle.check_login(email)
+        attempt = throttle.attempt_login(email)
         account = accounts.authenticate(
             db.session(),
             email=email,
@@ -72,14 +72,11 @@ def login() -> Page:
             passwords=passwords(),
             now=utcnow(),
         )
-    except AuthenticationError as error:
+    except (AuthenticationError, ThrottledError) as error:
         db.session.rollback()
-        throttle.record_login_failure(email)
-        return form_error("auth/login.html", error, **context)
-    except ThrottledError as error:
         return form_error("auth/login.html", error, **context)
     db.session.commit()
-    throttle.clear_login(email)
+    throttle.login_succeeded(email, attempt)
     remember = request.form.get("remember") == "on"
     return redirect(finish_sign_in(account, remember=remember, next_path=context["next"]))
 
@@ -95,7 +92,7 @@ def two_factor() -> Page:
         return render_template("auth/two_factor.html")
     user_id = int(pending["uid"])
     try:
-        throttle.check_second_factor(user_id)
+        attempt = throttle.attempt_second_factor(user_id)
         twofactor.verify_second_factor(
             db.session(),
             user_id=user_id,
@@ -103,13 +100,11 @@ def two_factor() -> Page:
             box=secret_box(),
             now=utcnow(),
         )
-    except AuthenticationError as error:
+    except (AuthenticationError, ThrottledError) as error:
         db.session.rollback()
-        throttle.record_second_factor_failure(user_id)
-        return form_error("auth/two_factor.html", error)
-    except ThrottledError as error:
         return form_error("auth/two_factor.html", error)
     db.session.commit()
+    attempt.forget()
     account = accounts.load_account(db.session(), user_id=user_id, now=utcnow())
     if account is None or not account.active or account.session_version != pending["ver"]:
         session.clear()
@@ -162,9 +157,12 @@ def resend_verification() -> Page:
 def forgot() -> Page:
     if request.method == "GET":
         return render_template("auth/forgot.html")
-    found = accounts.request_password_reset(
-        db.session(), email=request.form.get("email", ""), now=utcnow()
-    )
+    email = request.form.get("email", "")
+    try:
+        throttle.attempt_reset_request(email)
+    except ThrottledError as error:
+        return form_error("auth/forgot.html", error, email=email)
+    found = accounts.request_password_reset(db.session(), email=email, now=utcnow())
     if found:
         address, token = found
         send_email("reset", address, link=url_for("auth.reset", token=token, _external=True))

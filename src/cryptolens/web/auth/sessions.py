@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +21,9 @@ from cryptolens.web.principal import current_principal
 from cryptolens.web.security import CurrentUser, session_rules
 from cryptolens.web.state import app_settings
 
+#: A relative path of visible ASCII: no CR/LF (header injection), no tab or newline that a
+#: browser drops (turning "/\n/evil.example" into "//evil.example"), no "//" or backslash.
+_SAFE_PATH = re.compile(r"/(?![/\\])[\x21-\x5b\x5d-\x7e]*")
 PENDING_2FA = "pending_2fa"
 PENDING_2FA_SECONDS = 300
 _PASSWORDS = "cryptolens.passwords"
@@ -93,9 +97,9 @@ def end_session() -> None:
 
 def safe_next(target: str | None) -> str:
     """A same-site path to go to after sign-in; anything else goes to the dashboard."""
-    if target:
+    if target and _SAFE_PATH.fullmatch(target):
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
+        if not parts.scheme and not parts.netloc:
             return target
     return url_for("dashboard.index")
 
