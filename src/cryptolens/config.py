@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -79,6 +80,8 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     log_format: LogFormat = Field(default=LogFormat.TEXT, alias="LOG_FORMAT")
     trusted_proxies: int = Field(default=0, ge=0, le=10, alias="TRUSTED_PROXIES")
+    # Every absolute link (emails) is built from this, never from the request's Host.
+    public_url: str | None = Field(default=None, alias="PUBLIC_URL")
 
     host: str = Field(default="127.0.0.1", alias="HOST")
     port: int = Field(default=5000, ge=1, le=65535, alias="PORT")
@@ -107,6 +110,7 @@ class Settings(BaseSettings):
     # Background work: the scan interval and how long job-run records are kept.
     scan_interval_seconds: int = Field(default=60, ge=1, alias="SCAN_INTERVAL_SECONDS")
     job_retention_days: int = Field(default=30, ge=1, alias="JOB_RETENTION_DAYS")
+    outbox_retention_days: int = Field(default=7, ge=1, alias="OUTBOX_RETENTION_DAYS")
 
     smtp_host: str | None = Field(default=None, alias="SMTP_HOST")
     smtp_port: int = Field(default=587, ge=1, le=65535, alias="SMTP_PORT")
@@ -194,7 +198,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("exchange_api_url", "redis_url", "smtp_host", mode="before")
+    @field_validator("exchange_api_url", "redis_url", "smtp_host", "public_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -205,6 +209,18 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/") if value else value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http:// or https:// URL")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or fragment")
+        return value.strip().rstrip("/")
 
     @field_validator("redis_url")
     @classmethod
@@ -226,6 +242,11 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"SECRET_KEY: production needs at least {MIN_PRODUCTION_SECRET_LENGTH} "
                     "characters"
+                )
+            if self.public_url is None:
+                raise ValueError(
+                    "PUBLIC_URL: production needs the address users reach the site at "
+                    "(e.g. https://lens.example.com); emailed links are built from it"
                 )
         base_ms = TIMEFRAME_MS[self.base_timeframe]
         for timeframe in self.timeframes:
@@ -264,6 +285,11 @@ class Settings(BaseSettings):
     @property
     def is_testing(self) -> bool:
         return self.environment is Environment.TESTING
+
+    @property
+    def resolved_public_url(self) -> str:
+        """The site's public address, without a trailing slash (development: this machine)."""
+        return self.public_url or f"http://127.0.0.1:{self.port}"
 
     @property
     def resolved_database_url(self) -> str:
