@@ -44,9 +44,7 @@ DEAD = SmtpConfig(
 )
 
 
-def _queued(
-    recipient: str, *, at: datetime = NOW, body: str = "t", html: str = "<p>h</p>"
-) -> int:
+def _queued(recipient: str, *, at: datetime = NOW, body: str = "t", html: str = "<p>h</p>") -> int:
     session = db.session()
     outbox_id = queue_email(
         session, recipient=recipient, message=Message("s", body, html=html), box=BOX, now=at
