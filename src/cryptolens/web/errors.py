@@ -9,8 +9,8 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from cryptolens.domain.errors import CryptoLensError, TierRequiredError
-from cryptolens.web.envelope import api_failure
 from cryptolens.logs import redact
+from cryptolens.web.envelope import api_failure
 
 log = logging.getLogger(__name__)
 
