@@ -3,6 +3,9 @@ the request's session. Nothing here commits: the email leaves once the route com
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from flask import Flask, current_app
 
 from cryptolens.extensions import db
@@ -43,9 +46,14 @@ def send_email(template: str, recipient: str, **context: object) -> int:
     )
 
 
-def request_password_reset(email: str) -> None:
-    """Start a reset request off the request path (constant cost for any address)."""
+def password_reset_later(email: str) -> Callable[[], None]:
+    """A reset request for ``email``, ready to be handed off the request path; it needs no
+    app context, so it can run once the response has been sent."""
     app = _app()
-    mail.request_password_reset_later(
-        _background(app), engine=db.engine, settings=app_settings(app), email=email
+    return partial(
+        mail.request_password_reset_later,
+        _background(app),
+        engine=db.engine,
+        settings=app_settings(app),
+        email=email,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from flask import redirect, render_template, request, session, url_for
+from flask import make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -29,7 +29,7 @@ from cryptolens.web.auth.sessions import (
     start_session,
 )
 from cryptolens.web.errors import form_error
-from cryptolens.web.mailer import links, request_password_reset, send_email
+from cryptolens.web.mailer import links, password_reset_later, send_email
 
 Page = str | Response | tuple[str, int]
 CHECK_INBOX = "If that address can be used, we have sent it an email. Check your inbox."
@@ -170,11 +170,12 @@ def resend_verification() -> Page:
 def forgot() -> Page:
     if request.method == "GET":
         return render_template("auth/forgot.html")
-    # The look-up, token and email happen off the request, so the answer takes as long
-    # for a registered address as for any other.
+    # The look-up, token and email happen off the request, and start only once the answer
+    # is sent, so it takes as long for a registered address as for any other.
+    answer = make_response(render_template("auth/message.html", message=CHECK_INBOX))
     with suppress(ValidationError):  # a malformed address is answered like any other
-        request_password_reset(normalize_email(request.form.get("email", "")))
-    return render_template("auth/message.html", message=CHECK_INBOX)
+        answer.call_on_close(password_reset_later(normalize_email(request.form.get("email", ""))))
+    return answer
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
