@@ -188,6 +188,7 @@ def start_gunicorn(
         **os.environ,
         "CRYPTOLENS_ENV": "production",
         "SECRET_KEY": "bench-secret-key-long-enough-for-production-0123456789",
+        "PUBLIC_URL": "http://127.0.0.1",
         "DATABASE_URL": url,
         "SYMBOLS": ",".join(SYMBOLS),
         "BASE_TIMEFRAME": "1m",

@@ -38,6 +38,7 @@ def test_production_app_sets_secure_cookies(tmp_path: Path) -> None:
     settings = make_settings(
         environment="production",
         secret_key="Zq8-pL3vN0xW_r7TbY2mKc9FhJ4sDe6uGa1",
+        public_url="https://lens.example.com",
         instance_dir=tmp_path,
         database_url=f"sqlite:///{tmp_path}/p.sqlite",
     )

@@ -20,6 +20,7 @@ CLEAN = (
     "BASE_TIMEFRAME",
     "EXCHANGE_API_URL",
     "TRUSTED_PROXIES",
+    "PUBLIC_URL",
 )
 
 
@@ -100,7 +101,32 @@ def test_production_refuses_a_short_secret(monkeypatch: pytest.MonkeyPatch) -> N
 def test_production_accepts_a_strong_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CRYPTOLENS_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "mX3q-9vTzL0pR_c7YkWb2NfE8sHuJdA4gQe6")
-    assert load_settings().is_production
+    monkeypatch.setenv("PUBLIC_URL", "https://lens.example.com/")
+    settings = load_settings()
+    assert settings.is_production
+    assert settings.resolved_public_url == "https://lens.example.com"
+
+
+def test_production_refuses_to_start_without_a_public_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CRYPTOLENS_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "mX3q-9vTzL0pR_c7YkWb2NfE8sHuJdA4gQe6")
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        load_settings()
+
+
+@pytest.mark.parametrize("value", ["lens.example.com", "ftp://lens.example.com", "https://x/?a=1"])
+def test_a_public_url_must_be_a_plain_http_address(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("PUBLIC_URL", value)
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        load_settings()
+
+
+def test_development_links_point_at_this_machine_by_default() -> None:
+    assert load_settings().resolved_public_url == "http://127.0.0.1:5000"
 
 
 @pytest.mark.parametrize(
@@ -119,6 +145,7 @@ def test_production_refuses_a_blank_or_low_entropy_secret(
 def test_production_accepts_a_generated_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keys made as the README says (token_urlsafe(32)) or as 32 hex digits always pass."""
     monkeypatch.setenv("CRYPTOLENS_ENV", "production")
+    monkeypatch.setenv("PUBLIC_URL", "https://lens.example.com")
     for _ in range(200):
         for key in (secrets.token_urlsafe(32), secrets.token_hex(16)):
             monkeypatch.setenv("SECRET_KEY", key)

@@ -41,3 +41,27 @@ def test_bind_and_explicit_workers_come_from_settings(monkeypatch: pytest.Monkey
 def test_no_permissive_umask_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
     conf = _load(monkeypatch)
     assert not hasattr(conf, "umask")
+
+
+def test_the_access_log_never_shows_an_emailed_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    conf = _load(monkeypatch)
+    assert conf.logger_class is conf.RedactingLogger
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/auth/reset/s3cr3t-token?next=/",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "PATH_INFO": "/auth/reset/s3cr3t-token",
+        "QUERY_STRING": "token=other-s3cr3t",
+    }
+    request = SimpleNamespace(headers=[("REFERER", "https://x/account/email/confirm/s3cr3t")])
+    response = SimpleNamespace(status="200 OK", sent=12, headers=[])
+    atoms = conf.RedactingLogger(Config()).atoms(response, request, environ, timedelta(0))
+    line = conf.RedactingLogger(Config()).cfg.access_log_format % atoms
+    assert atoms["r"] == "GET /auth/reset/[redacted]?next=/ HTTP/1.1"
+    assert "s3cr3t" not in line
+    assert all("s3cr3t" not in str(value) for value in atoms.values())

@@ -7,6 +7,7 @@ from collections import Counter
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -96,6 +97,8 @@ class Settings(BaseSettings):
     # timeout (0: none).
     session_lifetime_days: int = Field(default=7, ge=1, le=365, alias="SESSION_LIFETIME_DAYS")
     session_idle_timeout_minutes: int = Field(default=0, ge=0, alias="SESSION_IDLE_TIMEOUT_MINUTES")
+    # Every absolute link (emails) is built from this, never from the request's Host.
+    public_url: str | None = Field(default=None, alias="PUBLIC_URL")
 
     host: str = Field(default="127.0.0.1", alias="HOST")
     port: int = Field(default=5000, ge=1, le=65535, alias="PORT")
@@ -128,6 +131,7 @@ class Settings(BaseSettings):
     # Background work: the scan interval and how long job-run records are kept.
     scan_interval_seconds: int = Field(default=60, ge=1, alias="SCAN_INTERVAL_SECONDS")
     job_retention_days: int = Field(default=30, ge=1, alias="JOB_RETENTION_DAYS")
+    outbox_retention_days: int = Field(default=7, ge=1, alias="OUTBOX_RETENTION_DAYS")
 
     smtp_host: str | None = Field(default=None, alias="SMTP_HOST")
     smtp_port: int = Field(default=587, ge=1, le=65535, alias="SMTP_PORT")
@@ -214,7 +218,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("exchange_api_url", "redis_url", "smtp_host", mode="before")
+    @field_validator("exchange_api_url", "redis_url", "smtp_host", "public_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -225,6 +229,18 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/") if value else value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http:// or https:// URL")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or fragment")
+        return value.strip().rstrip("/")
 
     @field_validator("redis_url")
     @classmethod
@@ -237,6 +253,11 @@ class Settings(BaseSettings):
     def _check_consistency(self) -> Settings:
         if self.environment is Environment.PRODUCTION:
             _check_production_secret(self.secret_key)
+            if self.public_url is None:
+                raise ValueError(
+                    "PUBLIC_URL: production needs the address users reach the site at "
+                    "(e.g. https://lens.example.com); emailed links are built from it"
+                )
         base_ms = TIMEFRAME_MS[self.base_timeframe]
         for timeframe in self.timeframes:
             if TIMEFRAME_MS[timeframe] % base_ms:
@@ -282,6 +303,11 @@ class Settings(BaseSettings):
     @property
     def is_testing(self) -> bool:
         return self.environment is Environment.TESTING
+
+    @property
+    def resolved_public_url(self) -> str:
+        """The site's public address, without a trailing slash (development: this machine)."""
+        return self.public_url or f"http://127.0.0.1:{self.port}"
 
     @property
     def resolved_database_url(self) -> str:

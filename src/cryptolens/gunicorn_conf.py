@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import multiprocessing
+from datetime import timedelta
+from typing import Any
+
+from gunicorn.glogging import Logger
 
 from cryptolens.config import load_settings
+from cryptolens.logs import redact
 
 _settings = load_settings()
 
@@ -22,6 +27,15 @@ def _workers() -> int:
     return min(wanted, MAX_WORKERS)
 
 
+class RedactingLogger(Logger):  # type: ignore[misc]
+    """Gunicorn's logger with emailed tokens redacted from every access-log field (the
+    request line, path, query, Referer, and any header or environ value a format names)."""
+
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta) -> Any:
+        found = super().atoms(resp, req, environ, request_time)
+        return {k: redact(v) if isinstance(v, str) else v for k, v in found.items()}
+
+
 bind = f"{_settings.host}:{_settings.port}"
 workers = _workers()
 worker_class = "gthread"
@@ -30,6 +44,7 @@ timeout = _settings.web_timeout
 graceful_timeout = 30
 keepalive = 5
 accesslog = "-"
+logger_class = RedactingLogger
 errorlog = "-"
 loglevel = _settings.log_level.lower()
 # Bounded request heads (gunicorn's own checks); bodies are bounded by MAX_REQUEST_BYTES in

@@ -4,12 +4,38 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from cryptolens.config import LogFormat, Settings
 
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+# Paths that carry an emailed secret, and query values that do: logs keep the shape, not
+# the secret ("/auth/reset/[redacted]"), so a log reader cannot take over an account.
+_TOKEN_PATH = re.compile(
+    r"(/auth/verify/(?!resend\b)|/auth/reset/|/account/email/confirm/)[^/?#\s\"']+"
+)
+_SECRET_QUERY = re.compile(r"((?:^|[?&;\s])(?:token|api_key)=)[^&;#\s\"']*", re.IGNORECASE)
+REDACTED = "[redacted]"
+
+
+def redact(text: str) -> str:
+    """``text`` with emailed tokens in paths and token=/api_key= query values replaced."""
+    return _SECRET_QUERY.sub(rf"\g<1>{REDACTED}", _TOKEN_PATH.sub(rf"\g<1>{REDACTED}", text))
+
+
+class RedactingFilter(logging.Filter):
+    """Redacts secrets (see ``redact``) in the formatted message of every record it sees."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -38,6 +64,11 @@ def configure_logging(settings: Settings) -> None:
     logger = logging.getLogger("cryptolens")
     for existing in list(logger.handlers):
         logger.removeHandler(existing)
+    # On the handler for every cryptolens.* record; on the logger for Flask's own error
+    # log ("Exception on /auth/reset/<token>"), which is the app logger "cryptolens".
+    handler.addFilter(RedactingFilter())
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
     logger.addHandler(handler)
     logger.setLevel(settings.log_level)
     logger.propagate = False

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from cryptolens.config import Settings
-from cryptolens.web.mailer import wait_for_deliveries
+from cryptolens.services.background import wait_for_background
 from tests.conftest import make_settings
 from tests.web.accounts_helpers import Mailbox, signed_in_client
 
@@ -54,7 +54,7 @@ def mailbox(smtp_server: tuple[_Collector, int]) -> Mailbox:
 def app(app: Flask) -> Iterator[Flask]:
     """The shared app, whose background email threads finish before its engine goes."""
     yield app
-    wait_for_deliveries(app)
+    wait_for_background()
 
 
 @pytest.fixture

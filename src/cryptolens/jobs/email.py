@@ -1,25 +1,20 @@
-"""RQ entry point for email delivery: takes an outbox id, safe to run twice."""
+"""RQ entry points for email: ids and primitives in, safe to run twice."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
-from cryptolens.config import load_settings
-from cryptolens.db.base import utcnow
-from cryptolens.db.engine import create_engine_for
-from cryptolens.services.outbox import deliver_email, smtp_from_settings
+from cryptolens.jobs.context import job_engine, job_settings
+from cryptolens.services.mail import deliver_now, password_reset_now
 
 JOB_TIMEOUT_SECONDS = 60
 
 
 def send_email_job(outbox_id: int) -> str:
     """Deliver one outbox row (a row already sent is left alone); returns its status."""
-    settings = load_settings()
-    engine = create_engine_for(settings)
-    try:
-        with Session(engine) as session:
-            return deliver_email(
-                session, outbox_id=outbox_id, smtp=smtp_from_settings(settings), now=utcnow()
-            )
-    finally:
-        engine.dispose()
+    settings = job_settings()
+    return deliver_now(job_engine(settings), settings, outbox_id)
+
+
+def password_reset_job(email: str) -> bool:
+    """Look ``email`` up and, if it has an active account, send it a reset link."""
+    settings = job_settings()
+    return password_reset_now(job_engine(settings), settings, email)

@@ -20,7 +20,7 @@ from cryptolens.jobs.queues import LOCK_GRACE_SECONDS, TIMEOUTS
 from cryptolens.services.db_health import run_db_health
 from cryptolens.services.job_runs import RunRecord, delete_old_runs, recorded_run
 from cryptolens.services.market_clock import market_now
-from cryptolens.services.outbox import smtp_from_settings, sweep_outbox
+from cryptolens.services.outbox import outbox_box, purge_outbox, smtp_from_settings, sweep_outbox
 from cryptolens.services.scan import ScanReport, ScanSession, scan_cycle
 from cryptolens.services.stats import refresh_snapshot
 from cryptolens.services.user_sessions import purge_sessions
@@ -111,12 +111,17 @@ def expire_patterns(engine: Engine, settings: Settings) -> dict[str, Any]:
 
 
 def cleanup(engine: Engine, settings: Settings) -> dict[str, Any]:
+    """Drop old job records, ended sessions, and sent or failed emails past their retention."""
     with Session(engine) as session, session.begin():
         # Ended sessions stay a day, then go: the account page lists only live ones.
         sessions = purge_sessions(session, now=utcnow(), keep=SESSION_RETENTION)
+        purged = purge_outbox(
+            session, older_than=timedelta(days=settings.outbox_retention_days), now=utcnow()
+        )
     return {
         "job_runs_deleted": delete_old_runs(engine, older_than_days=settings.job_retention_days),
         "sessions_deleted": sessions,
+        "emails_purged": purged,
     }
 
 
@@ -137,7 +142,9 @@ def db_health(engine: Engine, settings: Settings) -> dict[str, Any]:
 def deliver_outbox(engine: Engine, settings: Settings) -> dict[str, Any]:
     """Emails due again: abandoned by a crashed sender, or failed and past their back-off."""
     with Session(engine) as session:
-        swept = sweep_outbox(session, smtp=smtp_from_settings(settings), now=utcnow())
+        swept = sweep_outbox(
+            session, smtp=smtp_from_settings(settings), box=outbox_box(settings), now=utcnow()
+        )
     return swept.counts()
 
 

@@ -1,4 +1,4 @@
-"""SMTP delivery of one multipart (text + HTML) message."""
+"""Email: SMTP delivery of one multipart (text + HTML) message, as a ``Channel``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
+from html import escape
+
+from cryptolens.notify.channel import Delivered, DeliveryResult, Message, Permanent, Retryable
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +50,42 @@ def send_message(config: SmtpConfig, message: EmailMessage) -> None:
         if config.user:
             client.login(config.user, config.password or "")
         client.send_message(message)
+
+
+def classify_failure(error: smtplib.SMTPException | OSError) -> Retryable | Permanent:
+    """A 5xx answer is final (RFC 5321); anything else (4xx, network) may pass."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        if codes and all(code >= 500 for code in codes):
+            return Permanent(f"recipient refused: {codes[0]}")
+        return Retryable(str(error)[:1000])
+    if isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500:
+        return Permanent(f"{error.smtp_code} {error.smtp_error!r}"[:1000])
+    return Retryable(str(error)[:1000] or type(error).__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class EmailChannel:
+    """One address reached through the configured SMTP server."""
+
+    config: SmtpConfig
+    recipient: str
+    kind: str = "email"
+
+    def send(self, message: Message) -> DeliveryResult:
+        email = build_message(
+            sender=self.config.sender,
+            recipient=self.recipient,
+            subject=message.title,
+            text=message.body,
+            html=message.html if message.html is not None else _plain_html(message.body),
+        )
+        try:
+            send_message(self.config, email)
+        except (smtplib.SMTPException, OSError) as error:
+            return classify_failure(error)
+        return Delivered()
+
+
+def _plain_html(text: str) -> str:
+    return "<pre>" + escape(text) + "</pre>"

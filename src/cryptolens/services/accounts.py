@@ -232,14 +232,22 @@ def request_email_change(
     return address, token
 
 
-def confirm_email_change(session: Session, *, token: str, now: datetime) -> int:
+@dataclass(frozen=True, slots=True)
+class EmailChange:
+    user_id: int
+    old_email: str
+    new_email: str
+
+
+def confirm_email_change(session: Session, *, token: str, now: datetime) -> EmailChange:
     row = consume_token(session, token=token, purpose=TokenPurpose.CHANGE_EMAIL, now=now)
     user = _user(session, row.user_id)
     if row.new_email is None or _by_email(session, row.new_email) is not None:
         raise ValidationError("That email address is no longer available.")
+    change = EmailChange(user_id=user.id, old_email=user.email, new_email=row.new_email)
     user.email = row.new_email
     user.email_verified_at = now
-    return user.id
+    return change
 
 
 def end_all_sessions(session: Session, *, user_id: int, now: datetime) -> int:

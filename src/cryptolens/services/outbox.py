@@ -1,19 +1,21 @@
-"""The email outbox: rendered messages are stored first, delivered off the request path by
-id (an RQ job or a thread), and delivering the same row twice sends it once."""
+"""The email outbox: rendered messages are stored first (bodies sealed, because they carry
+sign-in tokens), delivered off the request path by id (an RQ job or a thread), blanked once
+sent or given up, and purged after OUTBOX_RETENTION_DAYS. Delivering a row twice sends it once."""
 
 from __future__ import annotations
 
 import logging
-import smtplib
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from cryptolens.config import Settings
 from cryptolens.db.accounts import OutboxEmail
-from cryptolens.notify.email import SmtpConfig, build_message, send_message
+from cryptolens.notify.channel import Delivered, Message, Permanent
+from cryptolens.notify.email import EmailChannel, SmtpConfig
+from cryptolens.services.twofactor import SecretBox
 
 log = logging.getLogger(__name__)
 
@@ -22,23 +24,41 @@ SENDING = "sending"
 SENT = "sent"
 FAILED = "failed"
 MAX_ATTEMPTS = 5
+_PURPOSE = b"cryptolens outbox bodies"
+
+
+def outbox_box(settings: Settings) -> SecretBox:
+    """The box outbox bodies are sealed in (its own key, derived from SECRET_KEY)."""
+    return SecretBox(settings.secret_key, purpose=_PURPOSE)
 
 
 def queue_email(
-    session: Session, *, recipient: str, subject: str, text: str, html: str, now: datetime
+    session: Session, *, recipient: str, message: Message, box: SecretBox, now: datetime
 ) -> int:
+    """Store ``message`` for ``recipient`` with its bodies sealed; flushes, never commits."""
     row = OutboxEmail(
-        recipient=recipient, subject=subject, text_body=text, html_body=html, created_at=now
+        recipient=recipient,
+        subject=message.title,
+        text_body=box.seal(message.body),
+        html_body=box.seal(message.html or ""),
+        created_at=now,
     )
     session.add(row)
     session.flush()
     return row.id
 
 
+def _close(row: OutboxEmail, status: str) -> None:
+    """Final states keep no body: the token inside is either used up or no longer wanted."""
+    row.status = status
+    row.text_body = row.html_body = ""
+
+
 def deliver_email(
-    session: Session, *, outbox_id: int, smtp: SmtpConfig | None, now: datetime
+    session: Session, *, outbox_id: int, smtp: SmtpConfig | None, box: SecretBox, now: datetime
 ) -> str:
-    """Send one outbox row if still pending; returns its status afterwards. Commits."""
+    """Send one outbox row if still pending; returns its status afterwards. Commits (the
+    session is the sender's own: a job's or a delivery thread's)."""
     claimed = session.execute(
         update(OutboxEmail)
         .where(OutboxEmail.id == outbox_id, OutboxEmail.status == PENDING)
@@ -56,23 +76,23 @@ def deliver_email(
         row.status = PENDING
         session.commit()
         return row.status
-    message = build_message(
-        sender=smtp.sender,
-        recipient=row.recipient,
-        subject=row.subject,
-        text=row.text_body,
-        html=row.html_body,
-    )
-    try:
-        send_message(smtp, message)
-    except (smtplib.SMTPException, OSError) as exc:
-        log.warning("email %s to %s failed: %s", row.id, row.recipient, exc)
-        row.last_error = str(exc)[:1000]
-        row.status = FAILED if row.attempts >= MAX_ATTEMPTS else PENDING
+    text, html = box.open_or_none(row.text_body), box.open_or_none(row.html_body)
+    if text is None or html is None:
+        row.last_error = "unreadable: sealed under another SECRET_KEY, or stored before sealing"
+        _close(row, FAILED)
         session.commit()
-        raise
-    row.status = SENT
-    row.sent_at = now
+        return row.status
+    result = EmailChannel(smtp, row.recipient).send(Message(row.subject, text, html=html))
+    if isinstance(result, Delivered):
+        _close(row, SENT)
+        row.sent_at = now
+    else:
+        log.warning("email %s to %s failed: %s", row.id, row.recipient, result.reason)
+        row.last_error = result.reason
+        if isinstance(result, Permanent) or row.attempts >= MAX_ATTEMPTS:
+            _close(row, FAILED)
+        else:
+            row.status = PENDING
     session.commit()
     return row.status
 
@@ -95,7 +115,9 @@ class OutboxSweep:
         return asdict(self)
 
 
-def sweep_outbox(session: Session, *, smtp: SmtpConfig | None, now: datetime) -> OutboxSweep:
+def sweep_outbox(
+    session: Session, *, smtp: SmtpConfig | None, box: SecretBox, now: datetime
+) -> OutboxSweep:
     """Deliver what is due again: rows a crashed sender abandoned, and rows whose last
     attempt failed once their back-off has passed. Rows older than GIVE_UP_AFTER fail."""
     reclaimed = session.execute(
@@ -107,7 +129,12 @@ def sweep_outbox(session: Session, *, smtp: SmtpConfig | None, now: datetime) ->
     expired = session.execute(
         update(OutboxEmail)
         .where(OutboxEmail.status == PENDING, OutboxEmail.created_at < now - GIVE_UP_AFTER)
-        .values(status=FAILED, last_error="gave up: undelivered for two days")
+        .values(
+            status=FAILED,
+            last_error="gave up: undelivered for two days",
+            text_body="",
+            html_body="",
+        )
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
     session.commit()
@@ -126,15 +153,22 @@ def sweep_outbox(session: Session, *, smtp: SmtpConfig | None, now: datetime) ->
             if _aware(claimed_at) + wait > now:
                 later += 1
                 continue
-        try:
-            status = deliver_email(session, outbox_id=outbox_id, smtp=smtp, now=now)
-        except (smtplib.SMTPException, OSError):
-            session.rollback()
-            status = session.get(OutboxEmail, outbox_id).status  # type: ignore[union-attr]
+        status = deliver_email(session, outbox_id=outbox_id, smtp=smtp, box=box, now=now)
         sent += status == SENT
         failed += status == FAILED
         later += status == PENDING
     return OutboxSweep(int(reclaimed), sent, later, failed + int(expired))
+
+
+def purge_outbox(session: Session, *, older_than: timedelta, now: datetime) -> int:
+    """Delete sent and failed rows created before ``now - older_than``; returns how many.
+    Pending and in-flight rows stay whatever their age (the sweep settles them)."""
+    deleted = session.execute(
+        delete(OutboxEmail)
+        .where(OutboxEmail.status.in_((SENT, FAILED)), OutboxEmail.created_at < now - older_than)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    return int(deleted)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -28,22 +28,30 @@ _BACKUP_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
 class SecretBox:
-    """Fernet encryption of TOTP secrets under a key derived (HKDF) from SECRET_KEY."""
+    """Fernet encryption under a key derived (HKDF) from SECRET_KEY, one key per ``purpose``
+    (TOTP secrets by default; the email outbox uses its own)."""
 
-    def __init__(self, secret_key: str) -> None:
-        key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"cryptolens totp secrets"
-        ).derive(secret_key.encode("utf-8"))
+    def __init__(self, secret_key: str, *, purpose: bytes = b"cryptolens totp secrets") -> None:
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
+            secret_key.encode("utf-8")
+        )
         self._fernet = Fernet(base64.urlsafe_b64encode(key))
 
     def seal(self, plain: str) -> str:
-        return self._fernet.encrypt(plain.encode("ascii")).decode("ascii")
+        return self._fernet.encrypt(plain.encode("utf-8")).decode("ascii")
 
     def open(self, sealed: str) -> str:
+        opened = self.open_or_none(sealed)
+        if opened is None:
+            raise AuthenticationError("Two-factor secret unreadable; ask an admin.")
+        return opened
+
+    def open_or_none(self, sealed: str) -> str | None:
+        """The plain text, or None if ``sealed`` was not sealed under this key and purpose."""
         try:
-            return self._fernet.decrypt(sealed.encode("ascii")).decode("ascii")
-        except InvalidToken:
-            raise AuthenticationError("Two-factor secret unreadable; ask an admin.") from None
+            return self._fernet.decrypt(sealed.encode("ascii")).decode("utf-8")
+        except (InvalidToken, UnicodeEncodeError):
+            return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
 
 from cryptolens.domain.errors import CryptoLensError, ThrottledError, TierRequiredError
+from cryptolens.logs import redact
 from cryptolens.web.envelope import api_failure
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ def form_error(template: str, error: CryptoLensError, **context: object) -> tupl
 
 
 def handle_unexpected(error: Exception) -> Response | tuple[str, int]:
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    log.exception("unhandled error on %s %s", request.method, redact(request.path))
     return _render(
         500, "Internal Server Error", "An unexpected error occurred; it has been logged."
     )

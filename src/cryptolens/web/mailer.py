@@ -1,86 +1,59 @@
-"""Render an email from ``templates/email/<name>.txt|.html``, store it in the outbox and
-deliver it off the request path: an RQ job on queue ``high`` when Redis is configured (the
-job takes the outbox id), otherwise a background thread."""
+"""The request's side of account email: the app's mailer, and helpers that store an email in
+the request's session. Nothing here commits: the email leaves once the route commits."""
 
 from __future__ import annotations
 
-import logging
-import threading
+from collections.abc import Callable
+from functools import partial
 
-from flask import Flask, current_app, render_template
-from redis.exceptions import RedisError
-from rq import Queue
+from flask import Flask, current_app
 
-from cryptolens.db.base import utcnow
 from cryptolens.extensions import db
-from cryptolens.services.outbox import deliver_email, queue_email, smtp_from_settings
+from cryptolens.notify.links import PublicLinks
+from cryptolens.services import mail
+from cryptolens.services.background import Background
 from cryptolens.web.state import app_redis, app_settings
 
-log = logging.getLogger(__name__)
+_MAILER = "cryptolens.mailer"
 
-QUEUE = "high"
-JOB = "cryptolens.jobs.email.send_email_job"
-JOB_TIMEOUT_SECONDS = 60
-_THREADS = "cryptolens.mail_threads"
-SUBJECTS = {
-    "verify": "Confirm your email address",
-    "already_registered": "Someone tried to register with your address",
-    "reset": "Reset your CryptoLens password",
-    "change_email": "Confirm your new email address",
-}
+
+def _app() -> Flask:
+    return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]
+
+
+def _background(app: Flask) -> Background:
+    return Background(app_redis(app))
+
+
+def app_mailer() -> mail.Mailer:
+    app = _app()
+    found: mail.Mailer | None = app.extensions.get(_MAILER)
+    if found is None:
+        courier = mail.QueuedCourier(db.engine, app_settings(app), _background(app))
+        found = app.extensions[_MAILER] = mail.Mailer(app_settings(app), courier)
+    return found
+
+
+def links() -> PublicLinks:
+    """Absolute links from PUBLIC_URL (never from the request's Host)."""
+    return app_mailer().links
 
 
 def send_email(template: str, recipient: str, **context: object) -> int:
-    """Queue one email and start its delivery; commits the session. Returns the outbox id."""
-    text = render_template(f"email/{template}.txt", **context)
-    html = render_template(f"email/{template}.html", **context)
-    outbox_id = queue_email(
-        db.session(),
-        recipient=recipient,
-        subject=SUBJECTS[template],
-        text=text,
-        html=html,
-        now=utcnow(),
+    """Store one email in the request's session; it is delivered when the route commits."""
+    return mail.send_email(
+        db.session(), mailer=app_mailer(), template=template, recipient=recipient, **context
     )
-    db.session.commit()
-    dispatch(outbox_id)
-    return outbox_id
 
 
-def dispatch(outbox_id: int) -> None:
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    redis = app_redis(app)
-    if redis is not None:
-        try:
-            Queue(QUEUE, connection=redis).enqueue(
-                JOB, outbox_id, job_timeout=JOB_TIMEOUT_SECONDS, result_ttl=3600
-            )
-            return
-        except RedisError:
-            log.warning("Redis unavailable; delivering email %s in a thread", outbox_id)
-    thread = threading.Thread(target=_deliver, args=(app, outbox_id), daemon=True)
-    threads: list[threading.Thread] = app.extensions.setdefault(_THREADS, [])
-    threads[:] = [t for t in threads if t.is_alive()]
-    threads.append(thread)
-    thread.start()
-
-
-def wait_for_deliveries(app: Flask, timeout: float = 10.0) -> None:
-    """Join the delivery threads still running (at shutdown, and in tests)."""
-    for thread in list(app.extensions.get(_THREADS, ())):
-        thread.join(timeout)
-
-
-def _deliver(app: Flask, outbox_id: int) -> None:
-    with app.app_context():
-        try:
-            deliver_email(
-                db.session(),
-                outbox_id=outbox_id,
-                smtp=smtp_from_settings(app_settings(app)),
-                now=utcnow(),
-            )
-        except Exception:
-            log.exception("email %s not delivered", outbox_id)
-        finally:
-            db.session.remove()
+def password_reset_later(email: str) -> Callable[[], None]:
+    """A reset request for ``email``, ready to be handed off the request path; it needs no
+    app context, so it can run once the response has been sent."""
+    app = _app()
+    return partial(
+        mail.request_password_reset_later,
+        _background(app),
+        engine=db.engine,
+        settings=app_settings(app),
+        email=email,
+    )

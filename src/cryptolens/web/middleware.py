@@ -9,6 +9,8 @@ import uuid
 
 from flask import Flask, Response, g, request
 
+from cryptolens.logs import redact
+
 log = logging.getLogger("cryptolens.request")
 
 SLOW_SECONDS = 1.0
@@ -34,7 +36,7 @@ def _finish(response: Response) -> Response:
         level,
         "%s %s %s %.1fms",
         request.method,
-        request.path,
+        redact(request.path),
         response.status_code,
         elapsed * 1000,
         extra={"request_id": g.get("request_id"), "duration_ms": round(elapsed * 1000, 2)},

@@ -93,3 +93,37 @@ def test_deleting_the_account_removes_its_data(app: Flask, client: FlaskClient) 
     with app.app_context():
         for model in (User, Subscription, UserToken):
             assert db.session.scalar(select(func.count()).select_from(model)) == 0
+
+
+def test_a_password_change_is_emailed_to_the_user(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+) -> None:
+    user = make_user(app, "changed@example.com")
+    sign_in(client, user)
+    answer = post_form(
+        client,
+        "/account/password",
+        {"current_password": user.password, "new_password": "another long passphrase 7"},
+        form_path="/account/",
+    )
+    assert answer.status_code == 200
+    assert mailbox.wait_for(user.email)["Subject"] == "Your CryptoLens password was changed"
+
+
+def test_an_email_change_is_told_to_the_old_address(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+) -> None:
+    user = make_user(app, "was@example.com")
+    sign_in(client, user)
+    post_form(
+        client,
+        "/account/email",
+        {"new_email": "now@example.com", "password": user.password},
+        form_path="/account/",
+    )
+    client.get(link_in(mailbox.wait_for("now@example.com")))
+    notice = mailbox.wait_for("was@example.com")
+    assert notice["Subject"] == "Your CryptoLens email address was changed"
+    body = notice.get_body(preferencelist=("plain",))
+    assert body is not None
+    assert "now@example.com" in body.get_content()

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from cryptolens.extensions import db
-from tests.web.accounts_helpers import Person, make_user, post_form, sign_in, user_row
+from tests.web.accounts_helpers import Mailbox, Person, make_user, post_form, sign_in, user_row
 
 _SECRET = re.compile(r'<code class="secret">([A-Z2-7]+)</code>')
 _CODES = re.compile(r"<li><code>([a-z0-9]{10})</code></li>")
@@ -119,3 +119,23 @@ def test_disabling_needs_the_password_and_a_code(app: Flask, client: FlaskClient
     assert user_row(app, user.id).totp_enabled is False
     with app.app_context():
         db.session.remove()
+
+
+def test_turning_two_factor_on_and_off_is_emailed_to_the_user(
+    app: Flask, client: FlaskClient, mailbox: Mailbox
+) -> None:
+    user = make_user(app, "told@example.com")
+    sign_in(client, user)
+    totp, _ = _enable(client)
+    assert mailbox.wait_for(user.email)["Subject"] == "Two-factor authentication is on"
+    post_form(
+        client,
+        "/account/two-factor/disable",
+        {"password": user.password, "code": totp.at(time.time() + 30)},
+        form_path="/account/two-factor",
+    )
+    off = mailbox.wait_for(user.email, count=2)
+    assert off["Subject"] == "Two-factor authentication is off"
+    body = off.get_body(preferencelist=("plain",))
+    assert body is not None
+    assert "http://127.0.0.1:5000/auth/forgot" in body.get_content()

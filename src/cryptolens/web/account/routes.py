@@ -16,7 +16,7 @@ from cryptolens.web.access import public
 from cryptolens.web.account import bp
 from cryptolens.web.auth.sessions import end_session, passwords, start_session
 from cryptolens.web.errors import form_error
-from cryptolens.web.mailer import send_email
+from cryptolens.web.mailer import links, send_email
 from cryptolens.web.principal import current_principal
 from cryptolens.web.security import session_rules
 from cryptolens.web.state import app_settings
@@ -83,6 +83,7 @@ def change_password() -> Page:
     except CryptoLensError as error:
         db.session.rollback()
         return form_error("account/profile.html", error, **_profile())
+    send_email("password_changed", current_user.account.email, link=links().forgot())
     db.session.commit()
     _refresh_session()
     return render_template(
@@ -107,8 +108,8 @@ def change_email() -> Page:
         return form_error("account/profile.html", error, **_profile())
     if found:
         address, token = found
-        link = url_for("account.confirm_email", token=token, _external=True)
-        send_email("change_email", address, link=link)
+        send_email("change_email", address, link=links().confirm_email(token))
+    db.session.commit()
     return render_template(
         "account/done.html", message="If that address can be used, we sent it a link to confirm."
     )
@@ -118,10 +119,12 @@ def change_email() -> Page:
 @public
 def confirm_email(token: str) -> Page:
     try:
-        accounts.confirm_email_change(db.session(), token=token, now=utcnow())
+        change = accounts.confirm_email_change(db.session(), token=token, now=utcnow())
     except CryptoLensError as error:
         db.session.rollback()
         return form_error("auth/message.html", error)
+    # The old address hears of it: if the change was not its owner's doing, they can act.
+    send_email("email_changed", change.old_email, new_email=change.new_email, link=links().forgot())
     db.session.commit()
     return render_template("auth/message.html", message="Your new email address is confirmed.")
 

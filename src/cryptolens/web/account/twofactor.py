@@ -17,6 +17,7 @@ from cryptolens.web.account import bp
 from cryptolens.web.auth import throttle
 from cryptolens.web.auth.sessions import passwords, secret_box
 from cryptolens.web.errors import form_error
+from cryptolens.web.mailer import links, send_email
 
 Page = str | Response | tuple[str, int]
 CODE_LIMIT = "10/15 minutes"
@@ -54,7 +55,7 @@ def two_factor_setup() -> Page:
 @bp.post("/two-factor/confirm")
 @limiter.limit(CODE_LIMIT)
 def two_factor_confirm() -> Page:
-    return _backup_codes_after_code(twofactor.confirm_setup)
+    return _backup_codes_after_code(twofactor.confirm_setup, notice="two_factor_enabled")
 
 
 @bp.post("/two-factor/backup-codes")
@@ -63,9 +64,9 @@ def two_factor_backup_codes() -> Page:
     return _backup_codes_after_code(twofactor.regenerate_backup_codes)
 
 
-def _backup_codes_after_code(action: Callable[..., list[str]]) -> Page:
+def _backup_codes_after_code(action: Callable[..., list[str]], notice: str | None = None) -> Page:
     """Run ``action`` (confirm set-up, or new backup codes) behind a throttled code check;
-    show the backup codes it returns."""
+    show the backup codes it returns, and email the user ``notice`` if given."""
     user_id = current_user.account.id
     try:
         attempt = throttle.attempt_second_factor(user_id)
@@ -79,6 +80,8 @@ def _backup_codes_after_code(action: Callable[..., list[str]]) -> Page:
     except CryptoLensError as error:
         db.session.rollback()
         return form_error("account/two_factor.html", error, **_context())
+    if notice:
+        send_email(notice, current_user.account.email, link=links().forgot())
     db.session.commit()
     attempt.forget()
     return render_template("account/backup_codes.html", codes=codes)
@@ -102,6 +105,7 @@ def two_factor_disable() -> Page:
     except CryptoLensError as error:
         db.session.rollback()
         return form_error("account/two_factor.html", error, **_context())
+    send_email("two_factor_disabled", current_user.account.email, link=links().forgot())
     db.session.commit()
     attempt.forget()
     return render_template("account/done.html", message="Two-factor authentication is off.")

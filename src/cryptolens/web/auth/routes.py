@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, session, url_for
+from contextlib import suppress
+
+from flask import make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from cryptolens.db.base import utcnow
-from cryptolens.domain.errors import AuthenticationError, CryptoLensError, ThrottledError
+from cryptolens.domain.accounts import normalize_email
+from cryptolens.domain.errors import (
+    AuthenticationError,
+    CryptoLensError,
+    ThrottledError,
+    ValidationError,
+)
 from cryptolens.extensions import db, limiter
 from cryptolens.services import accounts, twofactor
 from cryptolens.web.access import public, signed_in
@@ -22,7 +30,7 @@ from cryptolens.web.auth.sessions import (
     start_session,
 )
 from cryptolens.web.errors import form_error
-from cryptolens.web.mailer import send_email
+from cryptolens.web.mailer import links, password_reset_later, send_email
 
 Page = str | Response | tuple[str, int]
 CHECK_INBOX = "If that address can be used, we have sent it an email. Check your inbox."
@@ -48,10 +56,10 @@ def register() -> Page:
         db.session.rollback()
         return form_error("auth/register.html", error, email=email)
     if result.verify_token:
-        link = url_for("auth.verify", token=result.verify_token, _external=True)
-        send_email("verify", result.email, link=link)
+        send_email("verify", result.email, link=links().verify(result.verify_token))
     else:
-        send_email("already_registered", result.email, link=url_for("auth.forgot", _external=True))
+        send_email("already_registered", result.email, link=links().forgot())
+    db.session.commit()
     return render_template("auth/message.html", message=CHECK_INBOX)
 
 
@@ -146,8 +154,8 @@ def verify_pending() -> Page:
 def resend_verification() -> Page:
     token = accounts.new_verification(db.session(), user_id=current_user.account.id, now=utcnow())
     if token:
-        link = url_for("auth.verify", token=token, _external=True)
-        send_email("verify", current_user.account.email, link=link)
+        send_email("verify", current_user.account.email, link=links().verify(token))
+    db.session.commit()
     return render_template("auth/message.html", message=CHECK_INBOX)
 
 
@@ -162,13 +170,12 @@ def forgot() -> Page:
         throttle.attempt_reset_request(email)
     except ThrottledError as error:
         return form_error("auth/forgot.html", error, email=email)
-    found = accounts.request_password_reset(db.session(), email=email, now=utcnow())
-    if found:
-        address, token = found
-        send_email("reset", address, link=url_for("auth.reset", token=token, _external=True))
-    else:
-        db.session.commit()
-    return render_template("auth/message.html", message=CHECK_INBOX)
+    # The look-up, token and email happen off the request, and start only once the answer
+    # is sent, so it takes as long for a registered address as for any other.
+    answer = make_response(render_template("auth/message.html", message=CHECK_INBOX))
+    with suppress(ValidationError):  # a malformed address is answered like any other
+        answer.call_on_close(password_reset_later(normalize_email(email)))
+    return answer
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
@@ -188,8 +195,10 @@ def reset(token: str) -> Page:
     except CryptoLensError as error:
         db.session.rollback()
         return form_error("auth/reset.html", error, token=token)
-    db.session.commit()
     account = accounts.load_account(db.session(), user_id=user_id, now=utcnow())
+    if account is not None:
+        send_email("password_changed", account.email, link=links().forgot())
+    db.session.commit()
     if account is not None:
         throttle.clear_login(account.email, everywhere=True)
     logout_user()

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from cryptolens import create_app
+from cryptolens.logs import redact
+from cryptolens.web.access import public
+from tests.conftest import make_settings
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("GET /auth/reset/abc-DEF_1 200", "GET /auth/reset/[redacted] 200"),
+        ("GET /auth/verify/abc?next=/", "GET /auth/verify/[redacted]?next=/"),
+        ("https://h/account/email/confirm/abc", "https://h/account/email/confirm/[redacted]"),
+        ("/api/x?token=abc&b=1&API_KEY=zz", "/api/x?token=[redacted]&b=1&API_KEY=[redacted]"),
+        ("POST /auth/verify/resend 200", "POST /auth/verify/resend 200"),
+        ("GET /symbols/BTC/USDT 200", "GET /symbols/BTC/USDT 200"),
+    ],
+)
+def test_redact_hides_tokens_in_paths_and_queries_and_nothing_else(
+    line: str, expected: str
+) -> None:
+    assert redact(line) == expected
+
+
+def test_request_and_error_logs_name_token_paths_without_the_token(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(make_settings(instance_dir=tmp_path, log_level="DEBUG"))
+
+    @app.get("/auth/reset/<token>/explode")
+    @public
+    def explode(token: str) -> str:
+        raise RuntimeError("boom")
+
+    logging.getLogger("cryptolens").propagate = True
+    try:
+        with caplog.at_level(logging.DEBUG, logger="cryptolens"):
+            assert app.test_client().get("/auth/reset/s3cr3t-reset/explode").status_code == 500
+    finally:
+        logging.getLogger("cryptolens").propagate = False
+    lines = [record.getMessage() for record in caplog.records]
+    assert any(line.startswith("GET /auth/reset/[redacted]/explode 500") for line in lines)
+    assert any("unhandled error on GET /auth/reset/[redacted]/explode" in line for line in lines)
+    assert all("s3cr3t" not in line for line in lines)
+
+
+def test_any_cryptolens_log_line_is_redacted_on_the_way_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    create_app(make_settings(instance_dir=tmp_path, log_level="DEBUG"))
+    logging.getLogger("cryptolens.somewhere").warning("opened %s", "/auth/reset/s3cr3t")
+    logged = capsys.readouterr().err
+    assert "opened /auth/reset/[redacted]" in logged
+    assert "s3cr3t" not in logged
