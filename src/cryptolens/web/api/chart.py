@@ -21,6 +21,7 @@ from cryptolens.services.chart import (
     chart_candles,
     chart_signals,
     chart_zones,
+    is_live,
     parse_chart_query,
 )
 from cryptolens.web.api import bp
@@ -67,5 +68,6 @@ def signals() -> Response:
         limit_total=policy.visible_signals_limit(current_user),
     )
     return api_success(
-        [_shallow(s) for s in found], meta={"limit": query.limit, "max": MAX_SIGNALS}
+        [{**_shallow(s), "live": is_live(s)} for s in found],
+        meta={"limit": query.limit, "max": MAX_SIGNALS},
     )
