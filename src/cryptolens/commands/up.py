@@ -18,7 +18,7 @@ from flask import Flask, current_app
 from cryptolens.db import migrate
 from cryptolens.db.base import utcnow
 from cryptolens.extensions import db
-from cryptolens.services.demo import prepare_demo_login
+from cryptolens.services.demo import DEMO_DATA, prepare_demo_login
 from cryptolens.services.passwords import Passwords
 from cryptolens.web.state import app_settings
 
@@ -110,6 +110,10 @@ def up(live: bool, speed: float, scan_interval: int) -> None:
                 )
             )
             _wait_for_port(host, port)
+            click.echo(
+                f"  Demo data: {DEMO_DATA}, served as {', '.join(settings.symbols)}"
+                " by the local simulator; not live prices (make run LIVE=1 for those)."
+            )
         symbols = list(settings.symbols)
         subprocess.run(
             [

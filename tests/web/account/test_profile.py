@@ -93,3 +93,13 @@ def test_deleting_the_account_removes_its_data(app: Flask, client: FlaskClient) 
     with app.app_context():
         for model in (User, Subscription, UserToken):
             assert db.session.scalar(select(func.count()).select_from(model)) == 0
+
+
+def test_an_administrators_account_page_says_administrator_not_free(app: Flask) -> None:
+    admin = make_user(app, "boss@example.com", admin=True)
+    client = app.test_client()
+    sign_in(client, admin)
+    page = client.get("/account/").get_data(as_text=True)
+    plan = page.split('id="plan-name">', 1)[1].split("</section>", 1)[0]
+    assert plan.startswith("Administrator")
+    assert "Free" not in plan
