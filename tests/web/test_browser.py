@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 
 from cryptolens import create_app
 from cryptolens.db import migrate
-from cryptolens.db.models import Signal
+from cryptolens.db.models import Setting, Signal
 from cryptolens.domain.timeframes import HOUR_MS
 from cryptolens.extensions import db
 from tests.conftest import make_settings
@@ -78,6 +78,9 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         )
         eth = add_symbol(db.session, "ETH/USDT")
         add_pattern(db.session, symbol_id=eth, pattern_type="order_block")
+        # Admin pages with unbroken long text: a 3,000-character setting (the form takes up
+        # to 10,000) once made /admin/settings 2,436 px wide.
+        db.session.add(Setting(key="notes.long", value="x" * 3000))
         db.session.commit()
         app.config["SEEDED"] = {"signal": signal_id, "old_signal": old.id, "old_time": then}
     yield app
@@ -92,6 +95,7 @@ def users(live_app: Flask) -> dict[str, Person]:
         "free": make_user(live_app, "free@example.com"),
         "admin": make_user(live_app, "admin@example.com", admin=True),
         "unverified": make_user(live_app, "new@example.com", verified=False),
+        "long": make_user(live_app, f"{'a' * 60}@{'long-domain-name.' * 6}example.com"),
     }
 
 
