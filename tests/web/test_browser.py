@@ -95,6 +95,7 @@ def users(live_app: Flask) -> dict[str, Person]:
         "free": make_user(live_app, "free@example.com"),
         "admin": make_user(live_app, "admin@example.com", admin=True),
         "unverified": make_user(live_app, "new@example.com", verified=False),
+        "twofactor": make_user(live_app, "otp@example.com"),
         "long": make_user(live_app, f"{'a' * 60}@{'long-domain-name.' * 6}example.com"),
     }
 
@@ -390,3 +391,39 @@ def test_page_fits_a_390px_phone_without_sideways_scrolling_and_renders_on_a_des
     # An error page's own status is reported by the console; anything else is a real error.
     expected = f"status of {status}"
     assert [e for e in errors if status == 200 or expected not in e] == []
+
+
+PHONE_WIDTH = "() => document.scrollingElement.scrollWidth"
+
+
+def test_two_factor_setup_backup_codes_and_challenge_pages_fit_a_phone(
+    browser: Any, live_server: str, users: dict[str, Person]
+) -> None:
+    pyotp = pytest.importorskip("pyotp")
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    tab = context.new_page()
+    sign_in_with_the_form(tab, live_server, users["twofactor"], "/account/two-factor")
+    widths = {}
+    with tab.expect_navigation():
+        tab.click("form button[type='submit']:text('Set up')")
+    widths["setup"] = tab.evaluate(PHONE_WIDTH)
+    _shot(tab, "phone-two-factor-setup")
+    secret = tab.locator("code.secret").inner_text()
+    tab.fill("input[name='code']", pyotp.TOTP(secret).now())
+    with tab.expect_navigation():
+        tab.click("form button[type='submit']:text('Turn on')")
+    assert tab.locator("li code").count() == 10  # the backup codes
+    widths["backup codes"] = tab.evaluate(PHONE_WIDTH)
+    _shot(tab, "phone-two-factor-backup-codes")
+    with tab.expect_navigation():
+        tab.click("form button[type='submit']:text('Sign out')")
+    tab.goto(f"{live_server}/auth/login")
+    tab.fill("input[name='email']", users["twofactor"].email)
+    tab.fill("input[name='password']", users["twofactor"].password)
+    with tab.expect_navigation():
+        tab.click("form button[type='submit']")
+    assert "/auth/two-factor" in tab.url
+    widths["challenge"] = tab.evaluate(PHONE_WIDTH)
+    _shot(tab, "phone-two-factor-challenge")
+    context.close()
+    assert all(width <= 390 for width in widths.values()), widths
