@@ -70,7 +70,7 @@ def test_an_expired_subscription_drops_the_profile_page_to_free(
     user = make_user(app, "lapsed@example.com", plan="premium", expires_at=ended)
     sign_in(client, user)
     page = client.get("/account/")
-    assert "<p>Free" in page.text
+    assert '<p id="plan-name">Free' in page.text
     in_grace = make_user(
         app, "grace@example.com", plan="premium", expires_at=datetime.now(UTC) - timedelta(days=1)
     )

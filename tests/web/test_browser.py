@@ -17,11 +17,12 @@ from werkzeug.serving import make_server
 
 from cryptolens import create_app
 from cryptolens.db import migrate
-from cryptolens.db.models import Signal
+from cryptolens.db.models import Setting, Signal
+from cryptolens.domain.timeframes import HOUR_MS
 from cryptolens.extensions import db
 from tests.conftest import make_settings
 from tests.web.accounts_helpers import Person, make_user
-from tests.web.seeding import add_pattern, add_signal, add_symbol, seed_btc_demo
+from tests.web.seeding import add_pattern, add_signal, add_symbol, demo_candles, seed_btc_demo
 
 CHROMIUM = Path("/usr/bin/chromium")
 VENDOR = (
@@ -59,9 +60,29 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         symbol_id = db.session.get(Signal, signal_id).symbol_id  # type: ignore[union-attr]
         for outcome, r in (("tp2", 2.0), ("stop", -1.0), ("tp1", 1.0)):
             add_signal(db.session, symbol_id=symbol_id, outcome=outcome, r_multiple=r)
+        # An old signal that expired unfilled, 1,500 hours before the newest candle.
+        hourly = demo_candles(2000)
+        then = int(hourly.open_time[-1500])
+        price = float(hourly.close[-1500])
+        old = add_signal(
+            db.session,
+            symbol_id=symbol_id,
+            entry=price,
+            stop=price * 0.97,
+            target_1=price * 1.03,
+            target_2=price * 1.06,
+            target_3=price * 1.09,
+            created_at=then + HOUR_MS,
+            status="expired",
+            outcome="unfilled",
+        )
         eth = add_symbol(db.session, "ETH/USDT")
         add_pattern(db.session, symbol_id=eth, pattern_type="order_block")
+        # Admin pages with unbroken long text: a 3,000-character setting (the form takes up
+        # to 10,000) once made /admin/settings 2,436 px wide.
+        db.session.add(Setting(key="notes.long", value="x" * 3000))
         db.session.commit()
+        app.config["SEEDED"] = {"signal": signal_id, "old_signal": old.id, "old_time": then}
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -72,6 +93,10 @@ def users(live_app: Flask) -> dict[str, Person]:
     return {
         "premium": make_user(live_app, "premium@example.com", plan="premium"),
         "free": make_user(live_app, "free@example.com"),
+        "admin": make_user(live_app, "admin@example.com", admin=True),
+        "unverified": make_user(live_app, "new@example.com", verified=False),
+        "twofactor": make_user(live_app, "otp@example.com"),
+        "long": make_user(live_app, f"{'a' * 60}@{'long-domain-name.' * 6}example.com"),
     }
 
 
@@ -255,3 +280,150 @@ def test_free_user_sees_the_btc_chart_with_fvg_zones_and_no_signal_levels(
     refused = page.context.request.get(f"{live_server}/symbols/ETH/USDT")
     assert refused.status == 403
     assert "ETH/USDT chart needs the Pro plan" in refused.text()
+
+
+def test_chart_opened_for_an_old_finished_signal_moves_to_its_time_and_draws_it_as_history(
+    live_server: str, page: Any, live_app: Flask
+) -> None:
+    seeded = live_app.config["SEEDED"]
+    page.goto(f"{live_server}/symbols/BTC/USDT?timeframe=1h&signal={seeded['old_signal']}")
+    page.wait_for_function(
+        "() => document.querySelector('#chart').dataset.state === 'ready'"
+        " && document.querySelector('#chart').dataset.visibleTo"
+    )
+    chart = page.locator("#chart")
+    shown_from = float(chart.get_attribute("data-visible-from") or 0)
+    shown_to = float(chart.get_attribute("data-visible-to") or 0)
+    # The view is about a hundred candles around the signal, 1,500 hours before the newest.
+    assert shown_from <= seeded["old_time"] <= shown_to
+    assert shown_to - shown_from < 200 * HOUR_MS
+    assert chart.get_attribute("data-signal-drawn") == "historical"
+    assert chart.get_attribute("data-price-lines") == "5"
+    assert "is finished (unfilled)" in page.locator("#chart-status").inner_text()
+    _shot(page, "symbol-old-signal")
+
+
+def test_chart_without_a_signal_asked_for_draws_the_newest_live_signal(
+    live_server: str, page: Any
+) -> None:
+    page.goto(f"{live_server}/symbols/BTC/USDT?timeframe=1h")
+    page.wait_for_function("() => document.querySelector('#chart').dataset.state === 'ready'")
+    assert page.locator("#chart").get_attribute("data-signal-drawn") == "live"
+
+
+#: Every page as (who, path, status); {signal} and {old_signal} are seeded signals' ids.
+PAGES = [
+    ("anonymous", "/auth/login", 200),
+    ("anonymous", "/auth/register", 200),
+    ("anonymous", "/auth/forgot", 200),
+    ("anonymous", "/auth/reset/not-a-real-token", 200),
+    ("unverified", "/auth/verify-pending", 200),
+    ("premium", "/", 200),
+    ("premium", "/patterns", 200),
+    ("premium", "/signals", 200),
+    ("premium", "/signals/{signal}", 200),
+    ("premium", "/symbols/BTC/USDT", 200),
+    ("premium", "/symbols/BTC/USDT?signal={old_signal}", 200),
+    ("premium", "/stats", 200),
+    ("premium", "/account/", 200),
+    ("premium", "/account/two-factor", 200),
+    ("premium", "/no-such-page", 404),
+    ("free", "/symbols/ETH/USDT", 403),
+    ("free", "/", 200),
+    ("admin", "/admin/users", 200),
+    ("admin", "/admin/settings", 200),
+    ("admin", "/account/", 200),
+]
+
+
+def _slug(who: str, path: str) -> str:
+    cleaned = "".join(c if c.isalnum() else "-" for c in path.strip("/{}")) or "home"
+    return f"{who}-{cleaned}"
+
+
+@pytest.fixture(scope="module")
+def contexts(browser: Any, live_server: str, users: dict[str, Person]) -> Iterator[Any]:
+    """One browser context per role, signed in once (sign-in is rate limited per address)."""
+    made: dict[str, Any] = {}
+
+    def context_for(who: str) -> Any:
+        if who not in made:
+            made[who] = browser.new_context(viewport={"width": 390, "height": 844})
+            if who != "anonymous":
+                tab = made[who].new_page()
+                tab.goto(f"{live_server}/auth/login")
+                tab.fill("input[name='email']", users[who].email)
+                tab.fill("input[name='password']", users[who].password)
+                with tab.expect_navigation():
+                    tab.click("form button[type='submit']")
+                tab.close()
+        return made[who]
+
+    yield context_for
+    for context in made.values():
+        context.close()
+
+
+@pytest.mark.parametrize(("who", "path", "status"), PAGES, ids=[_slug(w, p) for w, p, _ in PAGES])
+def test_page_fits_a_390px_phone_without_sideways_scrolling_and_renders_on_a_desktop(
+    contexts: Any, live_server: str, live_app: Flask, who: str, path: str, status: int
+) -> None:
+    tab = contexts(who).new_page()
+    tab.set_viewport_size({"width": 390, "height": 844})
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("console", lambda message: _console_error(errors, message))
+    answer = tab.goto(f"{live_server}{path.format(**live_app.config['SEEDED'])}")
+    assert answer.status == status
+    if tab.locator("#chart").count():
+        tab.wait_for_function(
+            "() => ['ready', 'error'].includes(document.querySelector('#chart').dataset.state)"
+        )
+    name = _slug(who, path)
+    width = tab.evaluate("() => document.scrollingElement.scrollWidth")
+    _shot(tab, f"phone-{name}")
+    tab.set_viewport_size({"width": 1280, "height": 900})
+    desktop_width = tab.evaluate("() => document.scrollingElement.scrollWidth")
+    _shot(tab, f"desktop-{name}")
+    tab.close()
+    assert width <= 390, f"{path} is {width}px wide on a 390px phone"
+    assert desktop_width <= 1280
+    # An error page's own status is reported by the console; anything else is a real error.
+    expected = f"status of {status}"
+    assert [e for e in errors if status == 200 or expected not in e] == []
+
+
+PHONE_WIDTH = "() => document.scrollingElement.scrollWidth"
+
+
+def test_two_factor_setup_backup_codes_and_challenge_pages_fit_a_phone(
+    browser: Any, live_server: str, users: dict[str, Person]
+) -> None:
+    pyotp = pytest.importorskip("pyotp")
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    tab = context.new_page()
+    sign_in_with_the_form(tab, live_server, users["twofactor"], "/account/two-factor")
+    widths = {}
+    with tab.expect_navigation():
+        tab.click("form button[type='submit']:text('Set up')")
+    widths["setup"] = tab.evaluate(PHONE_WIDTH)
+    _shot(tab, "phone-two-factor-setup")
+    secret = tab.locator("code.secret").inner_text()
+    tab.fill("input[name='code']", pyotp.TOTP(secret).now())
+    with tab.expect_navigation():
+        tab.click("form button[type='submit']:text('Turn on')")
+    assert tab.locator("li code").count() == 10  # the backup codes
+    widths["backup codes"] = tab.evaluate(PHONE_WIDTH)
+    _shot(tab, "phone-two-factor-backup-codes")
+    with tab.expect_navigation():
+        tab.click("form button[type='submit']:text('Sign out')")
+    tab.goto(f"{live_server}/auth/login")
+    tab.fill("input[name='email']", users["twofactor"].email)
+    tab.fill("input[name='password']", users["twofactor"].password)
+    with tab.expect_navigation():
+        tab.click("form button[type='submit']")
+    assert "/auth/two-factor" in tab.url
+    widths["challenge"] = tab.evaluate(PHONE_WIDTH)
+    _shot(tab, "phone-two-factor-challenge")
+    context.close()
+    assert all(width <= 390 for width in widths.values()), widths

@@ -21,7 +21,12 @@ from cryptolens.db import migrate
 from cryptolens.db.base import utcnow
 from cryptolens.domain.timeframes import datetime_to_ms, ms_to_datetime
 from cryptolens.extensions import db
-from cryptolens.services.demo import demo_replay_start, prepare_demo_login, save_demo_login
+from cryptolens.services.demo import (
+    DEMO_DATA,
+    demo_replay_start,
+    prepare_demo_login,
+    save_demo_login,
+)
 from cryptolens.services.passwords import Passwords
 from cryptolens.web.state import app_settings
 
@@ -99,6 +104,10 @@ def _start_demo_exchange(stack: contextlib.ExitStack, settings: Settings, speed:
     args = ["exchange-sim", "--host", host, "--port", str(port), "--speed", str(speed)]
     stack.enter_context(_background([*args, "--start-at", _demo_start_at(settings)]))
     _wait_for_port(host, port)
+    click.echo(
+        f"  Demo data: {DEMO_DATA}, served as {', '.join(settings.symbols)}"
+        " by the local simulator; not live prices (make run LIVE=1 for those)."
+    )
 
 
 def _cryptolens(*args: str, check: bool) -> None:

@@ -141,6 +141,19 @@ def verify_email(session: Session, *, token: str, now: datetime) -> int:
     return user.id
 
 
+def mark_email_verified(session: Session, *, email: str, now: datetime) -> tuple[int, bool]:
+    """Mark a user's email verified by an operator (no emailed link); returns the user's id
+    and whether it was already verified. Raises NotFoundError for an unknown address."""
+    address = normalize_email(email)
+    user = _by_email(session, address)
+    if user is None:
+        raise NotFoundError(f"no user with the email {address}")
+    already = user.email_verified_at is not None
+    if not already:
+        user.email_verified_at = now
+    return user.id, already
+
+
 def authenticate(
     session: Session, *, email: str, password: str, passwords: Passwords, now: datetime
 ) -> Account:

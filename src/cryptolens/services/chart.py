@@ -15,14 +15,22 @@ from sqlalchemy.orm import Session
 
 from cryptolens.db.candles import load_candles
 from cryptolens.db.models import Pattern, Signal, Symbol
+from cryptolens.domain.enums import SignalStatus
 from cryptolens.domain.errors import NotFoundError, ValidationError
 from cryptolens.services.listing import parse_int, parse_timeframe, symbol_arg
-from cryptolens.services.signals import SIGNAL_COLUMNS, SignalRow, newest_signal_ids
+from cryptolens.services.signals import (
+    SIGNAL_COLUMNS,
+    SignalRow,
+    count_newer_signals,
+    newest_signal_ids,
+)
 
 MAX_CANDLES = 5000
 DEFAULT_CANDLES = 500
 MAX_ZONES = 2000
 MAX_SIGNALS = 50
+#: A signal whose levels still matter: waiting for its entry, or entered and not yet closed.
+LIVE_STATUSES = frozenset({SignalStatus.PENDING.value, SignalStatus.TRIGGERED.value})
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +42,21 @@ class ChartQuery:
     #: Only what opens (candles) or forms (zones) in [start_ms, end_ms), epoch ms.
     start_ms: int | None = None
     end_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChartSignal:
+    """The signal a chart page was opened for (``?signal=N``)."""
+
+    signal: SignalRow
+    #: False once it is closed, expired or unfilled: its levels are history, not orders.
+    live: bool
+    #: Signals newer than this one, counted up to the cap asked for (None: not counted).
+    newer: int | None
+
+
+def is_live(signal: SignalRow) -> bool:
+    return signal.status in LIVE_STATUSES and signal.outcome is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,3 +205,32 @@ def chart_signals(
         .limit(limit)
     ).all()
     return [SignalRow(*tuple(row)) for row in rows]
+
+
+def chart_signal(
+    session: Session,
+    *,
+    exchange: str,
+    symbol: str,
+    signal_id: int,
+    count_newer_within: int | None,
+) -> ChartSignal:
+    """One signal of ``symbol`` for its chart; with ``count_newer_within`` also how many
+    signals are newer (up to that cap). Raises NotFoundError if ``symbol`` has no such signal."""
+    symbol_id = symbol_id_for(session, exchange=exchange, symbol=symbol)
+    row = session.execute(
+        select(*SIGNAL_COLUMNS)
+        .join(Symbol, Symbol.id == Signal.symbol_id)
+        .where(Signal.id == signal_id, Signal.symbol_id == symbol_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"signal {signal_id} is not a {symbol} signal")
+    found = SignalRow(*tuple(row))
+    newer = (
+        None
+        if count_newer_within is None
+        else count_newer_signals(
+            session, created_at=found.created_at, signal_id=found.id, cap=count_newer_within
+        )
+    )
+    return ChartSignal(signal=found, live=is_live(found), newer=newer)

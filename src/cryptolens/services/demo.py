@@ -1,9 +1,11 @@
 """The local demo: one administrator with a fresh random password per start, where that
-password is written down, and where the replayed market resumes."""
+password is written down, where the replayed market resumes, and the honest name of the
+market data it shows."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +17,19 @@ from cryptolens.services.market_clock import market_now
 from cryptolens.services.passwords import Passwords
 
 DEMO_EMAIL = "demo@example.com"
+#: What the demo exchange simulator serves (README, Data credits), whatever symbol it is named.
+DEMO_DATA = "replayed Coinbase BTC/USD hourly history (2017-07-01 → 2019-10-17)"
+
+
+def market_source(*, exchange_id: str, exchange_api_url: str | None, symbols: Sequence[str]) -> str:
+    """One line naming where the prices come from: the demo replay when the app reads the
+    simulator (``EXCHANGE_API_URL``), else the exchange itself."""
+    if exchange_api_url:
+        return (
+            f"demo data: {DEMO_DATA} served as {', '.join(symbols)} by the local simulator,"
+            f" not live {exchange_id} prices"
+        )
+    return f"market data from {exchange_id} through CCXT"
 
 
 @dataclass(frozen=True, slots=True)

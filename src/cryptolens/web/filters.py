@@ -1,4 +1,5 @@
-"""Jinja filters for market values: exchange-clock times and prices from large to micro caps.
+"""Jinja filters for market values (exchange-clock times and prices from large to micro caps)
+and the values every page's template may use.
 
 ``static/js/format.js`` applies the same price rule in the browser (the chart's scale)."""
 
@@ -9,6 +10,8 @@ import math
 from flask import Flask
 
 from cryptolens.domain.timeframes import DAY_MS, HOUR_MS, MINUTE_MS, ms_to_datetime
+from cryptolens.services.demo import market_source
+from cryptolens.web.state import app_settings
 
 #: Significant digits shown for a price, whatever its magnitude.
 PRICE_SIGNIFICANT = 6
@@ -80,3 +83,18 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(percent, "percent")
     app.add_template_filter(r_multiple, "r_multiple")
     app.add_template_filter(label, "label")
+    app.context_processor(lambda: page_context(app))
+
+
+def page_context(app: Flask) -> dict[str, object]:
+    """What every page may show: where its prices come from and the configured timeframes
+    (filter menus offer only those)."""
+    settings = app_settings(app)
+    return {
+        "market_source": market_source(
+            exchange_id=settings.exchange_id,
+            exchange_api_url=settings.exchange_api_url,
+            symbols=settings.symbols,
+        ),
+        "configured_timeframes": settings.timeframes,
+    }

@@ -127,3 +127,13 @@ def test_an_email_change_is_told_to_the_old_address(
     body = notice.get_body(preferencelist=("plain",))
     assert body is not None
     assert "now@example.com" in body.get_content()
+
+
+def test_an_administrators_account_page_says_administrator_not_free(app: Flask) -> None:
+    admin = make_user(app, "boss@example.com", admin=True)
+    client = app.test_client()
+    sign_in(client, admin)
+    page = client.get("/account/").get_data(as_text=True)
+    plan = page.split('id="plan-name">', 1)[1].split("</section>", 1)[0]
+    assert plan.startswith("Administrator")
+    assert "Free" not in plan

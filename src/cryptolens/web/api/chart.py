@@ -20,6 +20,7 @@ from cryptolens.services.chart import (
     chart_candles,
     chart_signals,
     chart_zones,
+    is_live,
     parse_chart_query,
 )
 from cryptolens.web.api import bp
@@ -73,5 +74,6 @@ def signals() -> Response:
         limit_total=policy.visible_signals_limit(current_principal()),
     )
     return api_success(
-        [_shallow(s) for s in found], meta={"limit": query.limit, "max": MAX_SIGNALS}
+        [{**_shallow(s), "live": is_live(s)} for s in found],
+        meta={"limit": query.limit, "max": MAX_SIGNALS},
     )

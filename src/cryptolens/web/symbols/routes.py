@@ -9,8 +9,8 @@ from flask import Response, abort, current_app, render_template, request, send_f
 from cryptolens.domain.symbols import parse_symbol
 from cryptolens.extensions import db
 from cryptolens.services import policy
-from cryptolens.services.chart import symbol_id_for
-from cryptolens.services.listing import parse_timeframe
+from cryptolens.services.chart import ChartSignal, chart_signal, symbol_id_for
+from cryptolens.services.listing import parse_int, parse_timeframe
 from cryptolens.web.access import public
 from cryptolens.web.principal import current_principal
 from cryptolens.web.state import app_settings
@@ -19,6 +19,25 @@ from cryptolens.web.symbols import bp
 VENDOR_DIR = Path(__file__).resolve().parents[1] / "static" / "vendor"
 #: The only files served from the vendor folder (copied there by ``make install``).
 VENDOR_FILES = frozenset({"lightweight-charts.standalone.production.js"})
+#: Signal ids are signed 64-bit integers in every database.
+MAX_ID = 2**63 - 1
+
+
+def _requested_signal(symbol: str) -> ChartSignal | None:
+    """The signal named by ``?signal=N``, under the signal page's rule (Free: none; Pro: the
+    newest 50); None when not asked for."""
+    signal_id = parse_int(request.args, "signal", default=0, minimum=1, maximum=MAX_ID)
+    if not signal_id:
+        return None
+    found = chart_signal(
+        db.session(),
+        exchange=app_settings(current_app).exchange_id,
+        symbol=symbol,
+        signal_id=signal_id,
+        count_newer_within=policy.signals_page_limit(current_principal()),
+    )
+    policy.check_signal_visible(current_principal(), newer=found.newer)
+    return found
 
 
 @bp.get("/symbols/<path:symbol>")
@@ -26,10 +45,13 @@ def chart(symbol: str) -> str:
     settings = app_settings(current_app)
     name = policy.check_symbol_visible(current_principal(), parse_symbol(symbol))
     symbol_id_for(db.session(), exchange=settings.exchange_id, symbol=name)
-    timeframes = settings.timeframes
     timeframe = parse_timeframe(request.args) or settings.base_timeframe
     return render_template(
-        "symbols/chart.html", symbol=name, timeframe=timeframe, timeframes=timeframes
+        "symbols/chart.html",
+        symbol=name,
+        timeframe=timeframe,
+        timeframes=settings.timeframes,
+        requested=_requested_signal(name),
     )
 
 
