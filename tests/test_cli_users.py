@@ -3,13 +3,15 @@ from __future__ import annotations
 from click.testing import Result
 from flask import Flask
 
+from cryptolens.cli import cli
 from tests.web.accounts_helpers import Person, sign_in, user_row
 
 
 def _create_admin(app: Flask, email: str, password: str) -> Result:
-    # The cryptolens CLI (a FlaskGroup) pushes an app context for every command.
+    # The cryptolens CLI uses an app context already pushed instead of building an app.
     with app.app_context():
         return app.test_cli_runner().invoke(
+            cli,
             args=["users", "create-admin", "--email", email, "--password-stdin"],
             input=password + "\n",
         )

@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy import Engine, delete, update
 
 from cryptolens import create_app
+from cryptolens.cli import cli
 from cryptolens.db.models import Candle
 from cryptolens.extensions import db
 from cryptolens.market.simulator import Dataset, SimulatorServer
@@ -66,9 +67,9 @@ def invoke(
         )
         app = create_app(settings)
         apps.append(app)
-        # The real ``cryptolens`` group pushes an app context for every command; do the same.
+        # The ``cryptolens`` group runs commands in an app context already pushed.
         with app.app_context():
-            return app.test_cli_runner().invoke(args=list(args))
+            return app.test_cli_runner().invoke(cli, args=list(args))
 
     yield run
     for app in apps:

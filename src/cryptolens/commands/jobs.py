@@ -8,7 +8,7 @@ import time
 from types import FrameType
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 
 from cryptolens.db.symbols import require_symbol
 from cryptolens.domain.enums import JobStatus, SignalStatus
@@ -19,11 +19,11 @@ from cryptolens.infra.redis import redis_from_url
 from cryptolens.jobs.queues import PRIORITY
 from cryptolens.jobs.schedule import default_schedule
 from cryptolens.jobs.scheduler import RedisClaims, Scheduler, enqueuer, in_process, run_forever
+from cryptolens.runtime import app_settings
 from cryptolens.services.job_runs import recent_runs
 from cryptolens.services.listing import PageRequest
 from cryptolens.services.scan import ScanReport, ScanSession
 from cryptolens.services.signals import SignalFilters, list_signals
-from cryptolens.web.state import app_settings
 
 
 def _stop_on_signals() -> threading.Event:
@@ -195,11 +195,3 @@ def jobs_list(name: str | None, limit: int) -> None:
         click.echo(f"{run.id:>7}  {run.name}{target}: {run.status} {run.counts or ''}")
         if run.error:
             click.echo(f"         {run.error}")
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(scan_command)
-    app.cli.add_command(signals_group)
-    app.cli.add_command(worker_command)
-    app.cli.add_command(scheduler_command)
-    app.cli.add_command(jobs_group)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 
-from cryptolens.db.base import utcnow
+from cryptolens.clock import utcnow
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.extensions import db
+from cryptolens.runtime import app_settings
 from cryptolens.services.accounts import create_admin
 from cryptolens.services.passwords import Passwords
-from cryptolens.web.state import app_settings
 
 
 @click.group("users")
@@ -46,7 +46,3 @@ def create_admin_command(email: str, password_stdin: bool) -> None:
         raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo(f"administrator {email.strip().lower()} ready (user id {user_id})")
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(users_group)

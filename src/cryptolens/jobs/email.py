@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from cryptolens.clock import utcnow
 from cryptolens.config import load_settings
-from cryptolens.db.base import utcnow
 from cryptolens.db.engine import create_engine_for
 from cryptolens.services.outbox import deliver_email, smtp_from_settings
 

@@ -11,10 +11,10 @@ from flask import Flask, current_app, render_template
 from redis.exceptions import RedisError
 from rq import Queue
 
-from cryptolens.db.base import utcnow
+from cryptolens.clock import utcnow
 from cryptolens.extensions import db
+from cryptolens.runtime import app_redis, app_settings
 from cryptolens.services.outbox import deliver_email, queue_email, smtp_from_settings
-from cryptolens.web.state import app_redis, app_settings
 
 log = logging.getLogger(__name__)
 

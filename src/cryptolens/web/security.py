@@ -14,8 +14,8 @@ from flask import Flask, Response, current_app, redirect, request, session, url_
 from flask_login import AnonymousUserMixin, UserMixin, current_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
+from cryptolens.clock import utcnow
 from cryptolens.config import Settings
-from cryptolens.db.base import utcnow
 from cryptolens.domain.errors import ForbiddenError
 from cryptolens.domain.plans import Plan
 from cryptolens.extensions import csrf, db, limiter, login_manager

@@ -6,7 +6,7 @@ from flask import redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
-from cryptolens.db.base import utcnow
+from cryptolens.clock import utcnow
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.domain.plans import PLANS
 from cryptolens.extensions import db, limiter

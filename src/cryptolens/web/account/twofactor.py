@@ -9,7 +9,7 @@ from flask import render_template, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from cryptolens.db.base import utcnow
+from cryptolens.clock import utcnow
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.extensions import db, limiter
 from cryptolens.services import twofactor

@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from cryptolens.db.base import utcnow
+from cryptolens.clock import utcnow
 from cryptolens.domain.errors import CryptoLensError, ValidationError
 from cryptolens.extensions import db
 from cryptolens.services import accounts, admin

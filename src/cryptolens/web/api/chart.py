@@ -12,6 +12,7 @@ from flask import Response, current_app, request
 from flask_login import current_user
 
 from cryptolens.extensions import db
+from cryptolens.runtime import app_settings
 from cryptolens.services import policy
 from cryptolens.services.chart import (
     MAX_CANDLES,
@@ -25,7 +26,6 @@ from cryptolens.services.chart import (
 )
 from cryptolens.web.api import bp
 from cryptolens.web.envelope import api_success
-from cryptolens.web.state import app_settings
 
 
 def _shallow(row: Any) -> dict[str, Any]:

@@ -10,12 +10,12 @@ from urllib.parse import urlsplit
 from flask import Response, after_this_request, current_app, session, url_for
 from flask_login import login_user
 
+from cryptolens.runtime import app_settings
 from cryptolens.services.accounts import Account
 from cryptolens.services.passwords import Passwords
 from cryptolens.services.twofactor import SecretBox
 from cryptolens.web.auth.throttle import DEVICE_COOKIE, DEVICE_COOKIE_DAYS, device_cookie_value
 from cryptolens.web.security import REMEMBER_DAYS, CurrentUser
-from cryptolens.web.state import app_settings
 
 PENDING_2FA = "pending_2fa"
 PENDING_2FA_SECONDS = 300

@@ -6,12 +6,12 @@ from flask import current_app, render_template, request
 from flask_login import current_user
 
 from cryptolens.extensions import db
+from cryptolens.runtime import app_settings
 from cryptolens.services import policy
 from cryptolens.services.listing import parse_page
 from cryptolens.services.patterns import list_patterns, parse_pattern_filters
 from cryptolens.web.fragments import LIST_TTL_S, cached_html, fragment_key
 from cryptolens.web.patterns import bp
-from cryptolens.web.state import app_settings
 
 
 @bp.get("")

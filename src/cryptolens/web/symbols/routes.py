@@ -8,11 +8,11 @@ from flask import Response, abort, current_app, render_template, request, send_f
 from flask_login import current_user
 
 from cryptolens.extensions import db
+from cryptolens.runtime import app_settings
 from cryptolens.services import policy
 from cryptolens.services.chart import symbol_id_for
 from cryptolens.services.listing import parse_symbol, parse_timeframe
 from cryptolens.web.access import public
-from cryptolens.web.state import app_settings
 from cryptolens.web.symbols import bp
 
 VENDOR_DIR = Path(__file__).resolve().parents[1] / "static" / "vendor"
