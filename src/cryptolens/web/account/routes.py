@@ -7,6 +7,7 @@ from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from cryptolens.clock import utcnow
+from cryptolens.db.transactions import unit_of_work
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.domain.plans import PLANS
 from cryptolens.extensions import db, limiter
@@ -37,17 +38,16 @@ def profile() -> Page:
     if request.method == "GET":
         return render_template("account/profile.html", **_profile())
     try:
-        accounts.update_preferences(
-            db.session(),
-            account=current_user.account,
-            timezone=request.form.get("timezone", "UTC").strip(),
-            watchlist=request.form.get("watchlist", "").replace("\n", ",").split(","),
-            notification_topic=request.form.get("notification_topic"),
-        )
+        with unit_of_work(db.session()) as work:
+            accounts.update_preferences(
+                work,
+                account=current_user.account,
+                timezone=request.form.get("timezone", "UTC").strip(),
+                watchlist=request.form.get("watchlist", "").replace("\n", ",").split(","),
+                notification_topic=request.form.get("notification_topic"),
+            )
     except CryptoLensError as error:
-        db.session.rollback()
         return form_error("account/profile.html", error, **_profile())
-    db.session.commit()
     return redirect(url_for("account.profile"))
 
 
@@ -55,17 +55,16 @@ def profile() -> Page:
 @limiter.limit(SENSITIVE_LIMIT)
 def change_password() -> Page:
     try:
-        accounts.change_password(
-            db.session(),
-            user_id=current_user.account.id,
-            current=request.form.get("current_password", ""),
-            new=request.form.get("new_password", ""),
-            passwords=passwords(),
-        )
+        with unit_of_work(db.session()) as work:
+            accounts.change_password(
+                work,
+                user_id=current_user.account.id,
+                current=request.form.get("current_password", ""),
+                new=request.form.get("new_password", ""),
+                passwords=passwords(),
+            )
     except CryptoLensError as error:
-        db.session.rollback()
         return form_error("account/profile.html", error, **_profile())
-    db.session.commit()
     _refresh_session()
     return render_template(
         "account/done.html", message="Password changed; your other sessions were signed out."
@@ -76,21 +75,21 @@ def change_password() -> Page:
 @limiter.limit(SENSITIVE_LIMIT)
 def change_email() -> Page:
     try:
-        found = accounts.request_email_change(
-            db.session(),
-            user_id=current_user.account.id,
-            password=request.form.get("password", ""),
-            new_email=request.form.get("new_email", ""),
-            passwords=passwords(),
-            now=utcnow(),
-        )
+        with unit_of_work(db.session()) as work:
+            found = accounts.request_email_change(
+                work,
+                user_id=current_user.account.id,
+                password=request.form.get("password", ""),
+                new_email=request.form.get("new_email", ""),
+                passwords=passwords(),
+                now=utcnow(),
+            )
+            if found:
+                address, token = found
+                link = url_for("account.confirm_email", token=token, _external=True)
+                send_email("change_email", address, link=link)
     except CryptoLensError as error:
-        db.session.rollback()
         return form_error("account/profile.html", error, **_profile())
-    if found:
-        address, token = found
-        link = url_for("account.confirm_email", token=token, _external=True)
-        send_email("change_email", address, link=link)
     return render_template(
         "account/done.html", message="If that address can be used, we sent it a link to confirm."
     )
@@ -100,11 +99,10 @@ def change_email() -> Page:
 @public
 def confirm_email(token: str) -> Page:
     try:
-        accounts.confirm_email_change(db.session(), token=token, now=utcnow())
+        with unit_of_work(db.session()) as work:
+            accounts.confirm_email_change(work, token=token, now=utcnow())
     except CryptoLensError as error:
-        db.session.rollback()
         return form_error("auth/message.html", error)
-    db.session.commit()
     return render_template("auth/message.html", message="Your new email address is confirmed.")
 
 
@@ -120,16 +118,15 @@ def revoke_sessions() -> Page:
 @limiter.limit(SENSITIVE_LIMIT)
 def delete() -> Page:
     try:
-        accounts.delete_account(
-            db.session(),
-            user_id=current_user.account.id,
-            password=request.form.get("password", ""),
-            passwords=passwords(),
-        )
+        with unit_of_work(db.session()) as work:
+            accounts.delete_account(
+                work,
+                user_id=current_user.account.id,
+                password=request.form.get("password", ""),
+                passwords=passwords(),
+            )
     except CryptoLensError as error:
-        db.session.rollback()
         return form_error("account/profile.html", error, **_profile())
-    db.session.commit()
     logout_user()
     session.clear()
     return render_template("auth/message.html", message="Your account and its data are deleted.")

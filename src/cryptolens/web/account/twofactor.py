@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from cryptolens.clock import utcnow
+from cryptolens.db.transactions import unit_of_work
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.extensions import db, limiter
 from cryptolens.services import twofactor
@@ -43,11 +44,10 @@ def two_factor() -> Page:
 @bp.post("/two-factor/setup")
 def two_factor_setup() -> Page:
     try:
-        twofactor.begin_setup(db.session(), user_id=current_user.account.id, box=secret_box())
+        with unit_of_work(db.session()) as work:
+            twofactor.begin_setup(work, user_id=current_user.account.id, box=secret_box())
     except CryptoLensError as error:
-        db.session.rollback()
         return form_error("account/two_factor.html", error, **_context())
-    db.session.commit()
     return render_template("account/two_factor.html", **_context())
 
 
@@ -68,19 +68,18 @@ def _backup_codes_after_code(action: Callable[..., list[str]]) -> Page:
     show the backup codes it returns."""
     user_id = current_user.account.id
     try:
-        throttle.check_second_factor(user_id)
-        codes = action(
-            db.session(),
-            user_id=user_id,
-            code=request.form.get("code", ""),
-            box=secret_box(),
-            now=utcnow(),
-        )
+        with unit_of_work(db.session()) as work:
+            throttle.check_second_factor(user_id)
+            codes = action(
+                work,
+                user_id=user_id,
+                code=request.form.get("code", ""),
+                box=secret_box(),
+                now=utcnow(),
+            )
     except CryptoLensError as error:
-        db.session.rollback()
         throttle.record_second_factor_failure(user_id)
         return form_error("account/two_factor.html", error, **_context())
-    db.session.commit()
     return render_template("account/backup_codes.html", codes=codes)
 
 
@@ -89,19 +88,18 @@ def _backup_codes_after_code(action: Callable[..., list[str]]) -> Page:
 def two_factor_disable() -> Page:
     user_id = current_user.account.id
     try:
-        throttle.check_second_factor(user_id)
-        twofactor.disable(
-            db.session(),
-            user_id=user_id,
-            password=request.form.get("password", ""),
-            code=request.form.get("code", ""),
-            passwords=passwords(),
-            box=secret_box(),
-            now=utcnow(),
-        )
+        with unit_of_work(db.session()) as work:
+            throttle.check_second_factor(user_id)
+            twofactor.disable(
+                work,
+                user_id=user_id,
+                password=request.form.get("password", ""),
+                code=request.form.get("code", ""),
+                passwords=passwords(),
+                box=secret_box(),
+                now=utcnow(),
+            )
     except CryptoLensError as error:
-        db.session.rollback()
         throttle.record_second_factor_failure(user_id)
         return form_error("account/two_factor.html", error, **_context())
-    db.session.commit()
     return render_template("account/done.html", message="Two-factor authentication is off.")

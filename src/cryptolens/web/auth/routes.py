@@ -7,6 +7,7 @@ from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from cryptolens.clock import utcnow
+from cryptolens.db.transactions import unit_of_work
 from cryptolens.domain.errors import AuthenticationError, CryptoLensError, ThrottledError
 from cryptolens.extensions import db, limiter
 from cryptolens.services import accounts, twofactor
@@ -36,21 +37,23 @@ def register() -> Page:
         return render_template("auth/register.html")
     email = request.form.get("email", "")
     try:
-        result = accounts.register(
-            db.session(),
-            email=email,
-            password=request.form.get("password", ""),
-            passwords=passwords(),
-            now=utcnow(),
-        )
+        with unit_of_work(db.session()) as work:
+            result = accounts.register(
+                work,
+                email=email,
+                password=request.form.get("password", ""),
+                passwords=passwords(),
+                now=utcnow(),
+            )
+            # In the same transaction: the account and its email are stored together.
+            if result.verify_token:
+                link = url_for("auth.verify", token=result.verify_token, _external=True)
+                send_email("verify", result.email, link=link)
+            else:
+                link = url_for("auth.forgot", _external=True)
+                send_email("already_registered", result.email, link=link)
     except CryptoLensError as error:
-        db.session.rollback()
         return form_error("auth/register.html", error, email=email)
-    if result.verify_token:
-        link = url_for("auth.verify", token=result.verify_token, _external=True)
-        send_email("verify", result.email, link=link)
-    else:
-        send_email("already_registered", result.email, link=url_for("auth.forgot", _external=True))
     return render_template("auth/message.html", message=CHECK_INBOX)
 
 
@@ -63,21 +66,20 @@ def login() -> Page:
     email = request.form.get("email", "")
     context = {"email": email, "next": request.form.get("next", "")}
     try:
-        throttle.check_login(email)
-        account = accounts.authenticate(
-            db.session(),
-            email=email,
-            password=request.form.get("password", ""),
-            passwords=passwords(),
-            now=utcnow(),
-        )
+        with unit_of_work(db.session()) as work:
+            throttle.check_login(email)
+            account = accounts.authenticate(
+                work,
+                email=email,
+                password=request.form.get("password", ""),
+                passwords=passwords(),
+                now=utcnow(),
+            )
     except AuthenticationError as error:
-        db.session.rollback()
         throttle.record_login_failure(email)
         return form_error("auth/login.html", error, **context)
     except ThrottledError as error:
         return form_error("auth/login.html", error, **context)
-    db.session.commit()
     throttle.clear_login(email)
     remember = request.form.get("remember") == "on"
     return redirect(finish_sign_in(account, remember=remember, next_path=context["next"]))
@@ -94,21 +96,20 @@ def two_factor() -> Page:
         return render_template("auth/two_factor.html")
     user_id = int(pending["uid"])
     try:
-        throttle.check_second_factor(user_id)
-        twofactor.verify_second_factor(
-            db.session(),
-            user_id=user_id,
-            code=request.form.get("code", ""),
-            box=secret_box(),
-            now=utcnow(),
-        )
+        with unit_of_work(db.session()) as work:
+            throttle.check_second_factor(user_id)
+            twofactor.verify_second_factor(
+                work,
+                user_id=user_id,
+                code=request.form.get("code", ""),
+                box=secret_box(),
+                now=utcnow(),
+            )
     except AuthenticationError as error:
-        db.session.rollback()
         throttle.record_second_factor_failure(user_id)
         return form_error("auth/two_factor.html", error)
     except ThrottledError as error:
         return form_error("auth/two_factor.html", error)
-    db.session.commit()
     account = accounts.load_account(db.session(), user_id=user_id, now=utcnow())
     if account is None or not account.active or account.session_version != pending["ver"]:
         session.clear()
@@ -129,11 +130,10 @@ def logout() -> Response:
 @public
 def verify(token: str) -> Page:
     try:
-        accounts.verify_email(db.session(), token=token, now=utcnow())
+        with unit_of_work(db.session()) as work:
+            accounts.verify_email(work, token=token, now=utcnow())
     except CryptoLensError as error:
-        db.session.rollback()
         return form_error("auth/message.html", error)
-    db.session.commit()
     return render_template("auth/message.html", message="Your email address is confirmed.")
 
 
@@ -162,14 +162,13 @@ def resend_verification() -> Page:
 def forgot() -> Page:
     if request.method == "GET":
         return render_template("auth/forgot.html")
-    found = accounts.request_password_reset(
-        db.session(), email=request.form.get("email", ""), now=utcnow()
-    )
-    if found:
-        address, token = found
-        send_email("reset", address, link=url_for("auth.reset", token=token, _external=True))
-    else:
-        db.session.commit()
+    with unit_of_work(db.session()) as work:
+        found = accounts.request_password_reset(
+            work, email=request.form.get("email", ""), now=utcnow()
+        )
+        if found:
+            address, token = found
+            send_email("reset", address, link=url_for("auth.reset", token=token, _external=True))
     return render_template("auth/message.html", message=CHECK_INBOX)
 
 
@@ -180,17 +179,16 @@ def reset(token: str) -> Page:
     if request.method == "GET":
         return render_template("auth/reset.html", token=token)
     try:
-        user_id = accounts.reset_password(
-            db.session(),
-            token=token,
-            password=request.form.get("password", ""),
-            passwords=passwords(),
-            now=utcnow(),
-        )
+        with unit_of_work(db.session()) as work:
+            user_id = accounts.reset_password(
+                work,
+                token=token,
+                password=request.form.get("password", ""),
+                passwords=passwords(),
+                now=utcnow(),
+            )
     except CryptoLensError as error:
-        db.session.rollback()
         return form_error("auth/reset.html", error, token=token)
-    db.session.commit()
     account = accounts.load_account(db.session(), user_id=user_id, now=utcnow())
     if account is not None:
         throttle.clear_login(account.email, everywhere=True)
