@@ -15,11 +15,10 @@ from cryptolens.domain.enums import JobStatus, SignalStatus
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.domain.timeframes import ms_to_datetime
 from cryptolens.extensions import db
-from cryptolens.infra.redis import redis_from_url
 from cryptolens.jobs.queues import PRIORITY
 from cryptolens.jobs.schedule import default_schedule
 from cryptolens.jobs.scheduler import RedisClaims, Scheduler, enqueuer, in_process, run_forever
-from cryptolens.runtime import app_settings
+from cryptolens.runtime import app_redis, app_settings
 from cryptolens.services.job_runs import recent_runs
 from cryptolens.services.listing import PageRequest
 from cryptolens.services.scan import ScanReport, ScanSession
@@ -119,13 +118,12 @@ def worker_command(burst: bool) -> None:
     """Run an RQ worker on the high, default and low queues (needs REDIS_URL)."""
     from rq import Queue, Worker
 
-    settings = app_settings(current_app)
-    if not settings.redis_url:
+    redis = app_redis(current_app)
+    if redis is None:
         raise click.ClickException(
             "the worker needs REDIS_URL; without Redis run `cryptolens scheduler`, which "
             "runs every job in its own process"
         )
-    redis = redis_from_url(settings.redis_url)
     queues = [Queue(name.value, connection=redis) for name in PRIORITY]
     Worker(queues, connection=redis).work(burst=burst, with_scheduler=False)
 
@@ -139,8 +137,8 @@ def scheduler_command(once: bool) -> None:
     engine = db.engine
     entries = default_schedule(settings.scan_interval_seconds)
     local = None
-    if settings.redis_url:
-        redis = redis_from_url(settings.redis_url)
+    redis = app_redis(current_app)
+    if redis is not None:
         claims = RedisClaims(redis)
         scheduler = Scheduler(entries, enqueuer(engine, settings, redis), claim=claims)
         mode = "enqueuing to Redis"
