@@ -69,3 +69,21 @@ def test_a_job_builds_its_runtime_like_a_request_does(
         context._runtimes.clear()
         job.engine.dispose()
         app_runtime(app).engine.dispose()
+
+
+def test_a_job_runtime_follows_every_setting_not_only_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/jobs.sqlite")
+    monkeypatch.setenv("INSTANCE_DIR", str(tmp_path))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    try:
+        without_redis = context.job_runtime()
+        monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/8")
+        with_redis = context.job_runtime()
+        assert without_redis.redis is None
+        assert with_redis.redis is not None
+    finally:
+        for runtime in context._runtimes.values():
+            runtime.engine.dispose()
+        context._runtimes.clear()

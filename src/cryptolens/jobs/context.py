@@ -13,12 +13,13 @@ _runtimes: dict[str, Runtime] = {}
 
 
 def job_runtime(settings: Settings | None = None) -> Runtime:
-    """One runtime (engine, pool, Redis client) per database per process."""
+    """One runtime (engine, pool, Redis client) per configuration per process."""
     settings = settings or load_settings()
-    url = settings.resolved_database_url
-    if url not in _runtimes:
-        _runtimes[url] = build(settings)
-    return _runtimes[url]
+    # Keyed on every setting, not just the database: other settings (REDIS_URL) shape it too.
+    key = settings.model_dump_json()
+    if key not in _runtimes:
+        _runtimes[key] = build(settings)
+    return _runtimes[key]
 
 
 def job_settings() -> Settings:
