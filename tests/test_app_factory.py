@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from cryptolens import create_app
+from cryptolens.runtime import app_settings
 from cryptolens.web.access import public
-from cryptolens.web.state import app_settings
 from tests.conftest import make_settings
 
 

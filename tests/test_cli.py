@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from sqlalchemy import create_engine, inspect
+
+from cryptolens import commands
+from cryptolens.cli import COMMANDS, load_command
 
 
 def _cryptolens(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -114,3 +120,32 @@ def test_production_refuses_a_secret_key_of_spaces_in_one_line(tmp_path: Path) -
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert "SECRET_KEY" in lines[0]
+
+
+def test_help_summaries_are_the_commands_own_short_help() -> None:
+    for name in COMMANDS:
+        command = load_command(name)
+        assert command.name == name
+        assert COMMANDS[name].summary == command.get_short_help_str(limit=10_000)
+
+
+def test_every_command_defined_in_the_commands_package_is_listed() -> None:
+    listed = {load_command(name) for name in COMMANDS}
+    for info in pkgutil.iter_modules(commands.__path__):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        defined = [value for value in vars(module).values() if isinstance(value, click.Command)]
+        subcommands = {
+            sub
+            for group in defined
+            if isinstance(group, click.Group)
+            for sub in group.commands.values()
+        }
+        for command in defined:
+            assert command in listed or command in subcommands, command.name
+
+
+def test_a_command_that_needs_no_app_still_refuses_bad_settings(tmp_path: Path) -> None:
+    result = _cryptolens("exchange-sim", "--speed", "0", cwd=tmp_path, LOG_FORMAT="xml")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "LOG_FORMAT" in result.stderr

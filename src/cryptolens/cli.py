@@ -1,145 +1,153 @@
-"""The ``cryptolens`` command line: a Flask CLI group; each area adds its own commands."""
+"""The ``cryptolens`` command line: a lazy group that imports only the command being run.
+
+``cryptolens --help`` lists the commands from the table below without importing them (or
+Flask, SQLAlchemy, pandas, CCXT); running a command imports its module and, when it needs
+one, builds the application and pushes its app context.
+"""
 
 from __future__ import annotations
 
-import os
+import importlib
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
-from flask import Flask, current_app
-from flask.cli import FlaskGroup
-from sqlalchemy.exc import DBAPIError
 
-from cryptolens.config import ConfigError, Settings, load_settings
-from cryptolens.extensions import db
 from cryptolens.version import __version__
-from cryptolens.web.state import app_settings
 
 
-@click.group("db")
-def db_group() -> None:
-    """Database schema migrations."""
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    target: str  # "module:attribute"
+    summary: str  # the command's own short help; a test keeps the two equal
+    needs_app: bool = True
 
 
-@db_group.command("upgrade")
-@click.argument("revision", default="head")
-def db_upgrade(revision: str) -> None:
-    """Migrate the database schema up to REVISION (default: head)."""
-    from cryptolens.db import migrate
-
-    migrate.upgrade(db.engine, revision)
-    click.echo(f"database at {migrate.head_revision() if revision == 'head' else revision}")
-
-
-@db_group.command("downgrade")
-@click.argument("revision")
-def db_downgrade(revision: str) -> None:
-    """Migrate the database schema down to REVISION (``base`` removes everything)."""
-    from cryptolens.db import migrate
-
-    migrate.downgrade(db.engine, revision)
-    click.echo(f"database at {revision}")
-
-
-@db_group.command("current")
-def db_current() -> None:
-    """Print the schema revision of the database and the newest one available."""
-    from cryptolens.db import migrate
-
-    with db.engine.connect() as connection:
-        current = migrate.current_revision(connection)
-    click.echo(f"current: {current or 'empty'}  head: {migrate.head_revision()}")
-
-
-@click.command("serve")
-@click.option("--production", is_flag=True, help="Serve with gunicorn (gunicorn.conf settings).")
-@click.option("--host", default=None, help="Address to bind (default: HOST setting).")
-@click.option("--port", default=None, type=int, help="Port to bind (default: PORT setting).")
-def serve(production: bool, host: str | None, port: int | None) -> None:
-    """Serve the web application."""
-    settings = app_settings(current_app)
-    host = host or settings.host
-    port = port or settings.port
-    if production:
-        if not settings.is_production:
-            # Without it gunicorn would run with development settings: the public
-            # development SECRET_KEY (anyone could forge sessions) and insecure cookies.
-            click.echo(
-                "cryptolens: serve --production needs CRYPTOLENS_ENV=production "
-                "(and a random SECRET_KEY); refusing to serve with development settings",
-                err=True,
-            )
-            sys.exit(2)
-        args = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            "python:cryptolens.gunicorn_conf",
-            "--bind",
-            f"{host}:{port}",
-            "cryptolens:create_app()",
-        ]
-        os.execv(sys.executable, args)  # noqa: S606  (replace this process with gunicorn)
-    from werkzeug.serving import run_simple
-
-    from cryptolens.web.serving import QuietRequestHandler
-
-    # Flask refuses app.run() under its own CLI; serve the same app with werkzeug directly.
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    run_simple(
-        host,
-        port,
-        app,
-        use_reloader=False,
-        use_debugger=False,
-        threaded=True,
-        request_handler=QuietRequestHandler,
-    )
+COMMANDS: dict[str, CommandSpec] = {
+    "backfill": CommandSpec(
+        "cryptolens.commands.market:backfill_command",
+        "Fetch SYMBOL's missing candles in a range; run it again to resume.",
+    ),
+    "db": CommandSpec("cryptolens.commands.db:db_group", "Database schema migrations."),
+    "db-health": CommandSpec(
+        "cryptolens.commands.health:db_health_command",
+        "Check stored candles: base-timeframe holes, duplicate and misaligned rows, and "
+        "higher timeframes that disagree with the base data (missing, extra or different "
+        "buckets).",
+    ),
+    "exchange-sim": CommandSpec(
+        "cryptolens.commands.market:exchange_sim",
+        "Serve the Binance-compatible exchange simulator over the demo history.",
+        needs_app=False,
+    ),
+    "ingest": CommandSpec(
+        "cryptolens.commands.market:ingest_command",
+        "Fetch newly closed candles of every active symbol, every INTERVAL seconds.",
+    ),
+    "jobs": CommandSpec(
+        "cryptolens.commands.jobs:jobs_group",
+        "Background jobs: run one now, or see recent runs.",
+    ),
+    "routes": CommandSpec("flask.cli:routes_command", "Show the routes for the app."),
+    "scan": CommandSpec(
+        "cryptolens.commands.jobs:scan_command",
+        "Fetch newly closed candles, detect zones, advance them and evaluate signals.",
+    ),
+    "scheduler": CommandSpec(
+        "cryptolens.commands.jobs:scheduler_command",
+        "Fire scheduled jobs: enqueue them (with REDIS_URL; one scheduler leads) or run "
+        "them in this process (without Redis).",
+    ),
+    "serve": CommandSpec("cryptolens.commands.serve:serve", "Serve the web application."),
+    "shell": CommandSpec("flask.cli:shell_command", "Run a shell in the app context."),
+    "signals": CommandSpec(
+        "cryptolens.commands.jobs:signals_group", "Signals found by the scanner."
+    ),
+    "symbols": CommandSpec(
+        "cryptolens.commands.market:symbols_group", "Watched symbols: add, list, remove."
+    ),
+    "up": CommandSpec(
+        "cryptolens.commands.up:up",
+        "Migrate, start the demo exchange (unless --live), load history, start the "
+        "scheduler (and a worker when REDIS_URL is set), and serve.",
+    ),
+    "users": CommandSpec("cryptolens.commands.users:users_group", "User accounts."),
+    "worker": CommandSpec(
+        "cryptolens.commands.jobs:worker_command",
+        "Run an RQ worker on the high, default and low queues (needs REDIS_URL).",
+    ),
+}
 
 
-def register_commands(app: Flask) -> None:
-    """Attach every command group to ``app.cli``."""
-    app.cli.add_command(db_group)
-    app.cli.add_command(serve)
-    for register in _command_modules():
-        register(app)
+def load_command(name: str) -> click.Command:
+    """Import the command ``name`` (a KeyError for an unknown name)."""
+    module, _, attribute = COMMANDS[name].target.partition(":")
+    command = getattr(importlib.import_module(module), attribute)
+    if not isinstance(command, click.Command):
+        raise TypeError(f"{COMMANDS[name].target} is not a click command")
+    return command
 
 
-def _command_modules() -> list[Any]:
-    """Areas that own commands register them here, keeping this module small."""
-    from cryptolens.commands import health, jobs, market, up, users
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
 
-    return [market.register, jobs.register, health.register, users.register, up.register]
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = COMMANDS.get(cmd_name)
+        if spec is None:
+            return None
+        command = load_command(cmd_name)
+        if spec.needs_app:
+            _push_app_context(ctx)
+        else:
+            from cryptolens.config import load_settings
+
+            load_settings()  # a bad setting stops every command, app or not
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # The table's summaries, so that help imports no command module.
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [(name, _shorten(spec.summary, limit)) for name, spec in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(sorted(rows))
 
 
-def _create_app() -> Flask:
-    from cryptolens import create_app
+def _shorten(summary: str, limit: int) -> str:
+    # click's own shortening (its helper is private): a command built only to be measured.
+    return click.Command(None, help=summary).get_short_help_str(limit)
 
-    return create_app()
+
+def _push_app_context(ctx: click.Context) -> None:
+    from flask import has_app_context
+
+    # Tests (and a caller that already has an app) push their own context: use that one.
+    if not has_app_context():
+        from cryptolens.app import create_app
+
+        ctx.with_resource(create_app().app_context())
 
 
-cli = FlaskGroup(
-    name="cryptolens",
-    create_app=_create_app,
-    add_version_option=False,
-    load_dotenv=False,
+@click.group(
+    "cryptolens",
+    cls=LazyGroup,
     help="CryptoLens: Smart Money Concepts scanner for crypto markets.",
 )
-# Settings are read by cryptolens.config alone, and the app is always ours: drop Flask's
-# --env-file and --app options.
-cli.params = [p for p in cli.params if p.name not in ("env_file", "app")]
-cli = click.version_option(__version__, prog_name="cryptolens")(cli)
+@click.version_option(__version__, prog_name="cryptolens")
+def cli() -> None:
+    pass
 
 
-def _database_problem(exc: DBAPIError, settings: Settings) -> str:
+def _database_problem(exc: Exception) -> str:
     """One line naming what is wrong with the database, and what to do about it."""
-    url = settings.database
+    from cryptolens.config import load_settings
+
+    url = load_settings().database
     where = url.render_as_string(hide_password=True)
-    detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    orig = getattr(exc, "orig", None)
+    detail = str(orig if orig is not None else exc).strip().splitlines()[0]
     if _MISSING_TABLE.search(detail):
         return (
             f"the database {where} has no CryptoLens schema, or an old one ({detail}); "
@@ -159,12 +167,17 @@ _MISSING_TABLE = re.compile(r"no such table|table .* doesn't exist|relation .* d
 def main() -> None:
     """Entry point of the ``cryptolens`` console script."""
     try:
-        settings = load_settings()
-    except ConfigError as exc:
-        click.echo(f"cryptolens: {exc}", err=True)
-        sys.exit(2)
-    try:
         cli.main(prog_name="cryptolens")
-    except DBAPIError as exc:  # unreachable or unmigrated: a hint, never a traceback
-        click.echo(f"cryptolens: {_database_problem(exc, settings)}", err=True)
-        sys.exit(2)
+    except Exception as exc:
+        # Only a command imports the settings module and SQLAlchemy (they cost --help a
+        # second), and only then can a ConfigError or a database error be raised.
+        config = sys.modules.get("cryptolens.config")
+        if config is not None and isinstance(exc, config.ConfigError):
+            click.echo(f"cryptolens: {exc}", err=True)
+            sys.exit(2)
+        sa_exc = sys.modules.get("sqlalchemy.exc")
+        if sa_exc is not None and isinstance(exc, sa_exc.DBAPIError):
+            # Unreachable or unmigrated: a hint, never a traceback.
+            click.echo(f"cryptolens: {_database_problem(exc)}", err=True)
+            sys.exit(2)
+        raise

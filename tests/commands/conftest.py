@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy import Engine
 
 from cryptolens import create_app
+from cryptolens.cli import cli
 from cryptolens.extensions import db
 from cryptolens.market.simulator import SimulatorServer
 from tests.conftest import clear_tables, make_settings
@@ -41,9 +42,9 @@ def invoke(
         )
         app = create_app(settings)
         apps.append(app)
-        # The real ``cryptolens`` group pushes an app context for every command; do the same.
+        # The ``cryptolens`` group runs commands in an app context already pushed.
         with app.app_context():
-            return app.test_cli_runner().invoke(args=list(args))
+            return app.test_cli_runner().invoke(cli, args=list(args))
 
     yield run
     for app in apps:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, delete, update
 
-from cryptolens.db.base import utcnow
+from cryptolens.clock import utcnow
 from cryptolens.db.known_gaps import record_known_gaps
 from cryptolens.db.models import Candle
 from cryptolens.market.simulator import Dataset, SimulatorServer

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cryptolens.clock import utcnow
 from cryptolens.db.accounts import User
-from cryptolens.db.base import utcnow
 from cryptolens.services.demo import DEMO_EMAIL, prepare_demo_login
 from cryptolens.services.passwords import Passwords
 

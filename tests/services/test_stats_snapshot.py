@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from cryptolens.db.base import utcnow
+from cryptolens.clock import utcnow
 from cryptolens.services.stats import (
     SNAPSHOT_MAX_AGE,
     load_snapshot,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.domain.timeframes import ms_to_datetime, timeframe_ms
 from cryptolens.extensions import db
+from cryptolens.runtime import app_settings
 from cryptolens.services.db_health import HealthReport, SymbolHealth, run_db_health
-from cryptolens.web.state import app_settings
 
 #: Exit codes: problems left is not the same as "could not check".
 EXIT_PROBLEMS = 1
@@ -123,7 +123,3 @@ def db_health_command(symbol: str | None, fix: bool) -> None:
     click.echo(_summary(report))
     if not report.healthy:
         raise SystemExit(EXIT_PROBLEMS)
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(db_health_command)

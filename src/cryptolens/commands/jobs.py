@@ -8,7 +8,7 @@ import time
 from types import FrameType
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 
 from cryptolens.db.symbols import require_symbol
 from cryptolens.domain.enums import JobStatus, SignalStatus
@@ -16,15 +16,14 @@ from cryptolens.domain.errors import CryptoLensError, ValidationError
 from cryptolens.domain.symbols import parse_symbol
 from cryptolens.domain.timeframes import ms_to_datetime
 from cryptolens.extensions import db
-from cryptolens.infra.redis import redis_from_url
 from cryptolens.jobs.queues import PRIORITY
 from cryptolens.jobs.schedule import default_schedule
 from cryptolens.jobs.scheduler import RedisClaims, Scheduler, enqueuer, in_process, run_forever
+from cryptolens.runtime import app_redis, app_settings
 from cryptolens.services.job_runs import recent_runs
 from cryptolens.services.listing import PageRequest
 from cryptolens.services.scan import ScanReport, ScanSession
 from cryptolens.services.signals import SignalFilters, list_signals
-from cryptolens.web.state import app_settings
 
 
 def _stop_on_signals() -> threading.Event:
@@ -124,13 +123,12 @@ def worker_command(burst: bool) -> None:
     """Run an RQ worker on the high, default and low queues (needs REDIS_URL)."""
     from rq import Queue, Worker
 
-    settings = app_settings(current_app)
-    if not settings.redis_url:
+    redis = app_redis(current_app)
+    if redis is None:
         raise click.ClickException(
             "the worker needs REDIS_URL; without Redis run `cryptolens scheduler`, which "
             "runs every job in its own process"
         )
-    redis = redis_from_url(settings.redis_url)
     queues = [Queue(name.value, connection=redis) for name in PRIORITY]
     Worker(queues, connection=redis).work(burst=burst, with_scheduler=False)
 
@@ -144,8 +142,8 @@ def scheduler_command(once: bool) -> None:
     engine = db.engine
     entries = default_schedule(settings.scan_interval_seconds)
     local = None
-    if settings.redis_url:
-        redis = redis_from_url(settings.redis_url)
+    redis = app_redis(current_app)
+    if redis is not None:
         claims = RedisClaims(redis)
         scheduler = Scheduler(entries, enqueuer(engine, settings, redis), claim=claims)
         mode = "enqueuing to Redis"
@@ -200,11 +198,3 @@ def jobs_list(name: str | None, limit: int) -> None:
         click.echo(f"{run.id:>7}  {run.name}{target}: {run.status} {run.counts or ''}")
         if run.error:
             click.echo(f"         {run.error}")
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(scan_command)
-    app.cli.add_command(signals_group)
-    app.cli.add_command(worker_command)
-    app.cli.add_command(scheduler_command)
-    app.cli.add_command(jobs_group)

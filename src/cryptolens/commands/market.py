@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 
 from cryptolens.db.symbols import ensure_symbol, list_symbols, require_symbol
 from cryptolens.domain.errors import CryptoLensError, UnknownSymbolError, ValidationError
@@ -21,6 +21,7 @@ from cryptolens.domain.timeframes import TIMEFRAME_MS, datetime_to_ms, ms_to_dat
 from cryptolens.extensions import db
 from cryptolens.market.exchange import ExchangeClient
 from cryptolens.market.resilience import CircuitBreaker
+from cryptolens.runtime import app_settings
 from cryptolens.services.ingest import (
     BACKFILL_CHUNK,
     BackfillReport,
@@ -29,7 +30,6 @@ from cryptolens.services.ingest import (
     exchange_client,
     ingest_cycle,
 )
-from cryptolens.web.state import app_settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -286,10 +286,3 @@ def exchange_sim(
     if speed <= 0:
         _fail("--speed must be positive")
     run_simulator(host, port, speed=speed, start_at_ms=start_at, data_dir=data_dir)
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(symbols_group)
-    app.cli.add_command(backfill_command)
-    app.cli.add_command(ingest_command)
-    app.cli.add_command(exchange_sim)

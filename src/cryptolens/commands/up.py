@@ -14,13 +14,15 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 
+from cryptolens.clock import utcnow
+from cryptolens.commands.serve import serve
 from cryptolens.config import Settings
 from cryptolens.db import migrate
-from cryptolens.db.base import utcnow
 from cryptolens.domain.timeframes import datetime_to_ms, ms_to_datetime
 from cryptolens.extensions import db
+from cryptolens.runtime import app_settings
 from cryptolens.services.demo import (
     DEMO_DATA,
     demo_replay_start,
@@ -28,7 +30,6 @@ from cryptolens.services.demo import (
     save_demo_login,
 )
 from cryptolens.services.passwords import Passwords
-from cryptolens.web.state import app_settings
 
 #: Where the demo replay starts: 18 months of history behind it, 9 months ahead.
 DEMO_START = "2019-01-01"
@@ -150,10 +151,4 @@ def up(live: bool, speed: float, scan_interval: int) -> None:
         stack.enter_context(_background(["scheduler"], env=interval))
         if settings.redis_url:
             stack.enter_context(_background(["worker"], env=interval))
-        from cryptolens.cli import serve
-
         click.get_current_context().invoke(serve)
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(up)

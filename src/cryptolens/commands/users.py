@@ -5,14 +5,14 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 
-from cryptolens.db.base import utcnow
+from cryptolens.clock import utcnow
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.extensions import db
+from cryptolens.runtime import app_settings
 from cryptolens.services.accounts import create_admin, mark_email_verified
 from cryptolens.services.passwords import Passwords
-from cryptolens.web.state import app_settings
 
 
 @click.group("users")
@@ -66,7 +66,3 @@ def verify_command(email: str) -> None:
     db.session.commit()
     state = "was already verified" if already else "verified"
     click.echo(f"{email.strip().lower()} {state} (user id {user_id})")
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(users_group)

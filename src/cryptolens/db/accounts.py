@@ -17,7 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cryptolens.db.base import Base, UTCDateTime, utcnow
+from cryptolens.clock import utcnow
+from cryptolens.db.base import Base, UTCDateTime
 
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import StaticPool
 
 from cryptolens.config import Settings
 
@@ -47,7 +48,14 @@ def ensure_sqlite_directory(settings: Settings) -> None:
 
 
 def create_engine_for(settings: Settings) -> Engine:
-    """A configured engine for the settings' database."""
+    """A configured engine for the settings' database: the one every entry point uses."""
     ensure_sqlite_directory(settings)
-    engine = create_engine(settings.resolved_database_url, **settings.engine_options())
-    return configure_engine(engine, settings)
+    url = settings.database
+    options = settings.engine_options()
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        # One shared connection, or every pooled connection would see its own empty database.
+        options["poolclass"] = StaticPool
+    elif url.get_backend_name() in ("mysql", "mariadb") and "charset" not in url.query:
+        # Four-byte UTF-8 (emoji in names); MySQL's "utf8" is three bytes.
+        url = url.update_query_dict({"charset": "utf8mb4"})
+    return configure_engine(create_engine(url, **options), settings)

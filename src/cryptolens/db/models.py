@@ -20,7 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cryptolens.db.base import Base, UTCDateTime, utcnow
+from cryptolens.clock import utcnow
+from cryptolens.db.base import Base, UTCDateTime
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; BigInteger elsewhere.
 BigId = BigInteger().with_variant(Integer(), "sqlite")

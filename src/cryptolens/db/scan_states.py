@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from cryptolens.db.base import utcnow
+from cryptolens.clock import utcnow
 from cryptolens.db.models import ScanState
 
 

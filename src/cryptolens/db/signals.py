@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
-from cryptolens.db.base import utcnow
+from cryptolens.clock import utcnow
 from cryptolens.db.models import Signal, SignalPattern
 from cryptolens.db.upsert import upsert_rows
 from cryptolens.domain.enums import SignalStatus

@@ -1,4 +1,5 @@
-"""Per-process settings and engine for job code (workers fork per job; engines are cheap)."""
+"""The runtime of job code: built once per process by ``cryptolens.app.build``, the same
+builder the web app uses, so a job sees exactly what a request sees."""
 
 from __future__ import annotations
 
@@ -6,24 +7,28 @@ from redis import Redis
 from sqlalchemy import Engine
 
 from cryptolens.config import Settings, load_settings
-from cryptolens.db.engine import create_engine_for
-from cryptolens.infra.redis import redis_from_url
+from cryptolens.runtime import Runtime, build
+
+_runtimes: dict[str, Runtime] = {}
+
+
+def job_runtime(settings: Settings | None = None) -> Runtime:
+    """One runtime (engine, pool, Redis client) per configuration per process."""
+    settings = settings or load_settings()
+    # Keyed on every setting, not just the database: other settings (REDIS_URL) shape it too.
+    key = settings.model_dump_json()
+    if key not in _runtimes:
+        _runtimes[key] = build(settings)
+    return _runtimes[key]
 
 
 def job_settings() -> Settings:
     return load_settings()
 
 
-_engines: dict[str, Engine] = {}
-
-
 def job_engine(settings: Settings) -> Engine:
-    """One engine (and pool) per database per process."""
-    url = settings.resolved_database_url
-    if url not in _engines:
-        _engines[url] = create_engine_for(settings)
-    return _engines[url]
+    return job_runtime(settings).engine
 
 
 def job_redis(settings: Settings) -> Redis[bytes] | None:
-    return redis_from_url(settings.redis_url) if settings.redis_url else None
+    return job_runtime(settings).redis

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from cryptolens.clock import utcnow
 from cryptolens.config import Settings
-from cryptolens.db.base import utcnow
 from cryptolens.db.models import Symbol
 from cryptolens.db.patterns import expire_stale_patterns
 from cryptolens.domain.enums import JobStatus

@@ -12,8 +12,8 @@ import numpy.typing as npt
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from cryptolens.clock import utcnow
 from cryptolens.config import Settings
-from cryptolens.db.base import utcnow
 from cryptolens.db.candle_checks import next_open_time
 from cryptolens.db.candles import find_gaps, latest_open_times
 from cryptolens.db.known_gaps import Gap as Window

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
 
-from cryptolens.db.base import utcnow
+from cryptolens.clock import utcnow
 from cryptolens.db.models import JobRun
 from cryptolens.domain.enums import JobStatus
 

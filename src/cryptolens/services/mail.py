@@ -12,8 +12,8 @@ from typing import Protocol
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
+from cryptolens.clock import utcnow
 from cryptolens.config import Settings
-from cryptolens.db.base import utcnow
 from cryptolens.notify.emails import render_email
 from cryptolens.notify.links import PublicLinks
 from cryptolens.services import accounts

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from cryptolens.config import Settings
 from cryptolens.db.accounts import OutboxEmail
+from cryptolens.db.transactions import changed_rows, claim_once
 from cryptolens.notify.channel import Delivered, Message, Permanent
 from cryptolens.notify.email import EmailChannel, SmtpConfig
 from cryptolens.services.twofactor import SecretBox
@@ -59,17 +60,17 @@ def deliver_email(
 ) -> str:
     """Send one outbox row if still pending; returns its status afterwards. Commits (the
     session is the sender's own: a job's or a delivery thread's)."""
-    claimed = session.execute(
+    claimed = claim_once(
+        session,
         update(OutboxEmail)
         .where(OutboxEmail.id == outbox_id, OutboxEmail.status == PENDING)
-        .values(status=SENDING, attempts=OutboxEmail.attempts + 1, claimed_at=now)
-        .execution_options(synchronize_session=False)
+        .values(status=SENDING, attempts=OutboxEmail.attempts + 1, claimed_at=now),
     )
     session.commit()
     row = session.get(OutboxEmail, outbox_id)
     if row is None:
         return "missing"
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if not claimed:
         return row.status  # already sent, or another worker holds it
     if smtp is None:
         log.warning("SMTP_HOST not set: email %s to %s kept in the outbox", row.id, row.recipient)
@@ -120,13 +121,14 @@ def sweep_outbox(
 ) -> OutboxSweep:
     """Deliver what is due again: rows a crashed sender abandoned, and rows whose last
     attempt failed once their back-off has passed. Rows older than GIVE_UP_AFTER fail."""
-    reclaimed = session.execute(
+    reclaimed = changed_rows(
+        session,
         update(OutboxEmail)
         .where(OutboxEmail.status == SENDING, OutboxEmail.claimed_at < now - ABANDONED_AFTER)
-        .values(status=PENDING)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    expired = session.execute(
+        .values(status=PENDING),
+    )
+    expired = changed_rows(
+        session,
         update(OutboxEmail)
         .where(OutboxEmail.status == PENDING, OutboxEmail.created_at < now - GIVE_UP_AFTER)
         .values(
@@ -134,12 +136,11 @@ def sweep_outbox(
             last_error="gave up: undelivered for two days",
             text_body="",
             html_body="",
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
+        ),
+    )
     session.commit()
     if smtp is None:
-        return OutboxSweep(reclaimed=int(reclaimed), failed=int(expired))
+        return OutboxSweep(reclaimed=reclaimed, failed=expired)
     pending = session.execute(
         select(OutboxEmail.id, OutboxEmail.attempts, OutboxEmail.claimed_at)
         .where(OutboxEmail.status == PENDING)
@@ -157,18 +158,18 @@ def sweep_outbox(
         sent += status == SENT
         failed += status == FAILED
         later += status == PENDING
-    return OutboxSweep(int(reclaimed), sent, later, failed + int(expired))
+    return OutboxSweep(reclaimed, sent, later, failed + expired)
 
 
 def purge_outbox(session: Session, *, older_than: timedelta, now: datetime) -> int:
     """Delete sent and failed rows created before ``now - older_than``; returns how many.
     Pending and in-flight rows stay whatever their age (the sweep settles them)."""
-    deleted = session.execute(
-        delete(OutboxEmail)
-        .where(OutboxEmail.status.in_((SENT, FAILED)), OutboxEmail.created_at < now - older_than)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
-    return int(deleted)
+    return changed_rows(
+        session,
+        delete(OutboxEmail).where(
+            OutboxEmail.status.in_((SENT, FAILED)), OutboxEmail.created_at < now - older_than
+        ),
+    )
 
 
 def _aware(moment: datetime) -> datetime:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cryptolens.db.base import utcnow
+from cryptolens.clock import utcnow
 from cryptolens.db.models import Setting
 from cryptolens.services.track_record import TrackRecordRow, track_record
 from cryptolens.services.zone_stats import ZoneStatsRow, zone_stats

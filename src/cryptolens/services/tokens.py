@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cryptolens.db.accounts import UserToken
+from cryptolens.db.transactions import claim_once
 from cryptolens.domain.errors import AuthenticationError
 
 
@@ -77,13 +78,13 @@ def consume_token(
     if row is None or row.used_at is not None or row.expires_at <= now:
         raise AuthenticationError(INVALID_LINK)
     # Conditional update: of two concurrent uses only one sees a row change.
-    claimed = session.execute(
+    claimed = claim_once(
+        session,
         update(UserToken)
         .where(UserToken.id == row.id, UserToken.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
+        .values(used_at=now),
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if not claimed:
         raise AuthenticationError(INVALID_LINK)
     return row
 

@@ -59,6 +59,74 @@ def _ratio(total: float, count: int) -> float | None:
     return total / count if count else None
 
 
+def _measures() -> tuple[Any, ...]:
+    """trades, wins, unfilled, Σ R, Σ win R, Σ loss R: the sums every group is read from."""
+    is_trade = Signal.outcome.in_(TRADE_OUTCOMES)
+    r = func.coalesce(Signal.r_multiple, 0.0)
+    is_win = is_trade & (r > 0)
+    is_loss = is_trade & (r <= 0)
+    return (
+        func.sum(case((is_trade, 1), else_=0)),
+        func.sum(case((is_win, 1), else_=0)),
+        func.sum(case((Signal.outcome == SignalOutcome.UNFILLED.value, 1), else_=0)),
+        func.sum(case((is_trade, r), else_=0.0)),
+        func.sum(case((is_win, r), else_=0.0)),
+        func.sum(case((is_loss, r), else_=0.0)),
+    )
+
+
+def _conditions(
+    *,
+    symbol_id: int | None,
+    timeframes: str | Sequence[str] | None,
+    direction: Direction | str | None,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
+        Signal.outcome.in_((*TRADE_OUTCOMES, SignalOutcome.UNFILLED.value))
+    ]
+    if symbol_id is not None:
+        conditions.append(Signal.symbol_id == symbol_id)
+    if timeframes is not None:
+        names = timeframes.split(",") if isinstance(timeframes, str) else timeframes
+        conditions.append(Signal.timeframes == ",".join(parse_timeframes(names)))
+    if direction is not None:
+        try:
+            conditions.append(Signal.direction == Direction(direction).value)
+        except ValueError:
+            message = f"direction must be bullish or bearish (got {direction!r})"
+            raise ValidationError(message) from None
+    return conditions
+
+
+def _record(labels: dict[GroupKey, Any], sums: Sequence[Any]) -> TrackRecordRow:
+    """One group's row from its labels and the ``_measures`` sums."""
+    trades, wins, unfilled = int(sums[0] or 0), int(sums[1] or 0), int(sums[2] or 0)
+    sum_r, sum_win, sum_loss = (float(value or 0) for value in sums[3:])
+    losses = trades - wins
+    win_rate = _ratio(wins, trades)
+    avg_win = _ratio(sum_win, wins)
+    avg_loss = _ratio(sum_loss, losses)
+    expectancy = (
+        None
+        if win_rate is None
+        else win_rate * (avg_win or 0.0) + (1 - win_rate) * (avg_loss or 0.0)
+    )
+    return TrackRecordRow(
+        symbol=labels.get("symbol"),
+        timeframes=labels.get("timeframes"),
+        direction=labels.get("direction"),
+        trades=trades,
+        wins=wins,
+        losses=losses,
+        unfilled=unfilled,
+        win_rate=win_rate,
+        avg_r=_ratio(sum_r, trades),
+        avg_win_r=avg_win,
+        avg_loss_r=avg_loss,
+        expectancy=expectancy,
+    )
+
+
 def track_record(
     session: Session,
     *,
@@ -74,73 +142,21 @@ def track_record(
     unknown = [key for key in group_by if key not in GROUP_KEYS]
     if unknown:
         raise ValidationError(f"group_by accepts {', '.join(GROUP_KEYS)} (got {unknown})")
-    is_trade = Signal.outcome.in_(TRADE_OUTCOMES)
-    r = func.coalesce(Signal.r_multiple, 0.0)
-    is_win = is_trade & (r > 0)
-    is_loss = is_trade & (r <= 0)
-    measures = (
-        func.sum(case((is_trade, 1), else_=0)),
-        func.sum(case((is_win, 1), else_=0)),
-        func.sum(case((Signal.outcome == SignalOutcome.UNFILLED.value, 1), else_=0)),
-        func.sum(case((is_trade, r), else_=0.0)),
-        func.sum(case((is_win, r), else_=0.0)),
-        func.sum(case((is_loss, r), else_=0.0)),
-    )
     keys: dict[GroupKey, Any] = {
         "symbol": Symbol.symbol,
         "timeframes": Signal.timeframes,
         "direction": Signal.direction,
     }
     grouped = [keys[key] for key in group_by]
-    conditions: list[ColumnElement[bool]] = [
-        Signal.outcome.in_((*TRADE_OUTCOMES, SignalOutcome.UNFILLED.value))
-    ]
-    if symbol_id is not None:
-        conditions.append(Signal.symbol_id == symbol_id)
-    if timeframes is not None:
-        names = timeframes.split(",") if isinstance(timeframes, str) else timeframes
-        conditions.append(Signal.timeframes == ",".join(parse_timeframes(names)))
-    if direction is not None:
-        try:
-            conditions.append(Signal.direction == Direction(direction).value)
-        except ValueError:
-            message = f"direction must be bullish or bearish (got {direction!r})"
-            raise ValidationError(message) from None
+    conditions = _conditions(symbol_id=symbol_id, timeframes=timeframes, direction=direction)
     query = (
-        select(*grouped, *measures)
+        select(*grouped, *_measures())
         .join(Symbol, Symbol.id == Signal.symbol_id)
         .where(*conditions)
         .group_by(*grouped)
         .order_by(*grouped)
     )
-    result = []
-    for row in session.execute(query).all():
-        labels = dict(zip(group_by, row[: len(grouped)], strict=True))
-        trades, wins, unfilled, sum_r, sum_win, sum_loss = row[len(grouped) :]
-        trades, wins, unfilled = int(trades or 0), int(wins or 0), int(unfilled or 0)
-        losses = trades - wins
-        win_rate = _ratio(wins, trades)
-        avg_win = _ratio(float(sum_win or 0), wins)
-        avg_loss = _ratio(float(sum_loss or 0), losses)
-        expectancy = (
-            None
-            if win_rate is None
-            else win_rate * (avg_win or 0.0) + (1 - win_rate) * (avg_loss or 0.0)
-        )
-        result.append(
-            TrackRecordRow(
-                symbol=labels.get("symbol"),
-                timeframes=labels.get("timeframes"),
-                direction=labels.get("direction"),
-                trades=trades,
-                wins=wins,
-                losses=losses,
-                unfilled=unfilled,
-                win_rate=win_rate,
-                avg_r=_ratio(float(sum_r or 0), trades),
-                avg_win_r=avg_win,
-                avg_loss_r=avg_loss,
-                expectancy=expectancy,
-            )
-        )
-    return result
+    return [
+        _record(dict(zip(group_by, row[: len(grouped)], strict=True)), row[len(grouped) :])
+        for row in session.execute(query).all()
+    ]

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from cryptolens.db.accounts import BackupCode, User
+from cryptolens.db.transactions import claim_once
 from cryptolens.domain.errors import AuthenticationError, ConflictError, NotFoundError
 from cryptolens.services.passwords import Passwords
 
@@ -150,13 +151,13 @@ def verify_second_factor(
     ).one_or_none()
     if row is None:
         raise AuthenticationError(BAD_CODE)
-    spent = session.execute(
+    spent = claim_once(
+        session,
         update(BackupCode)
         .where(BackupCode.id == row.id, BackupCode.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
+        .values(used_at=now),
     )
-    if spent.rowcount != 1:  # type: ignore[attr-defined]
+    if not spent:
         raise AuthenticationError(BAD_CODE)
     return True
 

@@ -10,8 +10,8 @@ import math
 from flask import Flask
 
 from cryptolens.domain.timeframes import DAY_MS, HOUR_MS, MINUTE_MS, ms_to_datetime
+from cryptolens.runtime import app_settings
 from cryptolens.services.demo import market_source
-from cryptolens.web.state import app_settings
 
 #: Significant digits shown for a price, whatever its magnitude.
 PRICE_SIGNIFICANT = 6

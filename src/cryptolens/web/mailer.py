@@ -10,9 +10,9 @@ from flask import Flask, current_app
 
 from cryptolens.extensions import db
 from cryptolens.notify.links import PublicLinks
+from cryptolens.runtime import app_redis, app_settings
 from cryptolens.services import mail
 from cryptolens.services.background import Background
-from cryptolens.web.state import app_redis, app_settings
 
 _MAILER = "cryptolens.mailer"
 

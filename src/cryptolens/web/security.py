@@ -17,11 +17,12 @@ from flask_login import AnonymousUserMixin, UserMixin, current_user, logout_user
 from werkzeug.exceptions import SecurityError
 from werkzeug.wrappers import Response as BaseResponse
 
+from cryptolens.clock import utcnow
 from cryptolens.config import Settings
-from cryptolens.db.base import utcnow
 from cryptolens.domain.errors import ForbiddenError
 from cryptolens.domain.plans import Plan
 from cryptolens.extensions import csrf, db, limiter, login_manager
+from cryptolens.runtime import app_settings
 from cryptolens.services.accounts import Account, load_account
 from cryptolens.services.user_sessions import SessionRules, check_session
 from cryptolens.web.access import Access, access_of
@@ -33,7 +34,6 @@ from cryptolens.web.principal import (
     protect_from_csrf,
     resolve_principal,
 )
-from cryptolens.web.state import app_settings
 
 #: The one inline stylesheet allowed: the TradingView attribution logo's rules, which
 #: lightweight-charts (pinned in package-lock.json) adds as a <style> element. A hash, not

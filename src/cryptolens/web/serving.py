@@ -17,7 +17,7 @@ from werkzeug.routing import IntegerConverter, Map
 from werkzeug.serving import WSGIRequestHandler
 
 from cryptolens.config import Settings
-from cryptolens.web.state import app_settings
+from cryptolens.runtime import app_settings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

@@ -32,6 +32,7 @@ from cryptolens.market.simulator.api import MarketBook, Response, binance_error
 from cryptolens.market.simulator.clock import SimClock
 from cryptolens.market.simulator.datasets import Dataset
 from cryptolens.market.simulator.faults import (
+    Fault,
     FaultInjector,
     FaultKind,
     FaultRule,
@@ -268,26 +269,9 @@ class SimulatorServer:
         listing = api.symbol_param(self.book, query)
         fault = self.faults.draw(endpoint, listing.symbol if listing else None)
         if fault is not None:
-            rule = fault.rule
-            retry_after = (("Retry-After", str(rule.retry_after_s)),)
-            if fault.kind is FaultKind.RATE_LIMIT:
-                msg = "Too much request weight used; current limit is 6000 per 1 MINUTE."
-                return Response.json(429, {"code": -1003, "msg": msg}, retry_after)
-            if fault.kind is FaultKind.BAN:
-                msg = "Way too much request weight used; IP banned until later."
-                return Response.json(418, {"code": -1003, "msg": msg}, retry_after)
-            if fault.kind is FaultKind.SERVER_ERROR:
-                status = server_error_status(fault)
-                if status == 500:
-                    msg = "Internal error; unable to process your request. Please try again."
-                    return Response.json(500, {"code": -1001, "msg": msg})
-                # Gateways in front of the API answer with HTML, not Binance JSON.
-                page = f"<html><body><h1>{status} Gateway Error</h1></body></html>".encode()
-                return Response(status, page, (("Content-Type", "text/html"),))
-            if fault.kind is FaultKind.DISCONNECT:
-                return None
-            if fault.kind is FaultKind.SLOW and self._stop.wait(rule.delay_s):
-                return None
+            answered, response = self._transport_fault(fault)
+            if answered:
+                return response
         if method != "GET":
             return binance_error(-1, "Only GET is supported here.", status=405)
         now = self.clock.now_ms()
@@ -301,6 +285,31 @@ class SimulatorServer:
             data_fault = fault if fault is not None and fault.kind is not FaultKind.SLOW else None
             return api.klines(self.book, query, now, data_fault, self._refine_seed)
         return Response(404, b"<html><body><h1>404 Not Found</h1></body></html>")
+
+    def _transport_fault(self, fault: Fault) -> tuple[bool, Response | None]:
+        """(True, the answer) when ``fault`` answers instead of the exchange (None: drop the
+        connection); (False, None) when the request goes on (slow, or a data fault)."""
+        rule = fault.rule
+        retry_after = (("Retry-After", str(rule.retry_after_s)),)
+        if fault.kind is FaultKind.RATE_LIMIT:
+            msg = "Too much request weight used; current limit is 6000 per 1 MINUTE."
+            return True, Response.json(429, {"code": -1003, "msg": msg}, retry_after)
+        if fault.kind is FaultKind.BAN:
+            msg = "Way too much request weight used; IP banned until later."
+            return True, Response.json(418, {"code": -1003, "msg": msg}, retry_after)
+        if fault.kind is FaultKind.SERVER_ERROR:
+            status = server_error_status(fault)
+            if status == 500:
+                msg = "Internal error; unable to process your request. Please try again."
+                return True, Response.json(500, {"code": -1001, "msg": msg})
+            # Gateways in front of the API answer with HTML, not Binance JSON.
+            page = f"<html><body><h1>{status} Gateway Error</h1></body></html>".encode()
+            return True, Response(status, page, (("Content-Type", "text/html"),))
+        if fault.kind is FaultKind.DISCONNECT:
+            return True, None
+        if fault.kind is FaultKind.SLOW and self._stop.wait(rule.delay_s):
+            return True, None  # stopping while it waited
+        return False, None
 
     def _admin(self, method: str, path: str, body: bytes) -> Response:
         try:

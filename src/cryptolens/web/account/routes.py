@@ -7,10 +7,12 @@ from flask_login import current_user, logout_user
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from cryptolens.db.base import utcnow
+from cryptolens.clock import utcnow
+from cryptolens.db.transactions import unit_of_work
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.domain.plans import PLANS
 from cryptolens.extensions import db, limiter
+from cryptolens.runtime import app_settings
 from cryptolens.services import accounts, user_sessions
 from cryptolens.web.access import public
 from cryptolens.web.account import bp
@@ -19,7 +21,6 @@ from cryptolens.web.errors import form_error
 from cryptolens.web.mailer import links, send_email
 from cryptolens.web.principal import current_principal
 from cryptolens.web.security import session_rules
-from cryptolens.web.state import app_settings
 
 Page = str | Response | tuple[str, int]
 SENSITIVE_LIMIT = "10/15 minutes"
@@ -54,17 +55,16 @@ def profile() -> Page:
     if request.method == "GET":
         return render_template("account/profile.html", **_profile())
     try:
-        accounts.update_preferences(
-            db.session(),
-            account=current_user.account,
-            timezone=request.form.get("timezone", "UTC").strip(),
-            watchlist=request.form.get("watchlist", "").replace("\n", ",").split(","),
-            notification_topic=request.form.get("notification_topic"),
-        )
+        with unit_of_work(db.session()) as work:
+            accounts.update_preferences(
+                work,
+                account=current_user.account,
+                timezone=request.form.get("timezone", "UTC").strip(),
+                watchlist=request.form.get("watchlist", "").replace("\n", ",").split(","),
+                notification_topic=request.form.get("notification_topic"),
+            )
     except CryptoLensError as error:
-        db.session.rollback()
         return form_error("account/profile.html", error, **_profile())
-    db.session.commit()
     return redirect(url_for("account.profile"))
 
 
@@ -72,19 +72,18 @@ def profile() -> Page:
 @limiter.limit(SENSITIVE_LIMIT)
 def change_password() -> Page:
     try:
-        accounts.change_password(
-            db.session(),
-            user_id=current_user.account.id,
-            current=request.form.get("current_password", ""),
-            new=request.form.get("new_password", ""),
-            passwords=passwords(),
-            now=utcnow(),
-        )
+        with unit_of_work(db.session()) as work:
+            accounts.change_password(
+                work,
+                user_id=current_user.account.id,
+                current=request.form.get("current_password", ""),
+                new=request.form.get("new_password", ""),
+                passwords=passwords(),
+                now=utcnow(),
+            )
+            send_email("password_changed", current_user.account.email, link=links().forgot())
     except CryptoLensError as error:
-        db.session.rollback()
         return form_error("account/profile.html", error, **_profile())
-    send_email("password_changed", current_user.account.email, link=links().forgot())
-    db.session.commit()
     _refresh_session()
     return render_template(
         "account/done.html", message="Password changed; your other sessions were signed out."
@@ -95,21 +94,20 @@ def change_password() -> Page:
 @limiter.limit(SENSITIVE_LIMIT)
 def change_email() -> Page:
     try:
-        found = accounts.request_email_change(
-            db.session(),
-            user_id=current_user.account.id,
-            password=request.form.get("password", ""),
-            new_email=request.form.get("new_email", ""),
-            passwords=passwords(),
-            now=utcnow(),
-        )
+        with unit_of_work(db.session()) as work:
+            found = accounts.request_email_change(
+                work,
+                user_id=current_user.account.id,
+                password=request.form.get("password", ""),
+                new_email=request.form.get("new_email", ""),
+                passwords=passwords(),
+                now=utcnow(),
+            )
+            if found:
+                address, token = found
+                send_email("change_email", address, link=links().confirm_email(token))
     except CryptoLensError as error:
-        db.session.rollback()
         return form_error("account/profile.html", error, **_profile())
-    if found:
-        address, token = found
-        send_email("change_email", address, link=links().confirm_email(token))
-    db.session.commit()
     return render_template(
         "account/done.html", message="If that address can be used, we sent it a link to confirm."
     )
@@ -119,13 +117,15 @@ def change_email() -> Page:
 @public
 def confirm_email(token: str) -> Page:
     try:
-        change = accounts.confirm_email_change(db.session(), token=token, now=utcnow())
+        with unit_of_work(db.session()) as work:
+            change = accounts.confirm_email_change(work, token=token, now=utcnow())
+            # The old address hears of it: if the change was not its owner's doing, they
+            # can act.
+            send_email(
+                "email_changed", change.old_email, new_email=change.new_email, link=links().forgot()
+            )
     except CryptoLensError as error:
-        db.session.rollback()
         return form_error("auth/message.html", error)
-    # The old address hears of it: if the change was not its owner's doing, they can act.
-    send_email("email_changed", change.old_email, new_email=change.new_email, link=links().forgot())
-    db.session.commit()
     return render_template("auth/message.html", message="Your new email address is confirmed.")
 
 
@@ -141,13 +141,12 @@ def revoke_sessions() -> Page:
 def revoke_one_session(session_id: str) -> Page:
     """Sign out one of the user's own devices (another user's session id: 404)."""
     principal = current_principal()
-    ended = user_sessions.revoke_session(
-        db.session(), user_id=current_user.account.id, session_id=session_id, now=utcnow()
-    )
-    if not ended:
-        db.session.rollback()
-        raise NotFound("No such session among yours.")
-    db.session.commit()
+    with unit_of_work(db.session()) as work:
+        ended = user_sessions.revoke_session(
+            work, user_id=current_user.account.id, session_id=session_id, now=utcnow()
+        )
+        if not ended:
+            raise NotFound("No such session among yours.")
     if session_id == principal.session_id:
         end_session()
         return redirect(url_for("auth.login"))
@@ -158,16 +157,15 @@ def revoke_one_session(session_id: str) -> Page:
 @limiter.limit(SENSITIVE_LIMIT)
 def delete() -> Page:
     try:
-        accounts.delete_account(
-            db.session(),
-            user_id=current_user.account.id,
-            password=request.form.get("password", ""),
-            passwords=passwords(),
-        )
+        with unit_of_work(db.session()) as work:
+            accounts.delete_account(
+                work,
+                user_id=current_user.account.id,
+                password=request.form.get("password", ""),
+                passwords=passwords(),
+            )
     except CryptoLensError as error:
-        db.session.rollback()
         return form_error("account/profile.html", error, **_profile())
-    db.session.commit()
     session.clear()
     logout_user()  # after the clear, so its note to delete the remember cookie survives
     return render_template("auth/message.html", message="Your account and its data are deleted.")

@@ -9,7 +9,8 @@ from flask import render_template, request
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from cryptolens.db.base import utcnow
+from cryptolens.clock import utcnow
+from cryptolens.db.transactions import unit_of_work
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.extensions import db, limiter
 from cryptolens.services import twofactor
@@ -44,11 +45,10 @@ def two_factor() -> Page:
 @bp.post("/two-factor/setup")
 def two_factor_setup() -> Page:
     try:
-        twofactor.begin_setup(db.session(), user_id=current_user.account.id, box=secret_box())
+        with unit_of_work(db.session()) as work:
+            twofactor.begin_setup(work, user_id=current_user.account.id, box=secret_box())
     except CryptoLensError as error:
-        db.session.rollback()
         return form_error("account/two_factor.html", error, **_context())
-    db.session.commit()
     return render_template("account/two_factor.html", **_context())
 
 
@@ -70,19 +70,18 @@ def _backup_codes_after_code(action: Callable[..., list[str]], notice: str | Non
     user_id = current_user.account.id
     try:
         attempt = throttle.attempt_second_factor(user_id)
-        codes = action(
-            db.session(),
-            user_id=user_id,
-            code=request.form.get("code", ""),
-            box=secret_box(),
-            now=utcnow(),
-        )
+        with unit_of_work(db.session()) as work:
+            codes = action(
+                work,
+                user_id=user_id,
+                code=request.form.get("code", ""),
+                box=secret_box(),
+                now=utcnow(),
+            )
+            if notice:
+                send_email(notice, current_user.account.email, link=links().forgot())
     except CryptoLensError as error:
-        db.session.rollback()
         return form_error("account/two_factor.html", error, **_context())
-    if notice:
-        send_email(notice, current_user.account.email, link=links().forgot())
-    db.session.commit()
     attempt.forget()
     return render_template("account/backup_codes.html", codes=codes)
 
@@ -93,19 +92,18 @@ def two_factor_disable() -> Page:
     user_id = current_user.account.id
     try:
         attempt = throttle.attempt_second_factor(user_id)
-        twofactor.disable(
-            db.session(),
-            user_id=user_id,
-            password=request.form.get("password", ""),
-            code=request.form.get("code", ""),
-            passwords=passwords(),
-            box=secret_box(),
-            now=utcnow(),
-        )
+        with unit_of_work(db.session()) as work:
+            twofactor.disable(
+                work,
+                user_id=user_id,
+                password=request.form.get("password", ""),
+                code=request.form.get("code", ""),
+                passwords=passwords(),
+                box=secret_box(),
+                now=utcnow(),
+            )
+            send_email("two_factor_disabled", current_user.account.email, link=links().forgot())
     except CryptoLensError as error:
-        db.session.rollback()
         return form_error("account/two_factor.html", error, **_context())
-    send_email("two_factor_disabled", current_user.account.email, link=links().forgot())
-    db.session.commit()
     attempt.forget()
     return render_template("account/done.html", message="Two-factor authentication is off.")

@@ -9,7 +9,8 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from cryptolens.db.base import utcnow
+from cryptolens.clock import utcnow
+from cryptolens.db.transactions import unit_of_work
 from cryptolens.domain.errors import ConflictError, CryptoLensError, ValidationError
 from cryptolens.extensions import db
 from cryptolens.services import accounts, admin
@@ -28,18 +29,17 @@ _DAYS = re.compile(r"[0-9]{1,4}")
 def settings() -> Page:
     if request.method == "POST":
         try:
-            admin.set_setting(
-                db.session(),
-                key=request.form.get("key", ""),
-                value=request.form.get("value", ""),
-                now=utcnow(),
-            )
+            with unit_of_work(db.session()) as work:
+                admin.set_setting(
+                    work,
+                    key=request.form.get("key", ""),
+                    value=request.form.get("value", ""),
+                    now=utcnow(),
+                )
         except CryptoLensError as error:
-            db.session.rollback()
             return form_error(
                 "admin/settings.html", error, settings=admin.list_settings(db.session())
             )
-        db.session.commit()
         return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", settings=admin.list_settings(db.session()))
 

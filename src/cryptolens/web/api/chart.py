@@ -11,6 +11,7 @@ from typing import Any
 from flask import Response, current_app, request
 
 from cryptolens.extensions import db
+from cryptolens.runtime import app_settings
 from cryptolens.services import policy
 from cryptolens.services.chart import (
     MAX_CANDLES,
@@ -26,7 +27,6 @@ from cryptolens.services.chart import (
 from cryptolens.web.api import bp
 from cryptolens.web.envelope import api_success
 from cryptolens.web.principal import current_principal
-from cryptolens.web.state import app_settings
 
 
 def _shallow(row: Any) -> dict[str, Any]:

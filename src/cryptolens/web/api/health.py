@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Response, current_app
 
 from cryptolens.extensions import db
+from cryptolens.runtime import app_redis
 from cryptolens.services.health import health_report
 from cryptolens.version import __version__
 from cryptolens.web.access import public
 from cryptolens.web.api import bp
 from cryptolens.web.envelope import api_failure, api_success
-from cryptolens.web.state import app_redis
 
 
 def _answer(require_schema: bool) -> Response:

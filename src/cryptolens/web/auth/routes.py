@@ -8,7 +8,8 @@ from flask import make_response, redirect, render_template, request, session, ur
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
-from cryptolens.db.base import utcnow
+from cryptolens.clock import utcnow
+from cryptolens.db.transactions import unit_of_work
 from cryptolens.domain.accounts import normalize_email
 from cryptolens.domain.errors import (
     AuthenticationError,
@@ -45,21 +46,21 @@ def register() -> Page:
         return render_template("auth/register.html")
     email = request.form.get("email", "")
     try:
-        result = accounts.register(
-            db.session(),
-            email=email,
-            password=request.form.get("password", ""),
-            passwords=passwords(),
-            now=utcnow(),
-        )
+        with unit_of_work(db.session()) as work:
+            result = accounts.register(
+                work,
+                email=email,
+                password=request.form.get("password", ""),
+                passwords=passwords(),
+                now=utcnow(),
+            )
+            # In the same transaction: the account and its email are stored together.
+            if result.verify_token:
+                send_email("verify", result.email, link=links().verify(result.verify_token))
+            else:
+                send_email("already_registered", result.email, link=links().forgot())
     except CryptoLensError as error:
-        db.session.rollback()
         return form_error("auth/register.html", error, email=email)
-    if result.verify_token:
-        send_email("verify", result.email, link=links().verify(result.verify_token))
-    else:
-        send_email("already_registered", result.email, link=links().forgot())
-    db.session.commit()
     return render_template("auth/message.html", message=CHECK_INBOX)
 
 
@@ -73,17 +74,16 @@ def login() -> Page:
     context = {"email": email, "next": request.form.get("next", "")}
     try:
         attempt = throttle.attempt_login(email)
-        account = accounts.authenticate(
-            db.session(),
-            email=email,
-            password=request.form.get("password", ""),
-            passwords=passwords(),
-            now=utcnow(),
-        )
+        with unit_of_work(db.session()) as work:
+            account = accounts.authenticate(
+                work,
+                email=email,
+                password=request.form.get("password", ""),
+                passwords=passwords(),
+                now=utcnow(),
+            )
     except (AuthenticationError, ThrottledError) as error:
-        db.session.rollback()
         return form_error("auth/login.html", error, **context)
-    db.session.commit()
     throttle.login_succeeded(email, attempt)
     remember = request.form.get("remember") == "on"
     return redirect(finish_sign_in(account, remember=remember, next_path=context["next"]))
@@ -101,17 +101,16 @@ def two_factor() -> Page:
     user_id = int(pending["uid"])
     try:
         attempt = throttle.attempt_second_factor(user_id)
-        twofactor.verify_second_factor(
-            db.session(),
-            user_id=user_id,
-            code=request.form.get("code", ""),
-            box=secret_box(),
-            now=utcnow(),
-        )
+        with unit_of_work(db.session()) as work:
+            twofactor.verify_second_factor(
+                work,
+                user_id=user_id,
+                code=request.form.get("code", ""),
+                box=secret_box(),
+                now=utcnow(),
+            )
     except (AuthenticationError, ThrottledError) as error:
-        db.session.rollback()
         return form_error("auth/two_factor.html", error)
-    db.session.commit()
     attempt.forget()
     account = accounts.load_account(db.session(), user_id=user_id, now=utcnow())
     if account is None or not account.active or account.session_version != pending["ver"]:
@@ -132,11 +131,10 @@ def logout() -> Response:
 @public
 def verify(token: str) -> Page:
     try:
-        accounts.verify_email(db.session(), token=token, now=utcnow())
+        with unit_of_work(db.session()) as work:
+            accounts.verify_email(work, token=token, now=utcnow())
     except CryptoLensError as error:
-        db.session.rollback()
         return form_error("auth/message.html", error)
-    db.session.commit()
     return render_template("auth/message.html", message="Your email address is confirmed.")
 
 
@@ -185,15 +183,15 @@ def reset(token: str) -> Page:
     if request.method == "GET":
         return render_template("auth/reset.html", token=token)
     try:
-        user_id = accounts.reset_password(
-            db.session(),
-            token=token,
-            password=request.form.get("password", ""),
-            passwords=passwords(),
-            now=utcnow(),
-        )
+        with unit_of_work(db.session()) as work:
+            user_id = accounts.reset_password(
+                work,
+                token=token,
+                password=request.form.get("password", ""),
+                passwords=passwords(),
+                now=utcnow(),
+            )
     except CryptoLensError as error:
-        db.session.rollback()
         return form_error("auth/reset.html", error, token=token)
     account = accounts.load_account(db.session(), user_id=user_id, now=utcnow())
     if account is not None:

@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 from flask import Response, after_this_request, current_app, request, session, url_for
 from flask_login import login_user, logout_user
 
-from cryptolens.db.base import utcnow
+from cryptolens.clock import utcnow
 from cryptolens.extensions import db
+from cryptolens.runtime import app_settings
 from cryptolens.services.accounts import Account
 from cryptolens.services.passwords import Passwords
 from cryptolens.services.twofactor import SecretBox
@@ -19,7 +20,6 @@ from cryptolens.services.user_sessions import open_session, revoke_session, sess
 from cryptolens.web.auth.throttle import DEVICE_COOKIE, DEVICE_COOKIE_DAYS, device_cookie_value
 from cryptolens.web.principal import current_principal
 from cryptolens.web.security import CurrentUser, session_rules
-from cryptolens.web.state import app_settings
 
 #: A relative path of visible ASCII: no CR/LF (header injection), no tab or newline that a
 #: browser drops (turning "/\n/evil.example" into "//evil.example"), no "//" or backslash.

@@ -22,6 +22,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from cryptolens.domain.throttle import Limit, describe_wait
 from cryptolens.extensions import db
+from cryptolens.runtime import app_redis
 from cryptolens.services.attempts import (
     Attempt,
     AttemptStore,
@@ -30,7 +31,6 @@ from cryptolens.services.attempts import (
     bucket_name,
     record_attempt,
 )
-from cryptolens.web.state import app_redis
 
 _MINUTE, _HOUR, _DAY = 60, 3600, 86400
 PER_ACCOUNT_AND_IP = (Limit(5, 15 * _MINUTE), Limit(10, _HOUR), Limit(20, _DAY))
