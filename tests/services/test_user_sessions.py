@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from cryptolens.db.accounts import UserSession
 from cryptolens.extensions import db
 from cryptolens.jobs import tasks
+from cryptolens.runtime import app_settings
 from cryptolens.services.user_sessions import (
     SessionRules,
     check_session,
@@ -133,6 +134,6 @@ def test_the_daily_cleanup_job_purges_ended_sessions(app: Flask) -> None:
         session = db.session()
         _open(session, user.id, at=datetime.now(UTC) - timedelta(days=30))
         session.commit()
-        counts = tasks.cleanup(db.engine, app.extensions["cryptolens.settings"])
+        counts = tasks.cleanup(db.engine, app_settings(app))
         assert counts["sessions_deleted"] == 1
         assert session.scalar(select(func.count()).select_from(UserSession)) == 0

@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 
 from cryptolens import create_app
 from cryptolens.extensions import csrf
+from cryptolens.runtime import app_settings
 from cryptolens.web.access import public
 from cryptolens.web.serving import MAX_FORM_PARTS, QuietRequestHandler
 from tests.conftest import TEST_SECRET, make_settings
@@ -125,7 +126,7 @@ def test_the_development_server_stops_a_malformed_chunked_body_at_the_limit(app:
 def gunicorn(app: Flask, tmp_path: Path) -> Iterator[int]:
     """A real gunicorn (one worker) on the test database, configured as in production."""
     port = _free_port()
-    settings = app.extensions["cryptolens.settings"]
+    settings = app_settings(app)
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(sys.path),

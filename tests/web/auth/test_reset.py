@@ -8,8 +8,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, update
 
+from cryptolens import create_app
+from cryptolens.config import Settings
 from cryptolens.db.accounts import UserToken
 from cryptolens.extensions import db
+from cryptolens.services.background import wait_for_background
 from tests.web.accounts_helpers import (
     Mailbox,
     csrf_token,
@@ -85,21 +88,31 @@ def test_the_stored_token_is_a_digest_not_the_emailed_token(
 
 
 def test_a_forged_host_header_still_gets_a_link_to_the_public_url(
-    app: Flask, client: FlaskClient, mailbox: Mailbox
+    app: Flask, settings: Settings, mailbox: Mailbox
 ) -> None:
-    user = make_user(app, "poisoned@example.com")
-    evil = {"base_url": "http://evil.example"}  # every request says Host: evil.example
-    form = client.get("/auth/forgot", **evil)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token
-    answer = client.post(
-        "/auth/forgot",
-        data={"csrf_token": token.group(1), "email": user.email},
-        buffered=True,
-        **evil,
-    )
-    assert answer.status_code == 200
-    body = mailbox.wait_for(user.email).get_body(preferencelist=("plain",))
+    """Even where the host check lets the forged name through (TRUSTED_HOSTS unset in
+    production lets every host in), the emailed link comes from PUBLIC_URL."""
+    permissive = create_app(settings.model_copy(update={"trusted_hosts": ("evil.example",)}))
+    try:
+        user = make_user(permissive, "poisoned@example.com")
+        client = permissive.test_client()
+        evil = {"base_url": "http://evil.example"}  # every request says Host: evil.example
+        form = client.get("/auth/forgot", **evil)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert token
+        answer = client.post(
+            "/auth/forgot",
+            data={"csrf_token": token.group(1), "email": user.email},
+            buffered=True,
+            **evil,
+        )
+        assert answer.status_code == 200
+        body = mailbox.wait_for(user.email).get_body(preferencelist=("plain",))
+    finally:
+        wait_for_background()
+        with permissive.app_context():
+            db.session.remove()
+            db.engine.dispose()
     assert body is not None
     links = [word for word in body.get_content().split() if "://" in word]
     assert links

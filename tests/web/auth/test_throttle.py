@@ -18,6 +18,7 @@ from werkzeug.test import TestResponse
 
 from cryptolens import create_app
 from cryptolens.extensions import db
+from cryptolens.runtime import app_settings
 from cryptolens.services.passwords import Passwords
 from tests.conftest import make_settings
 from tests.web.accounts_helpers import csrf_token, make_user, post_form
@@ -104,7 +105,7 @@ for _ in range(int(attempts)):
 def _other_worker(app: Flask, tmp_path: Path, *args: str) -> list[int]:
     """Sign-in attempts from another process on the same database, as another gunicorn
     worker would make them (its own memory, nothing shared but the database)."""
-    settings = app.extensions["cryptolens.settings"]
+    settings = app_settings(app)
     done = subprocess.run(
         [sys.executable, "-c", _WORKER, settings.resolved_database_url, *args, str(tmp_path)],
         capture_output=True,
@@ -130,7 +131,7 @@ def test_two_worker_processes_share_the_count_without_redis(
 def test_two_workers_share_the_count_through_redis(
     app: Flask, redis_url: str, tmp_path: Path
 ) -> None:
-    base = app.extensions["cryptolens.settings"]
+    base = app_settings(app)
     settings = make_settings(
         database_url=base.database_url, instance_dir=tmp_path / "redis", redis_url=redis_url
     )
