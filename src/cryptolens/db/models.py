@@ -206,10 +206,13 @@ from cryptolens.db.accounts import (  # noqa: E402
     User,
     UserToken,
 )
+from cryptolens.db.events import EventCursor, EventRow  # noqa: E402
 
 __all__ = [
     "BackupCode",
     "Candle",
+    "EventCursor",
+    "EventRow",
     "JobRun",
     "OutboxEmail",
     "Pattern",
