@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from cryptolens.config import Settings
 from cryptolens.db.base import utcnow
+from cryptolens.db.events import record_events
 from cryptolens.db.models import Symbol
 from cryptolens.db.patterns import expire_stale_patterns
 from cryptolens.domain.enums import JobStatus
@@ -26,6 +27,7 @@ from cryptolens.services.job_runs import RunRecord, delete_old_runs, recorded_ru
 from cryptolens.services.market_clock import market_now
 from cryptolens.services.outbox import smtp_from_settings, sweep_outbox
 from cryptolens.services.scan import ScanReport, ScanSession, scan_cycle
+from cryptolens.services.scan_events import zone_expired
 from cryptolens.services.stats import refresh_snapshot
 
 log = logging.getLogger(__name__)
@@ -108,8 +110,13 @@ def expire_patterns(engine: Engine, settings: Settings) -> dict[str, Any]:
         now = market_now(session, exchange=settings.exchange_id)
     if now is None:
         return {"expired": 0}
-    with engine.begin() as connection:
-        return {"expired": expire_stale_patterns(connection, now_ms=now)}
+    with engine.begin() as connection:  # the zones and their events in one transaction
+        expired = expire_stale_patterns(connection, now_ms=now)
+        record_events(
+            connection,
+            [zone_expired(p.symbol_id, p.id, p.timeframe, p.expired_at) for p in expired],
+        )
+    return {"expired": len(expired)}
 
 
 def cleanup(engine: Engine, settings: Settings) -> dict[str, Any]:

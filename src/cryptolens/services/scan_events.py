@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from cryptolens.detect import Zone, ZoneState
-from cryptolens.domain.events import EventType, NewEvent, zone_changes
+from cryptolens.domain.events import EventType, NewEvent, ZoneChange, zone_changes
 from cryptolens.services.zones import lifecycle_values
 
 
@@ -29,6 +29,17 @@ def zone_changed(
         )
         for change, at in zone_changes(lifecycle_values(before), lifecycle_values(after))
     ]
+
+
+def zone_expired(symbol_id: int, pattern_id: int, timeframe: str, at: int) -> NewEvent:
+    """A stored zone the expiry job closed (one no scan advances any more)."""
+    payload = {
+        "pattern_id": pattern_id,
+        "timeframe": timeframe,
+        "change": ZoneChange.EXPIRED.value,
+        "at": at,
+    }
+    return NewEvent(EventType.ZONE_CHANGED, symbol_id, payload)
 
 
 def zone_formed(symbol_id: int, timeframe: str, zone: Zone, state: ZoneState) -> NewEvent:
