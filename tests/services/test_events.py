@@ -4,14 +4,21 @@ order, across restarts, crashes and transactions that commit late."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, create_engine, func, select
 from sqlalchemy.orm import Session
 
+from cryptolens.db.base import utcnow
 from cryptolens.db.events import EventCursor, EventRow, record_events
 from cryptolens.domain.events import Event, EventType, NewEvent
-from cryptolens.services.events import EventLog, dispatch_events, registered_consumers
+from cryptolens.services.events import (
+    EventLog,
+    delete_old_events,
+    dispatch_events,
+    registered_consumers,
+)
 from tests.conftest import clear_tables
 
 
@@ -152,3 +159,18 @@ def test_the_registered_consumers_include_the_event_log(events_engine: Engine) -
     assert report.handled["log"] == 1
     with Session(events_engine) as session:
         assert session.scalar(select(func.count()).select_from(EventCursor)) == len(consumers)
+
+
+def test_clean_up_drops_only_old_events_every_consumer_has_handled(
+    events_engine: Engine,
+) -> None:
+    _record(events_engine, 1, 2)
+    fast, slow = Ledger("fast"), Ledger("slow", crash_after_handling=1)
+    dispatch_events(events_engine, [fast, slow])  # slow handled nothing for good
+    assert delete_old_events(events_engine, before=utcnow() + timedelta(days=1)) == 0
+    dispatch_events(events_engine, [fast, slow])
+    assert delete_old_events(events_engine, before=utcnow() - timedelta(days=1)) == 0  # recent
+    assert delete_old_events(events_engine, before=utcnow() + timedelta(days=1)) == 2
+    _record(events_engine, 3)
+    dispatch_events(events_engine, [fast, slow])
+    assert list(fast.applied.values()) == [1, 2, 3]

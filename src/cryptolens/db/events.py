@@ -40,7 +40,12 @@ class EventRow(Base):
     """A domain event, written in the same transaction as the change it describes."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ux_events_position", "position", unique=True),)
+    # AUTOINCREMENT: plain SQLite would reuse the ids of events clean-up deleted, and a
+    # consumer keying its effects by event id would take a new event for one it handled.
+    __table_args__ = (
+        Index("ux_events_position", "position", unique=True),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
     #: Dispatch order, given once the event is committed (None until then).
@@ -100,7 +105,12 @@ def sequence_events(connection: Connection, *, limit: int = 5000) -> int:
     )
     if not ids:
         return 0
-    top = connection.execute(select(func.max(EventRow.position))).scalar() or 0
+    # Cursors count too: once clean-up has deleted every handled event, positions must still
+    # go on from where the consumers are, or new events would sit behind their cursors.
+    top = max(
+        connection.execute(select(func.max(EventRow.position))).scalar() or 0,
+        connection.execute(select(func.max(EventCursor.last_position))).scalar() or 0,
+    )
     connection.execute(
         update(EventRow)
         .where(EventRow.id == bindparam("eid"), EventRow.position.is_(None))

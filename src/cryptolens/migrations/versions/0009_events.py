@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("created_at", _utc_datetime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
+        sqlite_autoincrement=True,  # ids never reused after clean-up (see db/events.py)
     )
     op.create_index("ux_events_position", "events", ["position"], unique=True)
     op.create_table(
