@@ -1,4 +1,4 @@
-"""Scanning and background-work commands: scan, signals, worker, scheduler."""
+"""Scanning and background-work commands: scan, signals, worker, scheduler, jobs."""
 
 from __future__ import annotations
 

@@ -9,8 +9,6 @@ from cryptolens.db.base import utcnow
 from cryptolens.db.engine import create_engine_for
 from cryptolens.services.outbox import deliver_email, smtp_from_settings
 
-JOB_TIMEOUT_SECONDS = 60
-
 
 def send_email_job(outbox_id: int) -> str:
     """Deliver one outbox row (a row already sent is left alone); returns its status."""

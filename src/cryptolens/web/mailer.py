@@ -12,15 +12,15 @@ from redis.exceptions import RedisError
 from rq import Queue
 
 from cryptolens.db.base import utcnow
+from cryptolens.domain.jobs import job
 from cryptolens.extensions import db
 from cryptolens.services.outbox import deliver_email, queue_email, smtp_from_settings
 from cryptolens.web.state import app_redis, app_settings
 
 log = logging.getLogger(__name__)
 
-QUEUE = "high"
-JOB = "cryptolens.jobs.email.send_email_job"
-JOB_TIMEOUT_SECONDS = 60
+#: Queue, entry point and timeout come from the job registry.
+SEND_JOB = job("send_email")
 _THREADS = "cryptolens.mail_threads"
 SUBJECTS = {
     "verify": "Confirm your email address",
@@ -52,8 +52,8 @@ def dispatch(outbox_id: int) -> None:
     redis = app_redis(app)
     if redis is not None:
         try:
-            Queue(QUEUE, connection=redis).enqueue(
-                JOB, outbox_id, job_timeout=JOB_TIMEOUT_SECONDS, result_ttl=3600
+            Queue(SEND_JOB.queue.value, connection=redis).enqueue(
+                SEND_JOB.function, outbox_id, job_timeout=SEND_JOB.timeout, result_ttl=3600
             )
             return
         except RedisError:
