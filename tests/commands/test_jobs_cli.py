@@ -121,6 +121,10 @@ def test_jobs_run_records_the_run_and_jobs_list_shows_it(
     assert ran.stdout.startswith("refresh_stats: succeeded")
     listed = _cryptolens("jobs", "list", "--name", "refresh_stats", cwd=workdir, **env)
     assert "refresh_stats: succeeded" in listed.stdout.splitlines()[0]
+    registered = _cryptolens("jobs", "registered", cwd=workdir, **env).stdout.splitlines()
+    assert [line.split()[:3] for line in registered if line.startswith("dispatch_events")] == [
+        ["dispatch_events", "high", "60s"]
+    ]
     unknown = _cryptolens("jobs", "run", "mine_bitcoin", cwd=workdir, **env)
     assert unknown.returncode == 2
     assert "mine_bitcoin" in unknown.stderr

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cryptolens.jobs.schedule import DAY, Entry, default_schedule
+from cryptolens.jobs.schedule import DAY, Entry, schedule
 from cryptolens.jobs.scheduler import Scheduler
 
 MIDNIGHT = 1_767_225_600.0  # 2026-01-01T00:00:00Z
@@ -47,7 +47,7 @@ def test_a_failing_job_does_not_stop_the_others() -> None:
 
 
 def test_the_default_schedule_matches_the_documented_crontab() -> None:
-    every = {e.name: (e.every, e.offset) for e in default_schedule()}
+    every = {e.name: (e.every, e.offset) for e in schedule()}
     assert every["scan"] == (60, 0)
     assert every["refresh_stats"] == (300, 0)
     assert every["expire_patterns"] == (3600, 0)

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from cryptolens.db.models import JobRun, Pattern, Signal
 from cryptolens.db.symbols import ensure_symbol
+from cryptolens.domain.jobs import JOBS, PRIORITY, schedule
 from cryptolens.jobs import tasks
 from cryptolens.jobs.context import job_settings
 from cryptolens.jobs.schedule import Entry
-from cryptolens.jobs.scheduler import Scheduler, in_process
+from cryptolens.jobs.scheduler import Scheduler, enqueuer, in_process
 from cryptolens.market.simulator import SimulatorServer
 from cryptolens.services.scan import ScanSession
 from tests.conftest import TEST_SECRET, clear_tables
@@ -166,3 +167,53 @@ def test_a_scan_session_reloads_markets_once_they_are_older_than_their_ttl(
     finally:
         scans.close()
     assert sim.stats().by_endpoint["exchangeInfo"] == 2
+
+
+def test_the_registry_drives_the_in_process_runner(job_env: Engine) -> None:
+    local = in_process(job_env, job_settings())
+    try:
+        fired = Scheduler(schedule(), local).tick(3_000_000.0)
+    finally:
+        local.close()
+    frequent = [spec.name for spec in JOBS if spec.every is not None and spec.every <= 3600]
+    assert fired == frequent  # daily jobs wait for their slot
+    runs = _runs(job_env)
+    assert [(name, status) for name, status, _ in runs] == [(n, "succeeded") for n in frequent]
+    dispatched = runs[fired.index("dispatch_events")]
+    assert dispatched[2] is not None
+    assert dispatched[2]["sequenced"] > 0  # the scan's events, handed over in the same tick
+    assert dispatched[2]["handled_log"] == dispatched[2]["sequenced"]
+
+
+def test_the_registry_drives_rq_each_job_on_its_queue_with_its_timeout(
+    job_env: Engine, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    redis: Redis[bytes] = Redis.from_url(redis_url)
+    queues = {name: Queue(name.value, connection=redis) for name in PRIORITY}
+    for queue in queues.values():
+        queue.empty()
+    dispatch = enqueuer(job_env, job_settings(), redis)
+    for entry in schedule():
+        dispatch(entry, 1)
+    enqueued = {
+        (job.args[0] if job.func_name.endswith("run_job") else "scan"): (queue, job)
+        for queue in queues.values()
+        for job in queue.jobs
+    }
+    scheduled = [spec for spec in JOBS if spec.every is not None]
+    assert set(enqueued) == {spec.name for spec in scheduled}
+    for spec in scheduled:
+        queue, job = enqueued[spec.name]
+        assert (queue.name, job.func_name, job.timeout) == (
+            spec.queue.value,
+            spec.function,
+            spec.timeout,
+        )
+    SimpleWorker(list(queues.values()), connection=redis).work(burst=True)
+    runs = _runs(job_env)
+    recorded = {name: status for name, status, _ in runs}
+    assert recorded == {
+        ("scan_symbol" if spec.per_symbol else spec.name): "succeeded" for spec in scheduled
+    }
+    redis.close()

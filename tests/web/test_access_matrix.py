@@ -122,6 +122,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "account.two_factor_disable"): Route("/account/two-factor/disable", verified(400)),
     ("GET", "admin.settings"): Route("/admin/settings", admin()),
     ("POST", "admin.settings"): Route("/admin/settings", admin(400)),
+    ("GET", "admin.jobs"): Route("/admin/jobs", admin()),
     ("GET", "admin.users"): Route("/admin/users", admin()),
     ("POST", "admin.set_active"): Route("/admin/users/{other}/active", admin(302, other=403)),
     ("POST", "admin.subscribe"): Route("/admin/users/{other}/subscription", admin(400, other=403)),

@@ -1,4 +1,4 @@
-"""Scanning and background-work commands: scan, signals, worker, scheduler."""
+"""Scanning and background-work commands: scan, signals, worker, scheduler, jobs."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from flask import current_app
 from cryptolens.db.symbols import require_symbol
 from cryptolens.domain.enums import JobStatus, SignalStatus
 from cryptolens.domain.errors import CryptoLensError, ValidationError
+from cryptolens.domain.jobs import JOBS, job, schedule
 from cryptolens.domain.symbols import parse_symbol
 from cryptolens.domain.timeframes import ms_to_datetime
 from cryptolens.extensions import db
 from cryptolens.jobs.queues import PRIORITY
-from cryptolens.jobs.schedule import default_schedule
 from cryptolens.jobs.scheduler import RedisClaims, Scheduler, enqueuer, in_process, run_forever
 from cryptolens.runtime import app_redis, app_settings
 from cryptolens.services.job_runs import recent_runs
@@ -140,7 +140,7 @@ def scheduler_command(once: bool) -> None:
     in this process (without Redis)."""
     settings = app_settings(current_app)
     engine = db.engine
-    entries = default_schedule(settings.scan_interval_seconds)
+    entries = schedule(settings.scan_interval_seconds)
     local = None
     redis = app_redis(current_app)
     if redis is not None:
@@ -171,11 +171,11 @@ def jobs_group() -> None:
 
 
 @jobs_group.command("run")
-@click.argument("name", type=click.Choice([e.name for e in default_schedule()]))
+@click.argument("name", type=click.Choice([e.name for e in schedule()]))
 def jobs_run(name: str) -> None:
     """Run the scheduled job NAME once, in this process, recorded in job_runs."""
     settings = app_settings(current_app)
-    entry = next(e for e in default_schedule() if e.name == name)
+    entry = job(name).entry()
     runner = in_process(db.engine, settings)
     try:
         runner(entry, 0)
@@ -188,8 +188,20 @@ def jobs_run(name: str) -> None:
         raise SystemExit(1)
 
 
+@jobs_group.command("registered")
+def jobs_registered() -> None:
+    """Every registered job: queue, timeout and schedule (the scan's period is the default)."""
+    for spec in JOBS:
+        when = "on demand" if spec.every is None else f"every {spec.every}s"
+        if spec.offset:
+            when += f" +{spec.offset}s"
+        click.echo(
+            f"{spec.name:16} {spec.queue.value:8} {spec.timeout:>5}s  {when:18} {spec.summary}"
+        )
+
+
 @jobs_group.command("list")
-@click.option("--name", help="Only runs of this job.")
+@click.option("--name", help="Only runs of this job (scan_symbol: a scan job of one symbol).")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
 def jobs_list(name: str | None, limit: int) -> None:
     """The latest recorded runs, newest first."""

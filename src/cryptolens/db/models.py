@@ -225,11 +225,14 @@ from cryptolens.db.accounts import (  # noqa: E402
     UserToken,
 )
 from cryptolens.db.attempts import AuthAttempt  # noqa: E402
+from cryptolens.db.events import EventCursor, EventRow  # noqa: E402
 
 __all__ = [
     "AuthAttempt",
     "BackupCode",
     "Candle",
+    "EventCursor",
+    "EventRow",
     "JobRun",
     "KnownGap",
     "OutboxEmail",

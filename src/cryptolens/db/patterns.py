@@ -129,21 +129,34 @@ def pattern_ids(
     return {k: found[k] for k in wanted if k in found}
 
 
-def expire_stale_patterns(connection: Connection, *, now_ms: int) -> int:
+@dataclass(frozen=True, slots=True)
+class ExpiredPattern:
+    id: int
+    symbol_id: int
+    timeframe: str
+    expired_at: int
+
+
+def expire_stale_patterns(connection: Connection, *, now_ms: int) -> list[ExpiredPattern]:
     """Expire open zones the scanner is no longer advancing (e.g. a deactivated symbol):
-    those whose expiry passed more than one of their candles ago."""
-    total = 0
+    those whose expiry passed more than one of their candles ago. Returns them."""
+    expired: list[ExpiredPattern] = []
     timeframes = connection.execute(
         select(Pattern.timeframe).where(Pattern.status.in_(OPEN_STATUSES)).distinct()
     ).scalars()
     for tf in list(timeframes):
-        result = connection.execute(
-            update(Pattern)
-            .where(
+        stale = connection.execute(
+            select(Pattern.id, Pattern.symbol_id, Pattern.expires_at).where(
                 Pattern.timeframe == tf,
                 Pattern.status.in_(OPEN_STATUSES),
                 Pattern.expires_at + timeframe_ms(tf) <= now_ms,
             )
+        ).all()
+        if not stale:
+            continue
+        connection.execute(
+            update(Pattern)
+            .where(Pattern.id.in_([row.id for row in stale]), Pattern.status.in_(OPEN_STATUSES))
             .values(
                 status=PatternStatus.EXPIRED.value,
                 expired_at=Pattern.expires_at,
@@ -151,5 +164,5 @@ def expire_stale_patterns(connection: Connection, *, now_ms: int) -> int:
             )
             .execution_options(synchronize_session=False)
         )
-        total += result.rowcount
-    return total
+        expired += [ExpiredPattern(pid, sid, tf, int(at)) for pid, sid, at in stale]
+    return expired

@@ -5,8 +5,6 @@ from __future__ import annotations
 from cryptolens.jobs.context import job_engine, job_settings
 from cryptolens.services.mail import deliver_now, password_reset_now
 
-JOB_TIMEOUT_SECONDS = 60
-
 
 def send_email_job(outbox_id: int) -> str:
     """Deliver one outbox row (a row already sent is left alone); returns its status."""

@@ -18,8 +18,9 @@ from rq import Queue
 from sqlalchemy import Engine
 
 from cryptolens.config import Settings
+from cryptolens.domain.jobs import job
 from cryptolens.jobs import tasks
-from cryptolens.jobs.queues import TIMEOUTS, QueueName
+from cryptolens.jobs.queues import QueueName
 from cryptolens.jobs.schedule import Entry
 from cryptolens.services.ingest import watched_symbols
 from cryptolens.services.scan import ScanSession
@@ -108,29 +109,31 @@ class RedisClaims:
 
 
 def enqueuer(engine: Engine, settings: Settings, redis: Redis[bytes]) -> Dispatch:
-    """Dispatch that enqueues RQ jobs: one scan job per active symbol, the rest as one job."""
+    """Dispatch that enqueues each entry's registered job on its queue, with its timeout (a
+    per-symbol job once per watched symbol)."""
     queues = {name: Queue(name.value, connection=redis) for name in QueueName}
 
     def dispatch(entry: Entry, slot: int) -> None:
-        if entry.name == "scan":
+        spec = job(entry.name)
+        queue = queues[spec.queue]
+        if spec.per_symbol:
             for symbol_id, _symbol in watched_symbols(engine, settings):
-                queues[QueueName.DEFAULT].enqueue(
-                    tasks.scan_symbol_job,
+                queue.enqueue(
+                    spec.function,
                     symbol_id,
-                    job_timeout=TIMEOUTS["scan_symbol"],
+                    job_timeout=spec.timeout,
                     result_ttl=3600,
                     failure_ttl=86_400,
-                    description=f"scan symbol {symbol_id} (slot {slot})",
+                    description=f"{spec.name} symbol {symbol_id} (slot {slot})",
                 )
             return
-        urgent = entry.name == "deliver_outbox"
-        queues[QueueName.HIGH if urgent else QueueName.LOW].enqueue(
-            tasks.run_job,
-            entry.name,
-            job_timeout=TIMEOUTS[entry.name],
+        queue.enqueue(
+            spec.function,
+            spec.name,
+            job_timeout=spec.timeout,
             result_ttl=3600,
             failure_ttl=86_400,
-            description=f"{entry.name} (slot {slot})",
+            description=f"{spec.name} (slot {slot})",
         )
 
     return dispatch
@@ -146,11 +149,13 @@ class InProcess:
         self._scans = ScanSession(engine, settings)
 
     def __call__(self, entry: Entry, _slot: int) -> None:
-        if entry.name == "scan":
+        spec = job(entry.name)
+        if spec.per_symbol:
             counts = tasks.run_scan_all(self.engine, self.settings, session=self._scans)
         else:
-            work = tasks.recorded(tasks.WORK[entry.name], entry.name)
-            counts = work(self.engine, self.settings)
+            counts = tasks.recorded(tasks.work_for(spec.name), spec.name)(
+                self.engine, self.settings
+            )
         log.info("%s: %s", entry.name, counts)
 
     def close(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -12,16 +13,21 @@ from sqlalchemy.orm import Session
 
 from cryptolens.clock import utcnow
 from cryptolens.config import Settings
+from cryptolens.db.events import record_events
 from cryptolens.db.models import Symbol
 from cryptolens.db.patterns import expire_stale_patterns
 from cryptolens.domain.enums import JobStatus
+from cryptolens.domain.jobs import RUN_JOB, job
 from cryptolens.jobs.context import job_engine, job_redis, job_settings
-from cryptolens.jobs.queues import LOCK_GRACE_SECONDS, TIMEOUTS
+from cryptolens.jobs.queues import LOCK_GRACE_SECONDS
 from cryptolens.services.db_health import run_db_health
+from cryptolens.services.events import delete_old_events, registered_consumers
+from cryptolens.services.events import dispatch_events as dispatch_to
 from cryptolens.services.job_runs import RunRecord, delete_old_runs, recorded_run
 from cryptolens.services.market_clock import market_now
 from cryptolens.services.outbox import outbox_box, purge_outbox, smtp_from_settings, sweep_outbox
 from cryptolens.services.scan import ScanReport, ScanSession, scan_cycle
+from cryptolens.services.scan_events import zone_expired
 from cryptolens.services.stats import refresh_snapshot
 from cryptolens.services.user_sessions import purge_sessions
 
@@ -35,7 +41,7 @@ def _symbol_lock(settings: Settings, symbol_id: int) -> Any:
     redis = job_redis(settings)
     if redis is None:
         return None
-    timeout = TIMEOUTS["scan_symbol"] + LOCK_GRACE_SECONDS
+    timeout = job("scan").timeout + LOCK_GRACE_SECONDS
     return redis.lock(f"{LOCK_PREFIX}scan:{symbol_id}", timeout=timeout, blocking=False)
 
 
@@ -106,12 +112,19 @@ def expire_patterns(engine: Engine, settings: Settings) -> dict[str, Any]:
         now = market_now(session, exchange=settings.exchange_id)
     if now is None:
         return {"expired": 0}
-    with engine.begin() as connection:
-        return {"expired": expire_stale_patterns(connection, now_ms=now)}
+    with engine.begin() as connection:  # the zones and their events in one transaction
+        expired = expire_stale_patterns(connection, now_ms=now)
+        record_events(
+            connection,
+            [zone_expired(p.symbol_id, p.id, p.timeframe, p.expired_at) for p in expired],
+        )
+    return {"expired": len(expired)}
 
 
 def cleanup(engine: Engine, settings: Settings) -> dict[str, Any]:
-    """Drop old job records, ended sessions, and sent or failed emails past their retention."""
+    """Drop old job records, handled events, ended sessions, and sent or failed emails past
+    their retention."""
+    days = settings.job_retention_days
     with Session(engine) as session, session.begin():
         # Ended sessions stay a day, then go: the account page lists only live ones.
         sessions = purge_sessions(session, now=utcnow(), keep=SESSION_RETENTION)
@@ -119,10 +132,20 @@ def cleanup(engine: Engine, settings: Settings) -> dict[str, Any]:
             session, older_than=timedelta(days=settings.outbox_retention_days), now=utcnow()
         )
     return {
-        "job_runs_deleted": delete_old_runs(engine, older_than_days=settings.job_retention_days),
+        "job_runs_deleted": delete_old_runs(engine, older_than_days=days),
         "sessions_deleted": sessions,
         "emails_purged": purged,
+        "events_deleted": delete_old_events(engine, before=utcnow() - timedelta(days=days)),
     }
+
+
+def dispatch_events(engine: Engine, settings: Settings) -> dict[str, Any]:
+    """Hand new domain events to every registered consumer; a consumer that failed fails
+    the run (it gets the same events again next time)."""
+    report = dispatch_to(engine, registered_consumers())
+    if report.failed:
+        raise RuntimeError("; ".join(f"{k}: {v}" for k, v in report.failed.items()))
+    return report.counts()
 
 
 def refresh_stats(engine: Engine, settings: Settings) -> dict[str, Any]:
@@ -148,17 +171,17 @@ def deliver_outbox(engine: Engine, settings: Settings) -> dict[str, Any]:
     return swept.counts()
 
 
-#: Scheduled work other than scanning, by schedule entry name.
-WORK: dict[str, Work] = {
-    "refresh_stats": refresh_stats,
-    "expire_patterns": expire_patterns,
-    "cleanup": cleanup,
-    "db_health": db_health,
-    "deliver_outbox": deliver_outbox,
-}
+def work_for(name: str) -> Work:
+    """The in-process work of the registered job ``name``: this module's function of that
+    name (raises KeyError for an unknown job, ValueError for one with no such function)."""
+    spec = job(name)
+    work: Work | None = getattr(sys.modules[__name__], spec.name, None)
+    if spec.function != RUN_JOB or work is None:
+        raise ValueError(f"job {name} has no in-process work")
+    return work
 
 
 def run_job(name: str) -> dict[str, Any]:
     """RQ entry point for the scheduled work ``name``, recorded in job_runs."""
     settings = job_settings()
-    return recorded(WORK[name], name)(job_engine(settings), settings)
+    return recorded(work_for(name), name)(job_engine(settings), settings)

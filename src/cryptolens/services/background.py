@@ -1,5 +1,6 @@
-"""Work off the request path: an RQ job on queue ``high`` when Redis is configured (the job
-takes ids and primitives), otherwise a daemon thread running the same work in-process."""
+"""Work off the request path: the registered RQ job (its queue, entry point and timeout from
+the job registry) when Redis is configured (the job takes ids and primitives), otherwise a
+daemon thread running the same work in-process."""
 
 from __future__ import annotations
 
@@ -11,31 +12,31 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
 
-log = logging.getLogger(__name__)
+from cryptolens.domain.jobs import JobSpec
 
-QUEUE = "high"
-JOB_TIMEOUT_SECONDS = 60
+log = logging.getLogger(__name__)
 
 _threads: list[threading.Thread] = []
 _threads_lock = threading.Lock()
 
 
 class Background:
-    """Runs ``job(*args)`` on a worker, or ``inline()`` in a thread without Redis."""
+    """Runs the registered ``job`` with ``args`` on a worker, or ``inline()`` in a thread
+    without Redis."""
 
     def __init__(self, redis: Redis[bytes] | None) -> None:
         self._redis = redis
 
-    def submit(self, job: str, *args: object, inline: Callable[[], object]) -> None:
+    def submit(self, job: JobSpec, *args: object, inline: Callable[[], object]) -> None:
         if self._redis is not None:
             try:
-                Queue(QUEUE, connection=self._redis).enqueue(
-                    job, *args, job_timeout=JOB_TIMEOUT_SECONDS, result_ttl=3600
+                Queue(job.queue.value, connection=self._redis).enqueue(
+                    job.function, *args, job_timeout=job.timeout, result_ttl=3600
                 )
                 return
             except RedisError:
-                log.warning("Redis unavailable; running %s in a thread", job)
-        thread = threading.Thread(target=_logged, args=(job, inline), daemon=True)
+                log.warning("Redis unavailable; running %s in a thread", job.name)
+        thread = threading.Thread(target=_logged, args=(job.name, inline), daemon=True)
         with _threads_lock:
             _threads[:] = [t for t in _threads if t.is_alive()]
             _threads.append(thread)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from cryptolens.clock import utcnow
 from cryptolens.config import Settings
+from cryptolens.domain.jobs import job
 from cryptolens.notify.emails import render_email
 from cryptolens.notify.links import PublicLinks
 from cryptolens.services import accounts
@@ -21,8 +22,8 @@ from cryptolens.services.background import Background
 from cryptolens.services.outbox import deliver_email, outbox_box, queue_email, smtp_from_settings
 from cryptolens.services.twofactor import SecretBox
 
-SEND_JOB = "cryptolens.jobs.email.send_email_job"
-RESET_JOB = "cryptolens.jobs.email.password_reset_job"
+SEND_JOB = job("send_email")
+RESET_JOB = job("password_reset")
 _ON_COMMIT = "cryptolens.on_commit"
 
 

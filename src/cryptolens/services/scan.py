@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from cryptolens.config import Settings
 from cryptolens.db.candles import load_candles, load_candles_after, no_candles
+from cryptolens.db.events import record_events
 from cryptolens.db.patterns import (
     OpenPattern,
     PatternKey,
@@ -30,11 +31,12 @@ from cryptolens.db.patterns import (
     update_lifecycles,
     upsert_patterns,
 )
-from cryptolens.db.scan_states import advance_scan_state, load_scan_states
+from cryptolens.db.scan_states import ScanProgress, advance_scan_state, load_scan_states
 from cryptolens.db.signals import insert_signals, last_signal_times, load_open_signals
 from cryptolens.db.signals import update_outcomes as store_outcomes
 from cryptolens.detect import (
     Candles,
+    Zone,
     ZoneState,
     advance_zones,
     as_candles,
@@ -46,8 +48,10 @@ from cryptolens.detect import (
 )
 from cryptolens.domain.enums import Direction
 from cryptolens.domain.errors import CryptoLensError
+from cryptolens.domain.events import NewEvent
 from cryptolens.domain.timeframes import TIMEFRAME_MS, timeframe_ms
 from cryptolens.market.exchange import ExchangeClient
+from cryptolens.services import scan_events
 from cryptolens.services.ingest import (
     IngestReport,
     exchange_client,
@@ -95,6 +99,8 @@ class SymbolScan:
     signals_closed: int = 0
     skipped: str | None = None
     error: str | None = None
+    #: Ids of the signals this scan created.
+    signal_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +108,11 @@ class ScanReport:
     symbols: list[SymbolScan]
     ingest: IngestReport | None = None
     phases: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def signal_ids(self) -> list[int]:
+        """Ids of the signals this scan created, symbol by symbol."""
+        return [sid for s in self.symbols for sid in s.signal_ids]
 
     @property
     def failed(self) -> list[SymbolScan]:
@@ -167,102 +178,164 @@ class _Collected:
     book: BookBuilder = field(default_factory=BookBuilder)
     new_rows: list[dict[str, Any]] = field(default_factory=list)
     changed: list[dict[str, Any]] = field(default_factory=list)
+    events: list[NewEvent] = field(default_factory=list)
     closed: int = 0
     base: Candles | None = None
     base_atr: Any = None
+    #: Open time of the last base candle stored (tells which higher timeframes can be new).
+    base_through: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """What every step of one symbol's scan works on."""
+
+    connection: Connection
+    settings: Settings
+    symbol_id: int
+    symbol: str
+    phases: Phases
 
 
 def _scan(
     connection: Connection, settings: Settings, symbol_id: int, symbol: str, phases: Phases
 ) -> SymbolScan:
+    target = _Target(connection, settings, symbol_id, symbol, phases)
     with phases("load"):
         progress = load_scan_states(connection, symbol_id=symbol_id)
         open_rows: dict[str, list[OpenPattern]] = defaultdict(list)
         for row in load_open_patterns(connection, symbol_id=symbol_id):
             open_rows[row.timeframe].append(row)
     got = _Collected()
-    base_through: int | None = None
-    base_ms = timeframe_ms(settings.base_timeframe)
     for index, tf in enumerate(settings.timeframes):
-        previous = progress.get(tf)
-        since = previous.scanned_through if previous else None
-        olds = open_rows.get(tf, [])
-        old_states = [stored_zone_state(r, consumed_through=since) for r in olds]
-        if _may_have_new(tf, since, base_through, base_ms):
-            with phases("load"):
-                stored = load_candles_after(
-                    connection, symbol_id=symbol_id, timeframe=tf, after=since
-                )
-        else:
-            stored = no_candles()
-        if tf == settings.base_timeframe:
-            base_through = int(stored.open_time[-1]) if len(stored.open_time) else since
-        if len(stored.open_time) == 0:
-            for row, state in zip(olds, old_states, strict=True):
-                got.book.add(index, row.key, state, row.strength)
-            continue
-        candles = as_candles(stored)
-        with phases("detect"):
-            saved = previous.detector_state if previous else None
-            det = state_from_dict(saved) if saved else initial_state(tf)
-            if tf == settings.base_timeframe:
-                assert det.atr is not None
-                got.base = candles
-                got.base_atr = wilder_atr(candles.high, candles.low, candles.close, det.atr)[0]
-            det, zones = detect_incremental(det, candles)
-        with phases("lifecycle"):
-            new_states = [ZoneState.open(z, tf) for z in zones]
-            advanced = advance_zones([*old_states, *new_states], candles, tf)
-        for row, before, after in zip(olds, old_states, advanced[: len(olds)], strict=True):
-            if after != before:
-                got.changed.append({"id": row.id, **lifecycle_values(after)})
-                got.closed += not after.status.is_open
-            got.book.add(index, row.key, after, row.strength)
-        for zone, state in zip(zones, advanced[len(olds) :], strict=True):
-            got.new_rows.append(new_pattern_row(symbol_id, tf, zone, state))
-            got.closed += not state.status.is_open
-            key = (tf, zone.pattern_type.value, zone.direction.value, zone.formed_at)
-            got.book.add(index, key, state, zone.strength)
-        with phases("write"):
-            moved = advance_scan_state(
-                connection,
-                symbol_id=symbol_id,
-                previous=previous,
-                timeframe=tf,
-                scanned_through=int(candles.open_time[-1]),
-                detector_state=state_to_dict(det),
-            )
-        if not moved:
-            raise _LostRace(symbol)
+        _scan_timeframe(target, got, index, tf, progress.get(tf), open_rows.get(tf, []))
     with phases("write"):
         upsert_patterns(connection, got.new_rows)
         update_lifecycles(connection, got.changed)
-    signals_new, signals_closed = _signals(connection, settings, symbol_id, got, phases)
+    signal_ids, signals_closed = _signals(target, got)
+    with phases("write"):
+        record_events(connection, got.events)
     return SymbolScan(
         symbol_id,
         symbol,
         candles=0 if got.base is None else len(got.base),
         zones_new=len(got.new_rows),
         zones_closed=got.closed,
-        signals_new=signals_new,
+        signals_new=len(signal_ids),
         signals_closed=signals_closed,
+        signal_ids=tuple(signal_ids),
     )
 
 
-def _signals(
-    connection: Connection,
-    settings: Settings,
-    symbol_id: int,
+def _scan_timeframe(
+    target: _Target,
     got: _Collected,
-    phases: Phases,
-) -> tuple[int, int]:
+    index: int,
+    tf: str,
+    previous: ScanProgress | None,
+    olds: list[OpenPattern],
+) -> None:
+    """Consume ``tf``'s candles closed since the last scan: detect, advance, collect."""
+    settings, phases = target.settings, target.phases
+    since = previous.scanned_through if previous else None
+    old_states = [stored_zone_state(r, consumed_through=since) for r in olds]
+    stored = _new_candles(target, got, tf, since)
+    if tf == settings.base_timeframe:
+        got.base_through = int(stored.open_time[-1]) if len(stored.open_time) else since
+    if len(stored.open_time) == 0:
+        for row, state in zip(olds, old_states, strict=True):
+            got.book.add(index, row.key, state, row.strength)
+        return
+    candles = as_candles(stored)
+    through = int(candles.open_time[-1])
+    got.events.append(
+        scan_events.candles_closed(target.symbol_id, tf, through=through, count=len(candles))
+    )
+    with phases("detect"):
+        saved = previous.detector_state if previous else None
+        det = state_from_dict(saved) if saved else initial_state(tf)
+        if tf == settings.base_timeframe:
+            assert det.atr is not None
+            got.base = candles
+            got.base_atr = wilder_atr(candles.high, candles.low, candles.close, det.atr)[0]
+        det, zones = detect_incremental(det, candles)
+    with phases("lifecycle"):
+        new_states = [ZoneState.open(z, tf) for z in zones]
+        advanced = advance_zones([*old_states, *new_states], candles, tf)
+    _collect_changes(target, got, index, olds, old_states, advanced[: len(olds)])
+    _collect_new(target, got, index, tf, zones, advanced[len(olds) :])
+    with phases("write"):
+        moved = advance_scan_state(
+            target.connection,
+            symbol_id=target.symbol_id,
+            previous=previous,
+            timeframe=tf,
+            scanned_through=through,
+            detector_state=state_to_dict(det),
+        )
+    if not moved:
+        raise _LostRace(target.symbol)
+
+
+def _new_candles(target: _Target, got: _Collected, tf: str, since: int | None) -> Candles:
+    base_ms = timeframe_ms(target.settings.base_timeframe)
+    if not _may_have_new(tf, since, got.base_through, base_ms):
+        return no_candles()
+    with target.phases("load"):
+        return load_candles_after(
+            target.connection, symbol_id=target.symbol_id, timeframe=tf, after=since
+        )
+
+
+def _collect_changes(
+    target: _Target,
+    got: _Collected,
+    index: int,
+    olds: list[OpenPattern],
+    befores: list[ZoneState],
+    afters: list[ZoneState],
+) -> None:
+    """Stored zones the new candles moved: their new lifecycle and a zone_changed event for
+    each step they took."""
+    for row, before, after in zip(olds, befores, afters, strict=True):
+        if after != before:
+            got.changed.append({"id": row.id, **lifecycle_values(after)})
+            got.closed += not after.status.is_open
+            got.events += scan_events.zone_changed(
+                target.symbol_id, row.id, row.timeframe, before, after
+            )
+        got.book.add(index, row.key, after, row.strength)
+
+
+def _collect_new(
+    target: _Target,
+    got: _Collected,
+    index: int,
+    tf: str,
+    zones: Sequence[Zone],
+    states: Sequence[ZoneState],
+) -> None:
+    """Zones formed among the new candles: their rows and a zone_formed event each (with
+    the status they already reached, so a zone formed and filled at once is one event)."""
+    for zone, state in zip(zones, states, strict=True):
+        got.new_rows.append(new_pattern_row(target.symbol_id, tf, zone, state))
+        got.closed += not state.status.is_open
+        key = (tf, zone.pattern_type.value, zone.direction.value, zone.formed_at)
+        got.book.add(index, key, state, zone.strength)
+        got.events.append(scan_events.zone_formed(target.symbol_id, tf, zone, state))
+
+
+def _signals(target: _Target, got: _Collected) -> tuple[list[int], int]:
+    """Find new signals and track open ones; returns the new signals' ids and how many
+    signals closed."""
     base = got.base
     if base is None:
-        return 0, 0
+        return [], 0
+    connection, settings, symbol_id = target.connection, target.settings, target.symbol_id
     params: SignalParams = settings.signal_params()
     step = timeframe_ms(settings.base_timeframe)
     finer = _FinerCandles(connection, symbol_id, settings.base_timeframe)
-    with phases("signals"):
+    with target.phases("signals"):
         last = last_signal_times(connection, symbol_id=symbol_id)
         drafts = find_signals(
             got.book.build(),
@@ -271,7 +344,7 @@ def _signals(
             params,
             {Direction(d): t for d, t in last.items()},
         )
-    with phases("outcomes"):
+    with target.phases("outcomes"):
         ttl, hold = params.entry_ttl_ms, params.max_hold_ms
         closed = 0
         updates = []
@@ -287,17 +360,19 @@ def _signals(
             trade = track(draft_trade(draft, entry_ttl_ms=ttl, max_hold_ms=hold), base, step, finer)
             closed += not trade.is_open
             rows.append(signal_row(draft, trade))
-    with phases("write"):
+    with target.phases("write"):
         keys: list[PatternKey] = got.book.keys
         wanted = sorted({keys[r] for d in drafts for r in d.zone_refs})
         ids = pattern_ids(connection, symbol_id=symbol_id, keys=wanted)
-        insert_signals(
+        signal_ids = insert_signals(
             connection,
             symbol_id=symbol_id,
             rows=rows,
             pattern_ids=[[ids[keys[r]] for r in d.zone_refs if keys[r] in ids] for d in drafts],
         )
-    return len(drafts), closed
+    for signal_id, values in zip(signal_ids, rows, strict=True):
+        got.events.append(scan_events.signal_created(symbol_id, signal_id, values))
+    return signal_ids, closed
 
 
 class _FinerCandles:

@@ -12,8 +12,10 @@ from werkzeug.wrappers import Response
 from cryptolens.clock import utcnow
 from cryptolens.db.transactions import unit_of_work
 from cryptolens.domain.errors import ConflictError, CryptoLensError, ValidationError
+from cryptolens.domain.jobs import JOBS
 from cryptolens.extensions import db
 from cryptolens.services import accounts, admin
+from cryptolens.services.job_runs import recent_runs
 from cryptolens.services.subscriptions import grant_subscription
 from cryptolens.web.access import admin_only
 from cryptolens.web.admin import bp
@@ -85,3 +87,11 @@ def subscribe(user_id: int) -> Page:
     )
     db.session.commit()
     return redirect(url_for("admin.users"))
+
+
+@bp.get("/jobs")
+@admin_only
+def jobs() -> Page:
+    return render_template(
+        "admin/jobs.html", jobs=JOBS, runs=recent_runs(db.engine, name=None, limit=50)
+    )
