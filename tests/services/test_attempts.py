@@ -14,7 +14,7 @@ from cryptolens.db.attempts import AuthAttempt
 from cryptolens.domain.errors import ThrottledError
 from cryptolens.domain.throttle import Limit
 from cryptolens.extensions import db
-from cryptolens.services.attempts import (
+from cryptolens.services.accounts.attempts import (
     AttemptStore,
     DatabaseAttempts,
     RedisAttempts,

@@ -21,7 +21,7 @@ from cryptolens.domain.errors import NotFoundError, ValidationError
 from cryptolens.domain.timeframes import timeframe_ms
 from cryptolens.market.aggregate import aggregate_all
 from cryptolens.market.simulator import Dataset, SimulatorServer
-from cryptolens.services.db_health import (
+from cryptolens.services.market.candle_audit import (
     HealthReport,
     TimeframeHealth,
     check_candles,

@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from cryptolens.clock import utcnow
 from cryptolens.db.accounts import User
-from cryptolens.services.demo import DEMO_EMAIL, prepare_demo_login
-from cryptolens.services.passwords import Passwords
+from cryptolens.services.accounts.passwords import Passwords
+from cryptolens.services.ops.demo import DEMO_EMAIL, prepare_demo_login
 
 CHEAP = Passwords(time_cost=1, memory_kib=1024)
 

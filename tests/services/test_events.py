@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from cryptolens.clock import utcnow
 from cryptolens.db.events import EventCursor, EventRow, record_events
 from cryptolens.domain.events import Event, EventType, NewEvent
-from cryptolens.services.events import (
+from cryptolens.services.ops.event_dispatch import (
     EventLog,
     delete_old_events,
     dispatch_events,

@@ -26,8 +26,8 @@ from cryptolens.db.symbols import ensure_symbol
 from cryptolens.domain.errors import UnknownSymbolError
 from cryptolens.market.simulator import Dataset, SimulatorServer
 from cryptolens.market.simulator.faults import FaultKind, FaultRule
-from cryptolens.services.ingest import backfill, ingest_cycle
-from cryptolens.services.market_clock import market_now
+from cryptolens.services.market.clock import market_now
+from cryptolens.services.market.ingest import backfill, ingest_cycle
 from tests.conftest import clear_tables, make_settings
 from tests.market.conftest import DAY, MINUTE, T0, client_for, drop_rows, exact_dataset
 

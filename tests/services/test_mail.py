@@ -8,7 +8,7 @@ from sqlalchemy import Engine, func, select
 from cryptolens.config import Settings
 from cryptolens.db.accounts import OutboxEmail
 from cryptolens.extensions import db
-from cryptolens.services.mail import Mailer, password_reset_now, send_email
+from cryptolens.services.ops.mail import Mailer, password_reset_now, send_email
 from tests.conftest import make_settings
 from tests.web.accounts_helpers import Mailbox, link_in, make_user
 

@@ -5,8 +5,8 @@ from sqlalchemy.orm import Session
 from cryptolens.db.candles import upsert_candles
 from cryptolens.domain.timeframes import HOUR_MS
 from cryptolens.market.synthetic import synthetic_candles
-from cryptolens.services.market_clock import record_market_now
-from cryptolens.services.matrix import data_freshness, pattern_matrix
+from cryptolens.services.market.clock import record_market_now
+from cryptolens.services.views.matrix import data_freshness, pattern_matrix
 from tests.web.seeding import EXCHANGE, T0, add_pattern, add_symbol
 
 

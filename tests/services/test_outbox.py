@@ -10,14 +10,14 @@ from cryptolens.db.accounts import OutboxEmail
 from cryptolens.extensions import db
 from cryptolens.notify.channel import Message
 from cryptolens.notify.email import SmtpConfig
-from cryptolens.services.outbox import (
+from cryptolens.services.accounts.twofactor import SecretBox
+from cryptolens.services.ops.outbox import (
     SENT,
     deliver_email,
     purge_outbox,
     queue_email,
     sweep_outbox,
 )
-from cryptolens.services.twofactor import SecretBox
 from tests.conftest import TEST_SECRET
 from tests.web.accounts_helpers import Mailbox
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
-from cryptolens.services.passwords import Passwords
+from cryptolens.services.accounts.passwords import Passwords
 
 CHEAP = Passwords(time_cost=1, memory_kib=1024)
 

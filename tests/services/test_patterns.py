@@ -5,9 +5,9 @@ from sqlalchemy.orm import Session
 
 from cryptolens.domain.errors import ValidationError
 from cryptolens.domain.timeframes import HOUR_MS
-from cryptolens.services.listing import PageRequest
-from cryptolens.services.market_clock import record_market_now
-from cryptolens.services.patterns import PatternFilters, list_patterns, parse_pattern_filters
+from cryptolens.services.market.clock import record_market_now
+from cryptolens.services.views.listing import PageRequest
+from cryptolens.services.views.zone_list import PatternFilters, list_patterns, parse_pattern_filters
 from tests.web.seeding import EXCHANGE, T0, add_pattern, add_symbol
 
 

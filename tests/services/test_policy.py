@@ -6,7 +6,7 @@ import pytest
 
 from cryptolens.domain.errors import ForbiddenError, TierRequiredError, ValidationError
 from cryptolens.domain.plans import PLANS, Capability, Limit, Plan, lowest_plan_with
-from cryptolens.services import policy
+from cryptolens.services.accounts import policy
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from cryptolens.db.events import record_events as real_record_events
 from cryptolens.db.models import Pattern, ScanState, Signal
 from cryptolens.detect import Candles
 from cryptolens.domain.events import NewEvent
-from cryptolens.services import scan
-from cryptolens.services.scan import scan_stored
+from cryptolens.services.scanning import scan
+from cryptolens.services.scanning.scan import scan_stored
 from tests.services.conftest import add_symbol, store
 
 

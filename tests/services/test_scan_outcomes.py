@@ -11,7 +11,7 @@ from cryptolens.config import Settings
 from cryptolens.db.candles import upsert_candles
 from cryptolens.db.models import Signal
 from cryptolens.detect import Candles
-from cryptolens.services.scan import scan_stored
+from cryptolens.services.scanning.scan import scan_stored
 from tests.services.conftest import add_symbol
 
 M = 60_000

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from cryptolens.clock import utcnow
-from cryptolens.services.stats import (
+from cryptolens.services.views.stats import (
     SNAPSHOT_MAX_AGE,
     load_snapshot,
     page_statistics,

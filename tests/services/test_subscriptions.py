@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from cryptolens.domain.errors import ValidationError
 from cryptolens.domain.plans import Plan
 from cryptolens.extensions import db
-from cryptolens.services.subscriptions import grant_subscription, plan_status
+from cryptolens.services.accounts.subscriptions import grant_subscription, plan_status
 from tests.web.accounts_helpers import make_user, sign_in
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

@@ -9,16 +9,16 @@ from cryptolens.db.candles import upsert_candles
 from cryptolens.domain.errors import NotFoundError
 from cryptolens.domain.timeframes import HOUR_MS
 from cryptolens.market.synthetic import synthetic_candles
-from cryptolens.services.chart import (
+from cryptolens.services.views.chart import (
     chart_candles,
     chart_signals,
     chart_zones,
     parse_chart_query,
     symbol_id_for,
 )
-from cryptolens.services.listing import PageRequest
-from cryptolens.services.patterns import PatternFilters, list_patterns
-from cryptolens.services.signals import SignalFilters, list_signals
+from cryptolens.services.views.listing import PageRequest
+from cryptolens.services.views.signal_list import SignalFilters, list_signals
+from cryptolens.services.views.zone_list import PatternFilters, list_patterns
 from tests.web.seeding import EXCHANGE, T0, add_pattern, add_signal, add_symbol
 
 OTHER = "kraken"

@@ -7,7 +7,7 @@ from flask import Flask
 
 from cryptolens.domain.errors import AuthenticationError
 from cryptolens.extensions import db
-from cryptolens.services.tokens import LIFETIMES, TokenPurpose, consume_token, issue_token
+from cryptolens.services.accounts.tokens import LIFETIMES, TokenPurpose, consume_token, issue_token
 from tests.web.accounts_helpers import make_user
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from cryptolens.domain.errors import ValidationError
-from cryptolens.services.track_record import track_record
+from cryptolens.services.views.track_record import track_record
 from tests.web.seeding import add_signal, add_symbol
 
 

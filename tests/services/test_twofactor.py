@@ -8,7 +8,7 @@ from flask import Flask
 
 from cryptolens.domain.errors import AuthenticationError
 from cryptolens.extensions import db
-from cryptolens.services import twofactor
+from cryptolens.services.accounts import twofactor
 from tests.conftest import TEST_SECRET
 from tests.web.accounts_helpers import make_user
 

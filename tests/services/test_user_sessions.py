@@ -10,7 +10,7 @@ from cryptolens.db.accounts import UserSession
 from cryptolens.extensions import db
 from cryptolens.jobs import tasks
 from cryptolens.runtime import app_settings
-from cryptolens.services.user_sessions import (
+from cryptolens.services.accounts.user_sessions import (
     SessionRules,
     check_session,
     list_sessions,

@@ -20,16 +20,21 @@ from cryptolens.domain.enums import JobStatus
 from cryptolens.domain.jobs import RUN_JOB, job
 from cryptolens.jobs.context import job_engine, job_redis, job_settings
 from cryptolens.jobs.queues import LOCK_GRACE_SECONDS
-from cryptolens.services.db_health import run_db_health
-from cryptolens.services.events import delete_old_events, registered_consumers
-from cryptolens.services.events import dispatch_events as dispatch_to
-from cryptolens.services.job_runs import RunRecord, delete_old_runs, recorded_run
-from cryptolens.services.market_clock import market_now
-from cryptolens.services.outbox import outbox_box, purge_outbox, smtp_from_settings, sweep_outbox
-from cryptolens.services.scan import ScanReport, ScanSession, scan_cycle
-from cryptolens.services.scan_events import zone_expired
-from cryptolens.services.stats import refresh_snapshot
-from cryptolens.services.user_sessions import purge_sessions
+from cryptolens.services.accounts.user_sessions import purge_sessions
+from cryptolens.services.market.candle_audit import run_db_health
+from cryptolens.services.market.clock import market_now
+from cryptolens.services.ops.event_dispatch import delete_old_events, registered_consumers
+from cryptolens.services.ops.event_dispatch import dispatch_events as dispatch_to
+from cryptolens.services.ops.job_runs import RunRecord, delete_old_runs, recorded_run
+from cryptolens.services.ops.outbox import (
+    outbox_box,
+    purge_outbox,
+    smtp_from_settings,
+    sweep_outbox,
+)
+from cryptolens.services.scanning.scan import ScanReport, ScanSession, scan_cycle
+from cryptolens.services.scanning.scan_events import zone_expired
+from cryptolens.services.views.stats import refresh_snapshot
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from cryptolens.clock import utcnow
 from cryptolens.db.models import Setting
-from cryptolens.services.track_record import TrackRecordRow, track_record
-from cryptolens.services.zone_stats import ZoneStatsRow, zone_stats
+from cryptolens.services.views.track_record import TrackRecordRow, track_record
+from cryptolens.services.views.zone_stats import ZoneStatsRow, zone_stats
 
 SNAPSHOT_KEY = "stats:snapshot"
 #: A snapshot older than this is not shown (the job refreshes it every 5 minutes).

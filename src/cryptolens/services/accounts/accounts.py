@@ -22,11 +22,11 @@ from cryptolens.domain.errors import (
     ValidationError,
 )
 from cryptolens.domain.plans import Plan
-from cryptolens.services import policy
-from cryptolens.services.passwords import Passwords
-from cryptolens.services.subscriptions import plan_status
-from cryptolens.services.tokens import TokenPurpose, consume_token, issue_token
-from cryptolens.services.user_sessions import revoke_all_sessions
+from cryptolens.services.accounts import policy
+from cryptolens.services.accounts.passwords import Passwords
+from cryptolens.services.accounts.subscriptions import plan_status
+from cryptolens.services.accounts.tokens import TokenPurpose, consume_token, issue_token
+from cryptolens.services.accounts.user_sessions import revoke_all_sessions
 
 ADMIN_ROLE = "admin"
 USER_ROLE = "user"

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from cryptolens.db.models import Candle, Pattern, Symbol
 from cryptolens.domain.enums import Direction, PatternType
 from cryptolens.domain.timeframes import timeframe_ms
-from cryptolens.services.market_clock import market_now
-from cryptolens.services.patterns import OPEN_STATUSES
+from cryptolens.services.market.clock import market_now
+from cryptolens.services.views.zone_list import OPEN_STATUSES
 
 
 @dataclass(frozen=True, slots=True)

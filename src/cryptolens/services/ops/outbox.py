@@ -16,7 +16,7 @@ from cryptolens.db.accounts import OutboxEmail
 from cryptolens.db.transactions import changed_rows, claim_once
 from cryptolens.notify.channel import Delivered, Message, Permanent
 from cryptolens.notify.email import EmailChannel, SmtpConfig
-from cryptolens.services.twofactor import SecretBox
+from cryptolens.services.accounts.twofactor import SecretBox
 
 log = logging.getLogger(__name__)
 

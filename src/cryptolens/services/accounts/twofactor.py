@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from cryptolens.db.accounts import BackupCode, User
 from cryptolens.db.transactions import claim_once
 from cryptolens.domain.errors import AuthenticationError, ConflictError, NotFoundError
-from cryptolens.services.passwords import Passwords
+from cryptolens.services.accounts.passwords import Passwords
 
 ISSUER = "CryptoLens"
 BACKUP_CODE_COUNT = 10

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from cryptolens.db.models import Pattern, Signal, SignalPattern, Symbol
 from cryptolens.domain.enums import Direction, SignalOutcome, SignalStatus
 from cryptolens.domain.errors import NotFoundError
-from cryptolens.services.listing import (
+from cryptolens.services.market.clock import market_now
+from cryptolens.services.views.listing import (
     Page,
     PageRequest,
     parse_choice,
@@ -19,8 +20,7 @@ from cryptolens.services.listing import (
     symbol_arg,
     window,
 )
-from cryptolens.services.market_clock import market_now
-from cryptolens.services.patterns import PATTERN_COLUMNS, PatternRow
+from cryptolens.services.views.zone_list import PATTERN_COLUMNS, PatternRow
 
 
 @dataclass(frozen=True, slots=True)

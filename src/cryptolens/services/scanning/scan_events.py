@@ -8,7 +8,7 @@ from typing import Any
 
 from cryptolens.detect import Zone, ZoneState
 from cryptolens.domain.events import EventType, NewEvent, ZoneChange, zone_changes
-from cryptolens.services.zones import lifecycle_values
+from cryptolens.services.scanning.zone_rows import lifecycle_values
 
 
 def candles_closed(symbol_id: int, timeframe: str, *, through: int, count: int) -> NewEvent:

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from cryptolens.db.models import Pattern, Symbol
 from cryptolens.domain.enums import Direction, PatternStatus, PatternType
-from cryptolens.services.listing import (
+from cryptolens.services.market.clock import market_now
+from cryptolens.services.views.listing import (
     Page,
     PageRequest,
     parse_choice,
@@ -20,7 +21,6 @@ from cryptolens.services.listing import (
     symbol_arg,
     window,
 )
-from cryptolens.services.market_clock import market_now
 
 #: ``status=open`` selects the zones still in play: active and touched.
 OPEN_STATUSES = (PatternStatus.ACTIVE.value, PatternStatus.TOUCHED.value)

@@ -23,8 +23,8 @@ from cryptolens.domain.errors import CryptoLensError, UnknownSymbolError, Valida
 from cryptolens.domain.timeframes import ms_to_datetime, timeframe_ms
 from cryptolens.market.exchange import ExchangeClient, FetchOutcome, FetchRequest, FetchResult
 from cryptolens.market.resilience import CircuitBreaker
-from cryptolens.services.candles import store_candles
-from cryptolens.services.market_clock import record_market_now
+from cryptolens.services.market.candle_store import store_candles
+from cryptolens.services.market.clock import record_market_now
 
 log = logging.getLogger(__name__)
 

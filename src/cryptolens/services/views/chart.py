@@ -17,8 +17,8 @@ from cryptolens.db.candles import load_candles
 from cryptolens.db.models import Pattern, Signal, Symbol
 from cryptolens.domain.enums import SignalStatus
 from cryptolens.domain.errors import NotFoundError, ValidationError
-from cryptolens.services.listing import parse_int, parse_timeframe, symbol_arg
-from cryptolens.services.signals import (
+from cryptolens.services.views.listing import parse_int, parse_timeframe, symbol_arg
+from cryptolens.services.views.signal_list import (
     SIGNAL_COLUMNS,
     SignalRow,
     count_newer_signals,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from cryptolens.db.accounts import User
 from cryptolens.db.models import Setting
 from cryptolens.domain.errors import ValidationError
-from cryptolens.services.subscriptions import plan_status
+from cryptolens.services.accounts.subscriptions import plan_status
 
 _KEY = re.compile(r"^[a-z][a-z0-9_.]{0,99}$")
 MAX_VALUE_LENGTH = 10_000

@@ -43,14 +43,14 @@ from cryptolens.domain.errors import CryptoLensError, NotFoundError, ValidationE
 from cryptolens.domain.timeframes import timeframe_ms
 from cryptolens.market.aggregate import AggregatedCandles, aggregate_all
 from cryptolens.market.exchange import ExchangeClient
-from cryptolens.services.db_health_report import (
+from cryptolens.services.market.candle_audit_report import (
     HealthReport,
     RepairCounts,
     SymbolHealth,
     TimeframeHealth,
     Window,
 )
-from cryptolens.services.ingest import _missing_candles, backfill, exchange_client
+from cryptolens.services.market.ingest import _missing_candles, backfill, exchange_client
 
 __all__ = [
     "WINDOW_CANDLES",

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from cryptolens.services.listing import PageRequest
-from cryptolens.services.matrix import Freshness, data_freshness
-from cryptolens.services.signals import SignalFilters, SignalRow, list_signals
+from cryptolens.services.views.listing import PageRequest
+from cryptolens.services.views.matrix import Freshness, data_freshness
+from cryptolens.services.views.signal_list import SignalFilters, SignalRow, list_signals
 
 LATEST_SIGNALS = 10
 

@@ -17,10 +17,15 @@ from cryptolens.config import Settings
 from cryptolens.domain.jobs import job
 from cryptolens.notify.emails import render_email
 from cryptolens.notify.links import PublicLinks
-from cryptolens.services import accounts
-from cryptolens.services.background import Background
-from cryptolens.services.outbox import deliver_email, outbox_box, queue_email, smtp_from_settings
-from cryptolens.services.twofactor import SecretBox
+from cryptolens.services.accounts import accounts
+from cryptolens.services.accounts.twofactor import SecretBox
+from cryptolens.services.ops.background import Background
+from cryptolens.services.ops.outbox import (
+    deliver_email,
+    outbox_box,
+    queue_email,
+    smtp_from_settings,
+)
 
 SEND_JOB = job("send_email")
 RESET_JOB = job("password_reset")

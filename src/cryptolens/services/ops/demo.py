@@ -12,9 +12,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from cryptolens.services.accounts import create_admin
-from cryptolens.services.market_clock import market_now
-from cryptolens.services.passwords import Passwords
+from cryptolens.services.accounts.accounts import create_admin
+from cryptolens.services.accounts.passwords import Passwords
+from cryptolens.services.market.clock import market_now
 
 DEMO_EMAIL = "demo@example.com"
 #: What the demo exchange simulator serves (README, Data credits), whatever symbol it is named.

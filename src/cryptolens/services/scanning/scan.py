@@ -51,14 +51,14 @@ from cryptolens.domain.errors import CryptoLensError
 from cryptolens.domain.events import NewEvent
 from cryptolens.domain.timeframes import TIMEFRAME_MS, timeframe_ms
 from cryptolens.market.exchange import ExchangeClient
-from cryptolens.services import scan_events
-from cryptolens.services.ingest import (
+from cryptolens.services.market.ingest import (
     IngestReport,
     exchange_client,
     ingest_cycle,
     watched_symbols,
 )
-from cryptolens.services.zones import (
+from cryptolens.services.scanning import scan_events
+from cryptolens.services.scanning.zone_rows import (
     BookBuilder,
     draft_trade,
     lifecycle_values,
