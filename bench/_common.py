@@ -64,7 +64,7 @@ def store_history(engine: Any, settings: Any, datasets: dict[str, Any], start: i
 
     from cryptolens.db.symbols import ensure_symbol
     from cryptolens.market.simulator import Dataset
-    from cryptolens.services.candles import store_candles
+    from cryptolens.services.market.candle_store import store_candles
 
     with Session(engine) as session, session.begin():
         ids = {s: ensure_symbol(session, exchange="binance", symbol=s).id for s in datasets}

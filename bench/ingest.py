@@ -18,7 +18,7 @@ from cryptolens.db import migrate
 from cryptolens.db.engine import create_engine_for
 from cryptolens.market.simulator import SimulatorServer
 from cryptolens.market.synthetic import DEFAULT_START_MS
-from cryptolens.services.ingest import exchange_client, ingest_cycle
+from cryptolens.services.market.ingest import exchange_client, ingest_cycle
 
 MINUTE = 60_000
 DAY = 1_440

@@ -23,8 +23,8 @@ from cryptolens.db.engine import create_engine_for
 from cryptolens.db.models import Symbol
 from cryptolens.market.simulator import Dataset, SimulatorServer
 from cryptolens.market.synthetic import DEFAULT_START_MS
-from cryptolens.services.ingest import exchange_client
-from cryptolens.services.scan import ScanReport, scan_all_stored, scan_cycle_async
+from cryptolens.services.market.ingest import exchange_client
+from cryptolens.services.scanning.scan import ScanReport, scan_all_stored, scan_cycle_async
 
 MINUTE = 60_000
 DAY = 1_440

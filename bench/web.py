@@ -36,10 +36,10 @@ from cryptolens.db.models import Pattern, Signal
 from cryptolens.db.symbols import ensure_symbol
 from cryptolens.domain.timeframes import TIMEFRAME_MS
 from cryptolens.market.synthetic import synthetic_candles
-from cryptolens.services.accounts import register, verify_email
-from cryptolens.services.market_clock import record_market_now
-from cryptolens.services.passwords import Passwords
-from cryptolens.services.subscriptions import grant_subscription
+from cryptolens.services.accounts.accounts import register, verify_email
+from cryptolens.services.accounts.passwords import Passwords
+from cryptolens.services.accounts.subscriptions import grant_subscription
+from cryptolens.services.market.clock import record_market_now
 
 ROOT = Path(__file__).resolve().parents[1]
 SYMBOLS = [f"S{n:02d}/USDT" for n in range(20)]

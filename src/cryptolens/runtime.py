@@ -37,7 +37,7 @@ class Runtime:
     def exchange(self, *, breaker: CircuitBreaker | None = None) -> ExchangeClient:
         """A new client for the configured exchange (a client belongs to one event loop)."""
         # Imported here: CCXT costs a second and only market work needs it.
-        from cryptolens.services.ingest import exchange_client
+        from cryptolens.services.market.ingest import exchange_client
 
         return exchange_client(self.settings, breaker=breaker)
 

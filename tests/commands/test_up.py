@@ -16,7 +16,7 @@ from cryptolens.commands.up import DEMO_START, _announce_demo_login, _demo_start
 from cryptolens.domain.timeframes import datetime_to_ms
 from cryptolens.extensions import db
 from cryptolens.runtime import app_settings
-from cryptolens.services.market_clock import record_market_now
+from cryptolens.services.market.clock import record_market_now
 from tests.conftest import clear_tables, make_settings
 
 

@@ -10,7 +10,7 @@ from cryptolens.domain.accounts import (
     subscription_in_force,
 )
 from cryptolens.domain.errors import ValidationError
-from cryptolens.services.passwords import common_passwords
+from cryptolens.services.accounts.passwords import common_passwords
 
 COMMON = frozenset({"password1234", "qwertyuiop"})
 

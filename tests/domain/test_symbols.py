@@ -10,7 +10,7 @@ from cryptolens.domain.errors import ValidationError
 from cryptolens.domain.plans import Plan
 from cryptolens.domain.symbols import parse_symbol, split_symbol
 from cryptolens.market.simulator.api import Listing
-from cryptolens.services.policy import check_symbols
+from cryptolens.services.accounts.policy import check_symbols
 from tests.conftest import make_settings
 
 BAD = [

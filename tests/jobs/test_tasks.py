@@ -19,7 +19,7 @@ from cryptolens.jobs.context import job_settings
 from cryptolens.jobs.schedule import Entry
 from cryptolens.jobs.scheduler import Scheduler, enqueuer, in_process
 from cryptolens.market.simulator import SimulatorServer
-from cryptolens.services.scan import ScanSession
+from cryptolens.services.scanning.scan import ScanSession
 from tests.conftest import TEST_SECRET, clear_tables
 from tests.market.conftest import MINUTE, T0, exact_dataset
 

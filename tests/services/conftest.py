@@ -13,7 +13,7 @@ from cryptolens.config import Settings
 from cryptolens.db.symbols import ensure_symbol
 from cryptolens.detect import Candles
 from cryptolens.market.simulator.demo import demo_datasets
-from cryptolens.services.candles import store_candles
+from cryptolens.services.market.candle_store import store_candles
 from tests.conftest import clear_tables, make_settings
 from tests.web.conftest import app, mailbox, smtp_server
 

@@ -18,9 +18,9 @@ from werkzeug.test import TestResponse
 
 from cryptolens.db.accounts import User
 from cryptolens.extensions import db
-from cryptolens.services.accounts import create_admin, register, verify_email
-from cryptolens.services.passwords import Passwords
-from cryptolens.services.subscriptions import grant_subscription
+from cryptolens.services.accounts.accounts import create_admin, register, verify_email
+from cryptolens.services.accounts.passwords import Passwords
+from cryptolens.services.accounts.subscriptions import grant_subscription
 
 PASSWORD = "correct horse battery staple"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from cryptolens.config import Settings
-from cryptolens.services.background import wait_for_background
+from cryptolens.services.ops.background import wait_for_background
 from tests.conftest import make_settings
 from tests.web.accounts_helpers import Mailbox, signed_in_client
 

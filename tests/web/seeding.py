@@ -18,7 +18,7 @@ from cryptolens.domain.timeframes import HOUR_MS
 from cryptolens.market.aggregate import aggregate_candles
 from cryptolens.market.simulator.datasets import load_dataset
 from cryptolens.market.simulator.demo import DEFAULT_DATA_DIR, HOURLY_FILE
-from cryptolens.services.market_clock import record_market_now
+from cryptolens.services.market.clock import record_market_now
 
 EXCHANGE = "binance"
 #: 2024-01-01T00:00Z

@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from cryptolens.config import Settings
-from cryptolens.services.demo import market_source
+from cryptolens.services.ops.demo import market_source
 from tests.conftest import make_settings
 
 _TIMEFRAME_MENU = re.compile(r'<select name="timeframe">(.*?)</select>', re.S)

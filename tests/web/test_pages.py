@@ -14,7 +14,7 @@ from cryptolens.db.candles import upsert_candles
 from cryptolens.domain.timeframes import HOUR_MS
 from cryptolens.extensions import cache, db
 from cryptolens.market.synthetic import synthetic_candles
-from cryptolens.services.market_clock import record_market_now
+from cryptolens.services.market.clock import record_market_now
 from tests.web.seeding import EXCHANGE, T0, add_pattern, add_signal, add_symbol
 
 

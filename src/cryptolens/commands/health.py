@@ -9,7 +9,7 @@ from cryptolens.domain.errors import CryptoLensError
 from cryptolens.domain.timeframes import ms_to_datetime, timeframe_ms
 from cryptolens.extensions import db
 from cryptolens.runtime import app_settings
-from cryptolens.services.db_health import HealthReport, SymbolHealth, run_db_health
+from cryptolens.services.market.candle_audit import HealthReport, SymbolHealth, run_db_health
 
 #: Exit codes: problems left is not the same as "could not check".
 EXIT_PROBLEMS = 1

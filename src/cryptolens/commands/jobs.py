@@ -20,10 +20,10 @@ from cryptolens.extensions import db
 from cryptolens.jobs.queues import PRIORITY
 from cryptolens.jobs.scheduler import RedisClaims, Scheduler, enqueuer, in_process, run_forever
 from cryptolens.runtime import app_redis, app_settings
-from cryptolens.services.job_runs import recent_runs
-from cryptolens.services.listing import PageRequest
-from cryptolens.services.scan import ScanReport, ScanSession
-from cryptolens.services.signals import SignalFilters, list_signals
+from cryptolens.services.ops.job_runs import recent_runs
+from cryptolens.services.scanning.scan import ScanReport, ScanSession
+from cryptolens.services.views.listing import PageRequest
+from cryptolens.services.views.signal_list import SignalFilters, list_signals
 
 
 def _stop_on_signals() -> threading.Event:

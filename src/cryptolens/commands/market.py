@@ -22,7 +22,7 @@ from cryptolens.extensions import db
 from cryptolens.market.exchange import ExchangeClient
 from cryptolens.market.resilience import CircuitBreaker
 from cryptolens.runtime import app_settings
-from cryptolens.services.ingest import (
+from cryptolens.services.market.ingest import (
     BACKFILL_CHUNK,
     BackfillReport,
     IngestReport,

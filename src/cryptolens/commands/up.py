@@ -23,13 +23,13 @@ from cryptolens.db import migrate
 from cryptolens.domain.timeframes import datetime_to_ms, ms_to_datetime
 from cryptolens.extensions import db
 from cryptolens.runtime import app_settings
-from cryptolens.services.demo import (
+from cryptolens.services.accounts.passwords import Passwords
+from cryptolens.services.ops.demo import (
     DEMO_DATA,
     demo_replay_start,
     prepare_demo_login,
     save_demo_login,
 )
-from cryptolens.services.passwords import Passwords
 
 #: Where the demo replay starts: 18 months of history behind it, 9 months ahead.
 DEMO_START = "2019-01-01"

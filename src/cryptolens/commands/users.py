@@ -11,8 +11,8 @@ from cryptolens.clock import utcnow
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.extensions import db
 from cryptolens.runtime import app_settings
-from cryptolens.services.accounts import create_admin, mark_email_verified
-from cryptolens.services.passwords import Passwords
+from cryptolens.services.accounts.accounts import create_admin, mark_email_verified
+from cryptolens.services.accounts.passwords import Passwords
 
 
 @click.group("users")

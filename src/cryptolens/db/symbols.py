@@ -16,6 +16,10 @@ def get_symbol(session: Session, *, exchange: str, symbol: str) -> Symbol | None
     ).one_or_none()
 
 
+def symbol_by_id(session: Session, *, symbol_id: int) -> Symbol | None:
+    return session.get(Symbol, symbol_id)
+
+
 def require_symbol(session: Session, *, exchange: str, symbol: str) -> Symbol:
     found = get_symbol(session, exchange=exchange, symbol=symbol)
     if found is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cryptolens.jobs.context import job_engine, job_settings
-from cryptolens.services.mail import deliver_now, password_reset_now
+from cryptolens.services.ops.mail import deliver_now, password_reset_now
 
 
 def send_email_job(outbox_id: int) -> str:

@@ -22,8 +22,8 @@ from cryptolens.domain.jobs import job
 from cryptolens.jobs import tasks
 from cryptolens.jobs.queues import QueueName
 from cryptolens.jobs.schedule import Entry
-from cryptolens.services.ingest import watched_symbols
-from cryptolens.services.scan import ScanSession
+from cryptolens.services.market.ingest import watched_symbols
+from cryptolens.services.scanning.scan import ScanSession
 
 log = logging.getLogger(__name__)
 

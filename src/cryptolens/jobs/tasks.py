@@ -8,28 +8,30 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from cryptolens.clock import utcnow
 from cryptolens.config import Settings
-from cryptolens.db.events import record_events
-from cryptolens.db.models import Symbol
-from cryptolens.db.patterns import expire_stale_patterns
+from cryptolens.db.symbols import symbol_by_id
 from cryptolens.domain.enums import JobStatus
 from cryptolens.domain.jobs import RUN_JOB, job
 from cryptolens.jobs.context import job_engine, job_redis, job_settings
 from cryptolens.jobs.queues import LOCK_GRACE_SECONDS
-from cryptolens.services.db_health import run_db_health
-from cryptolens.services.events import delete_old_events, registered_consumers
-from cryptolens.services.events import dispatch_events as dispatch_to
-from cryptolens.services.job_runs import RunRecord, delete_old_runs, recorded_run
-from cryptolens.services.market_clock import market_now
-from cryptolens.services.outbox import outbox_box, purge_outbox, smtp_from_settings, sweep_outbox
-from cryptolens.services.scan import ScanReport, ScanSession, scan_cycle
-from cryptolens.services.scan_events import zone_expired
-from cryptolens.services.stats import refresh_snapshot
-from cryptolens.services.user_sessions import purge_sessions
+from cryptolens.services.accounts.user_sessions import purge_sessions
+from cryptolens.services.market.candle_audit import run_db_health
+from cryptolens.services.ops.event_dispatch import delete_old_events, registered_consumers
+from cryptolens.services.ops.event_dispatch import dispatch_events as dispatch_to
+from cryptolens.services.ops.job_runs import RunRecord, delete_old_runs, recorded_run
+from cryptolens.services.ops.outbox import (
+    outbox_box,
+    purge_outbox,
+    smtp_from_settings,
+    sweep_outbox,
+)
+from cryptolens.services.scanning.expiry import expire_zones
+from cryptolens.services.scanning.scan import ScanReport, ScanSession, scan_cycle
+from cryptolens.services.views.stats import refresh_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +64,10 @@ def scan_symbol_job(symbol_id: int) -> dict[str, Any]:
     settings = job_settings()
     engine = job_engine(settings)
     with Session(engine) as session:
-        row = session.execute(
-            select(Symbol.symbol, Symbol.active).where(Symbol.id == symbol_id)
-        ).first()
-    with recorded_run(engine, "scan_symbol", target=row[0] if row else str(symbol_id)) as run:
-        if row is None or not row[1]:
+        found = symbol_by_id(session, symbol_id=symbol_id)
+        name, active = (found.symbol, found.active) if found else (str(symbol_id), False)
+    with recorded_run(engine, "scan_symbol", target=name) as run:
+        if not active:
             run.status = JobStatus.SKIPPED
             run.counts = {"reason": "unknown or inactive symbol"}
             return run.counts
@@ -76,7 +77,7 @@ def scan_symbol_job(symbol_id: int) -> dict[str, Any]:
             run.counts = {"reason": "already being scanned"}
             return run.counts
         try:
-            record_scan(run, scan_cycle(engine, settings, symbols=[row[0]]))
+            record_scan(run, scan_cycle(engine, settings, symbols=[name]))
         finally:
             if lock is not None:
                 lock.release()
@@ -108,17 +109,7 @@ def recorded(work: Work, name: str) -> Work:
 
 
 def expire_patterns(engine: Engine, settings: Settings) -> dict[str, Any]:
-    with Session(engine) as session:
-        now = market_now(session, exchange=settings.exchange_id)
-    if now is None:
-        return {"expired": 0}
-    with engine.begin() as connection:  # the zones and their events in one transaction
-        expired = expire_stale_patterns(connection, now_ms=now)
-        record_events(
-            connection,
-            [zone_expired(p.symbol_id, p.id, p.timeframe, p.expired_at) for p in expired],
-        )
-    return {"expired": len(expired)}
+    return {"expired": expire_zones(engine, exchange=settings.exchange_id)}
 
 
 def cleanup(engine: Engine, settings: Settings) -> dict[str, Any]:

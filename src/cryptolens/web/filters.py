@@ -11,7 +11,7 @@ from flask import Flask
 
 from cryptolens.domain.timeframes import DAY_MS, HOUR_MS, MINUTE_MS, ms_to_datetime
 from cryptolens.runtime import app_settings
-from cryptolens.services.demo import market_source
+from cryptolens.services.ops.demo import market_source
 
 #: Significant digits shown for a price, whatever its magnitude.
 PRICE_SIGNIFICANT = 6

@@ -11,8 +11,8 @@ from flask import Flask, current_app
 from cryptolens.extensions import db
 from cryptolens.notify.links import PublicLinks
 from cryptolens.runtime import app_redis, app_settings
-from cryptolens.services import mail
-from cryptolens.services.background import Background
+from cryptolens.services.ops import mail
+from cryptolens.services.ops.background import Background
 
 _MAILER = "cryptolens.mailer"
 

@@ -32,7 +32,7 @@ class AuthMethod(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The caller as routes and policy see it (satisfies ``services.policy.Subject``)."""
+    """The caller as routes and policy see it (satisfies ``services.accounts.policy.Subject``)."""
 
     user_id: int | None
     plan: Plan

@@ -1,7 +1,7 @@
 """Sessions, CSRF, rate-limit storage, trusted hosts, the access gate and security headers.
 
 A session (and a remember cookie) carries ``"<user id>:<session version>:<session token>"``.
-The token names a server-side record (``services.user_sessions``) checked on every request,
+The token names a server-side record (``services.accounts.user_sessions``) checked on every request,
 so signing out, "sign out this device", the lifetime and the idle timeout end a session even
 where its cookie was copied; bumping the user's version (logout everywhere, password change
 or reset) ends every session too, as does deactivating the account.
@@ -23,8 +23,8 @@ from cryptolens.domain.errors import ForbiddenError
 from cryptolens.domain.plans import Plan
 from cryptolens.extensions import csrf, db, limiter, login_manager
 from cryptolens.runtime import app_settings
-from cryptolens.services.accounts import Account, load_account
-from cryptolens.services.user_sessions import SessionRules, check_session
+from cryptolens.services.accounts.accounts import Account, load_account
+from cryptolens.services.accounts.user_sessions import SessionRules, check_session
 from cryptolens.web.access import Access, access_of
 from cryptolens.web.envelope import api_failure
 from cryptolens.web.principal import (

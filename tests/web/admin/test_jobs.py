@@ -5,7 +5,7 @@ from flask.testing import FlaskClient
 
 from cryptolens.domain.jobs import JOBS
 from cryptolens.extensions import db
-from cryptolens.services.job_runs import recorded_run
+from cryptolens.services.ops.job_runs import recorded_run
 from tests.web.accounts_helpers import make_user, sign_in
 
 

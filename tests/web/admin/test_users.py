@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from cryptolens.domain.errors import ConflictError
 from cryptolens.extensions import db
-from cryptolens.services.accounts import set_active
+from cryptolens.services.accounts.accounts import set_active
 from tests.web.accounts_helpers import make_user, post_form, sign_in, user_row
 
 

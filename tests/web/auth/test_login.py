@@ -10,8 +10,8 @@ from werkzeug.test import TestResponse
 from cryptolens import create_app
 from cryptolens.config import Settings
 from cryptolens.extensions import db
-from cryptolens.services.accounts import set_active
-from cryptolens.services.passwords import Passwords
+from cryptolens.services.accounts.accounts import set_active
+from cryptolens.services.accounts.passwords import Passwords
 from tests.web.accounts_helpers import make_user, post_form, sign_in
 
 

@@ -12,7 +12,7 @@ from cryptolens import create_app
 from cryptolens.config import Settings
 from cryptolens.db.accounts import UserToken
 from cryptolens.extensions import db
-from cryptolens.services.background import wait_for_background
+from cryptolens.services.ops.background import wait_for_background
 from tests.web.accounts_helpers import (
     Mailbox,
     csrf_token,

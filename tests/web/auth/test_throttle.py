@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 from cryptolens import create_app
 from cryptolens.extensions import db
 from cryptolens.runtime import app_settings
-from cryptolens.services.passwords import Passwords
+from cryptolens.services.accounts.passwords import Passwords
 from tests.conftest import make_settings
 from tests.web.accounts_helpers import csrf_token, make_user, post_form
 

@@ -13,7 +13,7 @@ from cryptolens.domain.errors import CryptoLensError
 from cryptolens.domain.plans import PLANS
 from cryptolens.extensions import db, limiter
 from cryptolens.runtime import app_settings
-from cryptolens.services import accounts, user_sessions
+from cryptolens.services.accounts import accounts, user_sessions
 from cryptolens.web.access import public
 from cryptolens.web.account import bp
 from cryptolens.web.auth.sessions import end_session, passwords, start_session

@@ -13,7 +13,7 @@ from cryptolens.clock import utcnow
 from cryptolens.db.transactions import unit_of_work
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.extensions import db, limiter
-from cryptolens.services import twofactor
+from cryptolens.services.accounts import twofactor
 from cryptolens.web.account import bp
 from cryptolens.web.auth import throttle
 from cryptolens.web.auth.sessions import passwords, secret_box

@@ -14,9 +14,10 @@ from cryptolens.db.transactions import unit_of_work
 from cryptolens.domain.errors import ConflictError, CryptoLensError, ValidationError
 from cryptolens.domain.jobs import JOBS
 from cryptolens.extensions import db
-from cryptolens.services import accounts, admin
-from cryptolens.services.job_runs import recent_runs
-from cryptolens.services.subscriptions import grant_subscription
+from cryptolens.services.accounts import accounts
+from cryptolens.services.accounts.subscriptions import grant_subscription
+from cryptolens.services.ops import admin
+from cryptolens.services.ops.job_runs import recent_runs
 from cryptolens.web.access import admin_only
 from cryptolens.web.admin import bp
 from cryptolens.web.errors import form_error

@@ -1,7 +1,7 @@
 """Chart data: candles, zones and signal levels of one symbol, bounded per request.
 
 Read by the chart page's script with the session cookie: every verified user, limited to
-the symbols, pattern types and signals their plan shows (``services.policy``)."""
+the symbols, pattern types and signals their plan shows (``services.accounts.policy``)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from flask import Response, current_app, request
 
 from cryptolens.extensions import db
 from cryptolens.runtime import app_settings
-from cryptolens.services import policy
-from cryptolens.services.chart import (
+from cryptolens.services.accounts import policy
+from cryptolens.services.views.chart import (
     MAX_CANDLES,
     MAX_SIGNALS,
     MAX_ZONES,

@@ -6,7 +6,7 @@ from flask import Response, current_app
 
 from cryptolens.extensions import db
 from cryptolens.runtime import app_redis
-from cryptolens.services.health import health_report
+from cryptolens.services.ops.health import health_report
 from cryptolens.version import __version__
 from cryptolens.web.access import public
 from cryptolens.web.api import bp

@@ -18,7 +18,7 @@ from cryptolens.domain.errors import (
     ValidationError,
 )
 from cryptolens.extensions import db, limiter
-from cryptolens.services import accounts, twofactor
+from cryptolens.services.accounts import accounts, twofactor
 from cryptolens.web.access import public, signed_in
 from cryptolens.web.auth import bp, throttle
 from cryptolens.web.auth.sessions import (

@@ -13,10 +13,10 @@ from flask_login import login_user, logout_user
 from cryptolens.clock import utcnow
 from cryptolens.extensions import db
 from cryptolens.runtime import app_settings
-from cryptolens.services.accounts import Account
-from cryptolens.services.passwords import Passwords
-from cryptolens.services.twofactor import SecretBox
-from cryptolens.services.user_sessions import open_session, revoke_session, session_id_of
+from cryptolens.services.accounts.accounts import Account
+from cryptolens.services.accounts.passwords import Passwords
+from cryptolens.services.accounts.twofactor import SecretBox
+from cryptolens.services.accounts.user_sessions import open_session, revoke_session, session_id_of
 from cryptolens.web.auth.throttle import DEVICE_COOKIE, DEVICE_COOKIE_DAYS, device_cookie_value
 from cryptolens.web.principal import current_principal
 from cryptolens.web.security import CurrentUser, session_rules

@@ -7,7 +7,7 @@ The rule (README, "Accounts and security"):
   signed in to that account before (it holds a signed device cookie) is exempt from this
   bucket, so strangers cannot lock the owner out; a password reset clears both buckets.
 Every attempt is recorded before the password is checked, in the store all workers share
-(``services.attempts``); a successful one is forgotten again. Keys are the normalised email
+(``services.accounts.attempts``); a successful one is forgotten again. Keys are the normalised email
 as typed, whether or not an account exists, so the answers for known and unknown addresses
 are identical.
 """
@@ -23,7 +23,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from cryptolens.domain.throttle import Limit, describe_wait
 from cryptolens.extensions import db
 from cryptolens.runtime import app_redis
-from cryptolens.services.attempts import (
+from cryptolens.services.accounts.attempts import (
     Attempt,
     AttemptStore,
     DatabaseAttempts,

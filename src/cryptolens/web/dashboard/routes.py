@@ -9,9 +9,9 @@ from markupsafe import Markup
 
 from cryptolens.extensions import db
 from cryptolens.runtime import app_settings
-from cryptolens.services import policy
-from cryptolens.services.dashboard import dashboard_summary
-from cryptolens.services.matrix import pattern_matrix
+from cryptolens.services.accounts import policy
+from cryptolens.services.views.dashboard import dashboard_summary
+from cryptolens.services.views.matrix import pattern_matrix
 from cryptolens.web.dashboard import bp
 from cryptolens.web.fragments import MATRIX_TTL_S, cached_html, fragment_key
 from cryptolens.web.principal import current_principal

@@ -6,9 +6,9 @@ from flask import current_app, render_template, request
 
 from cryptolens.extensions import db
 from cryptolens.runtime import app_settings
-from cryptolens.services import policy
-from cryptolens.services.listing import parse_page
-from cryptolens.services.patterns import list_patterns, parse_pattern_filters
+from cryptolens.services.accounts import policy
+from cryptolens.services.views.listing import parse_page
+from cryptolens.services.views.zone_list import list_patterns, parse_pattern_filters
 from cryptolens.web.fragments import LIST_TTL_S, cached_html, fragment_key
 from cryptolens.web.patterns import bp
 from cryptolens.web.principal import current_principal

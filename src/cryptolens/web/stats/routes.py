@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template
 
 from cryptolens.extensions import db
-from cryptolens.services.stats import page_statistics
+from cryptolens.services.views.stats import page_statistics
 from cryptolens.web.stats import bp
 
 

@@ -9,9 +9,9 @@ from flask import Response, abort, current_app, render_template, request, send_f
 from cryptolens.domain.symbols import parse_symbol
 from cryptolens.extensions import db
 from cryptolens.runtime import app_settings
-from cryptolens.services import policy
-from cryptolens.services.chart import ChartSignal, chart_signal, symbol_id_for
-from cryptolens.services.listing import parse_int, parse_timeframe
+from cryptolens.services.accounts import policy
+from cryptolens.services.views.chart import ChartSignal, chart_signal, symbol_id_for
+from cryptolens.services.views.listing import parse_int, parse_timeframe
 from cryptolens.web.access import public
 from cryptolens.web.principal import current_principal
 from cryptolens.web.symbols import bp

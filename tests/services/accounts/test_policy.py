@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from cryptolens.domain.errors import ForbiddenError, TierRequiredError, ValidationError
+from cryptolens.domain.plans import PLANS, Capability, Limit, Plan, lowest_plan_with
+from cryptolens.services.accounts import policy
+
+
+@dataclass(frozen=True)
+class Who:
+    plan: Plan
+    is_admin: bool = False
+
+
+FREE, PRO, PREMIUM = Who(Plan.FREE), Who(Plan.PRO), Who(Plan.PREMIUM)
+ADMIN_ON_FREE = Who(Plan.FREE, is_admin=True)
+
+
+def test_the_pages_follow_the_tier_table() -> None:
+    with pytest.raises(TierRequiredError, match="needs the Pro plan"):
+        policy.patterns_page_limit(FREE)
+    with pytest.raises(TierRequiredError):
+        policy.signals_page_limit(FREE)
+    assert policy.patterns_page_limit(PRO) == 100
+    assert policy.signals_page_limit(PRO) == 50
+    assert policy.patterns_page_limit(PREMIUM) is None
+    assert policy.signals_page_limit(PREMIUM) is None
+
+
+def test_backtest_and_api_are_premium_only() -> None:
+    for capability in (Capability.BACKTEST, Capability.API):
+        assert [policy.can(w, capability) for w in (FREE, PRO, PREMIUM)] == [False, False, True]
+        assert lowest_plan_with(capability) is Plan.PREMIUM
+    with pytest.raises(TierRequiredError, match="needs the Premium plan"):
+        policy.require(PRO, Capability.API)
+
+
+def test_notification_and_portfolio_allowances() -> None:
+    assert policy.limit(FREE, Limit.NOTIFICATIONS_PER_DAY) == 1
+    assert policy.limit(FREE, Limit.NOTIFICATION_DELAY_SECONDS) == 600
+    assert policy.limit(PRO, Limit.NOTIFICATIONS_PER_DAY) == 20
+    assert policy.limit(PREMIUM, Limit.NOTIFICATIONS_PER_DAY) is None
+    assert not policy.can(FREE, Capability.PORTFOLIO)
+    assert policy.limit(PRO, Limit.PORTFOLIOS) == 1
+    assert policy.limit(PRO, Limit.PORTFOLIO_TRADES_PER_DAY) == 5
+    assert policy.limit(PREMIUM, Limit.PORTFOLIOS) is None
+
+
+def test_free_sees_only_fair_value_gaps() -> None:
+    assert policy.pattern_types(FREE) == {"fvg"}
+    assert policy.pattern_types(PRO) == {"fvg", "order_block", "liquidity_sweep"}
+
+
+def test_symbols_are_limited_per_plan() -> None:
+    assert policy.check_symbols(FREE, ["btc/usdt", "BTC/USDT"]) == ("BTC/USDT",)
+    with pytest.raises(TierRequiredError):
+        policy.check_symbols(FREE, ["ETH/USDT"])
+    five = [f"C{i}/USDT" for i in range(5)]
+    assert len(policy.check_symbols(PRO, five)) == 5
+    with pytest.raises(TierRequiredError, match="Premium"):
+        policy.check_symbols(PRO, [*five, "X/USDT"])
+    assert len(policy.check_symbols(PREMIUM, [f"C{i}/USDT" for i in range(50)])) == 50
+    with pytest.raises(ValidationError):
+        policy.check_symbols(PREMIUM, ["BTCUSDT"])
+
+
+def test_admins_are_a_role_with_every_capability_whatever_their_plan() -> None:
+    assert all(policy.can(ADMIN_ON_FREE, c) for c in Capability)
+    policy.require_admin(ADMIN_ON_FREE)
+    with pytest.raises(ForbiddenError):
+        policy.require_admin(PREMIUM)
+
+
+def test_the_plan_table_is_ranked_free_pro_premium() -> None:
+    assert [PLANS[p].rank for p in (Plan.FREE, Plan.PRO, Plan.PREMIUM)] == [0, 1, 2]
+
+
+def test_market_data_is_btc_and_fvg_only_on_free() -> None:
+    assert policy.visible_symbols(FREE) == frozenset({"BTC/USDT"})
+    assert policy.visible_symbols(PRO) is None
+    assert policy.visible_symbols(ADMIN_ON_FREE) is None
+    assert policy.check_symbol_visible(FREE, "BTC/USDT") == "BTC/USDT"
+    with pytest.raises(TierRequiredError, match="ETH/USDT chart needs the Pro plan"):
+        policy.check_symbol_visible(FREE, "ETH/USDT")
+    assert policy.check_symbol_visible(PRO, "ETH/USDT") == "ETH/USDT"
+    assert policy.pattern_types(FREE) == frozenset({"fvg"})
+
+
+def test_signals_outside_the_signals_page_follow_its_window() -> None:
+    assert [policy.visible_signals_limit(w) for w in (FREE, PRO, PREMIUM)] == [0, 50, None]
+    with pytest.raises(TierRequiredError, match="needs the Pro plan"):
+        policy.check_signal_visible(FREE, newer=0)
+    policy.check_signal_visible(PRO, newer=49)
+    with pytest.raises(TierRequiredError, match="newest 50 needs the Premium plan"):
+        policy.check_signal_visible(PRO, newer=50)
+    policy.check_signal_visible(PREMIUM, newer=None)
+    policy.check_signal_visible(ADMIN_ON_FREE, newer=None)
