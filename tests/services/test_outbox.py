@@ -18,7 +18,7 @@ from cryptolens.services.outbox import (
     sweep_outbox,
 )
 from cryptolens.services.twofactor import SecretBox
-from tests.conftest import TEST_SECRET
+from tests.builders.settings import TEST_SECRET
 from tests.web.accounts_helpers import Mailbox
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
