@@ -82,7 +82,7 @@ def test_nineteen_parallel_wrong_passwords_check_the_hash_at_most_five_times(
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(set(statuses)) <= [400, 429]
+    assert set(statuses) <= {400, 429}  # a subset: all 429 is allowed too
     assert len(hash_checks) <= 5
     assert statuses.count(400) == len(hash_checks)
 
