@@ -1,4 +1,5 @@
-"""Shared fixtures: settings, a migrated database (SQLite, or TEST_DATABASE_URL), app, client.
+"""Shared fixtures: settings, a migrated database (SQLite, or TEST_DATABASE_URL), app, client,
+and a real local SMTP server (aiosmtpd) with the mailbox it fills.
 
 Tests that touch the database get the ``db`` marker and tests that need Redis the ``redis``
 marker automatically, so CI can re-run exactly those against MariaDB, PostgreSQL and Redis.
@@ -7,13 +8,16 @@ marker automatically, so CI can re-run exactly those against MariaDB, PostgreSQL
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, delete, text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from cryptolens import create_app
@@ -22,24 +26,10 @@ from cryptolens.db import migrate
 from cryptolens.db.base import Base
 from cryptolens.db.engine import create_engine_for
 from cryptolens.extensions import db
-
-TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
-
-
-def make_settings(**overrides: object) -> Settings:
-    """Test settings that ignore any .env file; keyword overrides use field names."""
-    values: dict[str, object] = {
-        "environment": "testing",
-        "secret_key": TEST_SECRET,
-        "redis_url": None,
-        "exchange_api_url": None,
-        "log_level": "WARNING",
-        # argon2 at its cheapest: the production cost is measured in the README, not here.
-        "password_hash_time_cost": 1,
-        "password_hash_memory_kib": 1024,
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+from cryptolens.services.ops.background import wait_for_background
+from tests.builders.db import clear_tables
+from tests.builders.settings import make_settings
+from tests.web.accounts_helpers import Mailbox
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -79,12 +69,6 @@ def migrated_engine(
     engine.dispose()
 
 
-def clear_tables(engine: Engine) -> None:
-    with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(delete(table))
-
-
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return make_settings(database_url=database_url, instance_dir=tmp_path / "instance")
@@ -94,6 +78,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 def app(settings: Settings, migrated_engine: Engine) -> Iterator[Flask]:
     application = create_app(settings)
     yield application
+    # Background email threads finish before the app's engine goes.
+    wait_for_background()
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -118,3 +104,35 @@ def redis_url() -> str:
     if not url:
         pytest.skip("TEST_REDIS_URL not set")
     return url
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope.original_content or envelope.content)
+        return "250 Message accepted"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[_Collector, int]]:
+    collector = _Collector()
+    port = _free_port()
+    controller = Controller(collector, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield collector, port
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: tuple[_Collector, int]) -> Mailbox:
+    collector, _ = smtp_server
+    collector.messages.clear()
+    return Mailbox(collector.messages)

@@ -7,7 +7,7 @@ import pytest
 from cryptolens import create_app
 from cryptolens.runtime import app_settings
 from cryptolens.web.access import public
-from tests.conftest import make_settings
+from tests.builders.settings import make_settings
 
 
 def test_factory_uses_the_settings_it_is_given(tmp_path: Path) -> None:

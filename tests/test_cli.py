@@ -30,6 +30,7 @@ def _cryptolens(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProces
     )
 
 
+@pytest.mark.slow
 def test_help_lists_the_commands(tmp_path: Path) -> None:
     result = _cryptolens("--help", cwd=tmp_path)
     assert result.returncode == 0
@@ -37,6 +38,7 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
         assert f"\n  {command} " in result.stdout
 
 
+@pytest.mark.slow
 def test_db_upgrade_creates_the_schema_from_nothing(tmp_path: Path) -> None:
     result = _cryptolens("db", "upgrade", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -45,6 +47,7 @@ def test_db_upgrade_creates_the_schema_from_nothing(tmp_path: Path) -> None:
     engine.dispose()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "value"),
     [
@@ -73,6 +76,7 @@ def _one_line(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_an_unmigrated_sqlite_file_is_one_line_that_says_to_upgrade(tmp_path: Path) -> None:
     database = tmp_path / "empty.sqlite"
     database.touch()
@@ -82,6 +86,7 @@ def test_an_unmigrated_sqlite_file_is_one_line_that_says_to_upgrade(tmp_path: Pa
     assert str(database) in line
 
 
+@pytest.mark.slow
 def test_an_unreachable_database_is_one_line_naming_it(tmp_path: Path) -> None:
     url = "postgresql+psycopg://postgres@127.0.0.1:9/nothing"  # discard port: refused
     result = _cryptolens("db", "current", cwd=tmp_path, DATABASE_URL=url)
@@ -90,6 +95,7 @@ def test_an_unreachable_database_is_one_line_naming_it(tmp_path: Path) -> None:
     assert "upgrade" not in line
 
 
+@pytest.mark.slow
 def test_a_sqlite_url_into_a_missing_folder_creates_nothing(tmp_path: Path) -> None:
     folder = tmp_path / "no" / "such"
     result = _cryptolens(
@@ -101,6 +107,7 @@ def test_a_sqlite_url_into_a_missing_folder_creates_nothing(tmp_path: Path) -> N
     assert not (tmp_path / "instance").exists()
 
 
+@pytest.mark.slow
 def test_serve_production_refuses_to_run_without_the_production_environment(
     tmp_path: Path,
 ) -> None:
@@ -112,6 +119,7 @@ def test_serve_production_refuses_to_run_without_the_production_environment(
     assert "CRYPTOLENS_ENV=production" in lines[0]
 
 
+@pytest.mark.slow
 def test_production_refuses_a_secret_key_of_spaces_in_one_line(tmp_path: Path) -> None:
     result = _cryptolens(
         "serve", "--production", cwd=tmp_path, CRYPTOLENS_ENV="production", SECRET_KEY=" " * 32
@@ -144,6 +152,7 @@ def test_every_command_defined_in_the_commands_package_is_listed() -> None:
             assert command in listed or command in subcommands, command.name
 
 
+@pytest.mark.slow
 def test_a_command_that_needs_no_app_still_refuses_bad_settings(tmp_path: Path) -> None:
     result = _cryptolens("exchange-sim", "--speed", "0", cwd=tmp_path, LOG_FORMAT="xml")
     assert result.returncode == 2

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from cryptolens.config import DEFAULT_SECRET_KEY, ConfigError, Environment, load_settings
-from tests.conftest import make_settings
+from tests.builders.settings import make_settings
 
 CLEAN = (
     "DATABASE_URL",

@@ -8,7 +8,7 @@ import pytest
 from cryptolens import create_app
 from cryptolens.logs import redact
 from cryptolens.web.access import public
-from tests.conftest import make_settings
+from tests.builders.settings import make_settings
 
 
 @pytest.mark.parametrize(

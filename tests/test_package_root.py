@@ -3,6 +3,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
+# Each test starts a fresh interpreter.
+pytestmark = pytest.mark.slow
+
 HEAVY = ("flask", "sqlalchemy", "redis", "rq", "ccxt", "pydantic", "werkzeug")
 
 

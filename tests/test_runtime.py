@@ -9,7 +9,7 @@ from cryptolens.app import create_app
 from cryptolens.extensions import db
 from cryptolens.jobs import context
 from cryptolens.runtime import app_runtime, app_settings, build
-from tests.conftest import make_settings
+from tests.builders.settings import make_settings
 
 
 def test_build_gives_the_settings_engine_sessions_and_no_redis_without_a_url(

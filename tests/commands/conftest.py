@@ -3,7 +3,7 @@ against it and the module's ``sim`` (each test module defines its own simulator)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,9 +15,9 @@ from cryptolens import create_app
 from cryptolens.cli import cli
 from cryptolens.extensions import db
 from cryptolens.market.simulator import SimulatorServer
-from tests.conftest import clear_tables, make_settings
-
-Invoke = Callable[..., Result]
+from tests.builders.cli import Invoke
+from tests.builders.db import clear_tables
+from tests.builders.settings import make_settings
 
 
 @pytest.fixture

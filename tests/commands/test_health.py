@@ -15,10 +15,10 @@ from cryptolens.clock import utcnow
 from cryptolens.db.known_gaps import record_known_gaps
 from cryptolens.db.models import Candle
 from cryptolens.market.simulator import Dataset, SimulatorServer
-from tests.commands.conftest import Invoke
-from tests.conftest import make_settings
-from tests.market.conftest import DAY, HOUR, MINUTE, T0, exact_dataset, source_slice
-from tests.services.conftest import add_symbol, store
+from tests.builders.cli import Invoke
+from tests.builders.db import add_symbol, store
+from tests.builders.market import DAY, HOUR, MINUTE, T0, exact_dataset, source_slice
+from tests.builders.settings import make_settings
 
 NOW = T0 + DAY
 
@@ -139,6 +139,7 @@ def test_no_symbols_is_healthy(engine: Engine, invoke: Invoke) -> None:
     assert "no active symbols to check" in result.output
 
 
+@pytest.mark.slow
 def test_fix_with_the_exchange_down_is_a_clear_error_not_a_traceback(
     stored: int, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:

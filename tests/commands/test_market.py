@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from cryptolens.db.models import Symbol
 from cryptolens.market.simulator import Dataset, FaultKind, FaultRule, SimulatorServer
-from tests.commands.conftest import Invoke
-from tests.market.conftest import DAY, T0, exact_dataset
-from tests.services.conftest import add_symbol
+from tests.builders.cli import Invoke
+from tests.builders.db import add_symbol
+from tests.builders.market import DAY, T0, exact_dataset
 
 
 @pytest.fixture
@@ -69,6 +69,7 @@ def test_ingest_once_exits_0_when_a_symbol_succeeded(engine: Engine, invoke: Inv
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.slow
 def test_retry_log_lines_never_run_into_the_progress_bar(
     engine: Engine, sim: SimulatorServer, database_url: str, tmp_path: Path
 ) -> None:

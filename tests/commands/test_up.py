@@ -17,7 +17,8 @@ from cryptolens.domain.timeframes import datetime_to_ms
 from cryptolens.extensions import db
 from cryptolens.runtime import app_settings
 from cryptolens.services.market.clock import record_market_now
-from tests.conftest import clear_tables, make_settings
+from tests.builders.db import clear_tables
+from tests.builders.settings import make_settings
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cryptolens.detect import AtrState, Candles, atr, true_range, wilder_atr
-
-from .conftest import bars, candle_series
+from tests.builders.candles import bars, candle_series
 
 
 def _textbook_atr(c: Candles, period: int) -> list[float]:

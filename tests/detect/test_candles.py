@@ -11,8 +11,7 @@ from cryptolens.domain.errors import ValidationError
 from cryptolens.market.aggregate import aggregate_candles
 from cryptolens.market.simulator.datasets import Dataset
 from cryptolens.market.synthetic import synthetic_candles
-
-from .conftest import HOUR, START
+from tests.builders.candles import HOUR, START
 
 
 def _columns(n: int = 5) -> dict[str, np.ndarray]:

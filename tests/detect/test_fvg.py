@@ -8,8 +8,7 @@ from hypothesis import strategies as st
 
 from cryptolens.detect import Candles, DetectionParams, detect_fvg
 from cryptolens.domain.enums import Direction
-
-from .conftest import HOUR, START, bars, candle_series, flat, same_rows
+from tests.builders.candles import HOUR, START, bars, candle_series, flat, same_rows
 
 UP = [(100, 101, 99, 100.5), (100.5, 106, 100, 105.5), (105.5, 108, 103, 107)]
 DOWN = [(100, 101, 99, 99.5), (99.5, 100, 94, 94.5), (94.5, 97, 92, 93)]

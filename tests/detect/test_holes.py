@@ -30,8 +30,7 @@ from cryptolens.detect import (
 )
 from cryptolens.detect.engine import run
 from cryptolens.domain.errors import CandleTimeError, ValidationError
-
-from .conftest import BOS_THEN_CHOCH, HOUR, START, candle_series, flat, same_rows
+from tests.builders.candles import BOS_THEN_CHOCH, HOUR, START, candle_series, flat, same_rows
 
 DAY = 24 * HOUR
 

@@ -26,8 +26,7 @@ from cryptolens.detect import (
 from cryptolens.detect.engine import run
 from cryptolens.domain.errors import ValidationError
 from cryptolens.market.synthetic import synthetic_candles
-
-from .conftest import candle_series, same_rows
+from tests.builders.candles import candle_series, same_rows
 
 PARAMS = st.builds(
     DetectionParams,

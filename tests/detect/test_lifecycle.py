@@ -21,8 +21,7 @@ from cryptolens.detect import (
 )
 from cryptolens.detect.lifecycle import LifecycleColumns, advance_columns
 from cryptolens.domain.enums import Direction, PatternStatus
-
-from .conftest import HOUR, START, bars, candle_series
+from tests.builders.candles import BOS_THEN_CHOCH, HOUR, START, bars, candle_series
 
 FORMED = START + 3 * HOUR  # the zone is known when candle 2 closes
 BEFORE = [(120, 121, 90, 110)] * 3  # would touch and fill the zone, but comes before it
@@ -117,8 +116,6 @@ def test_a_zero_height_zone_is_filled_at_its_first_touch() -> None:
 
 
 def test_zone_states_open_from_detected_zones_carry_the_atr_expiry_level() -> None:
-    from .conftest import BOS_THEN_CHOCH
-
     zones = detect(bars(BOS_THEN_CHOCH), "1h", DetectionParams(swing_left=2, swing_right=2))
     zone = zones.to_zones()[0]
     state = ZoneState.open(zone, "1h", LifecycleParams(expiry_atr_distance=2.0))

@@ -23,8 +23,7 @@ from cryptolens.detect import (
 )
 from cryptolens.detect.engine import initial_state, run
 from cryptolens.domain.enums import Direction, PatternStatus, PatternType
-
-from .conftest import same_rows
+from tests.builders.candles import same_rows
 
 DATA = Path(cryptolens.__file__).parent / "data" / "coinbase_btcusd_1h.csv.gz"
 HOUR = 3_600_000

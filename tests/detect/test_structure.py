@@ -7,8 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cryptolens.detect import Candles, DetectionParams, market_structure
-
-from .conftest import BOS_THEN_CHOCH, HOUR, START, bars, candle_series
+from tests.builders.candles import BOS_THEN_CHOCH, HOUR, START, bars, candle_series
 
 SMALL = DetectionParams(swing_left=2, swing_right=2)
 

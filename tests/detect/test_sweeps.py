@@ -7,8 +7,7 @@ from hypothesis import strategies as st
 
 from cryptolens.detect import Candles, DetectionParams, detect_liquidity_sweeps
 from cryptolens.domain.enums import Direction
-
-from .conftest import HOUR, START, bars, candle_series, same_rows
+from tests.builders.candles import HOUR, START, bars, candle_series, same_rows
 
 SMALL = DetectionParams(swing_left=2, swing_right=2)
 

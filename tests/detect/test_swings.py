@@ -7,8 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cryptolens.detect import Candles, find_swings
-
-from .conftest import candle_series
+from tests.builders.candles import candle_series
 
 
 def _highs(values: list[float], left: int = 2, right: int = 2) -> tuple[list[int], list[int]]:

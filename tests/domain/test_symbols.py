@@ -11,7 +11,7 @@ from cryptolens.domain.plans import Plan
 from cryptolens.domain.symbols import parse_symbol, split_symbol
 from cryptolens.market.simulator.api import Listing
 from cryptolens.services.accounts.policy import check_symbols
-from tests.conftest import make_settings
+from tests.builders.settings import make_settings
 
 BAD = [
     "BTCUSDT",

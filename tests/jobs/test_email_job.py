@@ -12,7 +12,8 @@ from sqlalchemy import Engine, select
 from cryptolens import create_app
 from cryptolens.db.accounts import OutboxEmail
 from cryptolens.extensions import db
-from tests.conftest import TEST_SECRET, clear_tables, make_settings
+from tests.builders.db import clear_tables
+from tests.builders.settings import TEST_SECRET, make_settings
 from tests.web.accounts_helpers import PASSWORD, Mailbox, make_user, post_form
 
 

@@ -17,7 +17,7 @@ from cryptolens.jobs.scheduler import (
     Scheduler,
     enqueuer,
 )
-from tests.conftest import make_settings
+from tests.builders.settings import make_settings
 
 T = 1_767_225_600.0
 

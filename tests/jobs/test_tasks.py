@@ -20,8 +20,9 @@ from cryptolens.jobs.schedule import Entry
 from cryptolens.jobs.scheduler import Scheduler, enqueuer, in_process
 from cryptolens.market.simulator import SimulatorServer
 from cryptolens.services.scanning.scan import ScanSession
-from tests.conftest import TEST_SECRET, clear_tables
-from tests.market.conftest import MINUTE, T0, exact_dataset
+from tests.builders.db import clear_tables
+from tests.builders.market import MINUTE, T0, exact_dataset
+from tests.builders.settings import TEST_SECRET
 
 DAY = 86_400_000
 

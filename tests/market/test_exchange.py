@@ -20,10 +20,11 @@ from cryptolens.market.exchange import (
 )
 from cryptolens.market.simulator import Dataset, SimulatorServer
 from cryptolens.market.simulator.klines import compute_klines
-from tests.market.conftest import (
+from tests.builders.market import (
     DAY,
     MINUTE,
     T0,
+    FakeClock,
     SimFactory,
     client_for,
     drop_rows,
@@ -156,14 +157,17 @@ def test_coarser_timeframes_come_back_as_the_exchange_resampled_them(
 def test_no_forming_candle_is_ever_returned_while_the_market_moves(
     make_sim: SimFactory, minute_data: Dataset
 ) -> None:
-    # Ten market minutes per wall second: candles close (and form) all the time.
-    sim = make_sim({"BTC/USDT": minute_data}, start_at_ms=T0 + 100 * MINUTE + 7_000, speed=600)
+    # Every read of the simulator's clock moves the market on 13.7 s, so candles close (and
+    # form) between any two requests, at boundaries that drift: the same run every time.
+    wall = FakeClock(tick=0.0137)
+    sim = make_sim(
+        {"BTC/USDT": minute_data}, start_at_ms=T0 + 100 * MINUTE + 7_000, speed=1000, wall=wall
+    )
 
     async def scenario() -> tuple[int, int]:
         fetched = forming_seen = 0
         async with client_for(sim.base_url) as client:
-            deadline = time.monotonic() + 1.2
-            while time.monotonic() < deadline:
+            for _ in range(40):
                 result = await client.fetch_closed_candles("BTC/USDT", "1m", T0)
                 last_open = int(result.candles.open_time[-1])
                 assert last_open + MINUTE <= result.now_ms
@@ -175,7 +179,7 @@ def test_no_forming_candle_is_ever_returned_while_the_market_moves(
         return fetched, forming_seen
 
     fetched, forming_seen = run(scenario())
-    assert fetched >= 5
+    assert fetched == 40
     assert forming_seen >= 1  # the exchange did serve forming candles the client refused
 
 

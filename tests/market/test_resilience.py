@@ -20,7 +20,7 @@ from cryptolens.market.resilience import (
     call_with_retry,
     parse_retry_after,
 )
-from tests.market.conftest import FakeClock, SleepRecorder
+from tests.builders.market import FakeClock, SleepRecorder
 
 
 class Flaky(Exception):
@@ -198,14 +198,17 @@ def test_a_cancelled_probe_frees_the_half_open_slot() -> None:
     breaker.record_failure()
     clock.now += 2
 
-    async def hang() -> None:
-        await asyncio.sleep(10)
-
     async def scenario() -> None:
+        probing = asyncio.Event()
+
+        async def hang() -> None:
+            probing.set()
+            await asyncio.Event().wait()  # never answers
+
         task = asyncio.create_task(
             call_with_retry(hang, policy=RetryPolicy(), classify=classify, breaker=breaker)
         )
-        await asyncio.sleep(0.01)
+        await probing.wait()  # the probe holds the half-open slot now
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

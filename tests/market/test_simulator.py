@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -18,11 +17,12 @@ from cryptolens.market.simulator import (
     load_dataset,
     load_multi_symbol,
 )
-from tests.market.conftest import (
+from tests.builders.market import (
     DAY,
     HOUR,
     MINUTE,
     T0,
+    FakeClock,
     SimFactory,
     drop_rows,
     exact_dataset,
@@ -242,11 +242,12 @@ def test_compute_klines_is_a_pure_function_of_data_and_now(minute_data: Dataset)
 
 
 def test_the_clock_runs_at_the_configured_speed(make_sim: SimFactory) -> None:
-    sim = make_sim({"BTC/USDT": exact_dataset(10)}, start_at_ms=T0, speed=3600.0)
+    wall = FakeClock()
+    sim = make_sim({"BTC/USDT": exact_dataset(10)}, start_at_ms=T0, speed=3600.0, wall=wall)
     first = http_json(f"{sim.base_url}/api/v3/time")[1]["serverTime"]
-    time.sleep(0.2)
+    wall.now += 0.25  # a quarter of a wall second...
     second = http_json(f"{sim.base_url}/api/v3/time")[1]["serverTime"]
-    assert 0.15 * HOUR <= second - first <= 0.6 * HOUR
+    assert (first, second) == (T0, T0 + HOUR // 4)  # ...is a quarter of a market hour
 
 
 def test_a_revised_candle_is_served_with_its_new_values(make_sim: SimFactory) -> None:

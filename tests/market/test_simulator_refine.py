@@ -13,7 +13,7 @@ from cryptolens.market.exchange import FetchResult
 from cryptolens.market.simulator import Dataset, build_demo_server, compute_klines
 from cryptolens.market.simulator.refine import refine
 from cryptolens.market.validation import validate_ohlcv
-from tests.market.conftest import DAY, HOUR, MINUTE, T0, SimFactory, client_for, exact_dataset
+from tests.builders.market import DAY, HOUR, MINUTE, T0, SimFactory, client_for, exact_dataset
 
 
 def regroup(fine: Dataset, coarse_step: int) -> dict[int, tuple[float, ...]]:

@@ -1,5 +1,4 @@
-"""Scanner fixtures (real BTC/USD hours stored for a symbol) and, shared with the web tests,
-the local SMTP server fixtures."""
+"""Scanner fixtures: real BTC/USD hours, settings with the scanned timeframes, a clean engine."""
 
 from __future__ import annotations
 
@@ -7,19 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from cryptolens.config import Settings
-from cryptolens.db.symbols import ensure_symbol
 from cryptolens.detect import Candles
 from cryptolens.market.simulator.demo import demo_datasets
-from cryptolens.services.market.candle_store import store_candles
-from tests.conftest import clear_tables, make_settings
-from tests.web.conftest import app, mailbox, smtp_server
-
-__all__ = ["app", "mailbox", "smtp_server"]
-
-HOUR = 3_600_000
+from tests.builders.db import clear_tables
+from tests.builders.settings import make_settings
 
 
 @pytest.fixture(scope="session")
@@ -43,21 +35,3 @@ def scan_engine(migrated_engine: Engine) -> Iterator[Engine]:
     clear_tables(migrated_engine)
     yield migrated_engine
     clear_tables(migrated_engine)
-
-
-def add_symbol(engine: Engine, symbol: str) -> int:
-    with Session(engine) as session, session.begin():
-        return ensure_symbol(session, exchange="binance", symbol=symbol).id
-
-
-def store(engine: Engine, settings: Settings, symbol_id: int, candles: Candles) -> None:
-    """Store base candles as ingestion would, with the exchange's clock at their close."""
-    with engine.begin() as connection:
-        store_candles(
-            connection,
-            symbol_id=symbol_id,
-            base_timeframe=settings.base_timeframe,
-            higher_timeframes=settings.higher_timeframes,
-            candles=candles,
-            now_ms=int(candles.open_time[-1]) + HOUR,
-        )

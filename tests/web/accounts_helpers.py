@@ -36,6 +36,12 @@ def csrf_token(client: FlaskClient, form_path: str = "/auth/login") -> str:
     return match.group(1)
 
 
+def without_csrf_token(page: str) -> str:
+    """``page`` with its CSRF token blanked: the token is signed with the current second, so
+    two otherwise identical answers differ when they straddle a second boundary."""
+    return _CSRF.sub('name="csrf_token" value=""', page)
+
+
 def post_form(
     client: FlaskClient,
     path: str,

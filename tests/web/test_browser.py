@@ -20,7 +20,7 @@ from cryptolens.db import migrate
 from cryptolens.db.models import Setting, Signal
 from cryptolens.domain.timeframes import HOUR_MS
 from cryptolens.extensions import db
-from tests.conftest import make_settings
+from tests.builders.settings import make_settings
 from tests.web.accounts_helpers import Person, make_user
 from tests.web.seeding import add_pattern, add_signal, add_symbol, demo_candles, seed_btc_demo
 
@@ -33,6 +33,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,
     pytest.mark.skipif(
         not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)"
     ),

@@ -8,7 +8,7 @@ from flask import Flask
 from cryptolens import create_app
 from cryptolens.domain.errors import NotFoundError, ValidationError
 from cryptolens.web.access import public
-from tests.conftest import make_settings
+from tests.builders.settings import make_settings
 
 
 @pytest.fixture

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from flask.testing import FlaskClient
 
 from cryptolens import create_app
 from cryptolens.version import __version__
-from tests.conftest import make_settings
+from tests.builders.settings import make_settings
 
 
 def test_health_reports_a_reachable_database(client: FlaskClient) -> None:
@@ -66,15 +65,13 @@ def test_unreachable_database_gives_503_with_a_json_body(tmp_path: Path) -> None
     assert "Traceback" not in answer.text
 
 
-def test_unreachable_postgres_server_gives_503_quickly(tmp_path: Path) -> None:
+def test_unreachable_postgres_server_gives_503(tmp_path: Path) -> None:
     # Port 1 on loopback refuses at once: no outbound network, no hang.
     app = create_app(
         make_settings(database_url="postgresql+psycopg://u@127.0.0.1:1/none", instance_dir=tmp_path)
     )
-    started = time.monotonic()
     answer = app.test_client().get("/api/health")
     assert answer.status_code == 503
-    assert time.monotonic() - started < 10
     assert answer.get_json()["data"]["components"]["database"]["status"] == "down"
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from cryptolens import create_app
 from cryptolens.web import middleware
-from tests.conftest import make_settings
+from tests.builders.settings import make_settings
 
 
 def _records_for(path: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> list[int]:

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from cryptolens.config import Settings
 from cryptolens.services.ops.demo import market_source
-from tests.conftest import make_settings
+from tests.builders.settings import make_settings
 
 _TIMEFRAME_MENU = re.compile(r'<select name="timeframe">(.*?)</select>', re.S)
 

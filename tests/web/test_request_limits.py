@@ -23,7 +23,7 @@ from cryptolens.extensions import csrf
 from cryptolens.runtime import app_settings
 from cryptolens.web.access import public
 from cryptolens.web.serving import MAX_FORM_PARTS, QuietRequestHandler
-from tests.conftest import TEST_SECRET, make_settings
+from tests.builders.settings import TEST_SECRET, make_settings
 
 MIB = 1024 * 1024
 FORM = "application/x-www-form-urlencoded"
@@ -168,6 +168,7 @@ def gunicorn(app: Flask, tmp_path: Path) -> Iterator[int]:
         process.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_gunicorn_refuses_a_large_body_and_a_chunked_flood_without_a_version_banner(
     gunicorn: int,
 ) -> None:

@@ -9,7 +9,7 @@ from flask import Flask
 from cryptolens.domain.errors import AuthenticationError
 from cryptolens.extensions import db
 from cryptolens.services.accounts import twofactor
-from tests.conftest import TEST_SECRET
+from tests.builders.settings import TEST_SECRET
 from tests.web.accounts_helpers import make_user
 
 NOW = datetime(2026, 11, 21, 12, 0, 10, tzinfo=UTC)

@@ -28,10 +28,10 @@ from cryptolens.services.market.candle_audit import (
     repair,
     run_db_health,
 )
-from tests.conftest import make_settings
-from tests.market.conftest import DAY, HOUR, MINUTE, T0, client_for, drop_rows, exact_dataset
-from tests.market.conftest import source_slice as _slice
-from tests.services.conftest import add_symbol, store
+from tests.builders.db import add_symbol, store
+from tests.builders.market import DAY, HOUR, MINUTE, T0, client_for, drop_rows, exact_dataset
+from tests.builders.market import source_slice as _slice
+from tests.builders.settings import make_settings
 
 NOW = T0 + 2 * DAY  # the exchange's clock: two days of 1m candles are closed
 

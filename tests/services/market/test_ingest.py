@@ -28,8 +28,9 @@ from cryptolens.market.simulator import Dataset, SimulatorServer
 from cryptolens.market.simulator.faults import FaultKind, FaultRule
 from cryptolens.services.market.clock import market_now
 from cryptolens.services.market.ingest import backfill, ingest_cycle
-from tests.conftest import clear_tables, make_settings
-from tests.market.conftest import DAY, MINUTE, T0, client_for, drop_rows, exact_dataset
+from tests.builders.db import clear_tables
+from tests.builders.market import DAY, MINUTE, T0, client_for, drop_rows, exact_dataset
+from tests.builders.settings import make_settings
 
 HIGHER = ("5m", "15m", "30m", "1h", "2h", "4h", "1d")
 
@@ -284,6 +285,7 @@ def _count(engine: Engine) -> int:
         ).scalar_one()
 
 
+@pytest.mark.slow
 def test_a_backfill_killed_midway_and_restarted_leaves_no_duplicate_and_no_hole(
     engine: Engine, data: Dataset, database_url: str, tmp_path: Path
 ) -> None:

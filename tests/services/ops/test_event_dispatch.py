@@ -19,7 +19,7 @@ from cryptolens.services.ops.event_dispatch import (
     dispatch_events,
     registered_consumers,
 )
-from tests.conftest import clear_tables
+from tests.builders.db import clear_tables
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from cryptolens.config import Settings
 from cryptolens.db.accounts import OutboxEmail
 from cryptolens.extensions import db
 from cryptolens.services.ops.mail import Mailer, password_reset_now, send_email
-from tests.conftest import make_settings
+from tests.builders.settings import make_settings
 from tests.web.accounts_helpers import Mailbox, link_in, make_user
 
 

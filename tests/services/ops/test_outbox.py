@@ -18,7 +18,7 @@ from cryptolens.services.ops.outbox import (
     queue_email,
     sweep_outbox,
 )
-from tests.conftest import TEST_SECRET
+from tests.builders.settings import TEST_SECRET
 from tests.web.accounts_helpers import Mailbox
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

@@ -13,7 +13,7 @@ from cryptolens.config import Settings
 from cryptolens.db.models import Pattern, ScanState, Signal, SignalPattern
 from cryptolens.detect import Candles, detect_all
 from cryptolens.services.scanning.scan import scan_all_stored, scan_stored
-from tests.services.conftest import add_symbol, store
+from tests.builders.db import add_symbol, store
 
 START = 600  # candles present at the first scan
 CATCH_UP = 240  # then ten days more

@@ -18,7 +18,7 @@ from cryptolens.detect import Candles
 from cryptolens.domain.events import NewEvent
 from cryptolens.services.scanning import scan
 from cryptolens.services.scanning.scan import scan_stored
-from tests.services.conftest import add_symbol, store
+from tests.builders.db import add_symbol, store
 
 
 def _events(engine: Engine) -> list[tuple[str, dict[str, Any]]]:

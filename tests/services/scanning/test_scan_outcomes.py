@@ -12,7 +12,7 @@ from cryptolens.db.candles import upsert_candles
 from cryptolens.db.models import Signal
 from cryptolens.detect import Candles
 from cryptolens.services.scanning.scan import scan_stored
-from tests.services.conftest import add_symbol
+from tests.builders.db import add_symbol
 
 M = 60_000
 T0 = 1_704_067_200_000  # 2024-01-01T00:00Z

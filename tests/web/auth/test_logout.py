@@ -15,7 +15,7 @@ from cryptolens import create_app
 from cryptolens.config import Settings
 from cryptolens.db.accounts import UserSession
 from cryptolens.extensions import db
-from tests.conftest import clear_tables
+from tests.builders.db import clear_tables
 from tests.web.accounts_helpers import make_user, post_form, sign_in
 
 COOKIES = ("session", "remember_token")

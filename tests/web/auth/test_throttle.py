@@ -20,7 +20,7 @@ from cryptolens import create_app
 from cryptolens.extensions import db
 from cryptolens.runtime import app_settings
 from cryptolens.services.accounts.passwords import Passwords
-from tests.conftest import make_settings
+from tests.builders.settings import make_settings
 from tests.web.accounts_helpers import csrf_token, make_user, post_form
 
 WRONG = "not the password at all"
@@ -82,14 +82,14 @@ def test_nineteen_parallel_wrong_passwords_check_the_hash_at_most_five_times(
         thread.start()
     for thread in threads:
         thread.join()
-    assert set(statuses) <= {400, 429}
+    assert set(statuses) <= {400, 429}  # a subset: all 429 is allowed too
     assert len(hash_checks) <= 5
     assert statuses.count(400) == len(hash_checks)
 
 
 _WORKER = """
 import sys
-from tests.conftest import make_settings
+from tests.builders.settings import make_settings
 from tests.web.accounts_helpers import csrf_token
 from cryptolens import create_app
 
@@ -117,6 +117,7 @@ def _other_worker(app: Flask, tmp_path: Path, *args: str) -> list[int]:
     return [int(line) for line in done.stdout.split()]
 
 
+@pytest.mark.slow
 def test_two_worker_processes_share_the_count_without_redis(
     app: Flask, client: FlaskClient, tmp_path: Path
 ) -> None:

@@ -1,4 +1,5 @@
-"""Candle builders and Hypothesis strategies shared by the detection tests."""
+"""Candles for the detector tests: hand-written rows, a calm history, Hypothesis random walks,
+and exact comparison of detections."""
 
 from __future__ import annotations
 
