@@ -226,15 +226,31 @@ from cryptolens.db.accounts import (  # noqa: E402
 )
 from cryptolens.db.attempts import AuthAttempt  # noqa: E402
 from cryptolens.db.events import EventCursor, EventRow  # noqa: E402
+from cryptolens.db.notifications import (  # noqa: E402
+    Broadcast,
+    Notification,
+    NotificationAttempt,
+    NotificationChannel,
+    NotificationDelivery,
+    NotificationPreference,
+    NotificationQuota,
+)
 
 __all__ = [
     "AuthAttempt",
     "BackupCode",
+    "Broadcast",
     "Candle",
     "EventCursor",
     "EventRow",
     "JobRun",
     "KnownGap",
+    "Notification",
+    "NotificationAttempt",
+    "NotificationChannel",
+    "NotificationDelivery",
+    "NotificationPreference",
+    "NotificationQuota",
     "OutboxEmail",
     "Pattern",
     "PlanRow",

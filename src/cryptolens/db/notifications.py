@@ -1,0 +1,181 @@
+"""Notification tables: each user's channels and alert preferences, one ``notifications`` row
+per thing a user is told (a signal, a broadcast, a "limit reached" notice, a test), one
+``notification_deliveries`` row per (notification, channel) with its attempts, and the daily
+quota counted by a conditional update.
+
+Uniqueness carries the delivery guarantee: ``(user_id, source)`` on notifications and
+``(notification_id, channel_id)`` on deliveries, so a fan-out that runs twice, or on two
+workers at once, creates each row once and therefore sends each message once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cryptolens.clock import utcnow
+from cryptolens.db.base import Base, UTCDateTime
+
+_BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class NotificationChannel(Base):
+    """One way of reaching a user (one per kind). The target (server, topic, URL, tokens) is
+    stored only encrypted; ``display`` is its redacted form for pages and logs."""
+
+    __tablename__ = "notification_channels"
+    __table_args__ = (UniqueConstraint("user_id", "kind", name="uq_notification_channels_kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    target_encrypted: Mapped[str] = mapped_column(Text)
+    display: Mapped[str] = mapped_column(String(255))
+    email_mode: Mapped[str] = mapped_column(String(12), default="per_signal")
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    pause_reason: Mapped[str | None] = mapped_column(String(255), default=None)
+    paused_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class NotificationPreference(Base):
+    """What a user wants to hear about; no row means the defaults."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    directions: Mapped[list[str]] = mapped_column(JSON)
+    min_confluence: Mapped[int] = mapped_column(Integer)
+    symbols: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    timeframes: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    pattern_types: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    quiet_start: Mapped[str | None] = mapped_column(String(5), default=None)
+    quiet_end: Mapped[str | None] = mapped_column(String(5), default=None)
+    quiet_mode: Mapped[str] = mapped_column(String(8), default="hold")
+    daily_cap: Mapped[int | None] = mapped_column(Integer, default=None)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Broadcast(Base):
+    """An administrator's message to a plan's users or to everyone."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    audience: Mapped[str] = mapped_column(String(12))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Notification(Base):
+    """One thing one user is told, whatever the number of channels. ``message`` holds the
+    rendered title, body, priority, tags, links and data; ``deliver_after`` is the Free delay
+    or the end of quiet hours; ``local_day`` is the user's calendar day, for the daily cap."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("user_id", "source", name="uq_notifications_source"),
+        Index("ix_notifications_status_deliver_after", "status", "deliver_after"),
+        Index("ix_notifications_signal_id", "signal_id"),
+    )
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(12))
+    signal_id: Mapped[int | None] = mapped_column(
+        _BigId, ForeignKey("signals.id", ondelete="CASCADE"), default=None
+    )
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), default=None
+    )
+    message: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    deliver_after: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    local_day: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class NotificationDelivery(Base):
+    """One notification on one channel: pending until sent, retried with back-off, leased
+    (``lease_until``) while a worker sends it so no other worker takes it meanwhile."""
+
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (
+        UniqueConstraint("notification_id", "channel_id", name="uq_notification_deliveries"),
+        Index("ix_notification_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_notification_deliveries_user", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    notification_id: Mapped[int] = mapped_column(
+        _BigId, ForeignKey("notifications.id", ondelete="CASCADE")
+    )
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("notification_channels.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_error: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class NotificationAttempt(Base):
+    """One try at one delivery and what the far end answered."""
+
+    __tablename__ = "notification_attempts"
+    __table_args__ = (Index("ix_notification_attempts_delivery", "delivery_id"),)
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(
+        _BigId, ForeignKey("notification_deliveries.id", ondelete="CASCADE")
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(12))
+    http_status: Mapped[int | None] = mapped_column(Integer, default=None)
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    seconds: Mapped[float] = mapped_column(Double, default=0.0)
+
+
+class NotificationQuota(Base):
+    """Notifications counted against a user's daily cap, per the user's calendar day."""
+
+    __tablename__ = "notification_quota"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)
