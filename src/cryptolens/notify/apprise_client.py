@@ -10,8 +10,11 @@ import logging
 
 import apprise
 
-# Apprise's INFO/DEBUG lines may name the service URL; ours log the redacted target instead.
-logging.getLogger("apprise").setLevel(logging.WARNING)
+# Apprise's log lines name topics, hosts and (for a malformed one) bot tokens, at every level:
+# they go nowhere, and notify.send logs the outcome with the redacted target instead.
+_apprise_log = logging.getLogger("apprise")
+_apprise_log.propagate = False
+_apprise_log.addHandler(logging.NullHandler())
 
 
 def _load(url: str) -> apprise.Apprise | None:
