@@ -1,5 +1,5 @@
 """Shared fixtures: settings, a migrated database (SQLite, or TEST_DATABASE_URL), app, client,
-and a real local SMTP server (aiosmtpd) with the mailbox it fills.
+and real local servers: SMTP (aiosmtpd) with the mailbox it fills, ntfy and a webhook receiver.
 
 Tests that touch the database get the ``db`` marker and tests that need Redis the ``redis``
 marker automatically, so CI can re-run exactly those against MariaDB, PostgreSQL and Redis.
@@ -28,6 +28,7 @@ from cryptolens.db.engine import create_engine_for
 from cryptolens.extensions import db
 from cryptolens.services.ops.background import wait_for_background
 from tests.builders.db import clear_tables
+from tests.builders.notify_servers import NtfyServer, WebhookServer
 from tests.builders.settings import make_settings
 from tests.web.accounts_helpers import Mailbox
 
@@ -136,3 +137,19 @@ def mailbox(smtp_server: tuple[_Collector, int]) -> Mailbox:
     collector, _ = smtp_server
     collector.messages.clear()
     return Mailbox(collector.messages)
+
+
+@pytest.fixture
+def ntfy_server() -> Iterator[NtfyServer]:
+    """An ntfy-compatible server on 127.0.0.1 that records what it is sent."""
+    server = NtfyServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def webhook_server() -> Iterator[WebhookServer]:
+    """A webhook receiver on 127.0.0.1 that records what it is sent."""
+    server = WebhookServer().start()
+    yield server
+    server.stop()

@@ -184,3 +184,23 @@ def test_server_engine_options_pool_recycle_and_pre_ping(url: str) -> None:
     assert options["max_overflow"] == 20
     assert options["pool_recycle"] == 300
     assert options["connect_args"]["connect_timeout"] == 5
+
+
+def test_ntfy_default_server_is_ntfy_sh_and_may_be_self_hosted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NTFY_DEFAULT_URL", raising=False)
+    assert load_settings().ntfy_default_url == "https://ntfy.sh"
+    monkeypatch.setenv("NTFY_DEFAULT_URL", "http://ntfy.lan:8080/")
+    assert load_settings().ntfy_default_url == "http://ntfy.lan:8080"
+
+
+@pytest.mark.parametrize(
+    "value", ["ntfy.lan", "ftp://ntfy.lan", "https://u:p@ntfy.lan", "https://ntfy.lan/?a=1"]
+)
+def test_ntfy_default_url_must_be_a_plain_http_address(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("NTFY_DEFAULT_URL", value)
+    with pytest.raises(ConfigError, match="NTFY_DEFAULT_URL"):
+        load_settings()

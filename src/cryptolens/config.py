@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     session_idle_timeout_minutes: int = Field(default=0, ge=0, alias="SESSION_IDLE_TIMEOUT_MINUTES")
     # Every absolute link (emails) is built from this, never from the request's Host.
     public_url: str | None = Field(default=None, alias="PUBLIC_URL")
+    # The ntfy server a topic given alone is published to (self-hosted ntfy: its address).
+    ntfy_default_url: str = Field(default="https://ntfy.sh", alias="NTFY_DEFAULT_URL")
 
     host: str = Field(default="127.0.0.1", alias="HOST")
     port: int = Field(default=5000, ge=1, le=65535, alias="PORT")
@@ -240,6 +242,16 @@ class Settings(BaseSettings):
             raise ValueError("must be an absolute http:// or https:// URL")
         if parts.query or parts.fragment:
             raise ValueError("must not have a query or fragment")
+        return value.strip().rstrip("/")
+
+    @field_validator("ntfy_default_url")
+    @classmethod
+    def _check_ntfy_default_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http:// or https:// URL")
+        if parts.username or parts.password or parts.query or parts.fragment:
+            raise ValueError("must not contain credentials, a query or a fragment")
         return value.strip().rstrip("/")
 
     @field_validator("redis_url")

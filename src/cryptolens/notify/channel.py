@@ -3,9 +3,10 @@ and Apprise next): a channel takes one ``Message`` and says how the delivery wen
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Priority(IntEnum):
@@ -28,7 +29,8 @@ class Action:
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """What to say, independent of the channel; ``html`` is used where the channel renders it."""
+    """What to say, independent of the channel; ``html`` is used where the channel renders it,
+    ``data`` (JSON-able) by channels that carry structured content (webhooks)."""
 
     title: str
     body: str
@@ -37,6 +39,7 @@ class Message:
     click_url: str | None = None
     actions: tuple[Action, ...] = ()
     html: str | None = None
+    data: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

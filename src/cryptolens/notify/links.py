@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,3 +30,13 @@ class PublicLinks:
 
     def two_factor(self) -> str:
         return self._at("/account/two-factor")
+
+    def signal(self, signal_id: int) -> str:
+        return self._at(f"/signals/{int(signal_id)}")
+
+    def chart(self, symbol: str, timeframe: str) -> str:
+        """The symbol's chart page (``/symbols/BTC/USDT?timeframe=1h``)."""
+        return self._at(f"/symbols/{quote(symbol, safe='/')}?{urlencode({'timeframe': timeframe})}")
+
+    def notifications(self) -> str:
+        return self._at("/account/notifications")
