@@ -186,7 +186,7 @@ def load_signal_summary(session: Session, *, signal_id: int) -> SignalSummary | 
     ).one_or_none()
     if row is None:
         return None
-    signal, symbol = row.tuple()
+    signal, symbol = row[0], row[1]
     types = session.scalars(
         select(Pattern.pattern_type)
         .distinct()
