@@ -50,10 +50,12 @@ def test_a_signal_becomes_one_notification_with_a_delivery_per_channel(
         "queued",
         signal_id,
     )
-    assert note.deliver_after == NOW and note.local_day == date(2026, 6, 1)
+    assert note.deliver_after == NOW
+    assert note.local_day == date(2026, 6, 1)
     message = message_from_json(note.message)
     assert message.click_url == f"https://lens.example.com/signals/{signal_id}"
-    assert "BTC/USDT" in message.title and "order block" in message.body
+    assert "BTC/USDT" in message.title
+    assert "order block" in message.body
     rows = deliveries_of(alerts_engine, note.id)
     assert sorted(d.kind for d in rows) == ["email", "ntfy", "webhook"]
     assert all(d.status == "pending" and d.next_attempt_at == NOW for d in rows)

@@ -1,5 +1,5 @@
-"""Who gets a signal: plans (Free, Pro, Premium, an admin on Free) × preferences (direction,
-confluence, symbols and the watchlist, timeframes, pattern types) × the signal. Default
+"""Who gets a signal: plans (Free, Pro, Premium, an admin on Free) x preferences (direction,
+confluence, symbols and the watchlist, timeframes, pattern types) x the signal. Default
 signal: BTC/USDT bullish, confluence 2, on 1h and 4h, from a fair value gap."""
 
 from __future__ import annotations
