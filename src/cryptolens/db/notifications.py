@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -24,6 +24,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     insert,
@@ -190,6 +191,9 @@ class NotificationQuota(Base):
 # -- queries shared by the fan-out, delivery and history --------------------------------------
 
 NotificationKey = tuple[int, str]  # (user_id, source)
+# Core tables: a plain executemany, without the ORM's per-row bulk bookkeeping.
+_NOTIFICATIONS = cast(Table, Notification.__table__)
+_DELIVERIES = cast(Table, NotificationDelivery.__table__)
 
 
 def notification_ids(
@@ -214,12 +218,12 @@ def insert_notifications(session: Session, rows: Sequence[dict[str, Any]]) -> No
     """Insert notification rows in one executemany; a row whose (user_id, source) exists
     raises IntegrityError (the caller rolls back and looks again)."""
     if rows:
-        session.execute(insert(Notification), list(rows))
+        session.execute(insert(_NOTIFICATIONS), list(rows))
 
 
 def insert_deliveries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(NotificationDelivery), list(rows))
+        session.execute(insert(_DELIVERIES), list(rows))
 
 
 def mark_notifications(session: Session, *, ids: Collection[int], status: str) -> None:

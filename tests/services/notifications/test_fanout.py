@@ -3,9 +3,11 @@ cap and its "limit reached" notice, idempotent re-runs, digests, broadcasts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from cryptolens.config import Settings
@@ -250,3 +252,38 @@ def test_a_broadcast_reaches_its_plan_once_with_no_cap(
 def _all(engine: Engine) -> list[Notification]:
     with Session(engine) as session:
         return list(session.scalars(select(Notification)))
+
+
+def _statements(engine: Engine, work: Callable[[], object]) -> int:
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_unlimited_users_cost_no_statement_each(
+    alerts_engine: Engine, alert_settings: Settings
+) -> None:
+    """10 or 200 Premium users: the same statements (executemany counts once); the measured
+    figure for 10,000 is in the fan-out's report to the lead, not asserted here."""
+    add_users(alerts_engine, Who("premium", kinds=("ntfy", "webhook")), 10)
+    few_signal = add_signal(alerts_engine)
+    few = _statements(
+        alerts_engine,
+        lambda: fan_out_signal(alerts_engine, alert_settings, signal_id=few_signal, now=NOW),
+    )
+    add_users(alerts_engine, Who("premium", kinds=("ntfy", "webhook")), 190)
+    many_signal = add_signal(alerts_engine)
+    many = _statements(
+        alerts_engine,
+        lambda: fan_out_signal(alerts_engine, alert_settings, signal_id=many_signal, now=NOW),
+    )
+    assert count_rows(alerts_engine, NotificationDelivery) == 2 * 10 + 2 * 200
+    assert many == few

@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 
 #: Users per write transaction: big enough for executemany to pay, small enough that a
 #: retried batch (another worker got there first) costs little.
-CHUNK = 500
+CHUNK = 2000
 #: Tries of one batch before giving up (a unique-key race or a deadlock is retried).
 ATTEMPTS = 5
 
