@@ -133,7 +133,8 @@ def cleanup(engine: Engine, settings: Settings) -> dict[str, Any]:
 def dispatch_events(engine: Engine, settings: Settings) -> dict[str, Any]:
     """Hand new domain events to every registered consumer; a consumer that failed fails
     the run (it gets the same events again next time)."""
-    report = dispatch_to(engine, registered_consumers())
+    consumers = registered_consumers(engine, settings, redis=job_redis(settings))
+    report = dispatch_to(engine, consumers)
     if report.failed:
         raise RuntimeError("; ".join(f"{k}: {v}" for k, v in report.failed.items()))
     return report.counts()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from cryptolens.clock import utcnow
 from cryptolens.db.events import EventCursor, EventRow, record_events
 from cryptolens.domain.events import Event, EventType, NewEvent
+from cryptolens.services.notifications.consumer import SignalAlerts
 from cryptolens.services.ops.event_dispatch import (
     EventLog,
     delete_old_events,
@@ -20,6 +21,7 @@ from cryptolens.services.ops.event_dispatch import (
     registered_consumers,
 )
 from tests.builders.db import clear_tables
+from tests.builders.settings import make_settings
 
 
 @pytest.fixture
@@ -151,12 +153,17 @@ def test_an_event_rolled_back_with_its_transaction_is_never_dispatched(
     assert list(ledger.applied.values()) == [2]
 
 
-def test_the_registered_consumers_include_the_event_log(events_engine: Engine) -> None:
+def test_the_registered_consumers_include_the_event_log_and_signal_alerts(
+    events_engine: Engine,
+) -> None:
     _record(events_engine, 1)
-    consumers = registered_consumers()
-    assert any(isinstance(c, EventLog) for c in consumers)
+    submitted: list[int] = []
+    consumers = registered_consumers(events_engine, make_settings(), submit_signal=submitted.append)
+    assert {type(c) for c in consumers} == {EventLog, SignalAlerts}
     report = dispatch_events(events_engine, consumers)
     assert report.handled["log"] == 1
+    assert report.handled["signal_alerts"] == 1
+    assert submitted == []  # a closed candle is no signal
     with Session(events_engine) as session:
         assert session.scalar(select(func.count()).select_from(EventCursor)) == len(consumers)
 

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from redis import Redis
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from cryptolens.config import Settings
 from cryptolens.db.events import (
     SequencingConflict,
     advance_cursor,
@@ -27,6 +29,7 @@ from cryptolens.db.events import (
     sequence_events,
 )
 from cryptolens.domain.events import Consumer, Event
+from cryptolens.services.notifications.consumer import SignalAlerts, Submit, background_submit
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +55,18 @@ class EventLog:
         )
 
 
-def registered_consumers() -> list[Consumer]:
-    """The consumers the ``dispatch_events`` job serves (notifications, the real-time stream
-    and metrics register here as they arrive)."""
-    return [EventLog()]
+def registered_consumers(
+    engine: Engine,
+    settings: Settings,
+    *,
+    redis: Redis[bytes] | None = None,
+    submit_signal: Submit | None = None,
+) -> list[Consumer]:
+    """The consumers the ``dispatch_events`` job serves (the real-time stream and metrics
+    register here as they arrive). Signal alerts go through ``submit_signal`` (default: the
+    ``send_signal_notifications`` job, in-process without ``redis``)."""
+    submit = submit_signal or background_submit(engine, settings, redis)
+    return [EventLog(), SignalAlerts(submit)]
 
 
 @dataclass(frozen=True, slots=True)
