@@ -1,0 +1,1 @@
+"""Signal alerts: channels, preferences, fan-out, delivery, history."""
