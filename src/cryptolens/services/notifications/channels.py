@@ -42,7 +42,8 @@ from cryptolens.notify.targets import (
     webhook_target,
 )
 from cryptolens.services.accounts.twofactor import SecretBox
-from cryptolens.services.notifications.messages import alert_email, message_to_json
+from cryptolens.services.notifications.emails import alert_email
+from cryptolens.services.notifications.messages import message_to_json
 from cryptolens.services.ops.outbox import smtp_from_settings
 
 EMAIL_MODES = ("per_signal", "digest")

@@ -1,54 +1,14 @@
-"""A ``Message`` as stored in ``notifications.message`` (JSON) and back, and the email forms
-of alerts (one per signal, or a digest of several)."""
+"""Alerts as emails: one per signal (the title as subject, text and HTML parts with the
+links), or a digest of several."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from html import escape
-from typing import Any
 
-from cryptolens.notify.channel import Action, Message, Priority
+from cryptolens.notify.channel import Message
 
 DIGEST_LIMIT = 50
-
-
-def message_to_json(message: Message) -> dict[str, Any]:
-    """The stored form: title, body, priority, tags, click_url, actions [[label, url]], data."""
-    return {
-        "title": message.title,
-        "body": message.body,
-        "priority": int(message.priority),
-        "tags": list(message.tags),
-        "click_url": message.click_url,
-        "actions": [[action.label, action.url] for action in message.actions],
-        "data": dict(message.data) if message.data is not None else None,
-    }
-
-
-def _priority(value: object) -> Priority:
-    try:
-        return Priority(int(value))  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return Priority.DEFAULT
-
-
-def message_from_json(stored: Mapping[str, Any]) -> Message:
-    """Back from ``message_to_json``; tolerant of missing optional fields."""
-    actions = tuple(
-        Action(str(pair[0]), str(pair[1]))
-        for pair in stored.get("actions") or ()
-        if isinstance(pair, list | tuple) and len(pair) == 2
-    )
-    data = stored.get("data")
-    return Message(
-        title=str(stored.get("title") or ""),
-        body=str(stored.get("body") or ""),
-        priority=_priority(stored.get("priority", 3)),
-        tags=tuple(str(tag) for tag in stored.get("tags") or ()),
-        click_url=stored.get("click_url") or None,
-        actions=actions,
-        data=data if isinstance(data, dict) else None,
-    )
 
 
 def _text_of(message: Message) -> str:
