@@ -9,6 +9,7 @@ from cryptolens.app import create_app
 from cryptolens.extensions import db
 from cryptolens.jobs import context
 from cryptolens.runtime import app_runtime, app_settings, build
+from cryptolens.services.accounts import policy
 from tests.builders.settings import make_settings
 
 
@@ -87,3 +88,14 @@ def test_a_job_runtime_follows_every_setting_not_only_the_database(
         for runtime in context._runtimes.values():
             runtime.engine.dispose()
         context._runtimes.clear()
+
+
+def test_build_sets_the_plans_switch_from_the_settings(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/p.sqlite"
+    try:
+        runtime = build(make_settings(database_url=url, instance_dir=tmp_path, plans_enabled=False))
+        runtime.engine.dispose()
+        assert not policy.plans_enabled()
+    finally:
+        build(make_settings(database_url=url, instance_dir=tmp_path)).engine.dispose()
+    assert policy.plans_enabled()

@@ -153,6 +153,9 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = Field(
         default=19456, ge=1024, le=1048576, alias="PASSWORD_HASH_MEMORY_KIB"
     )
+    # Plans (Free, Pro, Premium) and their limits; false: every account gets everything
+    # (a one-person install needs no tiers).
+    plans_enabled: bool = Field(default=True, alias="PLANS_ENABLED")
 
     @field_validator("symbols", "timeframes", "trusted_hosts", mode="before")
     @classmethod

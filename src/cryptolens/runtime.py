@@ -19,6 +19,7 @@ from cryptolens.config import Settings, load_settings
 from cryptolens.db.engine import create_engine_for
 from cryptolens.infra.redis import redis_from_url
 from cryptolens.logs import configure_logging
+from cryptolens.services.accounts import policy
 
 if TYPE_CHECKING:
     from cryptolens.market.exchange import ExchangeClient
@@ -46,6 +47,7 @@ def build(settings: Settings | None = None) -> Runtime:
     """Everything a process runs on, from ``settings`` (default: the environment)."""
     settings = settings or load_settings()
     configure_logging(settings)
+    policy.configure(plans_enabled=settings.plans_enabled)
     engine = create_engine_for(settings)
     return Runtime(
         settings=settings,

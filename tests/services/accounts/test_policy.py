@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -98,3 +99,69 @@ def test_signals_outside_the_signals_page_follow_its_window() -> None:
         policy.check_signal_visible(PRO, newer=50)
     policy.check_signal_visible(PREMIUM, newer=None)
     policy.check_signal_visible(ADMIN_ON_FREE, newer=None)
+
+
+@pytest.fixture
+def plans_disabled() -> Iterator[None]:
+    policy.configure(plans_enabled=False)
+    yield
+    policy.configure(plans_enabled=True)
+
+
+def test_without_plans_a_free_user_gets_premium_limits(plans_disabled: None) -> None:
+    assert not policy.plans_enabled()
+    assert policy.limits_for(FREE) == PLANS[Plan.PREMIUM]
+    assert policy.patterns_page_limit(FREE) is None
+    assert policy.check_symbols(FREE, ["ETH/USDT"]) == ("ETH/USDT",)
+    assert policy.notification_limits(FREE) == (None, 0)
+    assert policy.alert_allowed(FREE, symbol="ETH/USDT", pattern_types=["order_block"])
+
+
+def test_with_plans_enabled_a_free_user_keeps_free_limits() -> None:
+    policy.configure(plans_enabled=True)
+    assert policy.plans_enabled()
+    assert policy.limits_for(FREE) == PLANS[Plan.FREE]
+    with pytest.raises(TierRequiredError):
+        policy.patterns_page_limit(FREE)
+
+
+def test_notification_limits_follow_the_plan() -> None:
+    assert policy.notification_limits(FREE) == (1, 600)
+    assert policy.notification_limits(PRO) == (20, 0)
+    assert policy.notification_limits(PREMIUM) == (None, 0)
+    assert policy.notification_limits(ADMIN_ON_FREE) == (None, 0)
+
+
+@pytest.mark.parametrize(
+    ("who", "user_cap", "cap"),
+    [
+        (PRO, None, 20),
+        (PRO, 5, 5),
+        (PRO, 50, 20),  # a user's own cap only lowers the plan's
+        (FREE, 10, 1),
+        (PREMIUM, None, None),
+        (PREMIUM, 7, 7),
+        (ADMIN_ON_FREE, None, None),
+    ],
+)
+def test_a_users_daily_cap_can_only_lower_the_plans(
+    who: Who, user_cap: int | None, cap: int | None
+) -> None:
+    assert policy.effective_daily_cap(who, user_cap) == cap
+
+
+@pytest.mark.parametrize(
+    ("who", "symbol", "types", "allowed"),
+    [
+        (FREE, "BTC/USDT", ["fvg"], True),
+        (FREE, "ETH/USDT", ["fvg"], False),
+        (FREE, "BTC/USDT", ["fvg", "order_block"], False),
+        (PRO, "ETH/USDT", ["order_block", "liquidity_sweep"], True),
+        (PREMIUM, "DOGE/USDT", ["fvg"], True),
+        (ADMIN_ON_FREE, "ETH/USDT", ["order_block"], True),
+    ],
+)
+def test_alerts_tell_no_more_than_the_plan_shows(
+    who: Who, symbol: str, types: list[str], allowed: bool
+) -> None:
+    assert policy.alert_allowed(who, symbol=symbol, pattern_types=types) is allowed

@@ -1,9 +1,12 @@
-"""The one place that decides what a user may see and do: pages, JSON endpoints and (later)
-notifications and the API all ask here. Admins are a role: they get every capability."""
+"""The one place that decides what a user may see and do: pages, JSON endpoints,
+notifications and (later) the API all ask here. Admins are a role: they get every capability.
+With plans disabled (``PLANS_ENABLED=false``, set once per process by ``configure``) every
+subject gets Premium's allowances."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Protocol
 
 from cryptolens.domain.errors import ForbiddenError, TierRequiredError
@@ -21,8 +24,28 @@ class Subject(Protocol):
     def is_admin(self) -> bool: ...
 
 
+@dataclass(slots=True)
+class _Switches:
+    plans_enabled: bool = True
+
+
+_switches = _Switches()
+
+
+def configure(*, plans_enabled: bool) -> None:
+    """Set the process-wide policy switches (``runtime.build`` calls this from settings)."""
+    _switches.plans_enabled = plans_enabled
+
+
+def plans_enabled() -> bool:
+    """False on an install without tiers: every account has everything."""
+    return _switches.plans_enabled
+
+
 def limits_for(user: Subject) -> PlanLimits:
-    return PLANS[Plan.PREMIUM] if user.is_admin else PLANS[user.plan]
+    if user.is_admin or not _switches.plans_enabled:
+        return PLANS[Plan.PREMIUM]
+    return PLANS[user.plan]
 
 
 def can(user: Subject, capability: Capability) -> bool:
@@ -110,3 +133,26 @@ def check_signal_visible(user: Subject, *, newer: int | None) -> None:
     allowed = signals_page_limit(user)
     if allowed is not None and (newer is None or newer >= allowed):
         raise TierRequiredError(f"signals older than the newest {allowed}", Plan.PREMIUM.value)
+
+
+def notification_limits(user: Subject) -> tuple[int | None, int]:
+    """Alerts a day (None: unlimited) and the delay before each is sent, in seconds."""
+    limits = limits_for(user)
+    return limits.notifications_per_day, limits.notification_delay_seconds
+
+
+def effective_daily_cap(user: Subject, user_cap: int | None) -> int | None:
+    """The daily alert cap in force: the user's own cap may only lower the plan's."""
+    plan_cap = limits_for(user).notifications_per_day
+    if user_cap is None:
+        return plan_cap
+    return user_cap if plan_cap is None else min(plan_cap, user_cap)
+
+
+def alert_allowed(user: Subject, *, symbol: str, pattern_types: Iterable[str]) -> bool:
+    """Whether the plan shows a signal on ``symbol`` built from zones of ``pattern_types``:
+    an alert tells no more than the user's pages would (Free: BTC/USDT fair value gaps)."""
+    limits = limits_for(user)
+    if limits.allowed_symbols is not None and symbol not in limits.allowed_symbols:
+        return False
+    return set(pattern_types) <= limits.pattern_types
