@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import random
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine
 
 from cryptolens.config import Settings
 from cryptolens.notify.targets import ChannelKind
 from cryptolens.notify.webhook import verify
+from cryptolens.services.notifications import delivery as delivery_module
 from cryptolens.services.notifications.delivery import claim_due, deliver_due
 from cryptolens.services.notifications.outcomes import DeliveryReport
 from tests.builders.notifications import (
@@ -238,3 +240,51 @@ def test_email_digest_groups_a_users_due_deliveries_into_one_email(
     assert (report.sent, report.emails) == (3, 1)
     assert mailbox.wait_for("digest@x.test")["Subject"] == "CryptoLens: 3 alerts"
     assert outbox_to(engine, "digest@x.test") == ["CryptoLens: 3 alerts"]
+
+
+def test_a_slow_send_keeps_its_lease_renewed_and_is_recorded_under_the_renewed_lease(
+    engine: Engine,
+    notify_settings: Settings,
+    ntfy_server: NtfyServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(delivery_module, "RENEW_EVERY", 0.05)
+    user, _ = _ntfy_user(engine, notify_settings)
+    [delivery_id] = add_notification(engine, user)
+    ntfy_server.delay = 0.5  # several renewals happen while the request is in flight
+    leases: list[datetime] = []
+    original = delivery_module.LeaseKeeper._run
+
+    def watched(keeper: delivery_module.LeaseKeeper) -> None:
+        original(keeper)
+        leases.append(keeper.lease)
+
+    monkeypatch.setattr(delivery_module.LeaseKeeper, "_run", watched)
+    assert deliver_due(engine, notify_settings, now=NOW).sent == 1
+    assert leases
+    assert leases[0] > NOW + delivery_module.LEASE
+    assert delivery(engine, delivery_id).status == "sent"
+
+
+def test_concurrent_claims_never_share_a_row(
+    engine: Engine, notify_settings: Settings, ntfy_server: NtfyServer
+) -> None:
+    many_ntfy_deliveries(engine, notify_settings, users=400, server=ntfy_server.url)
+    claims: list[list[int]] = []
+    start = threading.Barrier(4)
+
+    def claim() -> None:
+        start.wait()
+        for _ in range(4):
+            claims.append(claim_due(engine, now=NOW, limit=25)[0])
+
+    threads = [threading.Thread(target=claim) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    taken = [row for claimed in claims for row in claimed]
+    assert len(taken) == len(set(taken))  # no row went to two claimers
+    rest, _ = claim_due(engine, now=NOW, limit=1000)
+    assert sorted(taken + rest) == sorted(set(taken + rest))
+    assert len(taken) + len(rest) == 400  # and none was lost

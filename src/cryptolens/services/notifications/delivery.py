@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -58,6 +59,8 @@ LEASE = timedelta(seconds=90)
 PAUSE_AFTER = 3
 #: Ids per IN (...) list.
 CHUNK = 1000
+#: Seconds between renewals of the lease on rows being sent (well within LEASE).
+RENEW_EVERY = 30.0
 #: Emails sent at the end of a run; more wait for the outbox's own job (deliver_outbox).
 INLINE_EMAILS = 100
 
@@ -87,18 +90,24 @@ def claim_due(engine: Engine, *, now: datetime, limit: int) -> tuple[list[int], 
     pick = select(D.id).where(_due(now)).order_by(D.next_attempt_at, D.id).limit(limit)
     take = update(D).values(status=SENDING, lease_until=lease)
     with engine.begin() as connection:
-        if connection.dialect.name != "sqlite":
-            pick = pick.with_for_update(skip_locked=True)
         if connection.dialect.update_returning:
+            if connection.dialect.name != "sqlite":  # SQLite has one writer at a time anyway
+                pick = pick.with_for_update(skip_locked=True)
             statement = take.where(D.id.in_(pick), _due(now)).returning(D.id)
             return sorted(connection.execute(statement).scalars()), lease
-        locked = list(connection.execute(pick).scalars())
+        # MariaDB: a locking read that sorts would lock every row it read, so candidates are
+        # read without locks, then locked by primary key (skipping rows another worker holds)
+        # and re-checked as they are locked; the rows locked are exactly the rows updated.
         claimed: list[int] = []
-        for chunk in _chunks(locked):
-            connection.execute(take.where(D.id.in_(chunk), _due(now)))
-            claimed += connection.execute(
-                select(D.id).where(D.id.in_(chunk), D.status == SENDING, D.lease_until == lease)
-            ).scalars()
+        for chunk in _chunks(list(connection.execute(pick).scalars())):
+            locked = list(
+                connection.execute(
+                    select(D.id).where(D.id.in_(chunk), _due(now)).with_for_update(skip_locked=True)
+                ).scalars()
+            )
+            if locked:
+                connection.execute(take.where(D.id.in_(locked)))
+                claimed += locked
     return sorted(claimed), lease
 
 
@@ -267,28 +276,55 @@ def _send_emails(engine: Engine, settings: Settings, outbox_ids: Sequence[int]) 
         deliver_now(engine, settings, outbox_id)
 
 
-def deliver_due(
-    engine: Engine,
-    settings: Settings,
-    *,
-    now: datetime,
-    limit: int = 5000,
-    rng: random.Random | None = None,
+class LeaseKeeper:
+    """Extends a round's lease every RENEW_EVERY seconds while its rows are being sent, so a
+    slow far end never lets another worker take (and send again) a row still in flight; a
+    worker that dies stops renewing, and its rows are free LEASE seconds later."""
+
+    def __init__(self, engine: Engine, ids: Sequence[int], *, lease: datetime) -> None:
+        self.lease = lease
+        self._engine, self._ids = engine, ids
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(RENEW_EVERY):
+            renewed = self.lease + timedelta(seconds=RENEW_EVERY)
+            with self._engine.begin() as connection:
+                for chunk in _chunks(self._ids):
+                    connection.execute(
+                        update(D)
+                        .where(D.id.in_(chunk), D.status == SENDING, D.lease_until == self.lease)
+                        .values(lease_until=renewed)
+                    )
+            self.lease = renewed
+
+
+def _deliver_round(
+    engine: Engine, settings: Settings, *, now: datetime, limit: int, rng: random.Random
 ) -> DeliveryReport:
-    """Send every due delivery (up to ``limit``), record the attempts and outcomes, and hand
-    the emails among them to the outbox. Safe to run on several workers at once."""
     ids, lease = claim_due(engine, now=now, limit=limit)
     if not ids:
         return DeliveryReport()
-    batch = Batch(now, rng or random.Random())
+    batch = Batch(now, rng)
     found = _sort(_load(engine, ids), batch, target_box(settings))
-    outcomes = asyncio.run(
-        deliver_all(
-            found.jobs,
-            concurrency=settings.notify_concurrency,
-            timeout=settings.notify_timeout_seconds,
+    with LeaseKeeper(engine, ids, lease=lease) as keeper:
+        outcomes = asyncio.run(
+            deliver_all(
+                found.jobs,
+                concurrency=settings.notify_concurrency,
+                timeout=settings.notify_timeout_seconds,
+            )
         )
-    )
+    lease = keeper.lease
     for claimed, outcome in zip(found.sends, outcomes, strict=True):
         batch.record(claimed, outcome.result, http=outcome.status, seconds=outcome.seconds)
     with Session(engine) as session, session.begin():
@@ -306,3 +342,16 @@ def deliver_due(
         paused=len(notices),
         emails=len(emails),
     )
+
+
+def deliver_due(
+    engine: Engine,
+    settings: Settings,
+    *,
+    now: datetime,
+    limit: int = 5000,
+    rng: random.Random | None = None,
+) -> DeliveryReport:
+    """Send every due delivery (up to ``limit``), record the attempts and outcomes, and hand
+    the emails among them to the outbox. Safe to run on several workers at once."""
+    return _deliver_round(engine, settings, now=now, limit=limit, rng=rng or random.Random())
