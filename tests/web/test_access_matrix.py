@@ -120,6 +120,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "/account/two-factor/backup-codes", verified(400)
     ),
     ("POST", "account.two_factor_disable"): Route("/account/two-factor/disable", verified(400)),
+    ("GET", "account.notifications"): Route("/account/notifications", verified()),
     ("GET", "admin.settings"): Route("/admin/settings", admin()),
     ("POST", "admin.settings"): Route("/admin/settings", admin(400)),
     ("GET", "admin.jobs"): Route("/admin/jobs", admin()),
