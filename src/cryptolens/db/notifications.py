@@ -10,6 +10,7 @@ workers at once, creates each row once and therefore sends each message once.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -25,11 +26,16 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    insert,
+    select,
+    update,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from cryptolens.clock import utcnow
 from cryptolens.db.base import Base, UTCDateTime
+from cryptolens.db.transactions import claim_once
+from cryptolens.db.upsert import upsert_rows
 
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -179,3 +185,85 @@ class NotificationQuota(Base):
     )
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# -- queries shared by the fan-out, delivery and history --------------------------------------
+
+NotificationKey = tuple[int, str]  # (user_id, source)
+
+
+def notification_ids(
+    session: Session, *, keys: Collection[NotificationKey]
+) -> dict[NotificationKey, int]:
+    """Ids of the stored notifications among ``keys`` (user, source); through the unique
+    (user_id, source) index. Callers pass a bounded batch (a few hundred users)."""
+    if not keys:
+        return {}
+    users = sorted({user for user, _ in keys})
+    sources = sorted({source for _, source in keys})
+    rows = session.execute(
+        select(Notification.user_id, Notification.source, Notification.id).where(
+            Notification.user_id.in_(users), Notification.source.in_(sources)
+        )
+    ).all()
+    wanted = set(keys)
+    return {(u, s): i for u, s, i in rows if (u, s) in wanted}
+
+
+def insert_notifications(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert notification rows in one executemany; a row whose (user_id, source) exists
+    raises IntegrityError (the caller rolls back and looks again)."""
+    if rows:
+        session.execute(insert(Notification), list(rows))
+
+
+def insert_deliveries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(NotificationDelivery), list(rows))
+
+
+def mark_notifications(session: Session, *, ids: Collection[int], status: str) -> None:
+    if ids:
+        session.execute(
+            update(Notification)
+            .where(Notification.id.in_(sorted(ids)))
+            .values(status=status)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def ensure_quota_rows(session: Session, *, user_days: Collection[tuple[int, date]]) -> None:
+    """Insert the missing (user, day) quota rows at zero; existing rows are left alone."""
+    rows = [{"user_id": u, "day": d, "used": 0} for u, d in sorted(set(user_days))]
+    upsert_rows(
+        session.connection(),
+        NotificationQuota.__table__,  # type: ignore[arg-type]
+        rows,
+        key=("user_id", "day"),
+        update=(),
+    )
+
+
+def claim_quota(session: Session, *, user_id: int, day: date, cap: int) -> bool:
+    """Count one notification on the user's ``day`` if fewer than ``cap`` are counted: a
+    conditional UPDATE the database serialises, so concurrent claims never pass the cap.
+    The row must exist (``ensure_quota_rows``)."""
+    return claim_once(
+        session,
+        update(NotificationQuota)
+        .where(
+            NotificationQuota.user_id == user_id,
+            NotificationQuota.day == day,
+            NotificationQuota.used < cap,
+        )
+        .values(used=NotificationQuota.used + 1),
+    )
+
+
+def quota_used(session: Session, *, user_id: int, day: date) -> int:
+    used = session.scalar(
+        select(NotificationQuota.used).where(
+            NotificationQuota.user_id == user_id, NotificationQuota.day == day
+        )
+    )
+    return int(used or 0)

@@ -9,7 +9,11 @@ from flask.testing import FlaskClient
 from cryptolens.domain.errors import ValidationError
 from cryptolens.domain.plans import Plan
 from cryptolens.extensions import db
-from cryptolens.services.accounts.subscriptions import grant_subscription, plan_status
+from cryptolens.services.accounts.subscriptions import (
+    grant_subscription,
+    plan_status,
+    plans_in_force,
+)
 from tests.web.accounts_helpers import make_user, sign_in
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -77,3 +81,30 @@ def test_an_expired_subscription_drops_the_profile_page_to_free(
     browser = app.test_client()
     sign_in(browser, in_grace)
     assert "(expired: grace period)" in browser.get("/account/").text
+
+
+def test_plans_in_force_agrees_with_each_users_plan_status(app: Flask) -> None:
+    users = [make_user(app, f"bulk{i}@example.com").id for i in range(4)]
+    expires = NOW + timedelta(days=10)
+    with app.app_context():
+        session = db.session()
+        grant = grant_subscription
+        grant(session, user_id=users[0], plan="pro", started_at=NOW, expires_at=expires)
+        grant(session, user_id=users[1], plan="premium", started_at=NOW, expires_at=None)
+        grant(session, user_id=users[1], plan="pro", started_at=NOW, expires_at=None)
+        grant(session, user_id=users[2], plan="premium", started_at=NOW - timedelta(days=9), expires_at=NOW)
+        moments = (
+            NOW - timedelta(days=1),
+            NOW,
+            expires + timedelta(days=2),
+            NOW + timedelta(days=4),
+        )
+        for moment in moments:
+            bulk = plans_in_force(session, now=moment)
+            each = {u: plan_status(session, user_id=u, now=moment).plan for u in users}
+            assert {u: bulk.get(u, Plan.FREE) for u in users} == each
+        assert plans_in_force(session, now=NOW) == {
+            users[0]: Plan.PRO,
+            users[1]: Plan.PREMIUM,
+            users[2]: Plan.PREMIUM,
+        }
