@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     public_url: str | None = Field(default=None, alias="PUBLIC_URL")
     # The ntfy server a topic given alone is published to (self-hosted ntfy: its address).
     ntfy_default_url: str = Field(default="https://ntfy.sh", alias="NTFY_DEFAULT_URL")
+    # Notification sends in flight at once, and the seconds one send may take.
+    notify_concurrency: int = Field(default=64, ge=1, le=1024, alias="NOTIFY_CONCURRENCY")
+    notify_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, alias="NOTIFY_TIMEOUT_SECONDS"
+    )
 
     host: str = Field(default="127.0.0.1", alias="HOST")
     port: int = Field(default=5000, ge=1, le=65535, alias="PORT")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import socket
 import time
@@ -204,6 +205,25 @@ def test_apprise_ntfy_failure_is_retryable(ntfy_server: NtfyServer) -> None:
     target = apprise_target(f"ntfy://127.0.0.1:{ntfy_server.port}/alerts")
     assert isinstance(deliver(target, MESSAGE, timeout=5).result, Retryable)
     assert ntfy_server.wait_for(1)[0].json["topic"] == "alerts"
+
+
+def test_apprise_own_log_lines_never_reach_the_application_logs(ntfy_server: NtfyServer) -> None:
+    """Apprise logs topics and URLs at every level; none of it may reach a handler of ours
+    (pytest's caplog is attached to every logger, so a root handler stands in for the app's)."""
+    ntfy_server.fail_next(500)
+    target = apprise_target(f"ntfy://127.0.0.1:{ntfy_server.port}/private_topic_name")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        assert isinstance(deliver(target, MESSAGE, timeout=5).result, Retryable)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+    assert "private_topic_name" not in stream.getvalue()
 
 
 def test_a_stored_apprise_url_apprise_refuses_is_permanent() -> None:

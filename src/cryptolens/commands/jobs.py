@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType
 
 import click
@@ -18,7 +19,15 @@ from cryptolens.domain.symbols import parse_symbol
 from cryptolens.domain.timeframes import ms_to_datetime
 from cryptolens.extensions import db
 from cryptolens.jobs.queues import PRIORITY
-from cryptolens.jobs.scheduler import RedisClaims, Scheduler, enqueuer, in_process, run_forever
+from cryptolens.jobs.scheduler import (
+    Dispatch,
+    EventWatch,
+    RedisClaims,
+    Scheduler,
+    enqueuer,
+    in_process,
+    run_forever,
+)
 from cryptolens.runtime import app_redis, app_settings
 from cryptolens.services.ops.job_runs import recent_runs
 from cryptolens.services.scanning.scan import ScanReport, ScanSession
@@ -145,24 +154,38 @@ def scheduler_command(once: bool) -> None:
     redis = app_redis(current_app)
     if redis is not None:
         claims = RedisClaims(redis)
-        scheduler = Scheduler(entries, enqueuer(engine, settings, redis), claim=claims)
+        dispatch: Dispatch = enqueuer(engine, settings, redis)
+        scheduler = Scheduler(entries, dispatch, claim=claims)
         mode = "enqueuing to Redis"
     else:
         claims = None
-        local = in_process(engine, settings)
+        dispatch = local = in_process(engine, settings)
         scheduler = Scheduler(entries, local)
         mode = "running jobs in this process"
+    watch = EventWatch(engine, dispatch)
     click.echo(f"scheduler: {mode}; " + ", ".join(f"{e.name} every {e.every}s" for e in entries))
     try:
         if once:
             scheduler.tick(time.time())
         else:
-            run_forever(scheduler, _stop_on_signals(), on_tick=claims.lead if claims else None)
+            run_forever(scheduler, _stop_on_signals(), on_tick=_ticker(claims, watch))
     finally:
         if claims is not None:
             claims.resign()
         if local is not None:
             local.close()
+
+
+def _ticker(claims: RedisClaims | None, watch: EventWatch) -> Callable[[], object]:
+    """Each tick: keep (or take) the leader lease; the leader, or the only scheduler,
+    dispatches new events at once."""
+
+    def tick() -> object:
+        if claims is None or claims.lead():
+            return watch()
+        return False
+
+    return tick
 
 
 @click.group("jobs")

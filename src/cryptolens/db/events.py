@@ -127,6 +127,15 @@ def sequence_events(connection: Connection, *, limit: int = 5000) -> int:
     return len(ids)
 
 
+def undispatched_mark(connection: Connection) -> int | None:
+    """The highest id among events not yet sequenced (None: none waiting); one index range
+    read, cheap enough to ask every second."""
+    found = connection.execute(
+        select(func.max(EventRow.id)).where(EventRow.position.is_(None))
+    ).scalar_one_or_none()
+    return int(found) if found is not None else None
+
+
 def load_events(connection: Connection, *, after: int, limit: int) -> list[Event]:
     """Sequenced events after position ``after``, in position order."""
     rows = connection.execute(

@@ -18,6 +18,7 @@ from rq import Queue
 from sqlalchemy import Engine
 
 from cryptolens.config import Settings
+from cryptolens.db.events import undispatched_mark
 from cryptolens.domain.jobs import job
 from cryptolens.jobs import tasks
 from cryptolens.jobs.queues import QueueName
@@ -164,6 +165,45 @@ class InProcess:
 
 def in_process(engine: Engine, settings: Settings) -> InProcess:
     return InProcess(engine, settings)
+
+
+class EventWatch:
+    """Fires ``dispatch_events`` within a tick of new events being committed, instead of at the
+    next minute: a new signal reaches its consumers (alerts) in about a second.
+
+    Each call asks one cheap question (the newest event not yet sequenced) and fires when that
+    changed, or when events are still waiting ``refire_seconds`` after the last firing (a
+    queued dispatch job that has not run yet is not enqueued again every second).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        dispatch: Dispatch,
+        *,
+        refire_seconds: float = 15.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._engine = engine
+        self._dispatch = dispatch
+        self._refire = refire_seconds
+        self._clock = clock
+        self._mark: int | None = None
+        self._fired_at = float("-inf")
+
+    def __call__(self) -> bool:
+        with self._engine.connect() as connection:
+            mark = undispatched_mark(connection)
+        now = self._clock()
+        if mark is None or (mark == self._mark and now - self._fired_at < self._refire):
+            return False
+        self._mark, self._fired_at = mark, now
+        try:
+            self._dispatch(job("dispatch_events").entry(), -1)
+        except Exception:  # the minute schedule still dispatches
+            log.exception("event-triggered dispatch failed")
+            return False
+        return True
 
 
 def run_forever(

@@ -2,20 +2,28 @@
 one message), behind plain typed functions so the rest of ``notify`` never sees Apprise's API.
 
 Apprise does its own HTTP (with ``requests``), so ``send`` blocks: ``notify.send`` runs it in a
-thread."""
+thread. Apprise is imported on first use (about 0.1 s, and its plugins on the first URL), so
+starting the web app or the CLI does not pay for it."""
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-import apprise
+if TYPE_CHECKING:
+    import apprise
 
-# Apprise's INFO/DEBUG lines may name the service URL; ours log the redacted target instead.
-logging.getLogger("apprise").setLevel(logging.WARNING)
+# Apprise's log lines name topics, hosts and (for a malformed one) bot tokens, at every level:
+# they go nowhere, and notify.send logs the outcome with the redacted target instead.
+_apprise_log = logging.getLogger("apprise")
+_apprise_log.propagate = False
+_apprise_log.addHandler(logging.NullHandler())
 
 
 def _load(url: str) -> apprise.Apprise | None:
     """An Apprise holding exactly ``url``, or None when Apprise does not accept it."""
+    import apprise  # deferred: see the module docstring
+
     client = apprise.Apprise()
     if not client.add(url) or len(client) != 1:
         return None
