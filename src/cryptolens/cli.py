@@ -50,6 +50,10 @@ COMMANDS: dict[str, CommandSpec] = {
         "cryptolens.commands.jobs:jobs_group",
         "Background jobs: run one now, or see recent runs.",
     ),
+    "notify": CommandSpec(
+        "cryptolens.commands.notify:notify_group",
+        "Signal alerts: set a user's channel, send a test, list deliveries.",
+    ),
     "routes": CommandSpec("flask.cli:routes_command", "Show the routes for the app."),
     "scan": CommandSpec(
         "cryptolens.commands.jobs:scan_command",

@@ -88,9 +88,9 @@ def add_notification(
         session.add(note)
         session.flush()
         channels = session.execute(
-            select(NotificationChannel.id, NotificationChannel.kind).where(
-                NotificationChannel.user_id == user_id
-            )
+            select(NotificationChannel.id, NotificationChannel.kind)
+            .where(NotificationChannel.user_id == user_id)
+            .order_by(NotificationChannel.id)
         ).all()
         rows = [
             NotificationDelivery(

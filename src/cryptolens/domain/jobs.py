@@ -99,6 +99,13 @@ JOBS: tuple[JobSpec, ...] = (
         summary="hand new domain events to their consumers",
     ),
     _scheduled("deliver_outbox", QueueName.HIGH, HIGH_TIMEOUT, MINUTE, summary="retry due emails"),
+    _scheduled(
+        "deliver_notifications",
+        QueueName.HIGH,
+        HIGH_TIMEOUT,
+        MINUTE,
+        summary="send alerts now due (Free delay, quiet hours over, retries)",
+    ),
     _scheduled("refresh_stats", QueueName.LOW, 300, 5 * MINUTE, summary="stats page figures"),
     _scheduled(
         "expire_patterns", QueueName.LOW, 300, HOUR, summary="expire zones no scan advances"
@@ -125,6 +132,20 @@ JOBS: tuple[JobSpec, ...] = (
         QueueName.HIGH,
         HIGH_TIMEOUT,
         summary="deliver one queued email (enqueued by the page that queued it)",
+    ),
+    JobSpec(
+        "send_signal_notifications",
+        "cryptolens.jobs.tasks.send_signal_notifications_job",
+        QueueName.HIGH,
+        HIGH_TIMEOUT,
+        summary="fan a new signal out to its subscribers' channels and send (per signal event)",
+    ),
+    JobSpec(
+        "send_bulk_notifications",
+        "cryptolens.jobs.tasks.send_bulk_notifications_job",
+        QueueName.HIGH,
+        HIGH_TIMEOUT,
+        summary="fan an admin broadcast out to its audience and send",
     ),
     JobSpec(
         "password_reset",

@@ -20,6 +20,8 @@ from cryptolens.jobs.context import job_engine, job_redis, job_settings
 from cryptolens.jobs.queues import LOCK_GRACE_SECONDS
 from cryptolens.services.accounts.user_sessions import purge_sessions
 from cryptolens.services.market.candle_audit import run_db_health
+from cryptolens.services.notifications import runs as notification_runs
+from cryptolens.services.notifications.delivery import deliver_due
 from cryptolens.services.ops.event_dispatch import delete_old_events, registered_consumers
 from cryptolens.services.ops.event_dispatch import dispatch_events as dispatch_to
 from cryptolens.services.ops.job_runs import RunRecord, delete_old_runs, recorded_run
@@ -160,6 +162,28 @@ def deliver_outbox(engine: Engine, settings: Settings) -> dict[str, Any]:
             session, smtp=smtp_from_settings(settings), box=outbox_box(settings), now=utcnow()
         )
     return swept.counts()
+
+
+def deliver_notifications(engine: Engine, settings: Settings) -> dict[str, Any]:
+    """Deliveries now due: past the Free delay or quiet hours, or retries past their wait."""
+    return deliver_due(engine, settings, now=utcnow()).counts()
+
+
+def send_signal_notifications_job(signal_id: int) -> dict[str, Any]:
+    """Fan one new signal out to its subscribers and deliver what is due (safe to run twice:
+    a delivery row exists once per signal, user and channel)."""
+    settings = job_settings()
+    return notification_runs.send_signal_notifications(
+        job_engine(settings), settings, signal_id=signal_id
+    )
+
+
+def send_bulk_notifications_job(broadcast_id: int) -> dict[str, Any]:
+    """Fan one admin broadcast out to its audience and deliver what is due."""
+    settings = job_settings()
+    return notification_runs.send_bulk_notifications(
+        job_engine(settings), settings, broadcast_id=broadcast_id
+    )
 
 
 def work_for(name: str) -> Work:

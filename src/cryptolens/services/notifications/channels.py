@@ -6,16 +6,29 @@ SECRET_KEY for this purpose; pages and logs see ``display``, the redacted form."
 
 from __future__ import annotations
 
+import time
+import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from cryptolens.clock import utcnow
 from cryptolens.config import Settings
 from cryptolens.db.accounts import User
-from cryptolens.db.notifications import NotificationChannel
+from cryptolens.db.notifications import (
+    Notification,
+    NotificationAttempt,
+    NotificationChannel,
+    NotificationDelivery,
+)
 from cryptolens.domain.errors import NotFoundError, ValidationError
+from cryptolens.notify.channel import Delivered, Message, Permanent
+from cryptolens.notify.email import EmailChannel
+from cryptolens.notify.links import PublicLinks
+from cryptolens.notify.send import Outcome, deliver
 from cryptolens.notify.targets import (
     ChannelKind,
     Target,
@@ -29,6 +42,9 @@ from cryptolens.notify.targets import (
     webhook_target,
 )
 from cryptolens.services.accounts.twofactor import SecretBox
+from cryptolens.services.notifications.emails import alert_email
+from cryptolens.services.notifications.messages import message_to_json
+from cryptolens.services.ops.outbox import smtp_from_settings
 
 EMAIL_MODES = ("per_signal", "digest")
 _PURPOSE = b"cryptolens notification targets"
@@ -259,3 +275,95 @@ def rotate_webhook_secret(session: Session, settings: Settings, *, user_id: int)
         address=target.url,
         token=random_webhook_secret(),
     )
+
+
+def trial_message(links: PublicLinks) -> Message:
+    """What "send a test" sends: short, with a link to the notification history."""
+    return Message(
+        title="CryptoLens test",
+        body="This is a test from CryptoLens: signal alerts will arrive here.",
+        tags=("white_check_mark",),
+        click_url=links.notifications(),
+        data={"test": True},
+    )
+
+
+def _send_now(settings: Settings, target: Target, address: str, message: Message) -> Outcome:
+    if target.kind is not ChannelKind.EMAIL:
+        return deliver(target, message, timeout=settings.notify_timeout_seconds)
+    smtp = smtp_from_settings(settings)
+    if smtp is None:
+        return Outcome(Permanent("SMTP_HOST is not set: email cannot be sent"), None, 0.0)
+    started = time.perf_counter()
+    result = EmailChannel(smtp, address).send(alert_email(message))
+    return Outcome(result, None, time.perf_counter() - started)
+
+
+def _local_day(user: User, now: datetime) -> date:
+    try:
+        return now.astimezone(ZoneInfo(user.timezone)).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        return now.date()
+
+
+def _record_test(
+    session: Session, row: NotificationChannel, user: User, message: Message, outcome: Outcome
+) -> None:
+    now = utcnow()
+    sent = isinstance(outcome.result, Delivered)
+    error = None if isinstance(outcome.result, Delivered) else outcome.result.reason[:500]
+    note = Notification(
+        user_id=user.id,
+        source=f"test:{uuid.uuid4().hex}",
+        kind="test",
+        message=message_to_json(message),
+        status="done",
+        deliver_after=now,
+        local_day=_local_day(user, now),
+        created_at=now,
+    )
+    session.add(note)
+    session.flush()
+    row_ = NotificationDelivery(
+        notification_id=note.id,
+        channel_id=row.id,
+        user_id=user.id,
+        kind=row.kind,
+        status="sent" if sent else "failed",
+        attempts=1,
+        next_attempt_at=now,
+        first_attempt_at=now,
+        sent_at=now if sent else None,
+        last_error=error,
+        created_at=now,
+    )
+    session.add(row_)
+    session.flush()
+    session.add(
+        NotificationAttempt(
+            delivery_id=row_.id,
+            at=now,
+            outcome=type(outcome.result).__name__.lower(),
+            http_status=outcome.status,
+            detail=error or "test",
+            seconds=outcome.seconds,
+        )
+    )
+    if sent:
+        row.last_success_at = now
+
+
+def send_test(engine: Engine, settings: Settings, *, user_id: int, kind: ChannelKind) -> Outcome:
+    """Send a test message through the user's ``kind`` channel now (paused or not) and record
+    it (a "test" notification, its delivery and attempt) in the history. Raises
+    NotFoundError without such a channel, ValidationError when its settings are unreadable."""
+    with Session(engine) as session:
+        row, target = channel_target(session, settings, user_id=user_id, kind=kind)
+        user = _user(session, user_id)
+        address = user.email
+    message = trial_message(PublicLinks(settings.resolved_public_url))
+    outcome = _send_now(settings, target, address, message)
+    with Session(engine) as session, session.begin():
+        row = _require_row(session, user_id, kind)
+        _record_test(session, row, _user(session, user_id), message, outcome)
+    return outcome

@@ -36,11 +36,8 @@ from cryptolens.notify.send import deliver_all
 from cryptolens.notify.targets import ChannelKind, Target
 from cryptolens.services.accounts.twofactor import SecretBox
 from cryptolens.services.notifications.channels import open_target, target_box
-from cryptolens.services.notifications.messages import (
-    alert_email,
-    digest_email,
-    message_from_json,
-)
+from cryptolens.services.notifications.emails import alert_email, digest_email
+from cryptolens.services.notifications.messages import message_from_json
 from cryptolens.services.notifications.outcomes import (
     CHANNELS,
     FAILED,
