@@ -37,9 +37,10 @@ MESSAGE = Message(
 
 
 def add_user(engine: Engine, email: str, *, topic: str | None = None) -> int:
-    """A user row (no password anyone could use), with an old-style ``notification_topic``."""
+    """A verified user (no password anyone could use), with an old-style
+    ``notification_topic``."""
     with Session(engine) as session, session.begin():
-        user = User(email=email, password_hash="!", notification_topic=topic)
+        user = User(email=email, password_hash="!", notification_topic=topic, email_verified_at=NOW)
         session.add(user)
         session.flush()
         return user.id

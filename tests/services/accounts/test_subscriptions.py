@@ -92,7 +92,13 @@ def test_plans_in_force_agrees_with_each_users_plan_status(app: Flask) -> None:
         grant(session, user_id=users[0], plan="pro", started_at=NOW, expires_at=expires)
         grant(session, user_id=users[1], plan="premium", started_at=NOW, expires_at=None)
         grant(session, user_id=users[1], plan="pro", started_at=NOW, expires_at=None)
-        grant(session, user_id=users[2], plan="premium", started_at=NOW - timedelta(days=9), expires_at=NOW)
+        grant(
+            session,
+            user_id=users[2],
+            plan="premium",
+            started_at=NOW - timedelta(days=9),
+            expires_at=NOW,
+        )
         moments = (
             NOW - timedelta(days=1),
             NOW,

@@ -4,8 +4,6 @@ Each run is recorded in job_runs with its counts."""
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,18 +12,16 @@ from sqlalchemy import Engine
 from cryptolens.clock import utcnow
 from cryptolens.config import Settings
 from cryptolens.services.notifications.delivery import deliver_due
+from cryptolens.services.notifications.fanout import (
+    FanoutReport,
+    fan_out_broadcast,
+    fan_out_signal,
+)
 from cryptolens.services.ops.job_runs import recorded_run
 
 
-def _fanout() -> Any:
-    # The fan-out (preferences x plan policy) is its own module; imported when first needed.
-    return importlib.import_module("cryptolens.services.notifications.fanout")
-
-
-def _counts(report: object) -> dict[str, Any]:
-    if is_dataclass(report) and not isinstance(report, type):
-        return {f"fanout_{key}": value for key, value in asdict(report).items()}
-    return {}
+def _counts(report: FanoutReport) -> dict[str, Any]:
+    return {f"fanout_{key}": value for key, value in report.counts().items()}
 
 
 def send_signal_notifications(
@@ -34,7 +30,7 @@ def send_signal_notifications(
     """Fan signal ``signal_id`` out to its subscribers and deliver what is due now."""
     with recorded_run(engine, "send_signal_notifications", target=str(signal_id)) as run:
         moment = now or utcnow()
-        fanned = _fanout().fan_out_signal(engine, settings, signal_id=signal_id, now=moment)
+        fanned = fan_out_signal(engine, settings, signal_id=signal_id, now=moment)
         delivered = deliver_due(engine, settings, now=moment)
         run.counts = _counts(fanned) | delivered.counts()
         return run.counts
@@ -46,9 +42,7 @@ def send_bulk_notifications(
     """Fan broadcast ``broadcast_id`` out to its audience and deliver what is due now."""
     with recorded_run(engine, "send_bulk_notifications", target=str(broadcast_id)) as run:
         moment = now or utcnow()
-        fanned = _fanout().fan_out_broadcast(
-            engine, settings, broadcast_id=broadcast_id, now=moment
-        )
+        fanned = fan_out_broadcast(engine, settings, broadcast_id=broadcast_id, now=moment)
         delivered = deliver_due(engine, settings, now=moment)
         run.counts = _counts(fanned) | delivered.counts()
         return run.counts
