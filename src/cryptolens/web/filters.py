@@ -129,6 +129,8 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(percent, "percent")
     app.add_template_filter(r_multiple, "r_multiple")
     app.add_template_filter(label, "label")
+    # A global as well as a context value: macros imported without context see globals only.
+    app.add_template_global(app_settings(app).plans_enabled, "plans_enabled")
     app.context_processor(lambda: page_context(app))
 
 

@@ -4,12 +4,15 @@ secret (ntfy token, Apprise password) is ever shown back."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
 from cryptolens.db.accounts import User
+from cryptolens.db.notifications import NotificationChannel
 from cryptolens.extensions import db
 from tests.builders.notify_servers import NtfyServer
 from tests.web.accounts_helpers import make_user, post_form, sign_in
@@ -223,3 +226,23 @@ def test_the_profile_topic_is_offered_for_the_new_ntfy_channel(app: Flask) -> No
         db.session.execute(update(User).values(notification_topic="my-old-topic"))
         db.session.commit()
     assert 'name="topic" value="my-old-topic"' in client.get(PAGE).text
+
+
+def test_a_paused_channel_says_why_and_resumes(
+    app: Flask, pro: FlaskClient, ntfy_server: NtfyServer
+) -> None:
+    _ntfy(pro, ntfy_server.url, "alerts-paused")
+    with app.app_context():  # as delivery leaves it after repeated permanent failures
+        db.session.execute(
+            update(NotificationChannel).values(
+                paused_at=datetime.now(UTC), pause_reason="HTTP 403: topic reserved"
+            )
+        )
+        db.session.commit()
+    page = pro.get(PAGE).text
+    assert 'class="status channel-state">paused' in page
+    assert "Paused after repeated failures: HTTP 403: topic reserved" in page
+    assert _post(pro, f"{PAGE}/channels/ntfy/resume")[0] == 302
+    page = pro.get(PAGE).text
+    assert 'class="status channel-state">on' in page
+    assert "Paused after" not in page
