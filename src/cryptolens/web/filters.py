@@ -130,7 +130,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(r_multiple, "r_multiple")
     app.add_template_filter(label, "label")
     # A global as well as a context value: macros imported without context see globals only.
-    app.add_template_global(app_settings(app).plans_enabled, "plans_enabled")
+    app.jinja_env.globals["plans_enabled"] = app_settings(app).plans_enabled
     app.context_processor(lambda: page_context(app))
 
 
