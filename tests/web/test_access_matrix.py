@@ -120,9 +120,29 @@ ROUTES: dict[tuple[str, str], Route] = {
         "/account/two-factor/backup-codes", verified(400)
     ),
     ("POST", "account.two_factor_disable"): Route("/account/two-factor/disable", verified(400)),
+    ("GET", "account.notifications"): Route("/account/notifications", verified()),
+    # No channel set up: an empty ntfy form is refused, actions on the missing channel 404.
+    ("POST", "account.save_channel"): Route("/account/notifications/channels/ntfy", verified(400)),
+    ("POST", "account.disable_channel"): Route(
+        "/account/notifications/channels/ntfy/disable", verified(404)
+    ),
+    ("POST", "account.resume_channel"): Route(
+        "/account/notifications/channels/ntfy/resume", verified(404)
+    ),
+    ("POST", "account.test_channel"): Route(
+        "/account/notifications/channels/ntfy/test", verified(404)
+    ),
+    ("POST", "account.save_alert_preferences"): Route(
+        "/account/notifications/preferences",
+        verified(302),
+        {"directions": "bullish", "min_confluence": "1"},
+    ),
+    ("GET", "account.notification_history"): Route("/account/notifications/history", verified()),
     ("GET", "admin.settings"): Route("/admin/settings", admin()),
     ("POST", "admin.settings"): Route("/admin/settings", admin(400)),
     ("GET", "admin.jobs"): Route("/admin/jobs", admin()),
+    ("GET", "admin.broadcast_page"): Route("/admin/broadcast", admin()),
+    ("POST", "admin.broadcast_page"): Route("/admin/broadcast", admin(400)),
     ("GET", "admin.users"): Route("/admin/users", admin()),
     ("POST", "admin.set_active"): Route("/admin/users/{other}/active", admin(302, other=403)),
     ("POST", "admin.subscribe"): Route("/admin/users/{other}/subscription", admin(400, other=403)),

@@ -1,13 +1,17 @@
-"""Jinja filters for market values (exchange-clock times and prices from large to micro caps)
-and the values every page's template may use.
+"""Jinja filters for market values (times in the reader's time zone, prices from large to
+micro caps) and the values every page's template may use.
 
 ``static/js/format.js`` applies the same price rule in the browser (the chart's scale)."""
 
 from __future__ import annotations
 
 import math
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from flask import Flask
+from flask import Flask, has_request_context
+from flask_login import current_user
 
 from cryptolens.domain.timeframes import DAY_MS, HOUR_MS, MINUTE_MS, ms_to_datetime
 from cryptolens.runtime import app_settings
@@ -17,11 +21,52 @@ from cryptolens.services.ops.demo import market_source
 PRICE_SIGNIFICANT = 6
 
 
-def market_time(ms: int | None) -> str:
-    """Epoch ms on the exchange's clock, shown as UTC."""
-    if ms is None:
+def zone_named(name: str | None) -> ZoneInfo:
+    """The IANA zone ``name``; UTC when it is missing or unknown (a page never fails on it)."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def reader_zone() -> ZoneInfo:
+    """The signed-in user's time zone (``users.timezone``); UTC for anonymous visitors."""
+    if has_request_context() and current_user.is_authenticated:
+        return zone_named(current_user.account.timezone)
+    return ZoneInfo("UTC")
+
+
+def _as_utc(value: datetime | int | float) -> datetime:
+    """A stored instant as an aware UTC datetime: epoch ms (the market clock) or a datetime
+    (naive ones are UTC, as the database keeps them)."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return ms_to_datetime(int(value))
+
+
+def format_local(value: datetime | int | float | None, zone: ZoneInfo, pattern: str) -> str:
+    """``value`` (UTC datetime or epoch ms) in ``zone`` with a strftime ``pattern``."""
+    if value is None:
         return "—"
-    return ms_to_datetime(int(ms)).strftime("%Y-%m-%d %H:%M UTC")
+    return _as_utc(value).astimezone(zone).strftime(pattern)
+
+
+def local_time(value: datetime | int | float | None) -> str:
+    """An instant in the reader's time zone: ``2026-12-01 14:05 CET``."""
+    return format_local(value, reader_zone(), "%Y-%m-%d %H:%M %Z")
+
+
+def local_date(value: datetime | date | int | float | None) -> str:
+    """The reader's calendar day of an instant (a plain date is shown as it is)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    return format_local(value, reader_zone(), "%Y-%m-%d")
+
+
+@lru_cache(maxsize=1)
+def timezone_names() -> tuple[str, ...]:
+    """Every zone the profile form offers, sorted (the forms' datalist)."""
+    return tuple(sorted(available_timezones()))
 
 
 def price_decimals(value: float, significant: int = PRICE_SIGNIFICANT) -> int:
@@ -77,18 +122,22 @@ def label(value: str | None) -> str:
 
 
 def register_filters(app: Flask) -> None:
-    app.add_template_filter(market_time, "market_time")
+    app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(local_date, "local_date")
     app.add_template_filter(price, "price")
     app.add_template_filter(duration, "duration")
     app.add_template_filter(percent, "percent")
     app.add_template_filter(r_multiple, "r_multiple")
     app.add_template_filter(label, "label")
+    # A global as well as a context value: macros imported without context see globals only.
+    app.jinja_env.globals["plans_enabled"] = app_settings(app).plans_enabled
     app.context_processor(lambda: page_context(app))
 
 
 def page_context(app: Flask) -> dict[str, object]:
-    """What every page may show: where its prices come from and the configured timeframes
-    (filter menus offer only those)."""
+    """What every page may show: where its prices come from, the configured timeframes
+    (filter menus offer only those), the reader's time zone, and whether plans exist at all
+    (``PLANS_ENABLED=false``: no plan, tier or upgrade wording anywhere)."""
     settings = app_settings(app)
     return {
         "market_source": market_source(
@@ -97,4 +146,6 @@ def page_context(app: Flask) -> dict[str, object]:
             symbols=settings.symbols,
         ),
         "configured_timeframes": settings.timeframes,
+        "reader_zone": reader_zone().key,
+        "plans_enabled": settings.plans_enabled,
     }

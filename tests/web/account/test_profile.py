@@ -17,26 +17,27 @@ from tests.web.accounts_helpers import (
 
 
 def _save(client: FlaskClient, **fields: str) -> int:
-    data = {"timezone": "UTC", "watchlist": "", "notification_topic": "", **fields}
+    data = {"timezone": "UTC", "watchlist": "", **fields}
     return post_form(client, "/account/", data, form_path="/account/").status_code
 
 
 def test_preferences_are_saved_within_the_plan(app: Flask, client: FlaskClient) -> None:
     user = make_user(app, "prefs@example.com")
     sign_in(client, user)
-    assert (
-        _save(client, timezone="Europe/Paris", watchlist="btc/usdt", notification_topic="my-topic")
-        == 302
-    )
+    assert _save(client, timezone="Europe/Paris", watchlist="btc/usdt") == 302
     row = user_row(app, user.id)
-    assert (row.timezone, row.watchlist, row.notification_topic) == (
-        "Europe/Paris",
-        ["BTC/USDT"],
-        "my-topic",
-    )
+    assert (row.timezone, row.watchlist) == ("Europe/Paris", ["BTC/USDT"])
     page = client.get("/account/")
     assert "Europe/Paris" in page.text
-    assert "my-topic" in page.text
+
+
+def test_the_profile_links_to_the_alerts_page_instead_of_a_topic_field(
+    app: Flask, client: FlaskClient
+) -> None:
+    sign_in(client, make_user(app, "topic@example.com"))
+    page = client.get("/account/").text
+    assert 'name="notification_topic"' not in page
+    assert 'href="/account/notifications"' in page
 
 
 def test_a_free_watchlist_beyond_btc_needs_pro_and_pro_is_capped_at_five(

@@ -318,21 +318,15 @@ def update_preferences(
     account: Account,
     timezone: str,
     watchlist: list[str],
-    notification_topic: str | None,
 ) -> None:
-    """Save the user's own preferences; the watchlist must fit their plan."""
+    """Save the user's own time zone and watchlist; the watchlist must fit their plan.
+    (Alert channels and preferences live in ``services.notifications``.)"""
     if timezone not in available_timezones():
         raise ValidationError(f"Unknown time zone {timezone!r}; use a name like Europe/Paris.")
     symbols = policy.check_symbols(account, watchlist)
-    topic = (notification_topic or "").strip() or None
-    if topic is not None and not (
-        len(topic) <= 64 and topic.replace("-", "").replace("_", "").isalnum()
-    ):
-        raise ValidationError("The notification topic may use letters, digits, - and _ (64 max).")
     user = _user(session, account.id)
     user.timezone = timezone
     user.watchlist = list(symbols)
-    user.notification_topic = topic
 
 
 def require_user(session: Session, *, user_id: int) -> None:

@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-from cryptolens.web.account import routes, twofactor  # noqa: E402,F401  (registers routes)
+from cryptolens.web.account import alerts, routes, twofactor  # noqa: E402,F401  (registers routes)

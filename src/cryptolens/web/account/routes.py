@@ -18,6 +18,7 @@ from cryptolens.web.access import public
 from cryptolens.web.account import bp
 from cryptolens.web.auth.sessions import end_session, passwords, start_session
 from cryptolens.web.errors import form_error
+from cryptolens.web.filters import timezone_names
 from cryptolens.web.mailer import links, send_email
 from cryptolens.web.principal import current_principal
 from cryptolens.web.security import session_rules
@@ -37,6 +38,7 @@ def _profile(**context: object) -> dict[str, object]:
     return {
         "account": current_user.account,
         "plans": PLANS,
+        "timezones": timezone_names(),
         "sessions": sessions,
         "this_session": principal.session_id,
         **context,
@@ -61,7 +63,6 @@ def profile() -> Page:
                 account=current_user.account,
                 timezone=request.form.get("timezone", "UTC").strip(),
                 watchlist=request.form.get("watchlist", "").replace("\n", ",").split(","),
-                notification_topic=request.form.get("notification_topic"),
             )
     except CryptoLensError as error:
         return form_error("account/profile.html", error, **_profile())

@@ -9,8 +9,32 @@
   var status = document.getElementById("chart-status");
   var symbol = el.dataset.symbol;
   var CANDLES = 1000;
+  // Bars stay on UTC epoch seconds; only the labels are in the reader's time zone.
+  var zone = el.dataset.timezone || "UTC";
+  function zoned(options) {
+    var base = { hourCycle: "h23" };
+    try {
+      return new Intl.DateTimeFormat("en-GB", Object.assign(base, options, { timeZone: zone }));
+    } catch (e) {
+      return new Intl.DateTimeFormat("en-GB", Object.assign(base, options, { timeZone: "UTC" }));
+    }
+  }
+  var crosshairTime = zoned({
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+    timeZoneName: "short",
+  });
+  var ticks = [
+    zoned({ year: "numeric" }),
+    zoned({ month: "short" }),
+    zoned({ day: "numeric", month: "short" }),
+    zoned({ hour: "2-digit", minute: "2-digit" }),
+    zoned({ hour: "2-digit", minute: "2-digit", second: "2-digit" }),
+  ];
 
   var chart = LWC.createChart(el, {
+    localization: {
+      timeFormatter: function (t) { return crosshairTime.format(new Date(t * 1000)); },
+    },
     autoSize: true,
     layout: {
       background: { type: "solid", color: "#0f1217" },
@@ -19,7 +43,12 @@
     },
     grid: { vertLines: { color: "#1c222b" }, horzLines: { color: "#1c222b" } },
     rightPriceScale: { borderColor: "#262c36" },
-    timeScale: { borderColor: "#262c36", timeVisible: true, secondsVisible: false },
+    timeScale: {
+      borderColor: "#262c36", timeVisible: true, secondsVisible: false,
+      tickMarkFormatter: function (t, kind) {
+        return (ticks[kind] || ticks[3]).format(new Date(t * 1000));
+      },
+    },
     crosshair: { mode: LWC.CrosshairMode.Normal },
   });
   var candles = chart.addSeries(LWC.CandlestickSeries, {
