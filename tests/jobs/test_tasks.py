@@ -178,8 +178,15 @@ def test_the_registry_drives_the_in_process_runner(job_env: Engine) -> None:
         local.close()
     frequent = [spec.name for spec in JOBS if spec.every is not None and spec.every <= 3600]
     assert fired == frequent  # daily jobs wait for their slot
-    runs = _runs(job_env)
+    every = _runs(job_env)
+    # Without Redis the dispatcher sends each new signal's alerts itself, as recorded runs.
+    alerts = [r for r in every if r[0] == "send_signal_notifications"]
+    runs = [r for r in every if r[0] != "send_signal_notifications"]
     assert [(name, status) for name, status, _ in runs] == [(n, "succeeded") for n in frequent]
+    with Session(job_env) as session:
+        signals = session.scalar(select(func.count()).select_from(Signal))
+    assert signals and len(alerts) == signals
+    assert {status for _, status, _ in alerts} == {"succeeded"}
     dispatched = runs[fired.index("dispatch_events")]
     assert dispatched[2] is not None
     assert dispatched[2]["sequenced"] > 0  # the scan's events, handed over in the same tick

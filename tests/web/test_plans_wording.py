@@ -29,9 +29,7 @@ PAGES = (
     "/account/notifications",
     "/account/notifications/history",
 )
-# /admin/jobs is left out: it lists the job registry's summaries, one of which (B2's
-# deliver_notifications) names "the Free delay".
-ADMIN_PAGES = ("/admin/users", "/admin/broadcast", "/admin/settings")
+ADMIN_PAGES = ("/admin/users", "/admin/broadcast", "/admin/settings", "/admin/jobs")
 
 
 @pytest.fixture

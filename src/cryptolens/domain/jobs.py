@@ -104,7 +104,7 @@ JOBS: tuple[JobSpec, ...] = (
         QueueName.HIGH,
         HIGH_TIMEOUT,
         MINUTE,
-        summary="send alerts now due (Free delay, quiet hours over, retries)",
+        summary="send alerts now due (delayed alerts, quiet hours over, retries)",
     ),
     _scheduled("refresh_stats", QueueName.LOW, 300, 5 * MINUTE, summary="stats page figures"),
     _scheduled(

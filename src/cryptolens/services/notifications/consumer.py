@@ -1,5 +1,6 @@
 """The ``signal_alerts`` event consumer: each new signal becomes a ``send_signal_notifications``
-job (RQ's high queue; a thread in-process without Redis), which fans it out and sends.
+job (RQ's high queue; run in the dispatcher's own process without Redis), which fans it out
+and sends.
 
 Handing an event over twice submits the job twice, and the fan-out makes the second run a
 no-op (its rows are unique per user and signal): the consumer needs no state of its own.
@@ -7,26 +8,21 @@ no-op (its rows are unique per user and signal): the consumer needs no state of 
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Sequence
-from functools import partial
 
 from redis import Redis
 from sqlalchemy import Engine
 
-from cryptolens.clock import utcnow
 from cryptolens.config import Settings
 from cryptolens.domain.events import Event, EventType
-from cryptolens.domain.jobs import BY_NAME, HIGH_TIMEOUT, JobSpec, QueueName
-from cryptolens.services.notifications.fanout import fan_out_signal
+from cryptolens.domain.jobs import job
+from cryptolens.services.notifications.runs import send_signal_notifications
 from cryptolens.services.ops.background import Background
 
 log = logging.getLogger(__name__)
 
 SEND_SIGNAL_NOTIFICATIONS = "send_signal_notifications"
-#: The run that also delivers (delivery's module), used in-process when it is installed.
-RUNS_MODULE = "cryptolens.services.notifications.runs"
 
 Submit = Callable[[int], None]
 
@@ -52,26 +48,14 @@ class SignalAlerts:
 
 
 def background_submit(engine: Engine, settings: Settings, redis: Redis[bytes] | None) -> Submit:
-    """``submit(signal_id)`` through ``Background``: the registered job on a worker with
-    Redis, else ``send_in_process`` in a thread."""
-    spec = BY_NAME.get(SEND_SIGNAL_NOTIFICATIONS)
-    # Until the job is registered there is nothing a worker could run: in-process only.
-    background = Background(redis if spec is not None else None)
-    chosen = spec or JobSpec(SEND_SIGNAL_NOTIFICATIONS, "", QueueName.HIGH, HIGH_TIMEOUT)
+    """``submit(signal_id)``: the ``send_signal_notifications`` job on a worker with Redis;
+    without it (or with Redis down) the same recorded run right here, so a failure raises and
+    leaves the event cursor where it was: the signal is handed over again, never lost."""
+    background = Background(redis)
+    spec = job(SEND_SIGNAL_NOTIFICATIONS)
 
     def submit(signal_id: int) -> None:
-        background.submit(
-            chosen, signal_id, inline=partial(send_in_process, engine, settings, signal_id)
-        )
+        if not background.enqueue(spec, signal_id):
+            send_signal_notifications(engine, settings, signal_id=signal_id)
 
     return submit
-
-
-def send_in_process(engine: Engine, settings: Settings, signal_id: int) -> object:
-    """The job's work without a worker: the recorded fan-out-and-deliver run when delivery
-    is installed, else the fan-out alone (the scheduled delivery job sends its rows)."""
-    try:
-        runs = importlib.import_module(RUNS_MODULE)
-    except ImportError:
-        return fan_out_signal(engine, settings, signal_id=signal_id, now=utcnow())
-    return runs.send_signal_notifications(engine, settings, signal_id=signal_id)

@@ -27,15 +27,23 @@ class Background:
     def __init__(self, redis: Redis[bytes] | None) -> None:
         self._redis = redis
 
+    def enqueue(self, job: JobSpec, *args: object) -> bool:
+        """Put ``job`` on its queue; False without Redis or when Redis is unavailable (the
+        caller then does the work itself)."""
+        if self._redis is None:
+            return False
+        try:
+            Queue(job.queue.value, connection=self._redis).enqueue(
+                job.function, *args, job_timeout=job.timeout, result_ttl=3600
+            )
+        except RedisError:
+            log.warning("Redis unavailable; running %s here", job.name)
+            return False
+        return True
+
     def submit(self, job: JobSpec, *args: object, inline: Callable[[], object]) -> None:
-        if self._redis is not None:
-            try:
-                Queue(job.queue.value, connection=self._redis).enqueue(
-                    job.function, *args, job_timeout=job.timeout, result_ttl=3600
-                )
-                return
-            except RedisError:
-                log.warning("Redis unavailable; running %s in a thread", job.name)
+        if self.enqueue(job, *args):
+            return
         thread = threading.Thread(target=_logged, args=(job.name, inline), daemon=True)
         with _threads_lock:
             _threads[:] = [t for t in _threads if t.is_alive()]
