@@ -185,7 +185,8 @@ def test_the_registry_drives_the_in_process_runner(job_env: Engine) -> None:
     assert [(name, status) for name, status, _ in runs] == [(n, "succeeded") for n in frequent]
     with Session(job_env) as session:
         signals = session.scalar(select(func.count()).select_from(Signal))
-    assert signals and len(alerts) == signals
+    assert signals
+    assert len(alerts) == signals
     assert {status for _, status, _ in alerts} == {"succeeded"}
     dispatched = runs[fired.index("dispatch_events")]
     assert dispatched[2] is not None

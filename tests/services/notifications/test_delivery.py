@@ -288,3 +288,20 @@ def test_concurrent_claims_never_share_a_row(
     rest, _ = claim_due(engine, now=NOW, limit=1000)
     assert sorted(taken + rest) == sorted(set(taken + rest))
     assert len(taken) + len(rest) == 400  # and none was lost
+
+
+def test_one_run_goes_on_claiming_rounds_until_nothing_is_due(
+    engine: Engine,
+    notify_settings: Settings,
+    ntfy_server: NtfyServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A signal for more subscribers than one round holds is sent by one job run, not one
+    round now and the rest a minute later (the 10,000-subscriber fan-out)."""
+    monkeypatch.setattr(delivery_module, "ROUND", 100)
+    many_ntfy_deliveries(engine, notify_settings, users=250, server=ntfy_server.url)
+    report = deliver_due(engine, notify_settings, now=NOW)
+    assert (report.claimed, report.sent) == (250, 250)
+    assert len(ntfy_server.requests) == 250
+    capped = deliver_due(engine, notify_settings, now=NOW, limit=10)
+    assert capped.claimed == 0

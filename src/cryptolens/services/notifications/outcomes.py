@@ -75,6 +75,10 @@ class DeliveryReport:
     def counts(self) -> dict[str, int]:
         return asdict(self)
 
+    def __add__(self, other: DeliveryReport) -> DeliveryReport:
+        mine, theirs = self.counts(), other.counts()
+        return DeliveryReport(**{name: mine[name] + theirs[name] for name in mine})
+
 
 @dataclass
 class Batch:
