@@ -6,8 +6,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
+from cryptolens.domain.api_scopes import USER_SCOPES, RateLimits, Scope
 from cryptolens.domain.errors import ForbiddenError, TierRequiredError
-from cryptolens.domain.plans import PLANS, Capability, Limit, Plan, PlanLimits, lowest_plan_with
+from cryptolens.domain.plans import (
+    API_RATE_LIMITS,
+    PLANS,
+    Capability,
+    Limit,
+    Plan,
+    PlanLimits,
+    lowest_plan_with,
+)
 from cryptolens.domain.symbols import parse_symbol
 
 
@@ -110,3 +119,32 @@ def check_signal_visible(user: Subject, *, newer: int | None) -> None:
     allowed = signals_page_limit(user)
     if allowed is not None and (newer is None or newer >= allowed):
         raise TierRequiredError(f"signals older than the newest {allowed}", Plan.PREMIUM.value)
+
+
+def require_api(user: Subject) -> None:
+    """API keys are for plans with the API (Premium) and admins; raises TierRequiredError."""
+    require(user, Capability.API)
+
+
+def api_scopes(user: Subject) -> frozenset[Scope]:
+    """The scopes a key of ``user`` may hold (none without the API; admin scopes for admins)."""
+    if user.is_admin:
+        return frozenset(Scope)
+    return USER_SCOPES if can(user, Capability.API) else frozenset()
+
+
+def check_api_scopes(user: Subject, scopes: Iterable[Scope]) -> frozenset[Scope]:
+    """``scopes`` if ``user`` may hold each; raises TierRequiredError without the API, and
+    ForbiddenError naming an admin scope of a user who is not an admin."""
+    require_api(user)
+    allowed = api_scopes(user)
+    chosen = frozenset(scopes)
+    refused = sorted(chosen - allowed)
+    if refused:
+        raise ForbiddenError(f"The scope {refused[0]} is for administrators.")
+    return chosen
+
+
+def api_rate_limits(user: Subject) -> RateLimits:
+    """The plan's API request limits (the ceiling of a key's own)."""
+    return API_RATE_LIMITS[limits_for(user).plan]

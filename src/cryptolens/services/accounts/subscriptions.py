@@ -3,6 +3,7 @@ expired plan (past its grace period) falls back to Free without any scheduled jo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,6 +43,18 @@ def plan_status(session: Session, *, user_id: int, now: datetime) -> PlanStatus:
     return PlanStatus(plan=Plan(best.plan), expires_at=best.expires_at, in_grace=in_grace)
 
 
+def plan_in_force(subscriptions: Iterable[tuple[str, datetime | None]], now: datetime) -> Plan:
+    """The highest plan among (plan, expires_at) pairs of subscriptions already started and
+    still in force at ``now`` (else Free); for callers that joined them into another query."""
+    best = Plan.FREE
+    for plan, expires_at in subscriptions:
+        if plan not in Plan.__members__.values() or not subscription_in_force(expires_at, now):
+            continue
+        if PLANS[Plan(plan)].rank > PLANS[best].rank:
+            best = Plan(plan)
+    return best
+
+
 def grant_subscription(
     session: Session,
     *,
@@ -65,4 +78,10 @@ def grant_subscription(
     return row.id
 
 
-__all__ = ["SUBSCRIPTION_GRACE", "PlanStatus", "grant_subscription", "plan_status"]
+__all__ = [
+    "SUBSCRIPTION_GRACE",
+    "PlanStatus",
+    "grant_subscription",
+    "plan_in_force",
+    "plan_status",
+]
