@@ -99,6 +99,13 @@ JOBS: tuple[JobSpec, ...] = (
         summary="hand new domain events to their consumers",
     ),
     _scheduled("deliver_outbox", QueueName.HIGH, HIGH_TIMEOUT, MINUTE, summary="retry due emails"),
+    _scheduled(
+        "flush_api_usage",
+        QueueName.LOW,
+        HIGH_TIMEOUT,
+        MINUTE,
+        summary="write API key usage counted in Redis (requests per day, last use)",
+    ),
     _scheduled("refresh_stats", QueueName.LOW, 300, 5 * MINUTE, summary="stats page figures"),
     _scheduled(
         "expire_patterns", QueueName.LOW, 300, HOUR, summary="expire zones no scan advances"

@@ -18,6 +18,7 @@ from cryptolens.domain.enums import JobStatus
 from cryptolens.domain.jobs import RUN_JOB, job
 from cryptolens.jobs.context import job_engine, job_redis, job_settings
 from cryptolens.jobs.queues import LOCK_GRACE_SECONDS
+from cryptolens.services.accounts.api_usage import RedisUsage, flush_usage
 from cryptolens.services.accounts.user_sessions import purge_sessions
 from cryptolens.services.market.candle_audit import run_db_health
 from cryptolens.services.ops.event_dispatch import delete_old_events, registered_consumers
@@ -160,6 +161,16 @@ def deliver_outbox(engine: Engine, settings: Settings) -> dict[str, Any]:
             session, smtp=smtp_from_settings(settings), box=outbox_box(settings), now=utcnow()
         )
     return swept.counts()
+
+
+def flush_api_usage(engine: Engine, settings: Settings) -> dict[str, Any]:
+    """API key requests counted in Redis since the last run, into the database. Without Redis
+    each web process writes its own counts (``services.accounts.api_usage.MemoryUsage``)."""
+    redis = job_redis(settings)
+    if redis is None:
+        return {"requests": 0, "reason": "no Redis: web processes write their own counts"}
+    with Session(engine) as session:
+        return {"requests": flush_usage(session, RedisUsage(redis))}
 
 
 def work_for(name: str) -> Work:
