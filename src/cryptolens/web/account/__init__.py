@@ -1,4 +1,5 @@
-"""The signed-in user's own pages: profile and preferences, password, email, 2FA, sessions."""
+"""The signed-in user's own pages: profile and preferences, password, email, 2FA, sessions,
+API keys."""
 
 from __future__ import annotations
 
@@ -6,4 +7,4 @@ from flask import Blueprint
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-from cryptolens.web.account import routes, twofactor  # noqa: E402,F401  (registers routes)
+from cryptolens.web.account import api_keys, routes, twofactor  # noqa: E402,F401  (registers routes)
