@@ -13,16 +13,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from redis import Redis
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
+from cryptolens import create_app
+from cryptolens.config import Settings
 from cryptolens.db.accounts import Subscription
 from cryptolens.db.api_keys import ApiKey, ApiKeyUsage
 from cryptolens.extensions import db
 from cryptolens.services.accounts.accounts import load_account
 from cryptolens.services.accounts.api_keys import KeyOptions, create_key, key_pepper, revoke_key
-from cryptolens.services.accounts.api_usage import flush_usage
+from cryptolens.services.accounts.api_usage import LAST_USED_KEY, REQUESTS_KEY, flush_usage
 from cryptolens.services.accounts.subscriptions import grant_subscription
 from cryptolens.web.access import public
 from cryptolens.web.api_key_auth import usage_counter
@@ -247,3 +250,30 @@ def test_the_development_server_s_access_log_redacts_the_key(
     access = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
     assert any(f"GET {WHOAMI}?api_key=[redacted] HTTP/1.1" in line for line in access)
     assert all(plaintext[16:] not in line for line in access)
+
+
+def test_with_redis_every_process_counts_into_redis(
+    api_app: Flask, owner: Person, settings: Settings, redis_url: str
+) -> None:
+    key_id, plaintext = _key(api_app, owner)
+    shared = create_app(settings.model_copy(update={"redis_url": redis_url}))
+    redis: Redis[bytes] = Redis.from_url(redis_url)
+    redis.delete(REQUESTS_KEY, LAST_USED_KEY)
+    try:
+        for _ in range(2):
+            answer = shared.test_client().get(
+                "/api/health",
+                headers={"X-API-Key": plaintext},
+                environ_base={"REMOTE_ADDR": "10.1.2.3"},
+            )
+            assert answer.status_code == 200
+        today = datetime.now(UTC).date().isoformat()
+        assert redis.hget(REQUESTS_KEY, f"{key_id}:{today}") == b"2"
+        assert (redis.hget(LAST_USED_KEY, str(key_id)) or b"").endswith(b"|10.1.2.3")
+        with api_app.app_context():
+            assert _stored_requests(api_app) == 0  # the web process wrote nothing
+    finally:
+        redis.delete(REQUESTS_KEY, LAST_USED_KEY)
+        redis.close()
+        with shared.app_context():
+            db.engine.dispose()
