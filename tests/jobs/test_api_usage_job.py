@@ -12,11 +12,9 @@ from sqlalchemy.orm import Session
 
 from cryptolens.db.api_keys import ApiKey, ApiKeyUsage
 from cryptolens.db.models import JobRun
-from cryptolens.extensions import db
 from cryptolens.jobs import tasks
-from cryptolens.services.accounts.accounts import load_account
-from cryptolens.services.accounts.api_keys import KeyOptions, create_key, key_pepper
 from cryptolens.services.accounts.api_usage import LAST_USED_KEY, REQUESTS_KEY, RedisUsage
+from tests.builders.api_keys import make_key
 from tests.builders.settings import TEST_SECRET
 from tests.web.accounts_helpers import make_user
 
@@ -36,19 +34,7 @@ def worker_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
 
 
 def _key(app: Flask) -> int:
-    person = make_user(app, "bot@example.com", plan="premium")
-    with app.app_context():
-        owner = load_account(db.session(), user_id=person.id, now=datetime.now(UTC))
-        assert owner is not None
-        info, _ = create_key(
-            db.session(),
-            owner=owner,
-            options=KeyOptions(name="bot", scopes=["read:signals"]),
-            pepper=key_pepper(TEST_SECRET),
-            now=datetime.now(UTC),
-        )
-        db.session.commit()
-    return info.id
+    return make_key(app, make_user(app, "bot@example.com", plan="premium").id)[0]
 
 
 def test_the_job_writes_redis_counts_and_records_its_run(

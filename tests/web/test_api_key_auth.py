@@ -23,8 +23,7 @@ from cryptolens.config import Settings
 from cryptolens.db.accounts import Subscription
 from cryptolens.db.api_keys import ApiKey, ApiKeyUsage
 from cryptolens.extensions import db
-from cryptolens.services.accounts.accounts import load_account
-from cryptolens.services.accounts.api_keys import KeyOptions, create_key, key_pepper, revoke_key
+from cryptolens.services.accounts.api_keys import revoke_key
 from cryptolens.services.accounts.api_usage import LAST_USED_KEY, REQUESTS_KEY, flush_usage
 from cryptolens.services.accounts.subscriptions import grant_subscription
 from cryptolens.web.access import public
@@ -32,7 +31,7 @@ from cryptolens.web.api_key_auth import usage_counter
 from cryptolens.web.envelope import api_success
 from cryptolens.web.principal import current_principal
 from cryptolens.web.serving import QuietRequestHandler
-from tests.builders.settings import TEST_SECRET
+from tests.builders.api_keys import make_key
 from tests.web.accounts_helpers import Person, csrf_token, make_user, sign_in
 
 WHOAMI = "/api/test/whoami"
@@ -61,18 +60,7 @@ def api_app(app: Flask) -> Flask:
 
 def _key(app: Flask, person: Person, **options: object) -> tuple[int, str]:
     options.setdefault("scopes", ["read:signals", "write:scan"])
-    with app.app_context():
-        owner = load_account(db.session(), user_id=person.id, now=datetime.now(UTC))
-        assert owner is not None
-        info, plaintext = create_key(
-            db.session(),
-            owner=owner,
-            options=KeyOptions(name="bot", **options),  # type: ignore[arg-type]
-            pepper=key_pepper(TEST_SECRET),
-            now=datetime.now(UTC),
-        )
-        db.session.commit()
-    return info.id, plaintext
+    return make_key(app, person.id, **options)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -10,9 +10,6 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from cryptolens.db.api_keys import ApiKey, ApiKeyUsage
-from cryptolens.extensions import db
-from cryptolens.services.accounts.accounts import load_account
-from cryptolens.services.accounts.api_keys import KeyOptions, create_key, key_pepper
 from cryptolens.services.accounts.api_usage import (
     LAST_USED_KEY,
     REQUESTS_KEY,
@@ -22,7 +19,7 @@ from cryptolens.services.accounts.api_usage import (
     UsageCounter,
     flush_usage,
 )
-from tests.builders.settings import TEST_SECRET
+from tests.builders.api_keys import make_key
 from tests.web.accounts_helpers import make_user
 
 DAY_1 = datetime(2026, 12, 1, 23, 59, tzinfo=UTC)
@@ -31,22 +28,8 @@ DAY_2 = DAY_1 + timedelta(minutes=2)
 
 @pytest.fixture
 def key_ids(app: Flask) -> list[int]:
-    person = make_user(app, "counted@example.com", plan="premium")
-    with app.app_context():
-        owner = load_account(db.session(), user_id=person.id, now=datetime.now(UTC))
-        assert owner is not None
-        ids = [
-            create_key(
-                db.session(),
-                owner=owner,
-                options=KeyOptions(name=f"k{n}", scopes=["read:signals"]),
-                pepper=key_pepper(TEST_SECRET),
-                now=datetime.now(UTC),
-            )[0].id
-            for n in range(2)
-        ]
-        db.session.commit()
-    return ids
+    user_id = make_user(app, "counted@example.com", plan="premium").id
+    return [make_key(app, user_id, name=f"k{n}")[0] for n in range(2)]
 
 
 def _stored(engine: Engine) -> tuple[dict[tuple[int, date], int], dict[int, tuple[object, ...]]]:
