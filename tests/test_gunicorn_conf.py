@@ -65,3 +65,25 @@ def test_the_access_log_never_shows_an_emailed_token(monkeypatch: pytest.MonkeyP
     assert atoms["r"] == "GET /auth/reset/[redacted]?next=/ HTTP/1.1"
     assert "s3cr3t" not in line
     assert all("s3cr3t" not in str(value) for value in atoms.values())
+
+
+def test_the_access_log_never_shows_an_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    conf = _load(monkeypatch)
+    key = "cl_abcdefghij12_" + "S3cr3t" * 7 + "x"
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/api/v1/signals?api_key={key}&limit=5",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "PATH_INFO": "/api/v1/signals",
+        "QUERY_STRING": f"api_key={key}&limit=5",
+    }
+    request = SimpleNamespace(headers=[("REFERER", f"https://x/docs?k={key}")])
+    response = SimpleNamespace(status="200 OK", sent=12, headers=[])
+    atoms = conf.RedactingLogger(Config()).atoms(response, request, environ, timedelta(0))
+    assert atoms["r"] == "GET /api/v1/signals?api_key=[redacted]&limit=5 HTTP/1.1"
+    assert all("S3cr3t" not in str(value) for value in atoms.values())

@@ -26,6 +26,9 @@ class CommandSpec:
 
 
 COMMANDS: dict[str, CommandSpec] = {
+    "api-keys": CommandSpec(
+        "cryptolens.commands.api_keys:api_keys_group", "API keys: create, list, revoke, rotate."
+    ),
     "backfill": CommandSpec(
         "cryptolens.commands.market:backfill_command",
         "Fetch SYMBOL's missing candles in a range; run it again to resume.",

@@ -19,12 +19,17 @@ _TOKEN_PATH = re.compile(
     r"(/auth/verify/(?!resend\b)|/auth/reset/|/account/email/confirm/)[^/?#\s\"']+"
 )
 _SECRET_QUERY = re.compile(r"((?:^|[?&;\s])(?:token|api_key)=)[^&;#\s\"']*", re.IGNORECASE)
+# An API key wherever it appears (a header echoed in an error, a pasted URL): the public
+# lookup part stays, so a log reader can still tell which key it was.
+_API_KEY = re.compile(r"\b(cl_[a-z0-9]{12}_)[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
 REDACTED = "[redacted]"
 
 
 def redact(text: str) -> str:
-    """``text`` with emailed tokens in paths and token=/api_key= query values replaced."""
-    return _SECRET_QUERY.sub(rf"\g<1>{REDACTED}", _TOKEN_PATH.sub(rf"\g<1>{REDACTED}", text))
+    """``text`` with emailed tokens in paths, token=/api_key= query values and API keys'
+    secrets replaced."""
+    text = _TOKEN_PATH.sub(rf"\g<1>{REDACTED}", text)
+    return _API_KEY.sub(rf"\g<1>{REDACTED}", _SECRET_QUERY.sub(rf"\g<1>{REDACTED}", text))
 
 
 class RedactingFilter(logging.Filter):

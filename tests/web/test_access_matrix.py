@@ -138,6 +138,15 @@ ROUTES: dict[tuple[str, str], Route] = {
         {"directions": "bullish", "min_confluence": "1"},
     ),
     ("GET", "account.notification_history"): Route("/account/notifications/history", verified()),
+    ("GET", "account.api_keys"): Route("/account/api-keys", verified()),
+    # Keys need the Premium plan (or admin): a Premium form without scopes is a 400.
+    ("POST", "account.create_api_key"): Route(
+        "/account/api-keys", _row(302, 302, 403, 403, 400, 400)
+    ),
+    ("POST", "account.revoke_api_key"): Route("/account/api-keys/999999/revoke", verified(404)),
+    ("POST", "account.rotate_api_key"): Route(
+        "/account/api-keys/999999/rotate", _row(302, 302, 403, 403, 404, 404)
+    ),
     ("GET", "admin.settings"): Route("/admin/settings", admin()),
     ("POST", "admin.settings"): Route("/admin/settings", admin(400)),
     ("GET", "admin.jobs"): Route("/admin/jobs", admin()),

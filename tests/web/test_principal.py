@@ -92,7 +92,7 @@ def test_an_unknown_api_key_is_refused_with_the_envelope(app: Flask, client: Fla
     assert answer.get_json()["error"] == "The API key is not valid."
 
 
-def test_until_api_keys_exist_no_key_authenticates(app: Flask, client: FlaskClient) -> None:
+def test_a_made_up_key_authenticates_nobody(app: Flask, client: FlaskClient) -> None:
     answer = client.get("/api/chart/zones?symbol=BTC/USDT", headers={"X-API-Key": GOOD_KEY})
     assert answer.status_code == 401
 

@@ -224,6 +224,7 @@ from cryptolens.db.accounts import (  # noqa: E402
     UserSession,
     UserToken,
 )
+from cryptolens.db.api_keys import ApiKey, ApiKeyUsage  # noqa: E402
 from cryptolens.db.attempts import AuthAttempt  # noqa: E402
 from cryptolens.db.events import EventCursor, EventRow  # noqa: E402
 from cryptolens.db.notifications import (  # noqa: E402
@@ -237,6 +238,8 @@ from cryptolens.db.notifications import (  # noqa: E402
 )
 
 __all__ = [
+    "ApiKey",
+    "ApiKeyUsage",
     "AuthAttempt",
     "BackupCode",
     "Broadcast",

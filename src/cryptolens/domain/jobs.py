@@ -106,6 +106,13 @@ JOBS: tuple[JobSpec, ...] = (
         MINUTE,
         summary="send alerts now due (delayed alerts, quiet hours over, retries)",
     ),
+    _scheduled(
+        "flush_api_usage",
+        QueueName.LOW,
+        HIGH_TIMEOUT,
+        MINUTE,
+        summary="write API key usage counted in Redis (requests per day, last use)",
+    ),
     _scheduled("refresh_stats", QueueName.LOW, 300, 5 * MINUTE, summary="stats page figures"),
     _scheduled(
         "expire_patterns", QueueName.LOW, 300, HOUR, summary="expire zones no scan advances"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from cryptolens.domain.api_scopes import RateLimits
 from cryptolens.domain.enums import PatternType
 
 
@@ -124,6 +125,15 @@ PLANS: dict[Plan, PlanLimits] = {
         backtest=True,
         api=True,
     ),
+}
+
+
+#: API requests per minute, hour and day of a plan that includes the API (admins: Premium's);
+#: a key may set lower limits of its own, never higher.
+API_RATE_LIMITS: dict[Plan, RateLimits] = {
+    Plan.FREE: RateLimits(0, 0, 0),
+    Plan.PRO: RateLimits(0, 0, 0),
+    Plan.PREMIUM: RateLimits(minute=200, hour=5000, day=50_000),
 }
 
 

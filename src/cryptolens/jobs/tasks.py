@@ -18,6 +18,7 @@ from cryptolens.domain.enums import JobStatus
 from cryptolens.domain.jobs import RUN_JOB, job
 from cryptolens.jobs.context import job_engine, job_redis, job_settings
 from cryptolens.jobs.queues import LOCK_GRACE_SECONDS
+from cryptolens.services.accounts.api_usage import RedisUsage, flush_usage
 from cryptolens.services.accounts.user_sessions import purge_sessions
 from cryptolens.services.market.candle_audit import run_db_health
 from cryptolens.services.notifications import runs as notification_runs
@@ -166,7 +167,7 @@ def deliver_outbox(engine: Engine, settings: Settings) -> dict[str, Any]:
 
 
 def deliver_notifications(engine: Engine, settings: Settings) -> dict[str, Any]:
-    """Deliveries now due: past the Free delay or quiet hours, or retries past their wait."""
+    """Deliveries now due: past their delay or quiet hours, or retries past their wait."""
     return deliver_due(engine, settings, now=utcnow()).counts()
 
 
@@ -185,6 +186,16 @@ def send_bulk_notifications_job(broadcast_id: int) -> dict[str, Any]:
     return notification_runs.send_bulk_notifications(
         job_engine(settings), settings, broadcast_id=broadcast_id
     )
+
+
+def flush_api_usage(engine: Engine, settings: Settings) -> dict[str, Any]:
+    """API key requests counted in Redis since the last run, into the database. Without Redis
+    each web process writes its own counts (``services.accounts.api_usage.MemoryUsage``)."""
+    redis = job_redis(settings)
+    if redis is None:
+        return {"requests": 0, "reason": "no Redis: web processes write their own counts"}
+    with Session(engine) as session:
+        return {"requests": flush_usage(session, RedisUsage(redis))}
 
 
 def work_for(name: str) -> Work:

@@ -1,11 +1,11 @@
 """Who is calling: the one place that turns a request's credentials into a ``Principal``.
 
 Two ways in: the session cookie (Flask-Login, checked against its server-side record) and an
-``X-API-Key`` header, resolved by a pluggable function that the API-key feature will supply
-(today none is installed, so a key authenticates nobody). Routes, templates and ``policy``
-read ``g.principal`` only. CSRF follows from the method: a request authenticated by a key
-carries no ambient credential a foreign site could ride on, so it needs no token; every other
-write does, under ``/api`` as elsewhere.
+``X-API-Key`` header (or ``?api_key=``), resolved by a pluggable function: the app installs
+``web.api_key_auth.resolve_api_key``; without one a key authenticates nobody. Routes,
+templates and ``policy`` read ``g.principal`` only. CSRF follows from the method: a request
+authenticated by a key carries no ambient credential a foreign site could ride on, so it
+needs no token; every other write does, under ``/api`` as elsewhere.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from cryptolens.domain.plans import Plan
 from cryptolens.extensions import csrf
 
 API_KEY_HEADER = "X-API-Key"
+#: The documented alternative to the header; log lines redact its value (``logs.redact``).
+API_KEY_QUERY = "api_key"
 _RESOLVER = "cryptolens.api_key_resolver"
 
 
@@ -41,6 +43,11 @@ class Principal:
     method: AuthMethod
     session_id: str | None = None
     verified: bool = False
+    #: The API key that authenticated the request (None: a cookie or nobody).
+    api_key_id: int | None = None
+    #: Requests per minute, hour and day this caller may make (the key's own limits, else
+    #: its plan's); None where no limit of that length applies (cookie calls).
+    rate_limits: tuple[int | None, int | None, int | None] = (None, None, None)
 
     @property
     def is_admin(self) -> bool:
@@ -55,7 +62,8 @@ ANONYMOUS = Principal(
     user_id=None, plan=Plan.FREE, role="anonymous", scopes=frozenset(), method=AuthMethod.ANONYMOUS
 )
 
-#: Given the X-API-Key header, the key's principal, or None if the key is unknown.
+#: Given the X-API-Key header, the key's principal, or None if the key is unknown; a known
+#: key that may not be used raises ForbiddenError naming why (a 403 answer).
 ApiKeyResolver = Callable[[str], Principal | None]
 
 

@@ -29,6 +29,7 @@ from cryptolens.web.access import Access, access_of
 from cryptolens.web.envelope import api_failure
 from cryptolens.web.principal import (
     API_KEY_HEADER,
+    API_KEY_QUERY,
     Principal,
     current_principal,
     protect_from_csrf,
@@ -169,10 +170,15 @@ def refuse_untrusted_host() -> None:
         raise request.routing_exception
 
 
+def _sent_api_key() -> str | None:
+    """The key in the X-API-Key header, else in ``?api_key=`` (the header wins)."""
+    return request.headers.get(API_KEY_HEADER) or request.args.get(API_KEY_QUERY) or None
+
+
 def authenticate() -> BaseResponse | None:
     """Resolve the caller onto ``g.principal``, then check CSRF by how they authenticated."""
     # Keys are for the JSON API; pages (which read the signed-in account) ignore them.
-    api_key = request.headers.get(API_KEY_HEADER) if _wants_json() else None
+    api_key = _sent_api_key() if _wants_json() else None
     if api_key is None and not current_user.is_authenticated and "_user_id" in session:
         logout_user()  # revoked, expired, stale version or deactivated: drop it and its cookie
     principal = resolve_principal(api_key)

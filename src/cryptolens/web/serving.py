@@ -17,6 +17,7 @@ from werkzeug.routing import IntegerConverter, Map
 from werkzeug.serving import WSGIRequestHandler
 
 from cryptolens.config import Settings
+from cryptolens.logs import redact
 from cryptolens.runtime import app_settings
 
 if TYPE_CHECKING:
@@ -95,10 +96,14 @@ class Int64Converter(IntegerConverter):
 
 
 class QuietRequestHandler(WSGIRequestHandler):
-    """The development server's handler without its ``Werkzeug/x Python/y`` banner."""
+    """The development server's handler without its ``Werkzeug/x Python/y`` banner, whose
+    access log lines are redacted (``?api_key=``, emailed tokens) like the app's own."""
 
     def version_string(self) -> str:
         return SERVER_NAME
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        super().log(type, "%s", redact(message % args if args else message))
 
 
 def register(app: Flask) -> None:

@@ -9,8 +9,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from cryptolens.domain.api_scopes import USER_SCOPES, RateLimits, Scope
 from cryptolens.domain.errors import ForbiddenError, TierRequiredError
-from cryptolens.domain.plans import PLANS, Capability, Limit, Plan, PlanLimits, lowest_plan_with
+from cryptolens.domain.plans import (
+    API_RATE_LIMITS,
+    PLANS,
+    Capability,
+    Limit,
+    Plan,
+    PlanLimits,
+    lowest_plan_with,
+)
 from cryptolens.domain.symbols import parse_symbol
 
 
@@ -156,3 +165,32 @@ def alert_allowed(user: Subject, *, symbol: str, pattern_types: Iterable[str]) -
     if limits.allowed_symbols is not None and symbol not in limits.allowed_symbols:
         return False
     return set(pattern_types) <= limits.pattern_types
+
+
+def require_api(user: Subject) -> None:
+    """API keys are for plans with the API (Premium) and admins; raises TierRequiredError."""
+    require(user, Capability.API)
+
+
+def api_scopes(user: Subject) -> frozenset[Scope]:
+    """The scopes a key of ``user`` may hold (none without the API; admin scopes for admins)."""
+    if user.is_admin:
+        return frozenset(Scope)
+    return USER_SCOPES if can(user, Capability.API) else frozenset()
+
+
+def check_api_scopes(user: Subject, scopes: Iterable[Scope]) -> frozenset[Scope]:
+    """``scopes`` if ``user`` may hold each; raises TierRequiredError without the API, and
+    ForbiddenError naming an admin scope of a user who is not an admin."""
+    require_api(user)
+    allowed = api_scopes(user)
+    chosen = frozenset(scopes)
+    refused = sorted(chosen - allowed)
+    if refused:
+        raise ForbiddenError(f"The scope {refused[0]} is for administrators.")
+    return chosen
+
+
+def api_rate_limits(user: Subject) -> RateLimits:
+    """The plan's API request limits (the ceiling of a key's own)."""
+    return API_RATE_LIMITS[limits_for(user).plan]

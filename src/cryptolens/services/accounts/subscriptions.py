@@ -77,6 +77,15 @@ def _best(
     return best
 
 
+def plan_in_force(subscriptions: Iterable[tuple[str, datetime | None]], now: datetime) -> Plan:
+    """The highest plan among (plan, expires_at) pairs of subscriptions already started and
+    still in force at ``now`` (else Free); for callers that joined them into another query."""
+    best = _best(
+        (plan, expires) for plan, expires in subscriptions if _in_force(plan, expires, now)
+    )
+    return Plan.FREE if best is None else best[0]
+
+
 def grant_subscription(
     session: Session,
     *,
@@ -104,6 +113,7 @@ __all__ = [
     "SUBSCRIPTION_GRACE",
     "PlanStatus",
     "grant_subscription",
+    "plan_in_force",
     "plan_status",
     "plans_in_force",
 ]

@@ -1,4 +1,5 @@
-"""The signed-in user's own pages: profile and preferences, password, email, 2FA, sessions."""
+"""The signed-in user's own pages: profile and preferences, password, email, 2FA, sessions,
+API keys."""
 
 from __future__ import annotations
 
@@ -6,4 +7,9 @@ from flask import Blueprint
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-from cryptolens.web.account import alerts, routes, twofactor  # noqa: E402,F401  (registers routes)
+from cryptolens.web.account import (  # noqa: E402,F401  (registers routes)
+    alerts,
+    api_keys,
+    routes,
+    twofactor,
+)
