@@ -13,28 +13,33 @@ from werkzeug.test import TestResponse
 from cryptolens.domain.api_scopes import RateLimits, Scope
 from cryptolens.extensions import db
 from cryptolens.runtime import app_settings
+from cryptolens.services.accounts import policy
 from cryptolens.services.accounts.accounts import load_account
 from cryptolens.services.accounts.api_keys import KeyOptions, create_key, key_pepper
 
+#: Nothing listens on the discard port: a scan or fetch in a thread fails in a millisecond.
+CLOSED_EXCHANGE = "http://127.0.0.1:9"
 ALL_SCOPES: tuple[str, ...] = tuple(s.value for s in Scope)
 
 
 def make_key(
     app: Flask,
     user_id: int,
-    scopes: Iterable[str] = ALL_SCOPES,
+    scopes: Iterable[str] | None = None,
     *,
     limits: RateLimits | None = None,
     **options: Any,
 ) -> str:
-    """The plaintext of a new key of ``user_id`` (who must hold the API) with ``scopes``."""
+    """The plaintext of a new key of ``user_id`` (who must hold the API) with ``scopes``
+    (default: every scope the user may hold)."""
     now = datetime.now(UTC)
     with app.app_context():
         session = db.session()
         owner = load_account(session, user_id=user_id, now=now)
         assert owner is not None
+        chosen = list(scopes) if scopes is not None else sorted(policy.api_scopes(owner))
         key_options = KeyOptions(
-            name="test", scopes=list(scopes), limits=limits or RateLimits(), **options
+            name="test", scopes=chosen, limits=limits or RateLimits(), **options
         )
         pepper = key_pepper(app_settings(app).secret_key)
         _, plaintext = create_key(session, owner=owner, options=key_options, pepper=pepper, now=now)

@@ -9,11 +9,9 @@ import pytest
 from flask import Flask
 
 from cryptolens.config import Settings
+from tests.builders.api import CLOSED_EXCHANGE
 from tests.builders.settings import make_settings
 from tests.web.accounts_helpers import Person, make_user
-
-#: Nothing listens on the discard port: a scan or fetch in a thread fails in a millisecond.
-CLOSED_EXCHANGE = "http://127.0.0.1:9"
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Response as FlaskResponse
+from flask import request
 from flask_limiter.util import get_remote_address
 from pydantic import ValidationError as PydanticError
 from spectree import Response, SecurityScheme, SpecTree
@@ -155,6 +156,18 @@ def endpoint_limit(value: str, scope: str) -> Callable[[F], F]:
     return cast(Callable[[F], F], limit)
 
 
+def _json_only(view: Callable[..., FlaskResponse]) -> Callable[..., FlaskResponse]:
+    """A body model means a JSON body (SpecTree would skip a form's and pass None)."""
+
+    @wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> FlaskResponse:
+        if request.mimetype != "application/json":
+            raise ValidationError("body: send JSON (Content-Type: application/json)")
+        return view(*args, **kwargs)
+
+    return checked
+
+
 ERRORS = {f"HTTP_{status}": ErrorEnvelope for status in (401, 403, 404, 429)}
 
 
@@ -176,6 +189,8 @@ def endpoint(
         checked: Callable[..., FlaskResponse] = api.validate(
             query=query, json=json, resp=responses, tags=[tag], security=SECURITY
         )(view)
+        if json is not None:
+            checked = _json_only(checked)
         if limit is not None:
             checked = endpoint_limit(*limit)(checked)
         return require_scope(scope)(_budget(checked))
