@@ -29,8 +29,6 @@ from werkzeug.serving import make_server
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from web import free_port, seed  # noqa: E402  (bench/web.py: the benchmark's seeded market)
-
 from cryptolens import create_app  # noqa: E402
 from cryptolens.config import Settings  # noqa: E402
 from cryptolens.db.engine import create_engine_for  # noqa: E402
@@ -39,8 +37,9 @@ from cryptolens.extensions import limiter  # noqa: E402
 from cryptolens.services.accounts.accounts import create_admin, load_account  # noqa: E402
 from cryptolens.services.accounts.api_keys import KeyOptions, create_key, key_pepper  # noqa: E402
 from cryptolens.services.accounts.passwords import Passwords  # noqa: E402
+from web import free_port, seed  # noqa: E402  (bench/web.py: the benchmark's seeded market)
 
-SECRET = "fuzz-secret-key-that-is-long-enough-0123456789"
+SECRET = "fuzz-secret-key-that-is-long-enough-0123456789"  # noqa: S105  (a throwaway database)
 
 
 def admin_key(settings: Settings) -> str:
@@ -52,7 +51,7 @@ def admin_key(settings: Settings) -> str:
         user_id = create_admin(
             session,
             email="fuzz-admin@example.com",
-            password="a fuzzing password that is long enough",
+            password="a fuzzing password that is long enough",  # noqa: S106
             passwords=passwords,
             now=now,
         )
