@@ -95,6 +95,9 @@ def redis_app(
     application = create_app(settings)
     yield application
     wait_for_background()
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
     clear_tables(migrated_engine)
 
 
@@ -111,6 +114,7 @@ def test_limits_are_counted_in_redis_across_apps(redis_app: Flask, redis_url: st
     stored = Redis.from_url(redis_url).keys("cryptolens*")
     assert stored, "the limiter wrote its counters to Redis"
     with other_worker.app_context():
+        db.session.remove()
         db.engine.dispose()
 
 
