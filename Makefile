@@ -12,13 +12,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-# TradingView lightweight-charts from the npm registry (package-lock.json pins it); the
-# standalone production bundle is copied into the package and served from a fixed file list.
+# TradingView lightweight-charts and Swagger UI (for /api/docs) from the npm registry
+# (package-lock.json pins them, no install scripts run); their bundles are copied into the
+# package and served from a fixed file list.
 VENDOR := src/cryptolens/web/static/vendor/lightweight-charts.standalone.production.js
 
 $(VENDOR): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	mkdir -p $(dir $(VENDOR))
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(dir $(VENDOR))
 	cp node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.js $@
 
 install: $(STAMP) $(VENDOR)

@@ -55,6 +55,16 @@ def chart_api(ok: int = 200) -> dict[str, int | None]:
     return _row(401, 403, ok, ok, ok, ok)
 
 
+def api_by_plan(ok: int = 200) -> dict[str, int | None]:
+    """API v1 lists by cookie: the page rule, in envelopes (Free 403 naming the plan)."""
+    return _row(401, 403, 403, ok, ok, ok)
+
+
+def api_admin(ok: int = 200) -> dict[str, int | None]:
+    """API v1 admin endpoints by cookie: 403 envelopes for everyone but administrators."""
+    return _row(401, 403, 403, 403, 403, ok)
+
+
 def admin(ok: int = 200, *, other: int | None = None) -> dict[str, int | None]:
     return _row(302, 302, 403, 403, 403, ok, other=other)
 
@@ -88,6 +98,23 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "api.candles"): Route("/api/chart/candles?symbol=BTC/USDT", chart_api()),
     ("GET", "api.zones"): Route("/api/chart/zones?symbol=BTC/USDT", chart_api()),
     ("GET", "api.signals"): Route("/api/chart/signals?symbol=BTC/USDT", chart_api()),
+    ("GET", "api.docs"): Route("/api/docs", public()),
+    ("GET", "api_v1.openapi"): Route("/api/v1/openapi.json", public()),
+    # API v1 with the session cookie (keys: tests/web/api): the pages' plan rules.
+    ("GET", "api_v1.symbols"): Route("/api/v1/symbols", chart_api()),
+    ("POST", "api_v1.add_symbol"): Route("/api/v1/symbols", api_admin(400)),
+    ("DELETE", "api_v1.remove_symbol"): Route("/api/v1/symbols/BTC/USDT", api_admin()),
+    ("GET", "api_v1.candles"): Route("/api/v1/candles?symbol=BTC/USDT", chart_api()),
+    ("GET", "api_v1.matrix"): Route("/api/v1/matrix", chart_api()),
+    ("GET", "api_v1.patterns"): Route("/api/v1/patterns", api_by_plan()),
+    ("GET", "api_v1.signals"): Route("/api/v1/signals", api_by_plan()),
+    ("GET", "api_v1.signal"): Route("/api/v1/signals/{signal}", api_by_plan()),
+    ("GET", "api_v1.record"): Route("/api/v1/track-record", chart_api()),
+    ("GET", "api_v1.account"): Route("/api/v1/account", chart_api()),
+    ("POST", "api_v1.scan"): Route("/api/v1/scan", chart_api(400)),
+    ("POST", "api_v1.fetch"): Route("/api/v1/fetch", chart_api(400)),
+    ("GET", "api_v1.scheduler_jobs"): Route("/api/v1/scheduler/jobs", api_admin()),
+    ("POST", "api_v1.run_job"): Route("/api/v1/scheduler/jobs/cleanup/run", api_admin(409)),
     ("GET", "auth.register"): Route("/auth/register", public()),
     ("POST", "auth.register"): Route("/auth/register", public(400)),
     ("GET", "auth.login"): Route("/auth/login", public()),
@@ -216,7 +243,7 @@ def _visit(
     else:
         values = {name: value.replace("{ip}", ip) for name, value in route.data.items()}
         data = {"csrf_token": csrf_token(client), **values}
-        response = client.post(path, data=data, environ_base=environ)
+        response = client.open(path, method=method, data=data, environ_base=environ)
     response.close()  # static files are streamed from an open file
     return response.status_code
 

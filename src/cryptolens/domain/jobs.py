@@ -91,6 +91,13 @@ JOBS: tuple[JobSpec, ...] = (
         summary="fetch closed candles, detect and advance zones, signals",
         per_symbol=True,
     ),
+    JobSpec(
+        "fetch",
+        "cryptolens.jobs.tasks.fetch_symbol_job",
+        QueueName.DEFAULT,
+        300,
+        summary="fetch newly closed candles of one symbol (enqueued by POST /api/v1/fetch)",
+    ),
     _scheduled(
         "dispatch_events",
         QueueName.HIGH,

@@ -26,6 +26,7 @@ from cryptolens.services.notifications.delivery import deliver_due
 from cryptolens.services.ops.event_dispatch import delete_old_events, registered_consumers
 from cryptolens.services.ops.event_dispatch import dispatch_events as dispatch_to
 from cryptolens.services.ops.job_runs import RunRecord, delete_old_runs, recorded_run
+from cryptolens.services.ops.on_demand import fetch_now
 from cryptolens.services.ops.outbox import (
     outbox_box,
     purge_outbox,
@@ -84,6 +85,26 @@ def scan_symbol_job(symbol_id: int) -> dict[str, Any]:
         finally:
             if lock is not None:
                 lock.release()
+        return run.counts
+
+
+def fetch_symbol_job(symbol_id: int) -> dict[str, Any]:
+    """Fetch the newly closed candles of one symbol (no scan)."""
+    settings = job_settings()
+    engine = job_engine(settings)
+    with Session(engine) as session:
+        found = symbol_by_id(session, symbol_id=symbol_id)
+        name, active = (found.symbol, found.active) if found else (str(symbol_id), False)
+    with recorded_run(engine, "fetch_symbol", target=name) as run:
+        if not active:
+            run.status = JobStatus.SKIPPED
+            run.counts = {"reason": "unknown or inactive symbol"}
+            return run.counts
+        report = fetch_now(engine, settings, [name])
+        run.counts = dict(report.counts())
+        if report.failed:
+            run.status = JobStatus.FAILED
+            run.error = "; ".join(f"{s.symbol}: {s.error}" for s in report.failed)[:4000]
         return run.counts
 
 

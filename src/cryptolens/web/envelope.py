@@ -8,7 +8,8 @@ from typing import Any
 from flask import Response, g, jsonify
 
 
-def _meta(extra: dict[str, Any] | None) -> dict[str, Any]:
+def envelope_meta(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``meta`` of an answer: when and for which request, plus ``extra`` (count, paging)."""
     meta: dict[str, Any] = {
         "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "request_id": g.get("request_id"),
@@ -22,7 +23,7 @@ def api_success(data: Any, *, status: int = 200, meta: dict[str, Any] | None = N
     """A successful API answer wrapping ``data``."""
     if isinstance(data, list) and (meta is None or "count" not in meta):
         meta = {**(meta or {}), "count": len(data)}
-    response = jsonify({"success": True, "data": data, "error": None, "meta": _meta(meta)})
+    response = jsonify({"success": True, "data": data, "error": None, "meta": envelope_meta(meta)})
     response.status_code = status
     return response
 
@@ -31,6 +32,8 @@ def api_failure(
     message: str, *, status: int, data: Any = None, meta: dict[str, Any] | None = None
 ) -> Response:
     """A failed API answer with a message a person can act on."""
-    response = jsonify({"success": False, "data": data, "error": message, "meta": _meta(meta)})
+    response = jsonify(
+        {"success": False, "data": data, "error": message, "meta": envelope_meta(meta)}
+    )
     response.status_code = status
     return response

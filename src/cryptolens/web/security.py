@@ -89,6 +89,11 @@ def security_config(settings: Settings) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": settings.redis_url or "memory://",
         "RATELIMIT_KEY_PREFIX": "cryptolens",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # The IETF draft's names; Reset is the window's end in epoch seconds (Flask-Limiter's),
+        # Retry-After the seconds to wait.
+        "RATELIMIT_HEADER_LIMIT": "RateLimit-Limit",
+        "RATELIMIT_HEADER_REMAINING": "RateLimit-Remaining",
+        "RATELIMIT_HEADER_RESET": "RateLimit-Reset",
     }
 
 

@@ -12,6 +12,7 @@ from cryptolens.db.models import Pattern, Signal, SignalPattern, Symbol
 from cryptolens.domain.enums import Direction, SignalOutcome, SignalStatus
 from cryptolens.domain.errors import NotFoundError
 from cryptolens.services.market.clock import market_now
+from cryptolens.services.views.keyset import Cursor, CursorPage, after, keyset_page
 from cryptolens.services.views.listing import (
     Page,
     PageRequest,
@@ -146,6 +147,34 @@ def list_signals(
         per_page=page.per_page,
         has_next=len(rows) > page.per_page,
         limit_total=limit_total,
+    )
+
+
+def list_signals_after(
+    session: Session,
+    *,
+    exchange: str,
+    filters: SignalFilters,
+    limit: int,
+    cursor: Cursor | None,
+    limit_total: int | None = None,
+) -> CursorPage[SignalRow]:
+    """Signals newest first after ``cursor`` (the API's paging), with ``list_signals``'s
+    filters and plan cap."""
+    query = (
+        select(*SIGNAL_COLUMNS)
+        .join(Symbol, Symbol.id == Signal.symbol_id)
+        .where(*_conditions(filters, exchange), *after(cursor, Signal.created_at, Signal.id))
+        .order_by(Signal.created_at.desc(), Signal.id.desc())
+    )
+    return keyset_page(
+        session,
+        query,  # type: ignore[arg-type]  # Select[Any]: the row shape is ``build``'s
+        limit=limit,
+        cursor=cursor,
+        limit_total=limit_total,
+        build=lambda row: SignalRow(*tuple(row)),
+        key=lambda signal: (signal.created_at, signal.id),
     )
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.orm import Session
 
 from cryptolens.db.models import Pattern, Symbol
 from cryptolens.domain.enums import Direction, PatternStatus, PatternType
 from cryptolens.services.market.clock import market_now
+from cryptolens.services.views.keyset import Cursor, CursorPage, after, keyset_page
 from cryptolens.services.views.listing import (
     Page,
     PageRequest,
@@ -160,12 +162,47 @@ def list_patterns(
     )
 
 
+def _zone_row(row: Row[Any], now: int | None) -> PatternRow:
+    zone = PatternRow(*tuple(row), age_ms=None)  # type: ignore[misc]  # the columns, then age
+    return zone if now is None else replace(zone, age_ms=now - zone.formed_at)
+
+
+def list_patterns_after(
+    session: Session,
+    *,
+    exchange: str,
+    filters: PatternFilters,
+    limit: int,
+    cursor: Cursor | None,
+    limit_total: int | None = None,
+) -> CursorPage[PatternRow]:
+    """Zones newest first after ``cursor`` (the API's paging): the same filters and plan cap
+    as ``list_patterns``, walking the newest-first index instead of skipping rows."""
+    now = market_now(session, exchange=exchange)
+    query = (
+        select(*PATTERN_COLUMNS)
+        .join(Symbol, Symbol.id == Pattern.symbol_id)
+        .where(*_conditions(filters, exchange), *after(cursor, Pattern.formed_at, Pattern.id))
+        .order_by(Pattern.formed_at.desc(), Pattern.id.desc())
+    )
+    return keyset_page(
+        session,
+        query,  # type: ignore[arg-type]  # Select[Any]: the row shape is ``build``'s
+        limit=limit,
+        cursor=cursor,
+        limit_total=limit_total,
+        build=lambda row: _zone_row(row, now),
+        key=lambda zone: (zone.formed_at, zone.id),
+    )
+
+
 __all__ = [
     "OPEN_STATUSES",
     "PATTERN_COLUMNS",
     "PatternFilters",
     "PatternRow",
     "list_patterns",
+    "list_patterns_after",
     "parse_page",
     "parse_pattern_filters",
 ]

@@ -18,7 +18,9 @@ from cryptolens.web.symbols import bp
 
 VENDOR_DIR = Path(__file__).resolve().parents[1] / "static" / "vendor"
 #: The only files served from the vendor folder (copied there by ``make install``).
-VENDOR_FILES = frozenset({"lightweight-charts.standalone.production.js"})
+VENDOR_FILES = frozenset(
+    {"lightweight-charts.standalone.production.js", "swagger-ui-bundle.js", "swagger-ui.css"}
+)
 #: Signal ids are signed 64-bit integers in every database.
 MAX_ID = 2**63 - 1
 
