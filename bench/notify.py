@@ -146,6 +146,7 @@ def bench_settings(url: str, **extra: Any) -> Settings:
         database_url=url,
         secret_key=SECRET,
         public_url="https://cryptolens.example",
+        notify_allow_private_targets=True,  # the receiver listens on 127.0.0.1
         **extra,
     )
 
@@ -318,6 +319,7 @@ def latency_figures(signals: int, redis_url: str) -> None:
             "SECRET_KEY": SECRET,
             "PUBLIC_URL": "https://cryptolens.example",
             "LOG_LEVEL": "WARNING",
+            "NOTIFY_ALLOW_PRIVATE_TARGETS": "true",
         }
         with processes(env):
             time.sleep(8)  # both processes up; the scheduler's first minute jobs done

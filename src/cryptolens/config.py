@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     notify_timeout_seconds: float = Field(
         default=10.0, gt=0, le=120, alias="NOTIFY_TIMEOUT_SECONDS"
     )
+    # Whether ntfy servers, webhooks and Apprise hosts may be loopback, LAN or link-local
+    # addresses (a self-hosted ntfy on the LAN); off, a user cannot make the server POST to
+    # its own network (server-side request forgery).
+    notify_allow_private_targets: bool = Field(default=False, alias="NOTIFY_ALLOW_PRIVATE_TARGETS")
 
     host: str = Field(default="127.0.0.1", alias="HOST")
     port: int = Field(default=5000, ge=1, le=65535, alias="PORT")

@@ -40,6 +40,7 @@ def worker_env(
         "SECRET_KEY": TEST_SECRET,
         "DATABASE_URL": database_url,
         "NTFY_DEFAULT_URL": ntfy_server.url,
+        "NOTIFY_ALLOW_PRIVATE_TARGETS": "true",  # ntfy_server listens on 127.0.0.1
         "LOG_LEVEL": "WARNING",
     }.items():
         monkeypatch.setenv(name, value)

@@ -49,7 +49,7 @@ def _closed_port() -> int:
 
 
 def test_ntfy_receives_the_json_message_with_token_and_actions(ntfy_server: NtfyServer) -> None:
-    outcome = deliver(_ntfy(ntfy_server), MESSAGE, timeout=5)
+    outcome = deliver(_ntfy(ntfy_server), MESSAGE, timeout=5, allow_private=True)
     assert outcome.result == Delivered()
     assert outcome.status == 200
     [request] = ntfy_server.wait_for(1)
@@ -74,13 +74,16 @@ def test_ntfy_receives_the_json_message_with_token_and_actions(ntfy_server: Ntfy
 
 
 def test_ntfy_without_a_token_sends_no_authorization(ntfy_server: NtfyServer) -> None:
-    assert deliver(_ntfy(ntfy_server, token=None), MESSAGE, timeout=5).result == Delivered()
+    assert (
+        deliver(_ntfy(ntfy_server, token=None), MESSAGE, timeout=5, allow_private=True).result
+        == Delivered()
+    )
     assert ntfy_server.wait_for(1)[0].header("Authorization") is None
 
 
 def test_a_10_kb_message_arrives_cut_to_the_limit(ntfy_server: NtfyServer) -> None:
     message = Message(title="big", body="日本語テキスト" * 500)  # 10.5 KB of 3-byte characters
-    assert deliver(_ntfy(ntfy_server), message, timeout=5).result == Delivered()
+    assert deliver(_ntfy(ntfy_server), message, timeout=5, allow_private=True).result == Delivered()
     received = ntfy_server.wait_for(1)[0].json["message"]
     assert len(received.encode()) <= MAX_BODY_BYTES
     assert received.endswith("…")
@@ -90,7 +93,7 @@ def test_the_webhook_body_is_json_signed_so_the_receiver_can_verify_it(
     webhook_server: WebhookServer,
 ) -> None:
     target = webhook_target(f"{webhook_server.url}/hooks/cryptolens", SECRET)
-    assert deliver(target, MESSAGE, timeout=5).result == Delivered()
+    assert deliver(target, MESSAGE, timeout=5, allow_private=True).result == Delivered()
     [request] = webhook_server.wait_for(1)
     assert request.path == "/hooks/cryptolens"
     assert request.header("Content-Type") == "application/json"
@@ -120,7 +123,7 @@ def test_the_webhook_body_is_json_signed_so_the_receiver_can_verify_it(
 
 def test_429_with_retry_after_is_retryable_after_that_long(ntfy_server: NtfyServer) -> None:
     ntfy_server.fail_next(429, retry_after=120)
-    outcome = deliver(_ntfy(ntfy_server), MESSAGE, timeout=5)
+    outcome = deliver(_ntfy(ntfy_server), MESSAGE, timeout=5, allow_private=True)
     assert outcome.status == 429
     assert outcome.result == Retryable("HTTP 429", 120.0)
 
@@ -131,14 +134,14 @@ def test_429_with_retry_after_is_retryable_after_that_long(ntfy_server: NtfyServ
 )
 def test_error_answers_are_classified(ntfy_server: NtfyServer, status: int, kind: type) -> None:
     ntfy_server.fail_next(status)
-    outcome = deliver(_ntfy(ntfy_server), MESSAGE, timeout=5)
+    outcome = deliver(_ntfy(ntfy_server), MESSAGE, timeout=5, allow_private=True)
     assert outcome.status == status
     assert isinstance(outcome.result, kind)
 
 
 def test_a_refused_connection_is_retryable() -> None:
     target = ntfy_target(f"http://127.0.0.1:{_closed_port()}/alerts", default_server="x")
-    outcome = deliver(target, MESSAGE, timeout=5)
+    outcome = deliver(target, MESSAGE, timeout=5, allow_private=True)
     assert isinstance(outcome.result, Retryable)
     assert outcome.result.reason.startswith("network error")
     assert outcome.status is None
@@ -146,7 +149,7 @@ def test_a_refused_connection_is_retryable() -> None:
 
 def test_a_server_slower_than_the_timeout_is_retryable(ntfy_server: NtfyServer) -> None:
     ntfy_server.delay = 30.0
-    outcome = deliver(_ntfy(ntfy_server), MESSAGE, timeout=0.3)
+    outcome = deliver(_ntfy(ntfy_server), MESSAGE, timeout=0.3, allow_private=True)
     assert outcome.result == Retryable("timed out after 0.3 s")
 
 
@@ -155,7 +158,9 @@ def test_failures_are_logged_without_token_or_topic(
 ) -> None:
     ntfy_server.fail_next(401)
     with caplog.at_level(logging.INFO, logger="cryptolens.notify"):
-        deliver(_ntfy(ntfy_server, topic="private_topic_name"), MESSAGE, timeout=5)
+        deliver(
+            _ntfy(ntfy_server, topic="private_topic_name"), MESSAGE, timeout=5, allow_private=True
+        )
     assert "HTTP 401" in caplog.text
     assert TOKEN not in caplog.text
     assert "private_topic_name" not in caplog.text
@@ -166,7 +171,7 @@ def test_500_targets_all_arrive_with_bounded_concurrency_over_few_connections(
 ) -> None:
     ntfy_server.delay = 0.005  # answers overlap, so the bound is actually tested
     jobs = [(_ntfy(ntfy_server, topic=f"user_{n}"), MESSAGE) for n in range(500)]
-    outcomes = asyncio.run(deliver_all(jobs, concurrency=16, timeout=10))
+    outcomes = asyncio.run(deliver_all(jobs, concurrency=16, timeout=10, allow_private=True))
     assert [o.result for o in outcomes] == [Delivered()] * 500
     received = ntfy_server.wait_for(500)
     assert sorted(r.json["topic"] for r in received) == sorted(f"user_{n}" for n in range(500))
@@ -183,7 +188,7 @@ def test_deliver_all_keeps_the_order_of_its_jobs_across_channels(
         (webhook_target(webhook_server.url, SECRET), MESSAGE),
         (Target(ChannelKind.EMAIL, "trader@example.com"), MESSAGE),
     ]
-    results = [o.result for o in asyncio.run(deliver_all(jobs))]
+    results = [o.result for o in asyncio.run(deliver_all(jobs, allow_private=True))]
     assert results == [
         Permanent("HTTP 404"),
         Delivered(),
@@ -194,7 +199,7 @@ def test_deliver_all_keeps_the_order_of_its_jobs_across_channels(
 def test_apprise_delivers_through_its_json_scheme(webhook_server: WebhookServer) -> None:
     target = apprise_target(f"json://127.0.0.1:{webhook_server.port}/apprise")
     message = Message(title="Apprise", body="through Apprise", actions=(Action("a", "b"),))
-    assert deliver(target, message, timeout=5).result == Delivered()
+    assert deliver(target, message, timeout=5, allow_private=True).result == Delivered()
     [request] = webhook_server.wait_for(1)
     assert request.path == "/apprise"
     assert (request.json["title"], request.json["message"]) == ("Apprise", "through Apprise")
@@ -203,7 +208,7 @@ def test_apprise_delivers_through_its_json_scheme(webhook_server: WebhookServer)
 def test_apprise_ntfy_failure_is_retryable(ntfy_server: NtfyServer) -> None:
     ntfy_server.fail_next(500)
     target = apprise_target(f"ntfy://127.0.0.1:{ntfy_server.port}/alerts")
-    assert isinstance(deliver(target, MESSAGE, timeout=5).result, Retryable)
+    assert isinstance(deliver(target, MESSAGE, timeout=5, allow_private=True).result, Retryable)
     assert ntfy_server.wait_for(1)[0].json["topic"] == "alerts"
 
 
@@ -219,7 +224,7 @@ def test_apprise_own_log_lines_never_reach_the_application_logs(ntfy_server: Ntf
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     try:
-        assert isinstance(deliver(target, MESSAGE, timeout=5).result, Retryable)
+        assert isinstance(deliver(target, MESSAGE, timeout=5, allow_private=True).result, Retryable)
     finally:
         root.removeHandler(handler)
         root.setLevel(previous)
@@ -228,5 +233,5 @@ def test_apprise_own_log_lines_never_reach_the_application_logs(ntfy_server: Ntf
 
 def test_a_stored_apprise_url_apprise_refuses_is_permanent() -> None:
     target = Target(ChannelKind.APPRISE, "nosuchservice://host/path")
-    outcome = deliver(target, MESSAGE, timeout=5)
+    outcome = deliver(target, MESSAGE, timeout=5, allow_private=True)
     assert outcome.result == Permanent("not an Apprise URL Apprise understands")

@@ -7,6 +7,12 @@ Apprise does its own HTTP in a worker thread. A channel's failure is an ``Outcom
 exception: 2xx Delivered; 429, 5xx, network errors and timeouts Retryable (with the far end's
 ``Retry-After``); 400/401/403/404/410/413 and other 4xx Permanent.
 
+Unless ``allow_private`` (NOTIFY_ALLOW_PRIVATE_TARGETS), a host that resolves to a loopback,
+LAN or link-local address is refused at connect time (``notify.addresses``): a Permanent
+"private address refused", even for a target saved while such addresses were allowed or whose
+name now resolves elsewhere. Redirects are never followed (a public URL cannot bounce a send
+to a private one): a 3xx is Permanent.
+
 Logs name targets by ``redact(target)`` only: no token, topic or Apprise URL reaches a log."""
 
 from __future__ import annotations
@@ -23,7 +29,15 @@ from typing import Any
 
 import aiohttp
 
+from cryptolens.domain.errors import ValidationError
 from cryptolens.notify import apprise_client
+from cryptolens.notify.addresses import (
+    PrivateAddressError,
+    PublicResolver,
+    RefusedAddress,
+    check_target_address,
+    refuse_private_literal,
+)
 from cryptolens.notify.channel import Delivered, DeliveryResult, Message, Permanent, Retryable
 from cryptolens.notify.targets import ChannelKind, Target, redact
 from cryptolens.notify.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
@@ -137,6 +151,10 @@ def webhook_payload(message: Message) -> dict[str, Any]:
     }
 
 
+#: A send refused by NOTIFY_ALLOW_PRIVATE_TARGETS=false.
+PRIVATE_REFUSED = "private address refused (NOTIFY_ALLOW_PRIVATE_TARGETS is false)"
+
+
 async def _post(
     session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str]
 ) -> tuple[DeliveryResult, int]:
@@ -166,29 +184,46 @@ async def _send_webhook(
     return await _post(session, target.url, body, headers)
 
 
-async def _send_apprise(target: Target, message: Message, timeout: float) -> DeliveryResult:
-    sent = await asyncio.to_thread(
-        apprise_client.send, target.url, title=message.title, body=message.body, timeout=timeout
-    )
+def _send_apprise(
+    target: Target, message: Message, timeout: float, allow_private: bool
+) -> DeliveryResult:
+    """Blocking (run in a thread). Apprise does its own HTTP, so its host is checked just
+    before; a rebinding in between is not caught as it is for ntfy and webhooks."""
+    try:
+        check_target_address(target, allow_private=allow_private)
+    except PrivateAddressError:
+        return Permanent(PRIVATE_REFUSED)
+    except ValidationError:
+        pass  # the host does not resolve now: Apprise's own attempt fails and is retried
+    sent = apprise_client.send(target.url, title=message.title, body=message.body, timeout=timeout)
     if sent is None:
         return Permanent("not an Apprise URL Apprise understands")
     return Delivered() if sent else Retryable("Apprise could not deliver the message")
 
 
 async def _dispatch(
-    session: aiohttp.ClientSession, target: Target, message: Message, timeout: float
+    session: aiohttp.ClientSession,
+    target: Target,
+    message: Message,
+    timeout: float,
+    allow_private: bool,
 ) -> tuple[DeliveryResult, int | None]:
+    if target.kind is ChannelKind.APPRISE:
+        return await asyncio.to_thread(_send_apprise, target, message, timeout, allow_private), None
+    if not allow_private:
+        refuse_private_literal(target.url)  # PublicResolver checks the names
     if target.kind is ChannelKind.NTFY:
         return await _send_ntfy(session, target, message)
     if target.kind is ChannelKind.WEBHOOK:
         return await _send_webhook(session, target, message)
-    if target.kind is ChannelKind.APPRISE:
-        return await _send_apprise(target, message, timeout), None
     return Permanent("email is sent through the outbox"), None
 
 
 def _failure(error: Exception, timeout: float) -> DeliveryResult:
     """An exception as a result; the text names the kind of failure, never the URL."""
+    refused = isinstance(error, RefusedAddress)
+    if refused or isinstance(getattr(error, "os_error", None), RefusedAddress):
+        return Permanent(PRIVATE_REFUSED)
     if isinstance(error, asyncio.TimeoutError):
         return Retryable(f"timed out after {timeout:g} s")
     if isinstance(error, aiohttp.InvalidURL):
@@ -206,12 +241,13 @@ async def _deliver_one(
     target: Target,
     message: Message,
     timeout: float,
+    allow_private: bool,
 ) -> Outcome:
     async with slots:
         started = time.perf_counter()
         status: int | None = None
         try:
-            result, status = await _dispatch(session, target, fit(message), timeout)
+            result, status = await _dispatch(session, target, fit(message), timeout, allow_private)
         except Exception as error:  # a channel's failure is an outcome, never a crash
             result = _failure(error, timeout)
         seconds = time.perf_counter() - started
@@ -221,14 +257,20 @@ async def _deliver_one(
 
 
 async def deliver_all(
-    jobs: Sequence[tuple[Target, Message]], *, concurrency: int = 64, timeout: float = 10.0
+    jobs: Sequence[tuple[Target, Message]],
+    *,
+    concurrency: int = 64,
+    timeout: float = 10.0,
+    allow_private: bool = False,
 ) -> list[Outcome]:
     """Send every (target, message) pair, at most ``concurrency`` at a time, each within
-    ``timeout`` seconds; outcomes in the order of ``jobs``."""
+    ``timeout`` seconds; outcomes in the order of ``jobs``. Unless ``allow_private``, a
+    target whose host is not public fails (Permanent) without a request."""
     if not jobs:
         return []
     slots = asyncio.Semaphore(max(1, concurrency))
-    connector = aiohttp.TCPConnector(limit=max(1, concurrency))
+    resolver = None if allow_private else PublicResolver()
+    connector = aiohttp.TCPConnector(limit=max(1, concurrency), resolver=resolver)
     async with aiohttp.ClientSession(
         connector=connector,
         timeout=aiohttp.ClientTimeout(total=timeout),
@@ -236,11 +278,19 @@ async def deliver_all(
     ) as session:
         return list(
             await asyncio.gather(
-                *(_deliver_one(session, slots, target, msg, timeout) for target, msg in jobs)
+                *(
+                    _deliver_one(session, slots, target, msg, timeout, allow_private)
+                    for target, msg in jobs
+                )
             )
         )
 
 
-def deliver(target: Target, message: Message, *, timeout: float = 10.0) -> Outcome:
+def deliver(
+    target: Target, message: Message, *, timeout: float = 10.0, allow_private: bool = False
+) -> Outcome:
     """Send one message now, from synchronous code (a job, a CLI command, a "send test")."""
-    return asyncio.run(deliver_all([(target, message)], concurrency=1, timeout=timeout))[0]
+    jobs = [(target, message)]
+    return asyncio.run(
+        deliver_all(jobs, concurrency=1, timeout=timeout, allow_private=allow_private)
+    )[0]

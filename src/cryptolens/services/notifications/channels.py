@@ -25,6 +25,7 @@ from cryptolens.db.notifications import (
     NotificationDelivery,
 )
 from cryptolens.domain.errors import NotFoundError, ValidationError
+from cryptolens.notify.addresses import check_target_address
 from cryptolens.notify.channel import Delivered, Message, Permanent
 from cryptolens.notify.email import EmailChannel
 from cryptolens.notify.links import PublicLinks
@@ -197,13 +198,15 @@ def set_channel(
     ntfy: ``address`` is a topic or ``server/topic`` (empty: a random topic on
     NTFY_DEFAULT_URL), ``token`` its access token (None keeps the stored one on the same
     server, "" removes it). Webhook: ``token`` is the secret (None keeps the stored one or
-    makes one). Email: the account's own address. Raises ValidationError naming the problem.
-    Flushes, never commits."""
+    makes one). Email: the account's own address. A host that resolves to a loopback, LAN or
+    link-local address is refused unless NOTIFY_ALLOW_PRIVATE_TARGETS. Raises ValidationError
+    naming the problem. Flushes, never commits."""
     user = _user(session, user_id)
     row = _row(session, user_id, kind)
     box = target_box(settings)
     old = open_target(box, row.target_encrypted) if row is not None else None
     target = _target(kind, address, token, user=user, old=old, settings=settings)
+    check_target_address(target, allow_private=settings.notify_allow_private_targets)
     mode = _email_mode(email_mode, row)
     if row is None:
         row = NotificationChannel(user_id=user_id, kind=kind.value)
@@ -290,7 +293,12 @@ def trial_message(links: PublicLinks) -> Message:
 
 def _send_now(settings: Settings, target: Target, address: str, message: Message) -> Outcome:
     if target.kind is not ChannelKind.EMAIL:
-        return deliver(target, message, timeout=settings.notify_timeout_seconds)
+        return deliver(
+            target,
+            message,
+            timeout=settings.notify_timeout_seconds,
+            allow_private=settings.notify_allow_private_targets,
+        )
     smtp = smtp_from_settings(settings)
     if smtp is None:
         return Outcome(Permanent("SMTP_HOST is not set: email cannot be sent"), None, 0.0)

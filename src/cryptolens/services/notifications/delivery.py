@@ -323,6 +323,7 @@ def _deliver_round(
                 found.jobs,
                 concurrency=settings.notify_concurrency,
                 timeout=settings.notify_timeout_seconds,
+                allow_private=settings.notify_allow_private_targets,
             )
         )
     lease = keeper.lease
