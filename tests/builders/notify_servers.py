@@ -163,3 +163,15 @@ class NtfyServer(RecordingServer):
 
 class WebhookServer(RecordingServer):
     """Any POST is accepted with ``200 ok``; tests check the body and its signature."""
+
+
+class RedirectingServer(RecordingServer):
+    """Answers every request with ``302 Found`` to ``location`` (a client that followed it
+    would reach another server)."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__()
+        self.location = location
+
+    def answer(self, received: Received) -> web.Response:
+        return web.Response(status=302, headers={"Location": self.location})

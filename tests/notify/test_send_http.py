@@ -12,7 +12,7 @@ import pytest
 
 from cryptolens.notify.channel import Action, Delivered, Message, Permanent, Priority, Retryable
 from cryptolens.notify.links import PublicLinks
-from cryptolens.notify.send import MAX_BODY_BYTES, deliver, deliver_all
+from cryptolens.notify.send import MAX_BODY_BYTES, PRIVATE_REFUSED, deliver, deliver_all
 from cryptolens.notify.signal_message import signal_message
 from cryptolens.notify.targets import (
     ChannelKind,
@@ -23,7 +23,7 @@ from cryptolens.notify.targets import (
 )
 from cryptolens.notify.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tests.builders.notify import make_summary
-from tests.builders.notify_servers import NtfyServer, WebhookServer
+from tests.builders.notify_servers import NtfyServer, RedirectingServer, WebhookServer
 
 TOKEN = "tk_localtesttokenabcdefghijklmn"
 SECRET = "webhook-secret-0123456789"
@@ -235,3 +235,38 @@ def test_a_stored_apprise_url_apprise_refuses_is_permanent() -> None:
     target = Target(ChannelKind.APPRISE, "nosuchservice://host/path")
     outcome = deliver(target, MESSAGE, timeout=5, allow_private=True)
     assert outcome.result == Permanent("not an Apprise URL Apprise understands")
+
+
+def test_a_private_address_is_refused_at_send_time_and_nothing_reaches_it(
+    ntfy_server: NtfyServer, webhook_server: WebhookServer
+) -> None:
+    """Targets saved while private addresses were allowed, sent after they no longer are:
+    an IP literal, a name resolving to loopback, and an Apprise URL with a chosen host."""
+    named = webhook_server.url.replace("127.0.0.1", "localhost")
+    jobs = [
+        (_ntfy(ntfy_server), MESSAGE),
+        (webhook_target(named, SECRET), MESSAGE),
+        (apprise_target(f"json://127.0.0.1:{webhook_server.port}/apprise"), MESSAGE),
+    ]
+    outcomes = asyncio.run(deliver_all(jobs, timeout=5))
+    assert [o.result for o in outcomes] == [Permanent(PRIVATE_REFUSED)] * 3
+    assert [o.status for o in outcomes] == [None] * 3
+    assert ntfy_server.requests == []
+    assert webhook_server.requests == []
+
+
+def test_private_targets_are_refused_by_default() -> None:
+    target = webhook_target(f"http://127.0.0.1:{_closed_port()}/hook", SECRET)
+    assert deliver(target, MESSAGE, timeout=5).result == Permanent(PRIVATE_REFUSED)
+
+
+def test_a_redirect_is_not_followed(webhook_server: WebhookServer) -> None:
+    redirecting = RedirectingServer(webhook_server.url + "/inside").start()
+    try:
+        target = webhook_target(redirecting.url, SECRET)
+        outcome = deliver(target, MESSAGE, timeout=5, allow_private=True)
+    finally:
+        redirecting.stop()
+    assert outcome.result == Permanent("HTTP 302: redirected; configure the final URL")
+    assert len(redirecting.requests) == 1
+    assert webhook_server.requests == []
