@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 from cryptolens.config import Settings
 from cryptolens.db.notifications import NotificationChannel
 from cryptolens.domain.errors import NotFoundError, ValidationError
+from cryptolens.notify.addresses import PrivateAddressError
 from cryptolens.notify.channel import Delivered, Permanent, Retryable
+from cryptolens.notify.send import PRIVATE_REFUSED
 from cryptolens.notify.targets import ChannelKind
 from cryptolens.services.notifications.channels import (
     ChannelView,
@@ -203,3 +205,64 @@ def test_send_test_through_apprise_to_a_dead_server_is_a_retryable_failure(
     add_channel(engine, notify_settings, user, ChannelKind.APPRISE, "json://127.0.0.1:1/x")
     outcome = send_test(engine, notify_settings, user_id=user, kind=ChannelKind.APPRISE)
     assert isinstance(outcome.result, Retryable)
+
+
+def _strict(settings: Settings) -> Settings:
+    return settings.model_copy(update={"notify_allow_private_targets": False})
+
+
+@pytest.mark.parametrize(
+    ("kind", "address", "message"),
+    [
+        (
+            ChannelKind.WEBHOOK,
+            "http://10.0.0.5/hook",
+            "webhook URL points to a private address (10.0.0.5, private); "
+            "set NOTIFY_ALLOW_PRIVATE_TARGETS=true to allow it",
+        ),
+        (
+            ChannelKind.NTFY,
+            "http://169.254.169.254/alerts",
+            "ntfy server URL points to a private address (169.254.169.254, link-local)",
+        ),
+        (
+            ChannelKind.APPRISE,
+            "json://user:apprise-pw@localhost:8080/in",
+            "Apprise URL points to a private address (",
+        ),
+    ],
+)
+def test_a_private_target_is_refused_with_the_setting_named_when_not_allowed(
+    engine: Engine, notify_settings: Settings, kind: ChannelKind, address: str, message: str
+) -> None:
+    user = add_user(engine, "lan@x.test")
+    with pytest.raises(PrivateAddressError) as refused:
+        _set(engine, _strict(notify_settings), user, kind, address)
+    assert str(refused.value).startswith(message)
+    assert "apprise-pw" not in str(refused.value)
+    assert not _views(engine, user)[kind.value].configured
+    _set(engine, notify_settings, user, kind, address)  # NOTIFY_ALLOW_PRIVATE_TARGETS=true
+    assert _views(engine, user)[kind.value].configured
+
+
+def test_a_public_target_and_a_fixed_api_are_accepted_when_private_ones_are_not(
+    engine: Engine, notify_settings: Settings
+) -> None:
+    user = add_user(engine, "pub@x.test")
+    strict = _strict(notify_settings)
+    _set(engine, strict, user, ChannelKind.WEBHOOK, "https://93.184.215.14/hook")
+    _set(engine, strict, user, ChannelKind.APPRISE, "tgram://123456789:AAHbottoken/12345")
+    views = _views(engine, user)
+    assert views["webhook"].configured
+    assert views["apprise"].configured
+
+
+def test_send_test_to_a_target_saved_while_allowed_is_refused_once_not(
+    engine: Engine, notify_settings: Settings, webhook_server: WebhookServer
+) -> None:
+    user = add_user(engine, "was-allowed@x.test")
+    add_channel(engine, notify_settings, user, ChannelKind.WEBHOOK, webhook_server.url)
+    strict = _strict(notify_settings)
+    outcome = send_test(engine, strict, user_id=user, kind=ChannelKind.WEBHOOK)
+    assert (outcome.result, outcome.status) == (Permanent(PRIVATE_REFUSED), None)
+    assert webhook_server.requests == []

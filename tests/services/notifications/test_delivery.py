@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from cryptolens.config import Settings
+from cryptolens.notify.send import PRIVATE_REFUSED
 from cryptolens.notify.targets import ChannelKind
 from cryptolens.notify.webhook import verify
 from cryptolens.services.notifications import delivery as delivery_module
@@ -305,3 +306,19 @@ def test_one_run_goes_on_claiming_rounds_until_nothing_is_due(
     assert len(ntfy_server.requests) == 250
     capped = deliver_due(engine, notify_settings, now=NOW, limit=10)
     assert capped.claimed == 0
+
+
+def test_a_target_saved_while_private_ones_were_allowed_fails_permanently_once_not(
+    engine: Engine, notify_settings: Settings, webhook_server: WebhookServer
+) -> None:
+    """DNS rebinding, or the setting turned off: the send-time check refuses, nothing is sent."""
+    user = add_user(engine, "lan@x.test")
+    add_channel(engine, notify_settings, user, ChannelKind.WEBHOOK, webhook_server.url)
+    [delivery_id] = add_notification(engine, user)
+    strict = notify_settings.model_copy(update={"notify_allow_private_targets": False})
+    report = deliver_due(engine, strict, now=NOW)
+    assert (report.claimed, report.sent, report.failed) == (1, 0, 1)
+    state = delivery(engine, delivery_id)
+    assert (state.status, state.last_error) == ("failed", PRIVATE_REFUSED)
+    assert attempt_outcomes(engine, delivery_id) == [("permanent", None)]
+    assert webhook_server.requests == []
