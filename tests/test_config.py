@@ -195,6 +195,19 @@ def test_ntfy_default_server_is_ntfy_sh_and_may_be_self_hosted(
     assert load_settings().ntfy_default_url == "http://ntfy.lan:8080"
 
 
+def test_private_notification_targets_are_refused_unless_allowed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NOTIFY_ALLOW_PRIVATE_TARGETS", raising=False)
+    assert load_settings().notify_allow_private_targets is False
+    assert load_settings(environment="testing").notify_allow_private_targets is False
+    monkeypatch.setenv("NOTIFY_ALLOW_PRIVATE_TARGETS", "true")
+    assert load_settings().notify_allow_private_targets is True
+    monkeypatch.setenv("NOTIFY_ALLOW_PRIVATE_TARGETS", "maybe")
+    with pytest.raises(ConfigError, match="NOTIFY_ALLOW_PRIVATE_TARGETS"):
+        load_settings()
+
+
 @pytest.mark.parametrize(
     "value", ["ntfy.lan", "ftp://ntfy.lan", "https://u:p@ntfy.lan", "https://ntfy.lan/?a=1"]
 )

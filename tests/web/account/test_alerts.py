@@ -4,6 +4,7 @@ secret (ntfy token, Apprise password) is ever shown back."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -11,6 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
+from cryptolens import create_app
+from cryptolens.config import Settings
 from cryptolens.db.accounts import User
 from cryptolens.db.notifications import NotificationChannel
 from cryptolens.extensions import db
@@ -246,3 +249,46 @@ def test_a_paused_channel_says_why_and_resumes(
     page = pro.get(PAGE).text
     assert 'class="status channel-state">on' in page
     assert "Paused after" not in page
+
+
+@pytest.fixture
+def strict_app(app: Flask, settings: Settings) -> Iterator[Flask]:
+    """The app with NOTIFY_ALLOW_PRIVATE_TARGETS=false (the production default)."""
+    application = create_app(settings.model_copy(update={"notify_allow_private_targets": False}))
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "message"),
+    [
+        (
+            "webhook",
+            {"url": "http://10.0.0.5/hook"},
+            "webhook URL points to a private address (10.0.0.5, private); "
+            "set NOTIFY_ALLOW_PRIVATE_TARGETS=true to allow it",
+        ),
+        (
+            "ntfy",
+            {"server": "http://127.0.0.1:8080", "topic": "t1"},
+            "ntfy server URL points to a private address (127.0.0.1, loopback)",
+        ),
+        (
+            "apprise",
+            {"url": f"json://user:{APPRISE_PASSWORD}@169.254.169.254/in"},
+            "Apprise URL points to a private address (169.254.169.254, link-local)",
+        ),
+    ],
+)
+def test_a_private_target_is_a_400_naming_the_setting_unless_allowed(
+    strict_app: Flask, pro: FlaskClient, path: str, data: dict[str, str], message: str
+) -> None:
+    strict = _client(strict_app, "strict@example.com")
+    status, page = _post(strict, f"{PAGE}/channels/{path}", data)
+    assert status == 400
+    assert message in page
+    assert APPRISE_PASSWORD not in page
+    assert 'class="status channel-state">not set up' in strict.get(PAGE).text
+    assert _post(pro, f"{PAGE}/channels/{path}", data)[0] in (200, 302)  # allowed: saved
