@@ -224,12 +224,16 @@ def test_fills_in_the_future_are_refused() -> None:
 
 
 def test_fills_without_a_time_zone_are_refused() -> None:
-    naive = Fill(Side.ENTRY, datetime(2026, 1, 1), D("1"), D("1"))  # noqa: DTZ001
+    naive = Fill(Side.ENTRY, datetime(2026, 1, 1), D("1"), D("1"))
     with pytest.raises(FieldError, match="time zone"):
         check_fills([naive])
 
 
 def test_fills_are_put_in_time_order_entries_first_at_the_same_instant() -> None:
     same = T0 + timedelta(minutes=5)
-    fills = [Fill(Side.EXIT, same, D("2"), D("1")), entry("1", "1"), Fill(Side.ENTRY, same, D("3"), D("1"))]
+    fills = [
+        Fill(Side.EXIT, same, D("2"), D("1")),
+        entry("1", "1"),
+        Fill(Side.ENTRY, same, D("3"), D("1")),
+    ]
     assert [f.price for f in check_fills(fills)] == [D("1"), D("3"), D("2")]

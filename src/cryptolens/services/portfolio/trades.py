@@ -145,7 +145,9 @@ def check_trade(data: TradeInput, *, now: datetime) -> CheckedTrade:
     )
 
 
-def _apply(row: Trade, checked: CheckedTrade, tz: str, now: datetime) -> None:
+def apply_figures(row: Trade, checked: CheckedTrade, tz: str, now: datetime) -> None:
+    """Copy a checked trade and its figures onto ``row`` (weekday and hour of the close in
+    the owner's time zone ``tz``)."""
     result = checked.figures
     row.symbol = checked.symbol
     row.direction = checked.direction.value
@@ -201,7 +203,7 @@ def insert_trades(
     ids: list[int] = []
     for checked in trades:
         row = Trade(portfolio_id=portfolio_id, user_id=user_id, created_at=now)
-        _apply(row, checked, tz, now)
+        apply_figures(row, checked, tz, now)
         session.add(row)
         session.flush()
         _store_children(session, row.id, checked)
@@ -239,7 +241,7 @@ def update_trade(
     checked = check_trade(data, now=now)
     if checked.signal_id is not None and checked.signal_id != row.signal_id:
         check_signal_link(session, owner=owner, signal_id=checked.signal_id)
-    _apply(row, checked, owner_timezone(session, owner=owner), now)
+    apply_figures(row, checked, owner_timezone(session, owner=owner), now)
     session.flush()
     _store_children(session, row.id, checked)
     return get_trade(session, owner=owner, trade_id=row.id)
