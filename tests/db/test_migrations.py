@@ -21,6 +21,11 @@ EXPECTED_TABLES = {
     "user_tokens",
     "backup_codes",
     "outbox",
+    "portfolios",
+    "trades",
+    "trade_fills",
+    "trade_tags",
+    "journal_entries",
 }
 
 

@@ -236,6 +236,13 @@ from cryptolens.db.notifications import (  # noqa: E402
     NotificationPreference,
     NotificationQuota,
 )
+from cryptolens.db.portfolio import (  # noqa: E402
+    JournalEntry,
+    Portfolio,
+    Trade,
+    TradeFill,
+    TradeTag,
+)
 
 __all__ = [
     "ApiKey",
@@ -247,6 +254,7 @@ __all__ = [
     "EventCursor",
     "EventRow",
     "JobRun",
+    "JournalEntry",
     "KnownGap",
     "Notification",
     "NotificationAttempt",
@@ -257,12 +265,16 @@ __all__ = [
     "OutboxEmail",
     "Pattern",
     "PlanRow",
+    "Portfolio",
     "ScanState",
     "Setting",
     "Signal",
     "SignalPattern",
     "Subscription",
     "Symbol",
+    "Trade",
+    "TradeFill",
+    "TradeTag",
     "User",
     "UserSession",
     "UserToken",

@@ -167,6 +167,34 @@ def alert_allowed(user: Subject, *, symbol: str, pattern_types: Iterable[str]) -
     return set(pattern_types) <= limits.pattern_types
 
 
+def portfolio_trades_per_day(user: Subject) -> int | None:
+    """New trades a day the plan allows (None: unlimited); raises TierRequiredError on a plan
+    without portfolios."""
+    require(user, Capability.PORTFOLIO)
+    return limit(user, Limit.PORTFOLIO_TRADES_PER_DAY)
+
+
+def check_portfolio_count(user: Subject, *, existing: int) -> None:
+    """Whether one more portfolio fits the plan (Free: none, Pro: 1, Premium: any);
+    raises TierRequiredError naming the plan that allows it."""
+    require(user, Capability.PORTFOLIO)
+    allowed = limit(user, Limit.PORTFOLIOS)
+    if allowed is not None and existing >= allowed:
+        noun = "portfolio" if allowed == 1 else "portfolios"
+        raise TierRequiredError(f"more than {allowed} {noun}", Plan.PREMIUM.value)
+
+
+def check_trades_today(user: Subject, *, made: int, adding: int) -> None:
+    """Whether ``adding`` new trades after ``made`` today fit the plan's daily allowance;
+    raises TierRequiredError saying how many remain."""
+    allowed = portfolio_trades_per_day(user)
+    if allowed is not None and made + adding > allowed:
+        left = max(allowed - made, 0)
+        raise TierRequiredError(
+            f"more than {allowed} new trades a day ({left} left today)", Plan.PREMIUM.value
+        )
+
+
 def require_api(user: Subject) -> None:
     """API keys are for plans with the API (Premium) and admins; raises TierRequiredError."""
     require(user, Capability.API)

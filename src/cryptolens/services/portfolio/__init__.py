@@ -1,0 +1,2 @@
+"""Portfolios and the trade journal: portfolios, trades from fills, tags, journal entries,
+CSV export and import. Every function takes the ``owner`` and reaches only their rows."""
