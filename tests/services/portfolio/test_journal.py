@@ -193,3 +193,29 @@ class _TagCheck(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         assert self.open, f"</{tag}> closes nothing"
         assert self.open.pop() == tag
+
+
+def test_today_is_the_owners_day_not_utcs(session: Session) -> None:
+    """At 22:00 UTC it is already tomorrow in Tokyo: a Tokyo trader may write about it; a
+    New York trader may not (it is still today there)."""
+    late = datetime(2026, 6, 1, 22, 0, tzinfo=UTC)
+    tomorrow = date(2026, 6, 2)
+    tokyo = add_owner(session, timezone="Asia/Tokyo")
+    entry = add_entry(
+        session,
+        owner=tokyo,
+        portfolio_id=add_portfolio(session, tokyo),
+        data=JournalInput(tomorrow, "Asia open"),
+        now=late,
+    )
+    assert entry.day == tomorrow
+    new_york = add_owner(session, timezone="America/New_York")
+    with pytest.raises(FieldError) as caught:
+        add_entry(
+            session,
+            owner=new_york,
+            portfolio_id=add_portfolio(session, new_york),
+            data=JournalInput(tomorrow, "too early"),
+            now=late,
+        )
+    assert caught.value.field == "day"

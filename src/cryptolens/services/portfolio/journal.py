@@ -11,10 +11,12 @@ from markupsafe import Markup, escape
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
 
+from cryptolens.db.accounts import User
 from cryptolens.db.portfolio import JournalEntry
 from cryptolens.domain.errors import NotFoundError
 from cryptolens.domain.plans import Capability
 from cryptolens.domain.portfolio_rules import check_name, check_text
+from cryptolens.domain.quiet_hours import local_day
 from cryptolens.domain.trades import FieldError
 from cryptolens.services.accounts import policy
 from cryptolens.services.portfolio.access import (
@@ -66,6 +68,12 @@ def _view(row: JournalEntry) -> JournalView:
     )
 
 
+def _owner_today(session: Session, owner: Owner, now: datetime) -> date:
+    """Today in the owner's time zone (east of UTC a day starts before UTC's does)."""
+    user = session.get(User, owner_id(owner))
+    return local_day(now, user.timezone if user is not None else "UTC")
+
+
 def _checked(
     session: Session, *, owner: Owner, portfolio_id: int, data: JournalInput, now: datetime
 ) -> JournalInput:
@@ -73,7 +81,7 @@ def _checked(
         trade = owned_trade(session, owner=owner, trade_id=data.trade_id)
         if trade.portfolio_id != portfolio_id:
             raise FieldError("trade_id", "That trade is in another portfolio.")
-    if data.day > now.date():
+    if data.day > _owner_today(session, owner, now):
         raise FieldError("day", "The day of a journal entry cannot be in the future.")
     return JournalInput(
         day=data.day,
