@@ -1,0 +1,154 @@
+"""What the portfolio endpoints of API v1 accept and answer. Money, prices and quantities are
+decimals: sent as JSON numbers or strings, answered as strings (exact, never floats)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field
+
+from cryptolens.domain.portfolio_rules import MAX_TAGS, QUOTE_CURRENCIES, TEXT_LENGTH
+from cryptolens.web.api.v1.models import Out, envelope
+from cryptolens.web.api.v1.queries import MAX_ID, In, Limit
+
+#: Decimals as the database keeps them: at most 28 digits, 10 after the point.
+Amount = Annotated[Decimal, Field(max_digits=28, decimal_places=10, allow_inf_nan=False)]
+Positive = Annotated[Decimal, Field(gt=0, max_digits=28, decimal_places=10, allow_inf_nan=False)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Text = Annotated[str, Field(max_length=TEXT_LENGTH)]
+Currency = Annotated[str, Field(pattern="^(" + "|".join(QUOTE_CURRENCIES) + ")$")]
+
+
+class PortfolioBody(In):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    quote_currency: Currency = "USDT"
+    #: Above 0 and below 1,000,000,000.
+    initial_balance: Annotated[
+        Decimal, Field(gt=0, lt=1_000_000_000, max_digits=28, decimal_places=10)
+    ]
+    description: Text = ""
+
+
+class FillBody(In):
+    side: Literal["entry", "exit"]
+    #: When it happened (with a time zone offset); never in the future.
+    at: AwareDatetime
+    price: Positive
+    quantity: Positive
+    fee: Amount = Decimal(0)
+
+
+class TradeBody(In):
+    """A new trade. With ``signal_id`` ("take this trade"), symbol, direction, stop and
+    targets left out are taken from the signal's levels, and the trade is linked to it."""
+
+    fills: list[FillBody] = Field(min_length=1, max_length=100)
+    symbol: Annotated[str, Field(min_length=3, max_length=20)] | None = None
+    direction: Literal["long", "short"] | None = None
+    planned_stop: Positive | None = None
+    targets: list[Positive | None] | None = Field(default=None, max_length=3)
+    setup: Annotated[str, Field(max_length=60)] = ""
+    notes: Text = ""
+    mistakes: Text = ""
+    emotions: Text = ""
+    tags: list[Annotated[str, Field(max_length=40)]] = Field(
+        default_factory=list, max_length=MAX_TAGS
+    )
+    signal_id: Id | None = None
+
+
+class TradeQuery(In):
+    status: Literal["open", "closed"] | None = None
+    limit: Limit = 50
+
+
+class PortfolioOut(Out):
+    id: int
+    name: str
+    description: str
+    quote_currency: str
+    initial_balance: Decimal
+    created_at: datetime
+    trades: int
+    open_trades: int
+
+
+class SummaryOut(Out):
+    """Closed trades' figures (``services.portfolio.analytics``)."""
+
+    closed_trades: int
+    open_trades: int
+    wins: int
+    losses: int
+    win_rate: float | None
+    profit_factor: float | None
+    expectancy_r: float | None
+    net_pnl: Decimal
+    largest_win: Decimal | None
+    largest_loss: Decimal | None
+    max_drawdown: Decimal
+    max_drawdown_percent: float
+    linked_to_signals: int
+    average_r_on_signals: float | None
+    signals_average_r: float | None
+
+
+class PortfolioDetailOut(Out):
+    portfolio: PortfolioOut
+    summary: SummaryOut
+
+
+class FillOut(Out):
+    id: int
+    side: str
+    at: datetime
+    price: Decimal
+    quantity: Decimal
+    fee: Decimal
+
+
+class TradeOut(Out):
+    id: int
+    portfolio_id: int
+    symbol: str
+    direction: str
+    status: str
+    planned_stop: Decimal
+    targets: list[Decimal | None]
+    setup: str | None
+    notes: str
+    mistakes: str
+    emotions: str
+    signal_id: int | None
+    opened_at: datetime
+    closed_at: datetime | None
+    quantity: Decimal
+    open_quantity: Decimal
+    avg_entry: Decimal
+    avg_exit: Decimal | None
+    fees: Decimal
+    realized_pnl: Decimal
+    risk_amount: Decimal
+    r_multiple: Decimal | None
+    holding_seconds: int | None
+    tags: list[str]
+    fills: list[FillOut]
+
+
+class ExportOut(Out):
+    """The CSV download of the pages, as text: one row per fill, formula cells neutralised."""
+
+    portfolio_id: int
+    filename: str
+    content_type: Literal["text/csv"]
+    csv: str
+
+
+PortfoliosEnvelope = envelope("PortfoliosEnvelope", list[PortfolioOut])
+PortfolioEnvelope = envelope("PortfolioEnvelope", PortfolioOut)
+PortfolioDetailEnvelope = envelope("PortfolioDetailEnvelope", PortfolioDetailOut)
+TradesEnvelope = envelope("TradesEnvelope", list[TradeOut])
+TradeEnvelope = envelope("TradeEnvelope", TradeOut)
+ExportEnvelope = envelope("ExportEnvelope", ExportOut)

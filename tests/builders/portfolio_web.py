@@ -1,0 +1,51 @@
+"""Portfolio rows for the web tests: a user's portfolio with an open and a closed trade and a
+journal entry, made straight through the builders and services (no plan checks)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import Flask
+
+from cryptolens.domain.plans import Plan
+from cryptolens.extensions import db
+from cryptolens.services.portfolio.journal import JournalInput, add_entry
+from tests.builders.portfolio import T0, PortfolioOwner, TradeSpec, add_portfolio, add_trade
+
+
+@dataclass(frozen=True, slots=True)
+class Seeded:
+    """Ids of one owner's portfolio, its open and closed trades and its journal entry."""
+
+    portfolio: int
+    open_trade: int
+    closed_trade: int
+    entry: int
+
+
+def seed_portfolio(
+    app: Flask, user_id: int, *, name: str = "Main", signal_id: int | None = None
+) -> Seeded:
+    """A portfolio of ``user_id`` with an open trade, a closed one (linked to ``signal_id``)
+    and a journal entry about the closed trade."""
+    owner = PortfolioOwner(user_id, Plan.PREMIUM)
+    with app.app_context():
+        session = db.session()
+        portfolio = add_portfolio(session, owner, name=name)
+        open_trade = add_trade(session, owner, portfolio, TradeSpec(exits=(), tags=("breakout",)))
+        closed = TradeSpec(
+            exits=(("110", "1"),), setup="retest", tags=("fvg",), signal_id=signal_id
+        )
+        closed_trade = add_trade(session, owner, portfolio, closed)
+        entry = add_entry(
+            session,
+            owner=owner,
+            portfolio_id=portfolio,
+            data=JournalInput(
+                day=T0.date(), body="Waited for the **retest**.", trade_id=closed_trade
+            ),
+            now=datetime.now(UTC),
+        )
+        session.commit()
+    return Seeded(portfolio, open_trade, closed_trade, entry.id)
