@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import Flask
+from sqlalchemy import select
 
+from cryptolens.db.portfolio import TradeFill
 from cryptolens.domain.plans import Plan
+from cryptolens.domain.trades import Side
 from cryptolens.extensions import db
 from cryptolens.services.portfolio.journal import JournalInput, add_entry
 from tests.builders.portfolio import T0, PortfolioOwner, TradeSpec, add_portfolio, add_trade
@@ -21,7 +24,19 @@ class Seeded:
     portfolio: int
     open_trade: int
     closed_trade: int
+    #: The closed trade's exit fill.
+    exit_fill: int
     entry: int
+
+    def paths(self) -> dict[str, int]:
+        """Placeholders of path templates: ``{portfolio}``, ``{open_trade}``…"""
+        return {
+            "portfolio": self.portfolio,
+            "open_trade": self.open_trade,
+            "closed_trade": self.closed_trade,
+            "exit_fill": self.exit_fill,
+            "entry": self.entry,
+        }
 
 
 def seed_portfolio(
@@ -47,5 +62,10 @@ def seed_portfolio(
             ),
             now=datetime.now(UTC),
         )
+        exit_fill = session.scalars(
+            select(TradeFill.id).where(
+                TradeFill.trade_id == closed_trade, TradeFill.side == Side.EXIT.value
+            )
+        ).one()
         session.commit()
-    return Seeded(portfolio, open_trade, closed_trade, entry.id)
+    return Seeded(portfolio, open_trade, closed_trade, exit_fill, entry.id)
