@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
 from cryptolens.db.portfolio import TradeFill
 from cryptolens.domain.plans import Plan
@@ -69,3 +71,26 @@ def seed_portfolio(
         ).one()
         session.commit()
     return Seeded(portfolio, open_trade, closed_trade, exit_fill, entry.id)
+
+
+@dataclass(frozen=True)
+class Trader:
+    """A signed-in test client of a verified user with a seeded portfolio."""
+
+    client: FlaskClient
+    user_id: int
+    seeded: Seeded
+
+
+def make_trader(app: Flask, client: FlaskClient, user_id: int) -> Trader:
+    """``client`` (signed in as ``user_id``) with a seeded portfolio of that user."""
+    return Trader(client, user_id, seed_portfolio(app, user_id))
+
+
+def count_rows(app: Flask, model: type[Any], **where: object) -> int:
+    """Rows of ``model`` matching ``where`` (column = value)."""
+    with app.app_context():
+        query = select(func.count()).select_from(model)
+        for name, value in where.items():
+            query = query.where(getattr(model, name) == value)
+        return int(db.session.scalar(query) or 0)

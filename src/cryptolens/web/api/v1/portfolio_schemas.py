@@ -45,7 +45,18 @@ class TradeBody(In):
     targets left out are taken from the signal's levels, and the trade is linked to it."""
 
     fills: list[FillBody] = Field(min_length=1, max_length=100)
-    symbol: Annotated[str, Field(min_length=3, max_length=20)] | None = None
+    symbol: (
+        Annotated[
+            str,
+            Field(
+                min_length=3,
+                max_length=20,
+                pattern=r"^[A-Za-z0-9]{1,16}/[A-Za-z0-9]{1,16}$",
+                examples=["BTC/USDT"],
+            ),
+        ]
+        | None
+    ) = None
     direction: Literal["long", "short"] | None = None
     planned_stop: Positive | None = None
     targets: list[Positive | None] | None = Field(default=None, max_length=3)
