@@ -67,7 +67,10 @@ def detail_context(portfolio_id: int, **extra: object) -> dict[str, object]:
 
 @bp.get("/<int:portfolio_id>")
 def detail(portfolio_id: int) -> str:
-    return render_template("portfolio/detail.html", **detail_context(portfolio_id))
+    """``?imported=N`` (after an upload) says how many trades came in."""
+    imported = request.args.get("imported", type=int)
+    context = detail_context(portfolio_id, imported=imported)
+    return render_template("portfolio/detail.html", **context)
 
 
 @bp.post("/<int:portfolio_id>/delete")
