@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, PlainSerializer
 
 from cryptolens.domain.portfolio_rules import MAX_TAGS, QUOTE_CURRENCIES, TEXT_LENGTH
 from cryptolens.web.api.v1.models import Out, envelope
@@ -17,6 +17,17 @@ from cryptolens.web.api.v1.queries import MAX_ID, In, Limit
 Amount = Annotated[Decimal, Field(max_digits=28, decimal_places=10, allow_inf_nan=False)]
 Positive = Annotated[Decimal, Field(gt=0, max_digits=28, decimal_places=10, allow_inf_nan=False)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def plain_decimal(value: Decimal) -> str:
+    """``value`` as plain decimal text without trailing zeros (``0.2``, ``100``, never an
+    exponent), whatever places the database kept."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+#: An answered decimal: a string, exact.
+Exact = Annotated[Decimal, PlainSerializer(plain_decimal, return_type=str)]
 Text = Annotated[str, Field(max_length=TEXT_LENGTH)]
 Currency = Annotated[str, Field(pattern="^(" + "|".join(QUOTE_CURRENCIES) + ")$")]
 
@@ -80,7 +91,7 @@ class PortfolioOut(Out):
     name: str
     description: str
     quote_currency: str
-    initial_balance: Decimal
+    initial_balance: Exact
     created_at: datetime
     trades: int
     open_trades: int
@@ -96,10 +107,10 @@ class SummaryOut(Out):
     win_rate: float | None
     profit_factor: float | None
     expectancy_r: float | None
-    net_pnl: Decimal
-    largest_win: Decimal | None
-    largest_loss: Decimal | None
-    max_drawdown: Decimal
+    net_pnl: Exact
+    largest_win: Exact | None
+    largest_loss: Exact | None
+    max_drawdown: Exact
     max_drawdown_percent: float
     linked_to_signals: int
     average_r_on_signals: float | None
@@ -115,9 +126,9 @@ class FillOut(Out):
     id: int
     side: str
     at: datetime
-    price: Decimal
-    quantity: Decimal
-    fee: Decimal
+    price: Exact
+    quantity: Exact
+    fee: Exact
 
 
 class TradeOut(Out):
@@ -126,8 +137,8 @@ class TradeOut(Out):
     symbol: str
     direction: str
     status: str
-    planned_stop: Decimal
-    targets: list[Decimal | None]
+    planned_stop: Exact
+    targets: list[Exact | None]
     setup: str | None
     notes: str
     mistakes: str
@@ -135,14 +146,14 @@ class TradeOut(Out):
     signal_id: int | None
     opened_at: datetime
     closed_at: datetime | None
-    quantity: Decimal
-    open_quantity: Decimal
-    avg_entry: Decimal
-    avg_exit: Decimal | None
-    fees: Decimal
-    realized_pnl: Decimal
-    risk_amount: Decimal
-    r_multiple: Decimal | None
+    quantity: Exact
+    open_quantity: Exact
+    avg_entry: Exact
+    avg_exit: Exact | None
+    fees: Exact
+    realized_pnl: Exact
+    risk_amount: Exact
+    r_multiple: Exact | None
     holding_seconds: int | None
     tags: list[str]
     fills: list[FillOut]
