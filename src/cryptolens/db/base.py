@@ -16,6 +16,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from cryptolens.domain.trades import canonical
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -65,9 +67,7 @@ _LIMIT = Decimal(10) ** (DECIMAL_PRECISION - DECIMAL_SCALE)
 def canonical_decimal(value: Decimal) -> Decimal:
     """The value as every dialect returns it: no exponent, no trailing zeros (``1.50`` → ``1.5``,
     ``1E+2`` → ``100``)."""
-    if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
-    return value.normalize()
+    return canonical(value)
 
 
 class ExactDecimal(TypeDecorator[Decimal]):

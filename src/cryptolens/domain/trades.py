@@ -98,10 +98,19 @@ class TradeFigures:
     lots: tuple[ClosedLot, ...]
 
 
-def quantize(value: Decimal) -> Decimal:
-    """``value`` rounded (half to even) to the 10 places the database keeps."""
+def canonical(value: Decimal) -> Decimal:
+    """The value without exponent or trailing zeros (``1.50`` → ``1.5``, ``1E+2`` → ``100``),
+    as the database gives every decimal back."""
     with localcontext(prec=_PRECISION):
-        return value.quantize(_STORED_QUANTUM, rounding=ROUND_HALF_EVEN)
+        if value == value.to_integral_value():
+            return value.quantize(Decimal(1))
+        return value.normalize()
+
+
+def quantize(value: Decimal) -> Decimal:
+    """``value`` rounded (half to even) to the 10 places the database keeps, canonically."""
+    with localcontext(prec=_PRECISION):
+        return canonical(value.quantize(_STORED_QUANTUM, rounding=ROUND_HALF_EVEN))
 
 
 @dataclass(slots=True)

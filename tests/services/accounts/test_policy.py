@@ -165,3 +165,29 @@ def test_alerts_tell_no_more_than_the_plan_shows(
     who: Who, symbol: str, types: list[str], allowed: bool
 ) -> None:
     assert policy.alert_allowed(who, symbol=symbol, pattern_types=types) is allowed
+
+
+def test_portfolios_follow_the_tier_table() -> None:
+    with pytest.raises(TierRequiredError, match="Portfolio needs the Pro plan"):
+        policy.check_portfolio_count(FREE, existing=0)
+    policy.check_portfolio_count(PRO, existing=0)
+    with pytest.raises(TierRequiredError, match="More than 1 portfolio needs the Premium plan"):
+        policy.check_portfolio_count(PRO, existing=1)
+    policy.check_portfolio_count(PREMIUM, existing=500)
+    policy.check_portfolio_count(ADMIN_ON_FREE, existing=500)
+
+
+def test_new_trades_a_day_follow_the_tier_table() -> None:
+    with pytest.raises(TierRequiredError, match="Pro plan"):
+        policy.check_trades_today(FREE, made=0, adding=1)
+    policy.check_trades_today(PRO, made=4, adding=1)
+    with pytest.raises(TierRequiredError, match=r"5 new trades a day \(2 left today\)"):
+        policy.check_trades_today(PRO, made=3, adding=3)
+    assert policy.portfolio_trades_per_day(PRO) == 5
+    assert policy.portfolio_trades_per_day(PREMIUM) is None
+    policy.check_trades_today(PREMIUM, made=10_000, adding=10_000)
+
+
+def test_without_plans_portfolios_and_trades_are_unlimited(plans_disabled: None) -> None:
+    policy.check_portfolio_count(FREE, existing=50)
+    policy.check_trades_today(FREE, made=50, adding=50)
