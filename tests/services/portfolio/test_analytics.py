@@ -281,7 +281,7 @@ def test_the_number_of_statements_does_not_grow_with_the_trades(
         analytics = _analytics(session, owner, portfolio_id)
         assert analytics.summary.figures.trades == n
         counts.append(len(statements))
-    assert counts == [6, 6]
+    assert counts == [5, 5]
 
 
 def test_a_long_equity_curve_is_sampled_keeping_the_trough_and_the_end(

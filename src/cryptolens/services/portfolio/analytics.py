@@ -1,7 +1,8 @@
-"""A portfolio's analytics in six SQL statements, whatever its number of trades: the
-portfolio (owner check), a summary, the equity curve with its maximum drawdown (window
-functions), the breakdowns (one UNION ALL), and "you vs the signals" (an aggregate and the
-latest linked trades).
+"""A portfolio's analytics in five SQL statements, whatever its number of trades: the
+portfolio (owner check, open trades), the closed trades grouped (one UNION ALL of three
+grouped scans, rolled up into the summary and the breakdowns), the equity curve with its
+maximum drawdown (window functions), and "you vs the signals" (an aggregate and the latest
+linked trades).
 
 Only closed trades count. A *win* has a realised P&L above 0, a *loss* below 0 (a trade at
 exactly 0 is neither, but counts in the win rate's denominator). Expectancy in R is the mean
@@ -34,47 +35,14 @@ from cryptolens.db.portfolio import Portfolio
 from cryptolens.domain.errors import NotFoundError
 from cryptolens.domain.quiet_hours import zone
 from cryptolens.services.portfolio import analytics_queries as queries
-from cryptolens.services.portfolio.analytics_queries import DIMENSIONS
+from cryptolens.services.portfolio.analytics_rollup import Figures, Tally, money, roll_up
+
+__all__ = ["Analytics", "Figures", "portfolio_analytics"]
 
 
 class Owner(Protocol):
     @property
     def id(self) -> int: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Figures:
-    """Counts and sums of a set of closed trades, and what follows from them."""
-
-    trades: int
-    wins: int
-    losses: int
-    net_pnl: Decimal
-    gross_profit: Decimal
-    #: Zero or negative.
-    gross_loss: Decimal
-    #: Closed trades with an R multiple (a planned risk).
-    r_trades: int
-    sum_r: float
-
-    @property
-    def win_rate(self) -> float | None:
-        return self.wins / self.trades if self.trades else None
-
-    @property
-    def profit_factor(self) -> float | None:
-        """Gross profit over gross loss; None without losses."""
-        return float(self.gross_profit / -self.gross_loss) if self.gross_loss else None
-
-    @property
-    def expectancy(self) -> Decimal | None:
-        """Mean P&L per trade, in the quote currency."""
-        return self.net_pnl / self.trades if self.trades else None
-
-    @property
-    def expectancy_r(self) -> float | None:
-        """Mean R per trade with an R."""
-        return self.sum_r / self.r_trades if self.r_trades else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,106 +121,103 @@ class Analytics:
     drawdown: Drawdown
     #: At most ``MAX_CURVE_POINTS``, times in the requested zone; empty without closed trades.
     equity_curve: tuple[EquityPoint, ...]
-    #: dimension name (``DIMENSIONS``) -> rows, most trades first (weekday and hour in order).
+    #: Breakdown name (``analytics_rollup.DIMENSIONS``) -> rows, most trades first (weekday
+    #: and hour in order).
     breakdowns: dict[str, tuple[BreakdownRow, ...]]
     versus_signals: VersusSignals
-
-
-def _money(value: Any) -> Decimal:
-    if value is None:
-        return Decimal(0)
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
-def _maybe_money(value: Any) -> Decimal | None:
-    return None if value is None else _money(value)
 
 
 def _ratio(total: Any, count: int) -> float | None:
     return float(total) / count if count and total is not None else None
 
 
-def _figures(row: Row[Any], trades: int) -> Figures:
-    return Figures(
-        trades=trades,
-        wins=int(row.wins or 0),
-        losses=int(row.losses or 0),
-        net_pnl=_money(row.net),
-        gross_profit=_money(row.gross_profit),
-        gross_loss=_money(row.gross_loss),
-        r_trades=int(row.r_trades or 0),
-        sum_r=float(row.sum_r or 0),
-    )
-
-
-def _summary(row: Row[Any]) -> Summary:
-    figures = _figures(row, int(row.closed or 0))
-    largest, smallest = _maybe_money(row.largest), _maybe_money(row.smallest)
+def _summary(total: Tally, open_trades: int) -> Summary:
+    figures = total.figures()
+    wins, losses = total.sides[1], total.sides[-1]
+    largest, smallest = total.largest, total.smallest
     return Summary(
         figures=figures,
-        open_trades=int(row.open or 0),
-        average_win=figures.gross_profit / figures.wins if figures.wins else None,
-        average_loss=figures.gross_loss / figures.losses if figures.losses else None,
+        open_trades=open_trades,
+        average_win=wins.pnl / wins.trades if wins.trades else None,
+        average_loss=losses.pnl / losses.trades if losses.trades else None,
         largest_win=largest if largest is not None and largest > 0 else None,
         largest_loss=smallest if smallest is not None and smallest < 0 else None,
-        average_win_r=_ratio(row.sum_win_r, int(row.win_r_trades or 0)),
-        average_loss_r=_ratio(row.sum_loss_r, int(row.loss_r_trades or 0)),
-        average_holding_seconds=_ratio(row.holding, figures.trades),
+        average_win_r=_ratio(wins.sum_r, wins.r_trades),
+        average_loss_r=_ratio(losses.sum_r, losses.r_trades),
+        average_holding_seconds=_ratio(total.holding, figures.trades),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _EquityRows:
+    """The rows of ``queries.equity`` by kind."""
+
+    samples: list[Row[Any]]
+    trough: Row[Any] | None
+    peak_at: datetime | None
+    recovered_at: datetime | None
+
+    @classmethod
+    def of(cls, rows: list[Row[Any]]) -> _EquityRows:
+        by_kind: dict[int, list[Row[Any]]] = {}
+        for row in rows:
+            by_kind.setdefault(int(row.kind), []).append(row)
+
+        def moment(kind: int) -> datetime | None:
+            found = by_kind.get(kind)
+            return found[0].closed_at if found else None
+
+        troughs = by_kind.get(queries.TROUGH, [])
+        return cls(
+            samples=sorted(by_kind.get(queries.SAMPLE, []), key=lambda row: int(row.rn)),
+            trough=troughs[0] if troughs else None,
+            peak_at=moment(queries.PEAK),
+            recovered_at=moment(queries.RECOVERY),
+        )
 
 
 def _drawdown(
-    rows: list[Row[Any]], initial: Decimal, start: datetime | None, end: datetime | None
+    rows: _EquityRows, initial: Decimal, start: datetime | None, end: datetime | None
 ) -> Drawdown:
-    deepest = next((row for row in rows if row.is_max), None)
-    if deepest is None or start is None or end is None:
+    trough = rows.trough
+    amount = Decimal(0) if trough is None else money(trough.peak) - money(trough.run)
+    if trough is None or amount <= 0 or start is None or end is None:
         return Drawdown(Decimal(0), 0.0, initial, None, None, None, 0)
-    peak = initial + _money(deepest.peak)
-    amount = _money(deepest.drawdown)
-    began = deepest.peak_at or start
+    peak = initial + money(trough.peak)
+    began = rows.peak_at or start
     return Drawdown(
         amount=amount,
         percent=float(amount / peak * 100) if peak > 0 else 0.0,
         peak_equity=peak,
         started_at=began,
-        trough_at=deepest.closed_at,
-        recovered_at=deepest.recovered_at,
-        duration_seconds=int(((deepest.recovered_at or end) - began).total_seconds()),
+        trough_at=trough.closed_at,
+        recovered_at=rows.recovered_at,
+        duration_seconds=int(((rows.recovered_at or end) - began).total_seconds()),
     )
 
 
 def _curve(
-    rows: list[Row[Any]], initial: Decimal, start: datetime | None, tz: str
+    rows: _EquityRows, initial: Decimal, start: datetime | None, tz: str
 ) -> tuple[EquityPoint, ...]:
-    if start is None or not rows:
+    if start is None or not rows.samples:
         return ()
+    points = rows.samples
+    if rows.trough is not None and all(row.rn != rows.trough.rn for row in points):
+        points = sorted([*points, rows.trough], key=lambda row: int(row.rn))
     where = zone(tz)
     first = EquityPoint(start.astimezone(where), initial)
     return first, *(
-        EquityPoint(row.closed_at.astimezone(where), initial + _money(row.run)) for row in rows
+        EquityPoint(row.closed_at.astimezone(where), initial + money(row.run)) for row in points
     )
 
 
-def _breakdown_key(dimension: str, key: str | None) -> str | int | None:
-    if key is not None and dimension in ("weekday", "hour"):
-        return int(key)
-    return key
-
-
-def _breakdowns(rows: list[Row[Any]]) -> dict[str, tuple[BreakdownRow, ...]]:
-    grouped: dict[str, list[BreakdownRow]] = {name: [] for name in DIMENSIONS}
-    for row in rows:
-        dimension = DIMENSIONS[int(row.dimension)]
-        key = _breakdown_key(dimension, row.key)
-        grouped[dimension].append(BreakdownRow(key, _figures(row, int(row.trades))))
-    result: dict[str, tuple[BreakdownRow, ...]] = {}
-    for dimension, entries in grouped.items():
-        if dimension in ("weekday", "hour"):
-            entries.sort(key=lambda entry: (entry.key is None, entry.key or 0))
-        else:
-            entries.sort(key=lambda entry: (-entry.figures.trades, str(entry.key or "")))
-        result[dimension] = tuple(entries)
-    return result
+def _breakdowns(
+    tallies: dict[str, list[tuple[Any, Tally]]],
+) -> dict[str, tuple[BreakdownRow, ...]]:
+    return {
+        name: tuple(BreakdownRow(key, tally.figures()) for key, tally in rows)
+        for name, rows in tallies.items()
+    }
 
 
 def _versus(total: Row[Any], latest: list[Row[Any]]) -> VersusSignals:
@@ -284,28 +249,30 @@ def _versus(total: Row[Any], latest: list[Row[Any]]) -> VersusSignals:
 def portfolio_analytics(
     session: Session, *, owner: Owner, portfolio_id: int, tz: str = "UTC"
 ) -> Analytics:
-    """Every figure of the analytics page in six statements; ``tz`` (an IANA zone, UTC if
+    """Every figure of the analytics page in five statements; ``tz`` (an IANA zone, UTC if
     unknown) is the zone of the equity curve's times. NotFoundError for a portfolio that does
     not exist or is not ``owner``'s."""
     portfolio = session.execute(
-        select(Portfolio.quote_currency, Portfolio.initial_balance).where(
-            Portfolio.id == portfolio_id, Portfolio.user_id == owner.id
-        )
+        select(
+            Portfolio.quote_currency,
+            Portfolio.initial_balance,
+            queries.open_trades(portfolio_id).label("open_trades"),
+        ).where(Portfolio.id == portfolio_id, Portfolio.user_id == owner.id)
     ).one_or_none()
     if portfolio is None:
         raise NotFoundError("No such portfolio.")
     initial = portfolio.initial_balance
-    totals = session.execute(queries.summary(portfolio_id)).one()
-    curve = list(session.execute(queries.equity(portfolio_id)).all())
-    start, end = totals.first_opened_at, totals.last_closed_at
+    total, tallies = roll_up(list(session.execute(queries.grouped(portfolio_id)).all()))
+    curve = _EquityRows.of(list(session.execute(queries.equity(portfolio_id)).all()))
+    start, end = total.first_opened_at, total.last_closed_at
     return Analytics(
         portfolio_id=portfolio_id,
         quote_currency=portfolio.quote_currency,
         initial_balance=initial,
-        summary=_summary(totals),
+        summary=_summary(total, int(portfolio.open_trades)),
         drawdown=_drawdown(curve, initial, start, end),
         equity_curve=_curve(curve, initial, start, tz),
-        breakdowns=_breakdowns(list(session.execute(queries.breakdowns(portfolio_id)).all())),
+        breakdowns=_breakdowns(tallies),
         versus_signals=_versus(
             session.execute(queries.versus_signals(portfolio_id)).one(),
             list(session.execute(queries.latest_linked(portfolio_id)).all()),

@@ -14,17 +14,17 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
-    and_,
     case,
     cast,
     func,
     literal_column,
+    null,
     or_,
     select,
     union_all,
 )
 from sqlalchemy.orm import InstrumentedAttribute
-from sqlalchemy.sql.selectable import CompoundSelect
+from sqlalchemy.sql.selectable import CompoundSelect, ScalarSelect
 
 from cryptolens.db.base import as_number
 from cryptolens.db.models import Signal
@@ -38,8 +38,8 @@ _SAMPLED = MAX_CURVE_POINTS - 3
 #: "You vs the signals" lists this many linked trades, latest first.
 LINKED_ROWS = 50
 
-#: Breakdown dimensions, in the order of the ``dimension`` column of ``breakdowns``.
-DIMENSIONS = ("tag", "symbol", "direction", "setup", "weekday", "hour")
+#: The ``dimension`` column of ``grouped``.
+TRADES, CLOCK, TAGS = 0, 1, 2
 
 Query: TypeAlias = Select[*tuple[Any, ...]]
 _Key: TypeAlias = ColumnElement[Any] | InstrumentedAttribute[Any]
@@ -61,126 +61,115 @@ def _counted(condition: ColumnElement[bool]) -> ColumnElement[Any]:
     return func.sum(case((condition, 1), else_=0))
 
 
-def summary(portfolio_id: int) -> Query:
-    """One row over every trade of the portfolio: counts, sums and extremes of the closed
-    ones, and how many are still open."""
-    closed = Trade.status == CLOSED
-    pnl, r = _pnl(), _r()
-    has_r = Trade.r_multiple.is_not(None)
-    return select(
-        _counted(closed).label("closed"),
-        _counted(Trade.status != CLOSED).label("open"),
-        _counted(closed & (pnl > 0)).label("wins"),
-        _counted(closed & (pnl < 0)).label("losses"),
-        func.sum(case((closed, pnl), else_=None)).label("net"),
-        func.sum(case((closed & (pnl > 0), pnl), else_=None)).label("gross_profit"),
-        func.sum(case((closed & (pnl < 0), pnl), else_=None)).label("gross_loss"),
-        func.max(case((closed, pnl), else_=None)).label("largest"),
-        func.min(case((closed, pnl), else_=None)).label("smallest"),
-        _counted(closed & has_r).label("r_trades"),
-        func.sum(case((closed, r), else_=None)).label("sum_r"),
-        _counted(closed & (pnl > 0) & has_r).label("win_r_trades"),
-        func.sum(case((closed & (pnl > 0), r), else_=None)).label("sum_win_r"),
-        _counted(closed & (pnl < 0) & has_r).label("loss_r_trades"),
-        func.sum(case((closed & (pnl < 0), r), else_=None)).label("sum_loss_r"),
-        func.sum(case((closed, Trade.holding_seconds), else_=None)).label("holding"),
-        func.min(case((closed, Trade.opened_at), else_=None)).label("first_opened_at"),
-        func.max(case((closed, Trade.closed_at), else_=None)).label("last_closed_at"),
-    ).where(Trade.portfolio_id == portfolio_id)
+#: Rows of ``equity``: an evenly spaced sample (and the last trade), the maximum
+#: drawdown's trough, the last time its peak was reached, and its recovery.
+SAMPLE, TROUGH, PEAK, RECOVERY = 0, 1, 2, 3
 
 
-def equity(portfolio_id: int) -> Query:
-    """The closed trades in closing order with the running P&L (``run``, equity minus the
-    initial balance), its peak so far (at least 0: the initial balance is the first peak),
-    the drawdown below that peak, when the peak was reached (``peak_at``; NULL while it is
-    the initial balance) and when equity first got back to it (``recovered_at``; NULL if it
-    has not) — sampled to at most ``MAX_CURVE_POINTS - 1`` rows, always including the last
-    trade and the first trade of maximum drawdown (``is_max`` = 1)."""
-    trades = (
+def equity(portfolio_id: int) -> CompoundSelect[*tuple[Any, ...]]:
+    """The equity curve and the maximum drawdown from two window passes over the closed
+    trades in closing order: the running P&L (``run``, equity minus the initial balance),
+    then its running peak (at least 0: the initial balance is the first peak).
+
+    Rows (``kind``, ``closed_at``, ``run``, ``peak``), ordered by ``kind`` then position:
+    ``SAMPLE`` rows, at most ``MAX_CURVE_POINTS - 3``, always with the last trade; one
+    ``TROUGH`` (the deepest point below the peak, the earliest if tied; its drawdown is
+    ``peak - run``, 0 without a closed trade below a peak); one ``PEAK`` (when equity last
+    stood at that peak before the trough; NULL when the peak is the initial balance) and one
+    ``RECOVERY`` (the first closing back at or above it; NULL while below it). The window
+    rows are a CTE used four times (materialised once by SQLite and PostgreSQL)."""
+    order = (Trade.closed_at, Trade.id)
+    running = (
         select(
-            Trade.id.label("id"),
             Trade.closed_at.label("closed_at"),
-            func.sum(_pnl())
-            .over(order_by=(Trade.closed_at, Trade.id), rows=(None, 0))
-            .label("run"),
+            Trade.id.label("id"),
+            func.sum(_pnl()).over(order_by=order, rows=(None, 0)).label("run"),
+            func.row_number().over(order_by=order).label("rn"),
+            func.count().over().label("n"),
         )
         .where(*_closed_in(portfolio_id))
-        .subquery("trades_run")
+        .subquery("running")
     )
-    order = (trades.c.closed_at, trades.c.id)
-    peaks = select(
-        trades,
-        func.max(trades.c.run).over(order_by=order, rows=(None, 0)).label("run_max"),
-    ).subquery("peaks")
-    order = (peaks.c.closed_at, peaks.c.id)
-    at_high = case(
-        ((peaks.c.run >= peaks.c.run_max) & (peaks.c.run >= 0), peaks.c.closed_at), else_=None
+    run_max = func.max(running.c.run).over(
+        order_by=(running.c.closed_at, running.c.id), rows=(None, 0)
     )
-    peak = case((peaks.c.run_max > 0, peaks.c.run_max), else_=0)
-    marked = select(
-        peaks.c.closed_at,
-        peaks.c.run,
-        peak.label("peak"),
-        (peak - peaks.c.run).label("drawdown"),
-        func.max(at_high).over(order_by=order, rows=(None, 0)).label("peak_at"),
-        func.min(at_high).over(order_by=order, rows=(1, None)).label("recovered_at"),
-        func.row_number().over(order_by=order).label("rn"),
-        func.count().over().label("n"),
-    ).subquery("marked")
-    deepest = select(marked, func.max(marked.c.drawdown).over().label("max_drawdown")).subquery(
-        "deepest"
+    rows = select(
+        running.c.closed_at,
+        running.c.run,
+        running.c.rn,
+        running.c.n,
+        case((run_max > 0, run_max), else_=0).label("peak"),
+    ).cte("equity_rows")
+    trough = (
+        select(rows.c.rn, rows.c.peak, rows.c.closed_at, rows.c.run)
+        .order_by((rows.c.peak - rows.c.run).desc(), rows.c.rn)
+        .limit(1)
+        .cte("trough")
     )
-    is_max = and_(deepest.c.max_drawdown > 0, deepest.c.drawdown == deepest.c.max_drawdown)
-    step = (deepest.c.n + (_SAMPLED - 1)) // _SAMPLED
-    return (
-        select(
-            deepest.c.closed_at,
-            deepest.c.run,
-            deepest.c.peak,
-            deepest.c.drawdown,
-            deepest.c.peak_at,
-            deepest.c.recovered_at,
-            case((is_max, 1), else_=0).label("is_max"),
-        )
-        .where(or_((deepest.c.rn - 1) % step == 0, deepest.c.rn == deepest.c.n, is_max))
-        .order_by(deepest.c.rn)
+    step = (rows.c.n + (_SAMPLED - 1)) // _SAMPLED
+
+    def kind(value: int) -> ColumnElement[Any]:
+        return literal_column(str(value), Integer).label("kind")
+
+    samples = select(kind(SAMPLE), rows.c.rn, rows.c.closed_at, rows.c.run, rows.c.peak).where(
+        or_((rows.c.rn - 1) % step == 0, rows.c.rn == rows.c.n)
     )
+    deepest = select(kind(TROUGH), trough.c.rn, trough.c.closed_at, trough.c.run, trough.c.peak)
+    peak_at = select(kind(PEAK), null(), func.max(rows.c.closed_at), null(), null()).where(
+        rows.c.rn <= trough.c.rn, rows.c.run >= trough.c.peak, trough.c.peak > 0
+    )
+    recovered = select(kind(RECOVERY), null(), func.min(rows.c.closed_at), null(), null()).where(
+        rows.c.rn > trough.c.rn, rows.c.run >= trough.c.peak
+    )
+    return union_all(samples, deepest, peak_at, recovered)
 
 
-def _grouped(index: int, key: _Key, portfolio_id: int) -> Query:
-    pnl, r = _pnl(), _r()
+def _grouped(dimension: int, keys: tuple[_Key, ...], portfolio_id: int) -> Query:
+    pnl = _pnl()
+    zero: ColumnElement[Any] = literal_column("0")
+    # Literal SQL, no bound parameters: PostgreSQL must see the same expression in GROUP BY.
+    sign = case((pnl > zero, literal_column("1")), (pnl < zero, literal_column("-1")), else_=zero)
+    labels = [cast(key, String(60)).label(f"key_{i}") for i, key in enumerate(keys)]
+    labels += [cast(null(), String(60)).label(f"key_{i}") for i in range(len(keys), 3)]
     return (
         select(
-            literal_column(str(index), Integer).label("dimension"),
-            cast(key, String(60)).label("key"),
+            literal_column(str(dimension), Integer).label("dimension"),
+            *labels,
+            sign.label("sign"),
             func.count().label("trades"),
-            _counted(pnl > 0).label("wins"),
-            _counted(pnl < 0).label("losses"),
             func.sum(pnl).label("net"),
-            func.sum(case((pnl > 0, pnl), else_=None)).label("gross_profit"),
-            func.sum(case((pnl < 0, pnl), else_=None)).label("gross_loss"),
             func.count(Trade.r_multiple).label("r_trades"),
-            func.sum(r).label("sum_r"),
+            func.sum(_r()).label("sum_r"),
+            func.max(pnl).label("largest"),
+            func.min(pnl).label("smallest"),
+            func.sum(Trade.holding_seconds).label("holding"),
+            func.min(Trade.opened_at).label("first_opened_at"),
+            func.max(Trade.closed_at).label("last_closed_at"),
         )
         .where(*_closed_in(portfolio_id))
-        .group_by(key)
+        .group_by(*keys, sign)
     )
 
 
-def breakdowns(portfolio_id: int) -> CompoundSelect[*tuple[Any, ...]]:
-    """Per tag, symbol, direction, setup, local weekday and local hour of closing, the
-    closed trades' counts and sums, in one statement (a trade counts under each of its tags;
-    trades without a tag are not in the tag breakdown)."""
-    keys: dict[str, _Key] = {
-        "symbol": Trade.symbol,
-        "direction": Trade.direction,
-        "setup": Trade.setup,
-        "weekday": Trade.local_weekday,
-        "hour": Trade.local_hour,
-    }
-    by_tag = _grouped(0, TradeTag.tag, portfolio_id).join(TradeTag, TradeTag.trade_id == Trade.id)
-    others = [_grouped(DIMENSIONS.index(name), key, portfolio_id) for name, key in keys.items()]
-    return union_all(by_tag, *others)
+def grouped(portfolio_id: int) -> CompoundSelect[*tuple[Any, ...]]:
+    """The closed trades' counts, sums and extremes per win/loss/even ``sign``, in one
+    statement of three grouped scans (rolled up by ``analytics_rollup``): per symbol,
+    direction and setup (``TRADES``, which also gives the totals), per local weekday and hour
+    of closing (``CLOCK``), and per tag (``TAGS``: a trade counts under each of its tags)."""
+    by_trade = _grouped(TRADES, (Trade.symbol, Trade.direction, Trade.setup), portfolio_id)
+    by_clock = _grouped(CLOCK, (Trade.local_weekday, Trade.local_hour), portfolio_id)
+    by_tag = _grouped(TAGS, (TradeTag.tag,), portfolio_id).join(
+        TradeTag, TradeTag.trade_id == Trade.id
+    )
+    return union_all(by_trade, by_clock, by_tag)
+
+
+def open_trades(portfolio_id: int) -> ScalarSelect[int]:
+    return (
+        select(func.count())
+        .where(Trade.portfolio_id == portfolio_id, Trade.status != CLOSED)
+        .scalar_subquery()
+    )
 
 
 def _linked(portfolio_id: int) -> tuple[ColumnElement[bool], ...]:
