@@ -10,7 +10,10 @@ Rules for market pages:
   403 upgrade page; Pro sees the newest 100 zones / 50 signals, ``test_tiers.py``);
 - /api/chart/*: JSON for the chart page's script (``chart_api``): anonymous 401, unverified
   403, both in the envelope, never a redirect;
-- /api/health, /live, /ready, /static and /vendor: public.
+- /api/health, /live, /ready, /static and /vendor: public;
+- /portfolio pages follow the plan (``by_plan``: Free 403); each signed-in visitor acts on
+  their own portfolio, trades and journal entry (``{portfolio}``, ``{open_trade}``…), and the
+  "other owner" column is a Premium user on someone else's: 404, as if it did not exist.
 Anonymous visitors of a page are redirected (302) to sign in; of /api get a 401 envelope;
 unverified users are redirected to "verify your email".
 """
@@ -26,6 +29,7 @@ from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
 from cryptolens.extensions import db
+from tests.builders.portfolio_web import Seeded, seed_portfolio
 from tests.web.accounts_helpers import Person, csrf_token, make_user, sign_in
 from tests.web.seeding import add_pattern, add_signal, add_symbol
 
@@ -45,19 +49,19 @@ def verified(ok: int = 200) -> dict[str, int | None]:
     return _row(302, 302, ok, ok, ok, ok)
 
 
-def by_plan(ok: int = 200) -> dict[str, int | None]:
-    """Patterns and signals pages: Free sees a 403 page with an upgrade link."""
-    return _row(302, 302, 403, ok, ok, ok)
+def by_plan(ok: int = 200, *, other: int | None = None) -> dict[str, int | None]:
+    """Patterns, signals and portfolio pages: Free sees a 403 page with an upgrade link."""
+    return _row(302, 302, 403, ok, ok, ok, other=other)
 
 
-def chart_api(ok: int = 200) -> dict[str, int | None]:
+def chart_api(ok: int = 200, *, other: int | None = None) -> dict[str, int | None]:
     """JSON read with the session cookie: 401 signed out, 403 unverified (envelopes)."""
-    return _row(401, 403, ok, ok, ok, ok)
+    return _row(401, 403, ok, ok, ok, ok, other=other)
 
 
-def api_by_plan(ok: int = 200) -> dict[str, int | None]:
+def api_by_plan(ok: int = 200, *, other: int | None = None) -> dict[str, int | None]:
     """API v1 lists by cookie: the page rule, in envelopes (Free 403 naming the plan)."""
-    return _row(401, 403, 403, ok, ok, ok)
+    return _row(401, 403, 403, ok, ok, ok, other=other)
 
 
 def api_admin(ok: int = 200) -> dict[str, int | None]:
@@ -75,12 +79,18 @@ def signed_in(unverified: int, verified_: int) -> dict[str, int | None]:
 
 @dataclass(frozen=True)
 class Route:
-    path: str  # {me} is the actor's own user id, {other} another user's, {signal} a signal
+    # {me} is the actor's own user id, {other} another user's, {signal} a signal; {portfolio},
+    # {open_trade}, {closed_trade}, {exit_fill} and {entry} the visitor's own portfolio rows
+    # (the object owner's in the "other owner" column).
+    path: str
     expect: dict[str, int | None]
     data: dict[str, str] = field(default_factory=dict)
 
 
 BY_PLAN = by_plan
+P = "/portfolio/{portfolio}"
+T = "/portfolio/trades/{open_trade}"
+AP = "/api/v1/portfolios/{portfolio}"
 VENDOR_FILE = "lightweight-charts.standalone.production.js"
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -115,6 +125,42 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "api_v1.fetch"): Route("/api/v1/fetch", chart_api(400)),
     ("GET", "api_v1.scheduler_jobs"): Route("/api/v1/scheduler/jobs", api_admin()),
     ("POST", "api_v1.run_job"): Route("/api/v1/scheduler/jobs/cleanup/run", api_admin(409)),
+    ("GET", "api_v1.list_portfolios"): Route("/api/v1/portfolios", api_by_plan()),
+    ("POST", "api_v1.create_portfolio"): Route("/api/v1/portfolios", chart_api(400)),
+    ("GET", "api_v1.get_portfolio"): Route(AP, api_by_plan(other=404)),
+    ("GET", "api_v1.list_trades"): Route(f"{AP}/trades", api_by_plan(other=404)),
+    # A form body is refused (JSON only) before any id is looked at.
+    ("POST", "api_v1.create_trade"): Route(f"{AP}/trades", chart_api(400, other=400)),
+    ("POST", "api_v1.add_fill"): Route(
+        f"{AP}/trades/{{open_trade}}/fills", chart_api(400, other=400)
+    ),
+    ("GET", "api_v1.export_portfolio"): Route(f"{AP}/export", api_by_plan(other=404)),
+    ("GET", "portfolio.index"): Route("/portfolio", BY_PLAN()),
+    ("POST", "portfolio.create"): Route("/portfolio", BY_PLAN(400)),
+    ("GET", "portfolio.detail"): Route(P, BY_PLAN(other=404)),
+    ("POST", "portfolio.delete"): Route(f"{P}/delete", BY_PLAN(302, other=404)),
+    ("GET", "portfolio.analytics"): Route(f"{P}/analytics", BY_PLAN(other=404)),
+    ("GET", "portfolio.export_csv"): Route(f"{P}/trades.csv", BY_PLAN(other=404)),
+    # No file chosen: 400 naming it; another owner's portfolio: 404 all the same.
+    ("POST", "portfolio.import_csv"): Route(f"{P}/import", BY_PLAN(400, other=404)),
+    ("POST", "portfolio.add_entry"): Route(
+        f"{P}/journal", BY_PLAN(302, other=404), {"day": "2025-03-03", "body": "Calm day."}
+    ),
+    ("POST", "portfolio.delete_entry"): Route(
+        "/portfolio/journal/{entry}/delete", BY_PLAN(302, other=404)
+    ),
+    ("GET", "portfolio.new_trade"): Route("/portfolio/trades/new", BY_PLAN()),
+    ("POST", "portfolio.create_trade"): Route("/portfolio/trades", BY_PLAN(400)),
+    ("GET", "portfolio.trade"): Route(T, BY_PLAN(other=404)),
+    ("POST", "portfolio.update_trade"): Route(T, BY_PLAN(400, other=404)),
+    ("POST", "portfolio.add_fill"): Route(f"{T}/fills", BY_PLAN(400, other=404)),
+    ("POST", "portfolio.remove_fill"): Route(
+        "/portfolio/trades/{closed_trade}/fills/{exit_fill}/delete", BY_PLAN(302, other=404)
+    ),
+    ("POST", "portfolio.close_trade"): Route(
+        f"{T}/close", BY_PLAN(302, other=404), {"price": "120", "at": "2025-03-04T09:00"}
+    ),
+    ("POST", "portfolio.delete_trade"): Route(f"{T}/delete", BY_PLAN(302, other=404)),
     ("GET", "auth.register"): Route("/auth/register", public()),
     ("POST", "auth.register"): Route("/auth/register", public(400)),
     ("GET", "auth.login"): Route("/auth/login", public()),
@@ -232,11 +278,14 @@ def _visit(
     ip: str,
     *,
     signal_id: int,
+    objects: dict[str, int],
 ) -> int:
     client: FlaskClient = app.test_client()
     if who is not None:
         assert sign_in(client, who).status_code == 302
-    path = route.path.format(me=who.id if who else 0, other=object_owner.id, signal=signal_id)
+    path = route.path.format(
+        me=who.id if who else 0, other=object_owner.id, signal=signal_id, **objects
+    )
     environ = {"REMOTE_ADDR": ip}
     if method == "GET":
         response = client.get(path, environ_base=environ)
@@ -248,6 +297,17 @@ def _visit(
     return response.status_code
 
 
+def _portfolios(
+    app: Flask, route: Route, actors: dict[str, Person | None], owner: Person
+) -> dict[str, Seeded]:
+    """Each signed-in visitor's own portfolio rows, and the object owner's (``owner``), when
+    the route names any."""
+    if not re.search(r"\{(portfolio|open_trade|closed_trade|exit_fill|entry)\}", route.path):
+        return {}
+    people = {name: who for name, who in actors.items() if who is not None}
+    return {name: seed_portfolio(app, who.id) for name, who in {**people, OTHER: owner}.items()}
+
+
 @pytest.mark.parametrize(("method", "endpoint"), sorted(ROUTES))
 def test_route_answers_each_kind_of_visitor_as_expected(
     app: Flask, method: str, endpoint: str
@@ -256,12 +316,36 @@ def test_route_answers_each_kind_of_visitor_as_expected(
     actors = _actors(app)
     owner = make_user(app, "owner@example.com")
     signal_id = _market(app)
+    seeded = _portfolios(app, route, actors, owner)
+
+    def objects(name: str) -> dict[str, int]:
+        found = seeded.get(name) or seeded.get(OTHER)
+        return found.paths() if found is not None else {}
+
     answers: dict[str, int | None] = {}
     for n, (name, who) in enumerate(actors.items()):
-        answers[name] = _visit(app, method, route, who, owner, f"10.9.0.{n}", signal_id=signal_id)
-    needs_object = bool(re.search(r"\{(other|me)\}", route.path))
+        answers[name] = _visit(
+            app,
+            method,
+            route,
+            who,
+            owner,
+            f"10.9.0.{n}",
+            signal_id=signal_id,
+            objects=objects(name),
+        )
+    needs_object = bool(seeded) or bool(re.search(r"\{(other|me)\}", route.path))
     answers[OTHER] = (
-        _visit(app, method, route, actors["premium"], owner, "10.9.1.1", signal_id=signal_id)
+        _visit(
+            app,
+            method,
+            route,
+            actors["premium"],
+            owner,
+            "10.9.1.1",
+            signal_id=signal_id,
+            objects=objects(OTHER),
+        )
         if needs_object
         else None
     )

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from cryptolens.config import Settings
 from cryptolens.extensions import db
 from cryptolens.services.accounts import policy
-from tests.web.accounts_helpers import signed_in_client
+from tests.web.accounts_helpers import post_form, signed_in_client
 from tests.web.seeding import add_pattern, add_signal, add_symbol
 
 PLAN_WORDS = re.compile(r"\b(Free|Pro|Premium|[Uu]pgrade\w*|[Pp]lans?|[Tt]iers?)\b")
@@ -28,6 +28,8 @@ PAGES = (
     "/account/",
     "/account/notifications",
     "/account/notifications/history",
+    "/portfolio",
+    "/portfolio/trades/new?signal={signal}",
 )
 ADMIN_PAGES = ("/admin/users", "/admin/broadcast", "/admin/settings", "/admin/jobs")
 
@@ -72,3 +74,14 @@ def test_with_plans_the_same_check_finds_the_plan_names(app: Flask) -> None:
     admin = signed_in_client(app, "admin@example.com", admin=True)
     assert "Premium" in _words(free, "/account/")
     assert "Pro" in _words(admin, "/admin/users")
+
+
+def test_without_plans_every_account_keeps_a_journal_without_limits(app: Flask) -> None:
+    signal_id = _market(app)
+    free = signed_in_client(app, "free@example.com")
+    assert 'id="nav-portfolio"' in free.get("/").text
+    assert 'id="take-trade"' in free.get(f"/signals/{signal_id}").text
+    for name in ("One", "Two"):
+        data = {"name": name, "quote_currency": "USD", "initial_balance": "100"}
+        created = post_form(free, "/portfolio", data, form_path="/portfolio")
+        assert created.status_code == 302

@@ -12,6 +12,7 @@ from flask import Flask
 from cryptolens.domain.api_scopes import Scope
 from cryptolens.extensions import db
 from tests.builders.api import ALL_SCOPES, call, make_key
+from tests.builders.portfolio_web import seed_portfolio
 from tests.web.accounts_helpers import Person, csrf_token, sign_in
 from tests.web.seeding import add_pattern, add_signal, add_symbol
 
@@ -25,6 +26,7 @@ class Endpoint:
     body: dict[str, Any] | None = field(default=None)
 
 
+PORTFOLIO = "/api/v1/portfolios/{portfolio}"
 ENDPOINTS: dict[str, Endpoint] = {
     "api_v1.symbols": Endpoint("GET", "/api/v1/symbols", Scope.READ_SYMBOLS),
     "api_v1.add_symbol": Endpoint(
@@ -41,6 +43,36 @@ ENDPOINTS: dict[str, Endpoint] = {
     "api_v1.scan": Endpoint("POST", "/api/v1/scan", Scope.WRITE_SCAN, 202, {}),
     "api_v1.fetch": Endpoint("POST", "/api/v1/fetch", Scope.WRITE_SCAN, 202, {}),
     "api_v1.scheduler_jobs": Endpoint("GET", "/api/v1/scheduler/jobs", Scope.ADMIN_SCHEDULER),
+    "api_v1.list_portfolios": Endpoint("GET", "/api/v1/portfolios", Scope.READ_PORTFOLIO),
+    "api_v1.create_portfolio": Endpoint(
+        "POST",
+        "/api/v1/portfolios",
+        Scope.WRITE_PORTFOLIO,
+        201,
+        {"name": "By API", "initial_balance": "2500"},
+    ),
+    "api_v1.get_portfolio": Endpoint("GET", PORTFOLIO, Scope.READ_PORTFOLIO),
+    "api_v1.list_trades": Endpoint("GET", f"{PORTFOLIO}/trades", Scope.READ_PORTFOLIO),
+    "api_v1.create_trade": Endpoint(
+        "POST",
+        f"{PORTFOLIO}/trades",
+        Scope.WRITE_PORTFOLIO,
+        201,
+        {
+            "symbol": "ETH/USDT",
+            "direction": "short",
+            "planned_stop": "110",
+            "fills": [{"side": "entry", "at": "2025-03-03T09:00:00Z", "price": 100, "quantity": 2}],
+        },
+    ),
+    "api_v1.add_fill": Endpoint(
+        "POST",
+        f"{PORTFOLIO}/trades/{{open_trade}}/fills",
+        Scope.WRITE_PORTFOLIO,
+        201,
+        {"side": "exit", "at": "2025-03-04T09:00:00Z", "price": "105", "quantity": "1"},
+    ),
+    "api_v1.export_portfolio": Endpoint("GET", f"{PORTFOLIO}/export", Scope.READ_PORTFOLIO),
     # Without Redis there is no worker to run it: 409 says so (after the scope check).
     "api_v1.run_job": Endpoint(
         "POST", "/api/v1/scheduler/jobs/refresh_stats/run", Scope.ADMIN_SCHEDULER, 409
@@ -57,8 +89,14 @@ def _signal(app: Flask) -> int:
     return signal_id
 
 
-def _answer(app: Flask, endpoint: Endpoint, key: str | None, signal_id: int) -> Any:
-    path = endpoint.path.format(signal=signal_id)
+def _answer(
+    app: Flask, endpoint: Endpoint, key: str | None, signal_id: int, owner: Person | None = None
+) -> Any:
+    """``endpoint`` called with ``key``; a portfolio path names ``owner``'s own rows."""
+    objects = {"portfolio": 1, "open_trade": 1}
+    if owner is not None and "{portfolio}" in endpoint.path:
+        objects = seed_portfolio(app, owner.id).paths()
+    path = endpoint.path.format(signal=signal_id, **objects)
     response = call(app.test_client(), endpoint.method, path, key, json=endpoint.body)
     return response
 
@@ -75,7 +113,7 @@ def test_a_key_without_the_scope_is_refused_naming_it(
     endpoint = ENDPOINTS[name]
     signal_id = _signal(app)
     others = [s for s in ALL_SCOPES if s != endpoint.scope.value]
-    response = _answer(app, endpoint, make_key(app, admin_user.id, others), signal_id)
+    response = _answer(app, endpoint, make_key(app, admin_user.id, others), signal_id, admin_user)
     assert response.status_code == 403
     assert response.json["success"] is False
     assert endpoint.scope.value in response.json["error"]
@@ -85,7 +123,8 @@ def test_a_key_without_the_scope_is_refused_naming_it(
 def test_a_key_with_only_the_scope_gets_through(app: Flask, admin_user: Person, name: str) -> None:
     endpoint = ENDPOINTS[name]
     signal_id = _signal(app)
-    response = _answer(app, endpoint, make_key(app, admin_user.id, [endpoint.scope]), signal_id)
+    key = make_key(app, admin_user.id, [endpoint.scope])
+    response = _answer(app, endpoint, key, signal_id, admin_user)
     assert response.status_code == endpoint.ok, response.json
     assert response.json["success"] is (endpoint.ok < 400)
     assert response.json["meta"]["request_id"]

@@ -1,2 +1,3 @@
 """Portfolios and the trade journal: portfolios, trades from fills, tags, journal entries,
-CSV export and import. Every function takes the ``owner`` and reaches only their rows."""
+CSV export and import, and analytics computed in SQL. Every function takes the ``owner`` and
+reaches only their rows."""

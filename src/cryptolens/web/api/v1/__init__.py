@@ -12,5 +12,6 @@ from cryptolens.web.api.v1 import (  # noqa: E402,F401  (registers routes on bp)
     actions,
     document,
     market,
+    portfolios,
     signals,
 )
