@@ -1,7 +1,8 @@
 """A portfolio's analytics in five SQL statements, whatever its number of trades: the
 portfolio (owner check, open trades), the closed trades grouped (one UNION ALL of three
 grouped scans, rolled up into the summary and the breakdowns), the equity curve with its
-maximum drawdown (window functions), and "you vs the signals" (an aggregate and the latest
+maximum drawdown (the closed trades' P&L in closing order, one linear pass in
+``analytics_equity``), and "you vs the signals" (an aggregate and the latest
 linked trades).
 
 Only closed trades count. A *win* has a realised P&L above 0, a *loss* below 0 (a trade at
@@ -35,7 +36,8 @@ from cryptolens.db.portfolio import Portfolio
 from cryptolens.domain.errors import NotFoundError
 from cryptolens.domain.quiet_hours import zone
 from cryptolens.services.portfolio import analytics_queries as queries
-from cryptolens.services.portfolio.analytics_rollup import Figures, Tally, money, roll_up
+from cryptolens.services.portfolio.analytics_equity import EquityRows, equity_rows
+from cryptolens.services.portfolio.analytics_rollup import Figures, Tally, roll_up
 
 __all__ = ["Analytics", "Figures", "portfolio_analytics"]
 
@@ -148,42 +150,14 @@ def _summary(total: Tally, open_trades: int) -> Summary:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _EquityRows:
-    """The rows of ``queries.equity`` by kind."""
-
-    samples: list[Row[Any]]
-    trough: Row[Any] | None
-    peak_at: datetime | None
-    recovered_at: datetime | None
-
-    @classmethod
-    def of(cls, rows: list[Row[Any]]) -> _EquityRows:
-        by_kind: dict[int, list[Row[Any]]] = {}
-        for row in rows:
-            by_kind.setdefault(int(row.kind), []).append(row)
-
-        def moment(kind: int) -> datetime | None:
-            found = by_kind.get(kind)
-            return found[0].closed_at if found else None
-
-        troughs = by_kind.get(queries.TROUGH, [])
-        return cls(
-            samples=sorted(by_kind.get(queries.SAMPLE, []), key=lambda row: int(row.rn)),
-            trough=troughs[0] if troughs else None,
-            peak_at=moment(queries.PEAK),
-            recovered_at=moment(queries.RECOVERY),
-        )
-
-
 def _drawdown(
-    rows: _EquityRows, initial: Decimal, start: datetime | None, end: datetime | None
+    rows: EquityRows, initial: Decimal, start: datetime | None, end: datetime | None
 ) -> Drawdown:
     trough = rows.trough
-    amount = Decimal(0) if trough is None else money(trough.peak) - money(trough.run)
+    amount = Decimal(0) if trough is None else trough.peak - trough.run
     if trough is None or amount <= 0 or start is None or end is None:
         return Drawdown(Decimal(0), 0.0, initial, None, None, None, 0)
-    peak = initial + money(trough.peak)
+    peak = initial + trough.peak
     began = rows.peak_at or start
     return Drawdown(
         amount=amount,
@@ -197,17 +171,17 @@ def _drawdown(
 
 
 def _curve(
-    rows: _EquityRows, initial: Decimal, start: datetime | None, tz: str
+    rows: EquityRows, initial: Decimal, start: datetime | None, tz: str
 ) -> tuple[EquityPoint, ...]:
     if start is None or not rows.samples:
         return ()
     points = rows.samples
     if rows.trough is not None and all(row.rn != rows.trough.rn for row in points):
-        points = sorted([*points, rows.trough], key=lambda row: int(row.rn))
+        points = sorted([*points, rows.trough], key=lambda row: row.rn)
     where = zone(tz)
     first = EquityPoint(start.astimezone(where), initial)
     return first, *(
-        EquityPoint(row.closed_at.astimezone(where), initial + money(row.run)) for row in points
+        EquityPoint(row.closed_at.astimezone(where), initial + row.run) for row in points
     )
 
 
@@ -263,7 +237,7 @@ def portfolio_analytics(
         raise NotFoundError("No such portfolio.")
     initial = portfolio.initial_balance
     total, tallies = roll_up(list(session.execute(queries.grouped(portfolio_id)).all()))
-    curve = _EquityRows.of(list(session.execute(queries.equity(portfolio_id)).all()))
+    curve = equity_rows(session.execute(queries.equity(portfolio_id)).all())
     start, end = total.first_opened_at, total.last_closed_at
     return Analytics(
         portfolio_id=portfolio_id,

@@ -3,10 +3,6 @@ number of trades but whose count does not.
 
 Money columns go through ``as_number`` (on SQLite they are stored as text, which would compare
 as text); sums there come back as floats, on PostgreSQL and MariaDB as exact decimals.
-
-Known limit: MariaDB (10.11) evaluates ``MAX() OVER (... ROWS UNBOUNDED PRECEDING)`` in
-quadratic time and re-materialises a CTE per reference, so ``equity`` there takes about 0.6 s
-for 1,000 closed trades and 14 s for 5,000 (SQLite and PostgreSQL are linear). Open issue.
 """
 
 from __future__ import annotations
@@ -23,7 +19,6 @@ from sqlalchemy import (
     func,
     literal_column,
     null,
-    or_,
     select,
     union_all,
 )
@@ -38,7 +33,6 @@ CLOSED = "closed"
 #: The equity curve has at most this many points: the start, evenly spaced closed trades,
 #: the deepest point of the maximum drawdown and the last closed trade.
 MAX_CURVE_POINTS = 500
-_SAMPLED = MAX_CURVE_POINTS - 3
 #: "You vs the signals" lists this many linked trades, latest first.
 LINKED_ROWS = 50
 
@@ -65,70 +59,16 @@ def _counted(condition: ColumnElement[bool]) -> ColumnElement[Any]:
     return func.sum(case((condition, 1), else_=0))
 
 
-#: Rows of ``equity``: an evenly spaced sample (and the last trade), the maximum
-#: drawdown's trough, the last time its peak was reached, and its recovery.
-SAMPLE, TROUGH, PEAK, RECOVERY = 0, 1, 2, 3
-
-
-def equity(portfolio_id: int) -> CompoundSelect[*tuple[Any, ...]]:
-    """The equity curve and the maximum drawdown from two window passes over the closed
-    trades in closing order: the running P&L (``run``, equity minus the initial balance),
-    then its running peak (at least 0: the initial balance is the first peak).
-
-    Rows (``kind``, ``closed_at``, ``run``, ``peak``), ordered by ``kind`` then position:
-    ``SAMPLE`` rows, at most ``MAX_CURVE_POINTS - 3``, always with the last trade; one
-    ``TROUGH`` (the deepest point below the peak, the earliest if tied; its drawdown is
-    ``peak - run``, 0 without a closed trade below a peak); one ``PEAK`` (when equity last
-    stood at that peak before the trough; NULL when the peak is the initial balance) and one
-    ``RECOVERY`` (the first closing back at or above it; NULL while below it). The window
-    rows are a CTE used four times (materialised once by SQLite and PostgreSQL)."""
-    order = (Trade.closed_at, Trade.id)
-    running = (
-        select(
-            Trade.closed_at.label("closed_at"),
-            Trade.id.label("id"),
-            func.sum(_pnl()).over(order_by=order, rows=(None, 0)).label("run"),
-            func.row_number().over(order_by=order).label("rn"),
-            func.count().over().label("n"),
-        )
+def equity(portfolio_id: int) -> Query:
+    """The closed trades' (``closed_at``, ``realized_pnl``) in closing order (ties by id),
+    read along ``ix_trades_portfolio_status_closed_at``; ``analytics_equity`` makes the
+    curve and the maximum drawdown from them in one linear pass. The P&L is the column
+    itself, an exact decimal on every dialect (nothing is compared in SQL)."""
+    return (
+        select(Trade.closed_at, Trade.realized_pnl)
         .where(*_closed_in(portfolio_id))
-        .subquery("running")
+        .order_by(Trade.closed_at, Trade.id)
     )
-    run_max = func.max(running.c.run).over(
-        order_by=(running.c.closed_at, running.c.id), rows=(None, 0)
-    )
-    rows = select(
-        running.c.closed_at,
-        running.c.run,
-        running.c.rn,
-        running.c.n,
-        case((run_max > 0, run_max), else_=0).label("peak"),
-    ).cte("equity_rows")
-    trough = (
-        select(rows.c.rn, rows.c.peak, rows.c.closed_at, rows.c.run)
-        .order_by((rows.c.peak - rows.c.run).desc(), rows.c.rn)
-        .limit(1)
-        .cte("trough")
-    )
-    step = (rows.c.n + (_SAMPLED - 1)) // _SAMPLED
-
-    def kind(value: int) -> ColumnElement[Any]:
-        return literal_column(str(value), Integer).label("kind")
-
-    samples = select(kind(SAMPLE), rows.c.rn, rows.c.closed_at, rows.c.run, rows.c.peak).where(
-        or_((rows.c.rn - 1) % step == 0, rows.c.rn == rows.c.n)
-    )
-    deepest = select(kind(TROUGH), trough.c.rn, trough.c.closed_at, trough.c.run, trough.c.peak)
-    # Uncorrelated scalar subqueries, not joins: MariaDB would re-run the trough per row.
-    trough_rn = select(trough.c.rn).scalar_subquery()
-    trough_peak = select(trough.c.peak).scalar_subquery()
-    peak_at = select(kind(PEAK), null(), func.max(rows.c.closed_at), null(), null()).where(
-        rows.c.rn <= trough_rn, rows.c.run >= trough_peak, trough_peak > 0
-    )
-    recovered = select(kind(RECOVERY), null(), func.min(rows.c.closed_at), null(), null()).where(
-        rows.c.rn > trough_rn, rows.c.run >= trough_peak
-    )
-    return union_all(samples, deepest, peak_at, recovered)
 
 
 def _grouped(dimension: int, keys: tuple[_Key, ...], portfolio_id: int) -> Query:
