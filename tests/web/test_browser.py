@@ -331,8 +331,15 @@ PAGES = [
     ("premium", "/no-such-page", 404),
     ("free", "/symbols/ETH/USDT", 403),
     ("free", "/", 200),
+    ("premium", "/account/notifications", 200),
+    ("premium", "/account/notifications/history", 200),
+    ("premium", "/account/api-keys", 200),
+    ("premium", "/portfolio", 200),
+    ("premium", "/api/docs", 200),
     ("admin", "/admin/users", 200),
     ("admin", "/admin/settings", 200),
+    ("admin", "/admin/broadcast", 200),
+    ("admin", "/admin/jobs", 200),
     ("admin", "/account/", 200),
 ]
 

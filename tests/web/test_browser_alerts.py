@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,16 +16,11 @@ from werkzeug.serving import make_server
 from cryptolens import create_app
 from cryptolens.db import migrate
 from cryptolens.extensions import db
+from tests.builders.browser import CHROMIUM, DESKTOP, PHONE, launch, shot, signed_in_tab, widths
 from tests.builders.notify_servers import NtfyServer
 from tests.builders.settings import make_settings
 from tests.web.accounts_helpers import Person, make_user
 from tests.web.seeding import seed_btc_demo
-
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-SCROLL_WIDTH = "() => document.scrollingElement.scrollWidth"
 
 pytestmark = [
     pytest.mark.browser,
@@ -80,32 +74,9 @@ def ntfy() -> Iterator[NtfyServer]:
 @pytest.fixture(scope="module")
 def browser(live: tuple[str, dict[str, Person]], ntfy: NtfyServer) -> Iterator[Any]:
     with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-        )
+        launched = launch(playwright)
         yield launched
         launched.close()
-
-
-def _tab(browser: Any, base: str, user: Person, then: str) -> tuple[Any, list[str]]:
-    """A phone-sized tab signed in through the login form, on ``then``; and the list that
-    collects its JavaScript and console errors (a CSP violation is one)."""
-    context = browser.new_context(viewport=PHONE)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    tab.goto(f"{base}/auth/login?next={then}")
-    tab.fill("input[name='email']", user.email)
-    tab.fill("input[name='password']", user.password)
-    tab.click("form button[type='submit']")
-    tab.wait_for_url(f"{base}{then}")
-    return tab, errors
-
-
-def _shot(tab: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def test_a_pro_user_turns_ntfy_on_from_a_phone_and_the_test_arrives_once(
@@ -113,7 +84,7 @@ def test_a_pro_user_turns_ntfy_on_from_a_phone_and_the_test_arrives_once(
 ) -> None:
     base, users = live
     ntfy_server = ntfy
-    tab, errors = _tab(browser, base, users["pro"], "/account/notifications")
+    tab, errors = signed_in_tab(browser, base, users["pro"], "/account/notifications")
     ntfy = tab.locator("#channel-ntfy")
     ntfy.locator("input[name='server']").fill(ntfy_server.url)
     ntfy.locator("input[name='topic']").fill("phone-alerts-1")
@@ -125,11 +96,7 @@ def test_a_pro_user_turns_ntfy_on_from_a_phone_and_the_test_arrives_once(
     assert tab.locator("#channel-ntfy .test-result").inner_text() == "Sent"
     ntfy_server.wait_for(1)
     assert [m["topic"] for m in ntfy_server.messages()] == ["phone-alerts-1"]
-    phone_width = tab.evaluate(SCROLL_WIDTH)
-    _shot(tab, "phone-account-notifications")
-    tab.set_viewport_size(DESKTOP)
-    desktop_width = tab.evaluate(SCROLL_WIDTH)
-    _shot(tab, "desktop-account-notifications")
+    phone_width, desktop_width = widths(tab, "account-notifications")
     tab.context.close()
     assert phone_width <= PHONE["width"]
     assert desktop_width <= DESKTOP["width"]
@@ -145,14 +112,11 @@ def test_alert_pages_fit_a_phone_and_a_desktop(
     browser: Any, live: tuple[str, dict[str, Person]], who: str, path: str
 ) -> None:
     base, users = live
-    tab, errors = _tab(browser, base, users[who], path)
-    widths = [tab.evaluate(SCROLL_WIDTH)]
-    tab.set_viewport_size(DESKTOP)
-    widths.append(tab.evaluate(SCROLL_WIDTH))
-    _shot(tab, f"desktop-{who}{path.replace('/', '-')}")
+    tab, errors = signed_in_tab(browser, base, users[who], path)
+    phone_width, desktop_width = widths(tab, f"{who}{path.replace('/', '-')}")
     tab.context.close()
-    assert widths[0] <= PHONE["width"]
-    assert widths[1] <= DESKTOP["width"]
+    assert phone_width <= PHONE["width"]
+    assert desktop_width <= DESKTOP["width"]
     assert errors == []
 
 
@@ -162,7 +126,7 @@ def test_the_chart_draws_with_its_time_labels_in_the_users_zone(
     """Labels are painted on the canvas: the check is that the zone reaches the chart and its
     formatters (which run on every paint, crosshair included) raise nothing."""
     base, users = live
-    tab, errors = _tab(browser, base, users["pro"], "/account/")
+    tab, errors = signed_in_tab(browser, base, users["pro"], "/account/")
     tab.select_option("select[name='timezone']", "Asia/Tokyo")
     with tab.expect_navigation():
         tab.click("form[action='/account/'] button[type='submit']")
@@ -171,7 +135,7 @@ def test_the_chart_draws_with_its_time_labels_in_the_users_zone(
     assert tab.locator("#chart").get_attribute("data-timezone") == "Asia/Tokyo"
     box = tab.locator("#chart").bounding_box()
     tab.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    _shot(tab, "phone-chart-tokyo")
+    shot(tab, "phone-chart-tokyo")
     footer = tab.locator("footer").inner_text()
     tab.context.close()
     assert "times in Asia/Tokyo" in footer

@@ -21,20 +21,16 @@ from cryptolens import create_app
 from cryptolens.db import migrate
 from cryptolens.domain.plans import Plan
 from cryptolens.extensions import db
+from tests.builders.browser import CHROMIUM, DESKTOP, PHONE, launch, signed_in_tab, widths
 from tests.builders.portfolio import PortfolioOwner, add_portfolio
 from tests.builders.settings import make_settings
-from tests.web.accounts_helpers import Person, make_user
+from tests.web.accounts_helpers import make_user
 from tests.web.seeding import seed_btc_demo
 
-CHROMIUM = Path("/usr/bin/chromium")
 VENDOR = (
     Path(__file__).resolve().parents[2]
     / "src/cryptolens/web/static/vendor/lightweight-charts.standalone.production.js"
 )
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-SCROLL_WIDTH = "() => document.scrollingElement.scrollWidth"
 
 pytestmark = [
     pytest.mark.browser,
@@ -87,48 +83,17 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def browser(live: dict[str, Any]) -> Iterator[Any]:
     with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-        )
+        launched = launch(playwright)
         yield launched
         launched.close()
-
-
-def _tab(browser: Any, base: str, user: Person, then: str) -> tuple[Any, list[str]]:
-    """A phone-sized tab signed in through the login form, on ``then``; and the list that
-    collects its JavaScript and console errors (a CSP violation is one)."""
-    context = browser.new_context(viewport=PHONE)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    tab.goto(f"{base}/auth/login?next={then}")
-    tab.fill("input[name='email']", user.email)
-    tab.fill("input[name='password']", user.password)
-    tab.click("form button[type='submit']")
-    tab.wait_for_url(f"{base}{then}")
-    return tab, errors
-
-
-def _widths(tab: Any, name: str) -> tuple[int, int]:
-    """The page's scroll width on a phone and on a desktop (screenshots of both)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    tab.set_viewport_size(PHONE)
-    phone = tab.evaluate(SCROLL_WIDTH)
-    tab.screenshot(path=str(SCREENSHOTS / f"phone-{name}.png"), full_page=True)
-    tab.set_viewport_size(DESKTOP)
-    desktop = tab.evaluate(SCROLL_WIDTH)
-    tab.screenshot(path=str(SCREENSHOTS / f"desktop-{name}.png"), full_page=True)
-    tab.set_viewport_size(PHONE)
-    return phone, desktop
 
 
 def test_a_pro_user_takes_a_signal_closes_it_and_sees_it_on_the_equity_curve(
     browser: Any, live: dict[str, Any]
 ) -> None:
     base, signal_id = live["base"], live["signal"]
-    tab, errors = _tab(browser, base, live["pro"], f"/signals/{signal_id}")
-    widths = {"signal": _widths(tab, "portfolio-signal")}
+    tab, errors = signed_in_tab(browser, base, live["pro"], f"/signals/{signal_id}")
+    seen = {"signal": widths(tab, "portfolio-signal")}
     with tab.expect_navigation():
         tab.click("#take-trade")
     assert tab.locator("input[name='signal_id']").input_value() == str(signal_id)
@@ -137,7 +102,7 @@ def test_a_pro_user_takes_a_signal_closes_it_and_sees_it_on_the_equity_curve(
     an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
     tab.locator("input[name='fill_at']").first.fill(an_hour_ago)
     tab.locator("input[name='fill_quantity']").first.fill("0.5")
-    widths["form"] = _widths(tab, "portfolio-new-trade")
+    seen["form"] = widths(tab, "portfolio-new-trade")
     with tab.expect_navigation():
         tab.click("#save-trade")
     assert tab.locator("#trade-status").inner_text() == "open"
@@ -149,19 +114,19 @@ def test_a_pro_user_takes_a_signal_closes_it_and_sees_it_on_the_equity_curve(
         form.locator("#add-fill").click()
     assert tab.locator("#trade-status").inner_text() == "closed"
     assert tab.locator("#r-multiple").inner_text().startswith("+")
-    widths["trade"] = _widths(tab, "portfolio-trade")
+    seen["trade"] = widths(tab, "portfolio-trade")
     tab.goto(f"{base}/portfolio/{live['portfolio']}/analytics")
     tab.wait_for_function("() => document.querySelector('#equity-chart').dataset.state === 'ready'")
     chart = tab.locator("#equity-chart")
     drawn = int(chart.get_attribute("data-drawn") or 0)
     points = json.loads(chart.get_attribute("data-points") or "[]")
     assert tab.locator("#equity-chart canvas").count() > 0
-    widths["analytics"] = _widths(tab, "portfolio-analytics")
+    seen["analytics"] = widths(tab, "portfolio-analytics")
     tab.goto(f"{base}/portfolio/{live['portfolio']}")
-    widths["portfolio"] = _widths(tab, "portfolio-detail")
+    seen["portfolio"] = widths(tab, "portfolio-detail")
     tab.context.close()
     assert drawn == len(points) == 2  # the initial balance, then the close
     assert points[1]["value"] > points[0]["value"]
-    assert {name: w for name, w in widths.items() if w[0] > PHONE["width"]} == {}
-    assert {name: w for name, w in widths.items() if w[1] > DESKTOP["width"]} == {}
+    assert {name: w for name, w in seen.items() if w[0] > PHONE["width"]} == {}
+    assert {name: w for name, w in seen.items() if w[1] > DESKTOP["width"]} == {}
     assert errors == []

@@ -1,0 +1,57 @@
+"""Helpers for the browser tests (Debian's chromium through Playwright): the chromium path,
+phone and desktop viewports, a tab signed in through the login form, and the page widths at
+both sizes with a screenshot of each in build/screenshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.web.accounts_helpers import Person
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+SCROLL_WIDTH = "() => document.scrollingElement.scrollWidth"
+
+
+def launch(playwright: Any) -> Any:
+    """Headless Debian chromium (never a downloaded build)."""
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+    )
+
+
+def signed_in_tab(browser: Any, base: str, user: Person, then: str) -> tuple[Any, list[str]]:
+    """A phone-sized tab signed in through the login form, on ``then``; and the list that
+    collects its JavaScript and console errors (a CSP violation is one)."""
+    context = browser.new_context(viewport=PHONE)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    tab.goto(f"{base}/auth/login?next={then}")
+    tab.fill("input[name='email']", user.email)
+    tab.fill("input[name='password']", user.password)
+    tab.click("form button[type='submit']")
+    tab.wait_for_url(f"{base}{then}")
+    return tab, errors
+
+
+def shot(tab: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def widths(tab: Any, name: str) -> tuple[int, int]:
+    """The page's scroll width on a phone and on a desktop (a screenshot of each); the tab
+    is left at phone size."""
+    tab.set_viewport_size(PHONE)
+    phone = int(tab.evaluate(SCROLL_WIDTH))
+    shot(tab, f"phone-{name}")
+    tab.set_viewport_size(DESKTOP)
+    desktop = int(tab.evaluate(SCROLL_WIDTH))
+    shot(tab, f"desktop-{name}")
+    tab.set_viewport_size(PHONE)
+    return phone, desktop
