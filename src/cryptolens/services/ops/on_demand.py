@@ -4,7 +4,7 @@ queued for a worker through the job registry, or run in a thread without Redis."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -52,6 +52,10 @@ def fetch_now(engine: Engine, settings: Settings, symbols: list[str]) -> IngestR
             return await ingest_cycle(engine, settings, client, symbols=symbols)
 
     return asyncio.run(main())
+
+
+#: ``queue_scans`` or ``queue_fetches``: put one job per symbol on the background runner.
+QueueWork = Callable[[Background, Engine, Settings, Sequence[Target]], None]
 
 
 def queue_scans(

@@ -17,6 +17,7 @@ from cryptolens.runtime import app_redis, app_settings
 from cryptolens.services.ops.background import Background
 from cryptolens.services.ops.job_runs import JobRunView, recent_runs
 from cryptolens.services.ops.on_demand import (
+    QueueWork,
     queue_fetches,
     queue_scans,
     queue_scheduled,
@@ -38,11 +39,11 @@ def _runner() -> str:
     return "rq" if app_redis(current_app) is not None else "thread"
 
 
-def _queued(job: str, body: SymbolsBody, queue: object) -> Answer:
+def _queued(job: str, body: SymbolsBody, queue: QueueWork) -> Answer:
     settings = app_settings(current_app)
     targets = watched_targets(db.session(), exchange=settings.exchange_id, symbols=body.symbols)
     db.session.rollback()  # release the read before work starts elsewhere
-    queue(Background(app_redis(current_app)), db.engine, settings, targets)  # type: ignore[operator]
+    queue(Background(app_redis(current_app)), db.engine, settings, targets)
     data = {"job": job, "symbols": [t.symbol for t in targets], "runner": _runner()}
     return answer(QueuedEnvelope, data, status=202)
 
