@@ -30,10 +30,11 @@ def add_symbol(session: Session, symbol: str = "BTC/USDT", *, exchange: str = EX
     return ensure_symbol(session, exchange=exchange, symbol=symbol).id
 
 
-def add_pattern(session: Session, *, symbol_id: int, **values: Any) -> Pattern:
-    """A zone; unset fields get plausible values and a unique formation time."""
+def pattern_values(symbol_id: int, **values: Any) -> dict[str, Any]:
+    """A zone's columns; unset fields get plausible values and a unique formation time."""
     n = next(_unique)
     fields: dict[str, Any] = {
+        "symbol_id": symbol_id,
         "timeframe": "1h",
         "pattern_type": "fvg",
         "direction": "bullish",
@@ -46,19 +47,22 @@ def add_pattern(session: Session, *, symbol_id: int, **values: Any) -> Pattern:
         "fill_fraction": 0.0,
         "expires_at": T0 + (n + 100) * HOUR_MS,
     }
-    fields.update(values)
-    pattern = Pattern(symbol_id=symbol_id, **fields)
+    return fields | values
+
+
+def add_pattern(session: Session, *, symbol_id: int, **values: Any) -> Pattern:
+    """A zone; unset fields get plausible values and a unique formation time."""
+    pattern = Pattern(**pattern_values(symbol_id, **values))
     session.add(pattern)
     session.flush()
     return pattern
 
 
-def add_signal(
-    session: Session, *, symbol_id: int, patterns: tuple[Pattern, ...] = (), **values: Any
-) -> Signal:
-    """A long signal with levels around 100; unset fields get plausible values."""
+def signal_values(symbol_id: int, **values: Any) -> dict[str, Any]:
+    """A long signal's columns, levels around 100; unset fields get plausible values."""
     n = next(_unique)
     fields: dict[str, Any] = {
+        "symbol_id": symbol_id,
         "direction": "bullish",
         "confluence": 2,
         "score": 0.7,
@@ -72,8 +76,14 @@ def add_signal(
         "status": "pending",
         "created_at": T0 + n * HOUR_MS,
     }
-    fields.update(values)
-    signal = Signal(symbol_id=symbol_id, **fields)
+    return fields | values
+
+
+def add_signal(
+    session: Session, *, symbol_id: int, patterns: tuple[Pattern, ...] = (), **values: Any
+) -> Signal:
+    """A long signal with levels around 100; unset fields get plausible values."""
+    signal = Signal(**signal_values(symbol_id, **values))
     session.add(signal)
     session.flush()
     for pattern in patterns:

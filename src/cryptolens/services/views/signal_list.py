@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from cryptolens.db.models import Pattern, Signal, SignalPattern, Symbol
+from cryptolens.db.planner import big_table_first, unindexed
 from cryptolens.domain.enums import Direction, SignalOutcome, SignalStatus
 from cryptolens.domain.errors import NotFoundError
 from cryptolens.services.market.clock import market_now
@@ -108,9 +109,14 @@ def parse_signal_filters(args: Mapping[str, str]) -> SignalFilters:
 
 
 def _conditions(filters: SignalFilters, exchange: str) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [Symbol.exchange == exchange]
+    conditions: list[ColumnElement[bool]] = [unindexed(Symbol.exchange) == exchange]
     if filters.symbol is not None:
-        conditions.append(Symbol.symbol == filters.symbol)
+        # The symbol's id (a constant to the planner), so the (symbol_id, created_at) index
+        # serves the filter and the newest-first order.
+        symbol_id = select(Symbol.id).where(
+            Symbol.exchange == exchange, Symbol.symbol == filters.symbol
+        )
+        conditions.append(Signal.symbol_id == symbol_id.scalar_subquery())
     if filters.direction is not None:
         conditions.append(Signal.direction == filters.direction.value)
     if filters.status is not None:
@@ -134,7 +140,7 @@ def list_signals(
     if fetch == 0:
         return Page((), page.page, page.per_page, False, limit_total)
     rows = session.execute(
-        select(*SIGNAL_COLUMNS)
+        big_table_first(select(*SIGNAL_COLUMNS))
         .join(Symbol, Symbol.id == Signal.symbol_id)
         .where(*_conditions(filters, exchange))
         .order_by(Signal.created_at.desc(), Signal.id.desc())
@@ -162,7 +168,7 @@ def list_signals_after(
     """Signals newest first after ``cursor`` (the API's paging), with ``list_signals``'s
     filters and plan cap."""
     query = (
-        select(*SIGNAL_COLUMNS)
+        big_table_first(select(*SIGNAL_COLUMNS))
         .join(Symbol, Symbol.id == Signal.symbol_id)
         .where(*_conditions(filters, exchange), *after(cursor, Signal.created_at, Signal.id))
         .order_by(Signal.created_at.desc(), Signal.id.desc())

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from cryptolens.db.models import Pattern, Symbol
+from cryptolens.db.planner import big_table_first, unindexed
 from cryptolens.domain.enums import Direction, PatternStatus, PatternType
 from cryptolens.services.market.clock import market_now
 from cryptolens.services.views.keyset import Cursor, CursorPage, after, keyset_page
@@ -98,7 +99,7 @@ def parse_pattern_filters(args: Mapping[str, str]) -> PatternFilters:
 
 
 def _conditions(filters: PatternFilters, exchange: str) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [Symbol.exchange == exchange]
+    conditions: list[ColumnElement[bool]] = [unindexed(Symbol.exchange) == exchange]
     if filters.symbol is not None:
         # Compared as the symbol's id (a scalar subquery, a constant to the planner), so the
         # (symbol_id, timeframe, formed_at) index serves the filter and the newest-first order.
@@ -141,7 +142,7 @@ def list_patterns(
     if fetch == 0:
         return Page((), page.page, page.per_page, False, limit_total)
     query = (
-        select(*PATTERN_COLUMNS)
+        big_table_first(select(*PATTERN_COLUMNS))
         .join(Symbol, Symbol.id == Pattern.symbol_id)
         .where(*_conditions(filters, exchange))
         .order_by(Pattern.formed_at.desc(), Pattern.id.desc())
@@ -151,10 +152,7 @@ def list_patterns(
     rows = session.execute(query).all()
     has_next = len(rows) > page.per_page
     return Page(
-        rows=tuple(
-            PatternRow(*row, age_ms=None if now is None else now - row.formed_at)
-            for row in rows[: page.per_page]
-        ),
+        rows=tuple(_zone_row(row, now) for row in rows[: page.per_page]),
         page=page.page,
         per_page=page.per_page,
         has_next=has_next,
@@ -162,9 +160,9 @@ def list_patterns(
     )
 
 
-def _zone_row(row: Row[Any], now: int | None) -> PatternRow:
-    zone = PatternRow(*tuple(row), age_ms=None)  # type: ignore[misc]  # the columns, then age
-    return zone if now is None else replace(zone, age_ms=now - zone.formed_at)
+def _zone_row(row: Any, now: int | None) -> PatternRow:
+    age = None if now is None else now - row.formed_at
+    return PatternRow(*tuple(row), age_ms=age)  # type: ignore[misc]  # the columns, then age
 
 
 def list_patterns_after(
@@ -180,7 +178,7 @@ def list_patterns_after(
     as ``list_patterns``, walking the newest-first index instead of skipping rows."""
     now = market_now(session, exchange=exchange)
     query = (
-        select(*PATTERN_COLUMNS)
+        big_table_first(select(*PATTERN_COLUMNS))
         .join(Symbol, Symbol.id == Pattern.symbol_id)
         .where(*_conditions(filters, exchange), *after(cursor, Pattern.formed_at, Pattern.id))
         .order_by(Pattern.formed_at.desc(), Pattern.id.desc())
