@@ -23,7 +23,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import InstrumentedAttribute
-from sqlalchemy.sql.selectable import CompoundSelect, ScalarSelect
+from sqlalchemy.sql.selectable import CompoundSelect
 
 from cryptolens.db.base import as_number
 from cryptolens.db.models import Signal
@@ -111,12 +111,9 @@ def grouped(portfolio_id: int) -> CompoundSelect[*tuple[Any, ...]]:
     return union_all(by_trade, by_clock, by_tag)
 
 
-def open_trades(portfolio_id: int) -> ScalarSelect[int]:
-    return (
-        select(func.count())
-        .where(Trade.portfolio_id == portfolio_id, Trade.status != CLOSED)
-        .scalar_subquery()
-    )
+def open_trades(portfolio_id: int) -> Select[int]:
+    """How many of the portfolio's trades are not closed."""
+    return select(func.count()).where(Trade.portfolio_id == portfolio_id, Trade.status != CLOSED)
 
 
 def _linked(portfolio_id: int) -> tuple[ColumnElement[bool], ...]:
