@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from cryptolens.domain.errors import NotFoundError
@@ -236,22 +234,6 @@ def test_another_owners_portfolio_is_not_found(
         _analytics(session, intruder, journal)
     with pytest.raises(NotFoundError):
         _analytics(session, owner, journal + 1000)
-
-
-@pytest.fixture
-def statements(session: Session) -> Iterator[list[str]]:
-    seen: list[str] = []
-    engine = session.get_bind()
-    assert isinstance(engine, Engine)
-
-    def count(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _many(n: int) -> list[Closed]:
