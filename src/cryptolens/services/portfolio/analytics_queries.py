@@ -20,6 +20,7 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
+    type_coerce,
     union_all,
 )
 from sqlalchemy.orm import InstrumentedAttribute
@@ -63,9 +64,11 @@ def equity(portfolio_id: int) -> Query:
     """The closed trades' (``closed_at``, ``realized_pnl``) in closing order (ties by id),
     read along ``ix_trades_portfolio_status_closed_at``; ``analytics_equity`` makes the
     curve and the maximum drawdown from them in one linear pass. The P&L is the column
-    itself, an exact decimal on every dialect (nothing is compared in SQL)."""
+    itself as the driver returns it, skipping ``ExactDecimal``'s per-row canonical form
+    (a fifth of a recomputation's time at 100,000 trades): an exact ``Decimal`` on
+    PostgreSQL and MariaDB, its exact text on SQLite, which ``money`` reads."""
     return (
-        select(Trade.closed_at, Trade.realized_pnl)
+        select(Trade.closed_at, type_coerce(Trade.realized_pnl, String))
         .where(*_closed_in(portfolio_id))
         .order_by(Trade.closed_at, Trade.id)
     )
