@@ -7,14 +7,21 @@ URLs are given); ``portfolio_analytics`` timed in-process.
         [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
         [--mariadb mysql+pymysql://root@127.0.0.1:3306/test]
 
-Prints the median of ``--repeat`` runs (after one warm-up run) and the number of statements
-one run executes, which does not depend on the number of trades.
+Prints, each as the median of ``--repeat`` runs (after one warm-up run) with the number of
+statements one run executes (which does not depend on the number of trades):
+
+(a) the page with a current snapshot (a *hit*: the goal figure, ``GOAL_MEDIAN_MS``);
+(b) a recomputation (a *miss*: the snapshot deleted, untimed, before each run; it computes
+    and stores a new one);
+(c) one write: a closed trade added through ``insert_trades`` (its fills and tags), which
+    moves the portfolio's analytics revision, committed.
 """
 
 from __future__ import annotations
 
 import argparse
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -22,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, event, insert, select, text
+from sqlalchemy import Engine, delete, event, insert, select, text
 from sqlalchemy.orm import Session
 
 from _common import header, median_seconds
@@ -32,9 +39,11 @@ from cryptolens.db.accounts import User
 from cryptolens.db.base import Base
 from cryptolens.db.engine import create_engine_for
 from cryptolens.db.models import Signal
-from cryptolens.db.portfolio import Portfolio, Trade, TradeTag
+from cryptolens.db.portfolio import Portfolio, PortfolioAnalyticsSnapshot, Trade, TradeTag
 from cryptolens.db.symbols import ensure_symbol
-from cryptolens.services.portfolio.analytics import portfolio_analytics
+from cryptolens.domain.trades import Fill, Side
+from cryptolens.services.portfolio.analytics import Analytics, portfolio_analytics
+from cryptolens.services.portfolio.trades import TradeInput, check_trade, insert_trades
 
 GOAL_MEDIAN_MS = 50.0
 SYMBOLS = [f"S{n:02d}/USDT" for n in range(20)]
@@ -163,36 +172,98 @@ def analyze(engine: Engine) -> None:
         connection.execute(text(statement))
 
 
+def _figure(label: str, median: float, runs: list[float], count: int, *, goal: bool) -> None:
+    ms = median * 1000
+    verdict = ""
+    if goal:
+        verdict = " (ok)" if ms <= GOAL_MEDIAN_MS else f" (over the {GOAL_MEDIAN_MS:.0f} ms goal)"
+    print(
+        f"{'':<11} {label:<22} median {ms:8.1f} ms{verdict}, {count} statements"
+        f"   (runs: {', '.join(f'{t * 1000:.1f}' for t in runs)})"
+    )
+
+
+def _counted(
+    engine: Engine, run: Callable[[], object], setup: Callable[[], object] | None = None
+) -> int:
+    """Statements one call of ``run`` executes, after a warm-up call (statement compilation,
+    page cache); ``setup`` runs uncounted before each call."""
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    for counting in (False, True):
+        if setup is not None:
+            setup()
+        if counting:
+            event.listen(engine, "before_cursor_execute", count)
+        try:
+            run()
+        finally:
+            if counting:
+                event.remove(engine, "before_cursor_execute", count)
+    return len(statements)
+
+
 def measure(label: str, url: str, n: int, repeat: int) -> None:
     engine = prepare(url)
     owner, portfolio_id = seed(engine, n)
-    statements: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    result: list[Analytics] = []
 
-    def run() -> None:
+    def page() -> None:
+        # As the page does: the analytics, committed (a miss stores its snapshot).
         with Session(engine) as session:
-            portfolio_analytics(session, owner=owner, portfolio_id=portfolio_id)
+            result[:] = [portfolio_analytics(session, owner=owner, portfolio_id=portfolio_id)]
+            session.commit()
 
-    run()  # warm-up: statement compilation, page cache
-    statements.clear()
-    run()
-    count = len(statements)
-    median, runs = median_seconds(run, repeat=repeat)
-    with Session(engine) as session:
-        result = portfolio_analytics(session, owner=owner, portfolio_id=portfolio_id)
-    ms = median * 1000
-    verdict = "ok" if ms <= GOAL_MEDIAN_MS else f"over the {GOAL_MEDIAN_MS:.0f} ms goal"
-    print(
-        f"{label:<11} {n:>7,} trades: median {ms:7.1f} ms ({verdict}), {count} statements"
-        f"   (runs: {', '.join(f'{t * 1000:.1f}' for t in runs)})"
-    )
-    summary, drawdown = result.summary.figures, result.drawdown
+    def forget() -> None:
+        with Session(engine) as session, session.begin():
+            session.execute(delete(PortfolioAnalyticsSnapshot))
+
+    print(f"{label:<11} {n:>7,} trades:")
+    miss_count = _counted(engine, page, setup=forget)
+    hit_count = _counted(engine, page)
+    median, runs = median_seconds(page, repeat=repeat)
+    _figure("(a) current snapshot", median, runs, hit_count, goal=True)
+    median, runs = median_seconds(page, repeat=repeat, setup=forget)
+    _figure("(b) recompute", median, runs, miss_count, goal=False)
+    add = _writer(engine, owner, portfolio_id, n)
+    write_count = _counted(engine, add)
+    median, runs = median_seconds(add, repeat=repeat)
+    _figure("(c) add a closed trade", median, runs, write_count, goal=False)
+    summary, drawdown = result[0].summary.figures, result[0].drawdown
     print(
         f"{'':<11} win rate {summary.win_rate or 0:.3f}, expectancy {summary.expectancy_r or 0:.3f}"
         f" R, max drawdown {drawdown.amount:.2f} ({drawdown.percent:.2f} %),"
-        f" {len(result.equity_curve)} curve points"
+        f" {len(result[0].equity_curve)} curve points"
     )
     engine.dispose()
+
+
+def _writer(engine: Engine, owner: Owner, portfolio_id: int, n: int) -> Callable[[], object]:
+    """A closed trade with two fills and a tag, stored and committed per call (checked once,
+    untimed: the write's cost is what is measured)."""
+    at = START + timedelta(minutes=15 * n)
+    fills = (
+        Fill(Side.ENTRY, at, Decimal(100), Decimal(20), Decimal("0.1")),
+        Fill(Side.EXIT, at + timedelta(hours=2), Decimal(103), Decimal(20), Decimal("0.1")),
+    )
+    data = TradeInput("S00/USDT", "long", Decimal(95), fills, tags=("planned",))
+    checked = check_trade(data, now=datetime.now(UTC))
+
+    def add() -> None:
+        with Session(engine) as session, session.begin():
+            insert_trades(
+                session,
+                portfolio_id=portfolio_id,
+                user_id=owner.id,
+                trades=[checked],
+                tz="UTC",
+                now=datetime.now(UTC),
+            )
+
+    return add
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ EXPECTED_TABLES = {
     "trade_fills",
     "trade_tags",
     "journal_entries",
+    "portfolio_analytics_snapshots",
 }
 
 

@@ -1,9 +1,14 @@
 """Portfolio tables: a user's portfolios, their trades (one row per trade with the figures
 derived from its fills, recomputed by the service on every change), the fills themselves,
-free tags, and journal entries (per day, optionally about one trade).
+free tags, journal entries (per day, optionally about one trade), and each portfolio's
+analytics snapshot.
 
 Money and quantities are ``ExactDecimal`` (never floats). ``trades.user_id`` repeats the
 portfolio's owner so owner checks and per-owner counts need no join.
+
+``portfolios.analytics_revision`` moves on every write that changes what the analytics show
+(``services.portfolio.revision.touch``); a snapshot is current only while its ``revision``
+equals it.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from decimal import Decimal
 from sqlalchemy import (
     BigInteger,
     Date,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -22,12 +28,15 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cryptolens.clock import utcnow
 from cryptolens.db.base import Base, ExactDecimal, UTCDateTime
 
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
+#: MariaDB's TEXT holds 64 KB; a snapshot of many symbols and tags may need more.
+LongText = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 
 
 class Portfolio(Base):
@@ -40,8 +49,24 @@ class Portfolio(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     quote_currency: Mapped[str] = mapped_column(String(10))
     initial_balance: Mapped[Decimal] = mapped_column(ExactDecimal())
+    analytics_revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class PortfolioAnalyticsSnapshot(Base):
+    """The trade-derived analytics of a portfolio as of ``revision`` (JSON, see
+    ``services.portfolio.analytics_codec``)."""
+
+    __tablename__ = "portfolio_analytics_snapshots"
+
+    portfolio_id: Mapped[int] = mapped_column(
+        ForeignKey("portfolios.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    revision: Mapped[int] = mapped_column(BigInteger)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    compute_ms: Mapped[float] = mapped_column(Double)
+    payload: Mapped[str] = mapped_column(LongText)
 
 
 class Trade(Base):

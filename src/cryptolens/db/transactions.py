@@ -1,11 +1,12 @@
-"""Transaction boundaries: one unit of work per use case, and guarded one-time updates."""
+"""Transaction boundaries: one unit of work per use case, actions run once it commits, and
+guarded one-time updates."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import CursorResult, Delete, Update
+from sqlalchemy import CursorResult, Delete, Update, event
 from sqlalchemy.orm import Session
 
 
@@ -18,6 +19,30 @@ def unit_of_work(session: Session) -> Iterator[Session]:
         session.rollback()
         raise
     session.commit()
+
+
+_ON_COMMIT = "cryptolens.on_commit"
+
+
+def on_commit(session: Session, action: Callable[[], object]) -> None:
+    """Run ``action`` after ``session``'s transaction commits; forget it on rollback."""
+    actions: list[Callable[[], object]] | None = session.info.get(_ON_COMMIT)
+    if actions is None:
+        actions = session.info[_ON_COMMIT] = []
+        event.listen(session, "after_commit", _run_actions)
+        event.listen(session, "after_rollback", _drop_actions)
+    actions.append(action)
+
+
+def _run_actions(session: Session) -> None:
+    actions = session.info.get(_ON_COMMIT, [])
+    pending, actions[:] = list(actions), []
+    for action in pending:
+        action()
+
+
+def _drop_actions(session: Session) -> None:
+    session.info.get(_ON_COMMIT, []).clear()
 
 
 def changed_rows(session: Session, statement: Update | Delete) -> int:

@@ -162,6 +162,13 @@ JOBS: tuple[JobSpec, ...] = (
         summary="fan an admin broadcast out to its audience and send",
     ),
     JobSpec(
+        "refresh_portfolio_analytics",
+        "cryptolens.jobs.portfolio.refresh_portfolio_analytics_job",
+        QueueName.LOW,
+        300,
+        summary="recompute a portfolio's analytics snapshot after a change to its trades",
+    ),
+    JobSpec(
         "password_reset",
         "cryptolens.jobs.email.password_reset_job",
         QueueName.HIGH,

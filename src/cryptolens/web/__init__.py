@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from cryptolens.web import api_key_auth, errors, middleware, security, serving
+from cryptolens.web import analytics_refresh, api_key_auth, errors, middleware, security, serving
 from cryptolens.web.account import bp as account_bp
 from cryptolens.web.admin import bp as admin_bp
 from cryptolens.web.api import bp as api_bp
@@ -25,6 +25,7 @@ def register_web(app: Flask) -> None:
     security.register(app)
     errors.register(app)
     api_key_auth.register(app)
+    analytics_refresh.register(app)
     # CSRF is decided per request by how it is authenticated (web/principal.py), not
     # by blueprint: a cookie-authenticated write under /api needs a token too.
     blueprints = (api_bp, api_v1_bp, dashboard_bp, patterns_bp, signals_bp, symbols_bp, stats_bp)

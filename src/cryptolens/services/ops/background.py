@@ -41,6 +41,23 @@ class Background:
             return False
         return True
 
+    def enqueue_once(self, job: JobSpec, key: str, *args: object) -> bool:
+        """``enqueue``, unless a job that holds ``key`` is still waiting in the queue (the
+        job lets go of it with ``release`` as it starts, so a change made while it runs
+        queues another); False without Redis or when Redis is unavailable."""
+        if self._redis is None:
+            return False
+        try:
+            if not self._redis.set(key, b"1", nx=True, ex=job.timeout):
+                return True
+        except RedisError:
+            log.warning("Redis unavailable; %s not queued", job.name)
+            return False
+        if self.enqueue(job, *args):
+            return True
+        release(self._redis, key)
+        return False
+
     def submit(self, job: JobSpec, *args: object, inline: Callable[[], object]) -> None:
         if self.enqueue(job, *args):
             return
@@ -49,6 +66,16 @@ class Background:
             _threads[:] = [t for t in _threads if t.is_alive()]
             _threads.append(thread)
         thread.start()
+
+
+def release(redis: Redis[bytes] | None, key: str) -> None:
+    """Let go of an ``enqueue_once`` key (a job calls this as it starts)."""
+    if redis is None:
+        return
+    try:
+        redis.delete(key)
+    except RedisError:
+        log.warning("Redis unavailable; %s expires on its own", key)
 
 
 def _logged(job: str, work: Callable[[], object]) -> None:

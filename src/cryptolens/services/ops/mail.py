@@ -4,16 +4,16 @@ here commits the caller's session; a rolled-back email is never sent."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Protocol
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from cryptolens.clock import utcnow
 from cryptolens.config import Settings
+from cryptolens.db.transactions import on_commit
 from cryptolens.domain.jobs import job
 from cryptolens.notify.emails import render_email
 from cryptolens.notify.links import PublicLinks
@@ -29,7 +29,6 @@ from cryptolens.services.ops.outbox import (
 
 SEND_JOB = job("send_email")
 RESET_JOB = job("password_reset")
-_ON_COMMIT = "cryptolens.on_commit"
 
 
 class Courier(Protocol):
@@ -84,27 +83,6 @@ class Mailer:
     def __post_init__(self) -> None:
         object.__setattr__(self, "box", outbox_box(self.settings))
         object.__setattr__(self, "links", PublicLinks(self.settings.resolved_public_url))
-
-
-def on_commit(session: Session, action: Callable[[], object]) -> None:
-    """Run ``action`` after ``session``'s transaction commits; forget it on rollback."""
-    actions: list[Callable[[], object]] | None = session.info.get(_ON_COMMIT)
-    if actions is None:
-        actions = session.info[_ON_COMMIT] = []
-        event.listen(session, "after_commit", _run_actions)
-        event.listen(session, "after_rollback", _drop_actions)
-    actions.append(action)
-
-
-def _run_actions(session: Session) -> None:
-    actions = session.info.get(_ON_COMMIT, [])
-    pending, actions[:] = list(actions), []
-    for action in pending:
-        action()
-
-
-def _drop_actions(session: Session) -> None:
-    session.info.get(_ON_COMMIT, []).clear()
 
 
 def send_email(

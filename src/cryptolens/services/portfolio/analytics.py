@@ -1,9 +1,16 @@
-"""A portfolio's analytics in five SQL statements, whatever its number of trades: the
-portfolio (owner check, open trades), the closed trades grouped (one UNION ALL of three
-grouped scans, rolled up into the summary and the breakdowns), the equity curve with its
-maximum drawdown (the closed trades' P&L in closing order, one linear pass in
-``analytics_equity``), and "you vs the signals" (an aggregate and the latest
-linked trades).
+"""A portfolio's analytics page in a fixed number of statements, whatever its number of
+trades.
+
+The figures its own trades decide (summary, drawdown, equity curve, breakdowns) come from a
+snapshot (``analytics_snapshot``) kept exact by the portfolio's analytics revision: one
+statement reads the portfolio with its snapshot when that is of the current revision (a
+*hit*). Otherwise (a *miss*) they are computed — the open trades counted, the closed trades
+grouped (one UNION ALL of three grouped scans, rolled up into the summary and the
+breakdowns), the equity curve with its maximum drawdown (the closed trades' P&L in closing
+order, one linear pass in ``analytics_equity``) — and stored for the revision read first.
+"You vs the signals" (an aggregate and the latest linked trades) is always read live: signal
+outcomes change without any write to the portfolio. Hit: 3 statements; miss: 9 (3 of them
+store the snapshot in a savepoint).
 
 Only closed trades count. A *win* has a realised P&L above 0, a *loss* below 0 (a trade at
 exactly 0 is neither, but counts in the win rate's denominator). Expectancy in R is the mean
@@ -23,110 +30,39 @@ or to the last closed trade while it has not recovered.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
+from cryptolens.clock import utcnow
 from cryptolens.db.portfolio import Portfolio
 from cryptolens.domain.errors import NotFoundError
 from cryptolens.domain.quiet_hours import zone
 from cryptolens.services.portfolio import analytics_queries as queries
+from cryptolens.services.portfolio import analytics_snapshot as snapshot
 from cryptolens.services.portfolio.analytics_equity import EquityRows, equity_rows
+from cryptolens.services.portfolio.analytics_model import (
+    Analytics,
+    BreakdownRow,
+    Drawdown,
+    EquityPoint,
+    LinkedTrade,
+    Summary,
+    TradeAnalytics,
+    VersusSignals,
+)
 from cryptolens.services.portfolio.analytics_rollup import Figures, Tally, roll_up
 
-__all__ = ["Analytics", "Figures", "portfolio_analytics"]
+__all__ = ["Analytics", "Figures", "TradeAnalytics", "portfolio_analytics", "refresh_analytics"]
 
 
 class Owner(Protocol):
     @property
     def id(self) -> int: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    figures: Figures
-    open_trades: int
-    average_win: Decimal | None
-    average_loss: Decimal | None
-    largest_win: Decimal | None
-    largest_loss: Decimal | None
-    average_win_r: float | None
-    average_loss_r: float | None
-    average_holding_seconds: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class Drawdown:
-    amount: Decimal
-    #: Of the peak equity it fell from.
-    percent: float
-    peak_equity: Decimal
-    started_at: datetime | None
-    trough_at: datetime | None
-    #: None while equity is still below that peak.
-    recovered_at: datetime | None
-    duration_seconds: int
-
-
-@dataclass(frozen=True, slots=True)
-class EquityPoint:
-    at: datetime
-    equity: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class BreakdownRow:
-    #: A tag, symbol, direction or setup (None: trades without one), or a weekday (0 =
-    #: Monday) or hour as an int.
-    key: str | int | None
-    figures: Figures
-
-
-@dataclass(frozen=True, slots=True)
-class LinkedTrade:
-    trade_id: int
-    signal_id: int
-    symbol: str
-    direction: str
-    closed_at: datetime
-    r_multiple: float | None
-    signal_r: float | None
-    signal_outcome: str | None
-    signal_status: str
-
-
-@dataclass(frozen=True, slots=True)
-class VersusSignals:
-    """Closed trades linked to a signal; the averages are over those where both Rs are
-    known (``compared``), so they compare the same trades."""
-
-    linked: int
-    compared: int
-    average_r: float | None
-    signal_average_r: float | None
-    wins: int
-    signal_wins: int
-    latest: tuple[LinkedTrade, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Analytics:
-    portfolio_id: int
-    quote_currency: str
-    initial_balance: Decimal
-    summary: Summary
-    drawdown: Drawdown
-    #: At most ``MAX_CURVE_POINTS``, times in the requested zone; empty without closed trades.
-    equity_curve: tuple[EquityPoint, ...]
-    #: Breakdown name (``analytics_rollup.DIMENSIONS``) -> rows, most trades first (weekday
-    #: and hour in order).
-    breakdowns: dict[str, tuple[BreakdownRow, ...]]
-    versus_signals: VersusSignals
 
 
 def _ratio(total: Any, count: int) -> float | None:
@@ -170,19 +106,20 @@ def _drawdown(
     )
 
 
-def _curve(
-    rows: EquityRows, initial: Decimal, start: datetime | None, tz: str
-) -> tuple[EquityPoint, ...]:
+def _curve(rows: EquityRows, initial: Decimal, start: datetime | None) -> tuple[EquityPoint, ...]:
     if start is None or not rows.samples:
         return ()
     points = rows.samples
     if rows.trough is not None and all(row.rn != rows.trough.rn for row in points):
         points = sorted([*points, rows.trough], key=lambda row: row.rn)
-    where = zone(tz)
-    first = EquityPoint(start.astimezone(where), initial)
-    return first, *(
-        EquityPoint(row.closed_at.astimezone(where), initial + row.run) for row in points
+    return EquityPoint(start, initial), *(
+        EquityPoint(row.closed_at, initial + row.run) for row in points
     )
+
+
+def _in_zone(curve: tuple[EquityPoint, ...], tz: str) -> tuple[EquityPoint, ...]:
+    where = zone(tz)
+    return tuple(EquityPoint(point.at.astimezone(where), point.equity) for point in curve)
 
 
 def _breakdowns(
@@ -220,35 +157,74 @@ def _versus(total: Row[Any], latest: list[Row[Any]]) -> VersusSignals:
     )
 
 
-def portfolio_analytics(
-    session: Session, *, owner: Owner, portfolio_id: int, tz: str = "UTC"
-) -> Analytics:
-    """Every figure of the analytics page in five statements; ``tz`` (an IANA zone, UTC if
-    unknown) is the zone of the equity curve's times. NotFoundError for a portfolio that does
-    not exist or is not ``owner``'s."""
-    portfolio = session.execute(
-        select(
-            Portfolio.quote_currency,
-            Portfolio.initial_balance,
-            queries.open_trades(portfolio_id).label("open_trades"),
-        ).where(Portfolio.id == portfolio_id, Portfolio.user_id == owner.id)
-    ).one_or_none()
-    if portfolio is None:
-        raise NotFoundError("No such portfolio.")
-    initial = portfolio.initial_balance
+def compute_trade_analytics(
+    session: Session, *, portfolio_id: int, initial: Decimal
+) -> TradeAnalytics:
+    """The figures of the portfolio's own trades, from scratch (three statements); the
+    equity curve's times in UTC."""
+    open_trades = session.execute(queries.open_trades(portfolio_id)).scalar_one()
     total, tallies = roll_up(list(session.execute(queries.grouped(portfolio_id)).all()))
     curve = equity_rows(session.execute(queries.equity(portfolio_id)).all())
     start, end = total.first_opened_at, total.last_closed_at
+    return TradeAnalytics(
+        summary=_summary(total, int(open_trades)),
+        drawdown=_drawdown(curve, initial, start, end),
+        equity_curve=_curve(curve, initial, start),
+        breakdowns=_breakdowns(tallies),
+    )
+
+
+def _recompute(session: Session, portfolio_id: int, found: snapshot.Current) -> TradeAnalytics:
+    """Compute, and store as the snapshot of the revision ``found`` (``snapshot.current``)
+    read before."""
+    began = time.perf_counter()
+    figures = compute_trade_analytics(
+        session, portfolio_id=portfolio_id, initial=found.initial_balance
+    )
+    snapshot.store(
+        session,
+        portfolio_id=portfolio_id,
+        revision=found.analytics_revision,
+        found=figures,
+        compute_ms=(time.perf_counter() - began) * 1000,
+        now=utcnow(),
+    )
+    return figures
+
+
+def portfolio_analytics(
+    session: Session, *, owner: Owner, portfolio_id: int, tz: str = "UTC"
+) -> Analytics:
+    """Every figure of the analytics page (3 statements with a current snapshot, 9 without,
+    which stores one in the caller's transaction: commit to keep it). ``tz`` (an IANA zone,
+    UTC if unknown) is the zone of the equity curve's times. NotFoundError for a portfolio
+    that does not exist or is not ``owner``'s."""
+    found = session.execute(
+        snapshot.current(portfolio_id).where(Portfolio.user_id == owner.id)
+    ).one_or_none()
+    if found is None:
+        raise NotFoundError("No such portfolio.")
+    figures = snapshot.stored(found) or _recompute(session, portfolio_id, found)
     return Analytics(
         portfolio_id=portfolio_id,
-        quote_currency=portfolio.quote_currency,
-        initial_balance=initial,
-        summary=_summary(total, int(portfolio.open_trades)),
-        drawdown=_drawdown(curve, initial, start, end),
-        equity_curve=_curve(curve, initial, start, tz),
-        breakdowns=_breakdowns(tallies),
+        quote_currency=found.quote_currency,
+        initial_balance=found.initial_balance,
+        summary=figures.summary,
+        drawdown=figures.drawdown,
+        equity_curve=_in_zone(figures.equity_curve, tz),
+        breakdowns=figures.breakdowns,
         versus_signals=_versus(
             session.execute(queries.versus_signals(portfolio_id)).one(),
             list(session.execute(queries.latest_linked(portfolio_id)).all()),
         ),
     )
+
+
+def refresh_analytics(session: Session, *, portfolio_id: int) -> bool:
+    """Compute and store the snapshot of ``portfolio_id`` unless a current one exists (or the
+    portfolio is gone); True when it computed. The caller commits."""
+    found = session.execute(snapshot.current(portfolio_id)).one_or_none()
+    if found is None or snapshot.stored(found) is not None:
+        return False
+    _recompute(session, portfolio_id, found)
+    return True

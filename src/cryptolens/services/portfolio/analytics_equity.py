@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from cryptolens.domain.trades import canonical
 from cryptolens.services.portfolio.analytics_queries import MAX_CURVE_POINTS
 from cryptolens.services.portfolio.analytics_rollup import money
 
@@ -63,15 +64,20 @@ def equity_rows(trades: Iterable[tuple[datetime, Any]]) -> EquityRows:
             trough, trough_peak_at = point, peak_at
     return EquityRows(
         samples=_sampled(points),
-        trough=trough,
+        trough=None if trough is None else _canonical(trough),
         peak_at=trough_peak_at,
         recovered_at=_recovery(points, trough),
     )
 
 
+def _canonical(point: Point) -> Point:
+    # The P&L may arrive as the driver's Decimal (e.g. 12.5000000000): shown as stored.
+    return Point(point.rn, point.closed_at, canonical(point.run), canonical(point.peak))
+
+
 def _sampled(points: Sequence[Point]) -> list[Point]:
     step = _step(len(points))
-    return [p for p in points if (p.rn - 1) % step == 0 or p.rn == len(points)]
+    return [_canonical(p) for p in points if (p.rn - 1) % step == 0 or p.rn == len(points)]
 
 
 def _recovery(points: Sequence[Point], trough: Point | None) -> datetime | None:

@@ -20,10 +20,11 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
+    type_coerce,
     union_all,
 )
 from sqlalchemy.orm import InstrumentedAttribute
-from sqlalchemy.sql.selectable import CompoundSelect, ScalarSelect
+from sqlalchemy.sql.selectable import CompoundSelect
 
 from cryptolens.db.base import as_number
 from cryptolens.db.models import Signal
@@ -63,9 +64,11 @@ def equity(portfolio_id: int) -> Query:
     """The closed trades' (``closed_at``, ``realized_pnl``) in closing order (ties by id),
     read along ``ix_trades_portfolio_status_closed_at``; ``analytics_equity`` makes the
     curve and the maximum drawdown from them in one linear pass. The P&L is the column
-    itself, an exact decimal on every dialect (nothing is compared in SQL)."""
+    itself as the driver returns it, skipping ``ExactDecimal``'s per-row canonical form
+    (a fifth of a recomputation's time at 100,000 trades): an exact ``Decimal`` on
+    PostgreSQL and MariaDB, its exact text on SQLite, which ``money`` reads."""
     return (
-        select(Trade.closed_at, Trade.realized_pnl)
+        select(Trade.closed_at, type_coerce(Trade.realized_pnl, String))
         .where(*_closed_in(portfolio_id))
         .order_by(Trade.closed_at, Trade.id)
     )
@@ -111,12 +114,9 @@ def grouped(portfolio_id: int) -> CompoundSelect[*tuple[Any, ...]]:
     return union_all(by_trade, by_clock, by_tag)
 
 
-def open_trades(portfolio_id: int) -> ScalarSelect[int]:
-    return (
-        select(func.count())
-        .where(Trade.portfolio_id == portfolio_id, Trade.status != CLOSED)
-        .scalar_subquery()
-    )
+def open_trades(portfolio_id: int) -> Select[int]:
+    """How many of the portfolio's trades are not closed."""
+    return select(func.count()).where(Trade.portfolio_id == portfolio_id, Trade.status != CLOSED)
 
 
 def _linked(portfolio_id: int) -> tuple[ColumnElement[bool], ...]:

@@ -26,7 +26,8 @@ _NUMERIC = ("weekday", "hour")
 
 
 def money(value: Any) -> Decimal:
-    """A sum from the database as a Decimal (a float on SQLite; 0 for NULL)."""
+    """A sum or stored decimal from the database as a Decimal (a float or text on SQLite; 0
+    for NULL)."""
     if value is None:
         return Decimal(0)
     return value if isinstance(value, Decimal) else Decimal(str(value))

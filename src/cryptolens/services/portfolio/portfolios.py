@@ -19,6 +19,7 @@ from cryptolens.domain.portfolio_rules import (
 )
 from cryptolens.domain.trades import FieldError
 from cryptolens.services.accounts import policy
+from cryptolens.services.portfolio import revision
 from cryptolens.services.portfolio.access import (
     Owner,
     check_new_portfolio,
@@ -120,6 +121,8 @@ def update_portfolio(
     policy.require(owner, Capability.PORTFOLIO)
     checked = _checked(data)
     _check_unique(session, user_id=row.user_id, name=checked.name, other_than=row.id)
+    # The balance is in the drawdown and every point of the equity curve.
+    revision.touch(session, row.id)
     row.name = checked.name
     row.description = checked.description
     row.quote_currency = checked.quote_currency

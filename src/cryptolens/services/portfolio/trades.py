@@ -35,6 +35,7 @@ from cryptolens.domain.trades import (
     figures,
 )
 from cryptolens.services.accounts import policy
+from cryptolens.services.portfolio import revision
 from cryptolens.services.portfolio.access import (
     Owner,
     check_new_trades,
@@ -199,7 +200,9 @@ def insert_trades(
     tz: str,
     now: datetime,
 ) -> list[int]:
-    """Store checked trades (owner and plan already checked); their ids in order."""
+    """Store checked trades (owner and plan already checked), moving the portfolio's
+    analytics revision once; their ids in order."""
+    revision.touch(session, portfolio_id)
     ids: list[int] = []
     for checked in trades:
         row = Trade(portfolio_id=portfolio_id, user_id=user_id, created_at=now)
@@ -241,6 +244,7 @@ def update_trade(
     checked = check_trade(data, now=now)
     if checked.signal_id is not None and checked.signal_id != row.signal_id:
         check_signal_link(session, owner=owner, signal_id=checked.signal_id)
+    revision.touch(session, row.portfolio_id)
     apply_figures(row, checked, owner_timezone(session, owner=owner), now)
     session.flush()
     _store_children(session, row.id, checked)
@@ -305,6 +309,7 @@ def close_trade(
 def delete_trade(session: Session, *, owner: Owner, trade_id: int) -> None:
     """Delete a trade with its fills, tags and journal entries (on any plan)."""
     row = owned_trade(session, owner=owner, trade_id=trade_id)
+    revision.touch(session, row.portfolio_id)
     session.execute(delete(Trade).where(Trade.id == row.id))
     session.expunge(row)
 

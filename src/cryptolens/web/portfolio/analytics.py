@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flask import render_template
 
+from cryptolens.db.transactions import unit_of_work
 from cryptolens.extensions import db
 from cryptolens.services.portfolio import portfolios
 from cryptolens.services.portfolio.analytics import Analytics, portfolio_analytics
@@ -64,12 +65,14 @@ def summary_of(found: Analytics) -> dict[str, object]:
 
 
 def load_analytics(portfolio_id: int) -> Analytics:
-    """The signed-in owner's analytics of ``portfolio_id`` (NotFoundError for anyone else's)."""
+    """The signed-in owner's analytics of ``portfolio_id`` (NotFoundError for anyone else's);
+    a snapshot computed on the way is committed."""
     principal = current_principal()
     owner = _AnalyticsOwner(id=principal.user_id or 0)
-    return portfolio_analytics(
-        db.session(), owner=owner, portfolio_id=portfolio_id, tz=reader_zone().key
-    )
+    with unit_of_work(db.session()) as work:
+        return portfolio_analytics(
+            work, owner=owner, portfolio_id=portfolio_id, tz=reader_zone().key
+        )
 
 
 @bp.get("/<int:portfolio_id>/analytics")
