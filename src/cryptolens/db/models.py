@@ -94,6 +94,7 @@ class Pattern(Base):
         Index("ix_patterns_symbol_tf_status", "symbol_id", "timeframe", "status"),
         Index("ix_patterns_formed_at", "formed_at"),
         Index("ix_patterns_symbol_tf_formed_at", "symbol_id", "timeframe", "formed_at"),
+        Index("ix_patterns_symbol_formed_at", "symbol_id", "formed_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -82,8 +82,13 @@ def _sorts_everything(dialect: str, plan: str) -> bool:
 
 @pytest.mark.parametrize(
     "filters",
-    [PatternFilters(), PatternFilters(status="open"), PatternFilters(timeframe="4h")],
-    ids=["all", "open", "timeframe"],
+    [
+        PatternFilters(),
+        PatternFilters(status="open"),
+        PatternFilters(timeframe="4h"),
+        PatternFilters(symbol="S03/USDT"),
+    ],
+    ids=["all", "open", "timeframe", "symbol"],
 )
 def test_the_zone_list_walks_the_time_index(session: Session, filters: PatternFilters) -> None:
     _seed(session)
