@@ -22,9 +22,19 @@ def answer(model: type[Out], data: Any, *, status: int = 200, **meta: Any) -> An
     return envelope, status
 
 
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _names(kind: type) -> tuple[str, ...]:
+    names = _NAMES.get(kind)
+    if names is None:
+        names = _NAMES[kind] = tuple(field.name for field in fields(kind))
+    return names
+
+
 def shallow(row: Any) -> dict[str, Any]:
     """A dataclass as a dict of its fields (no deep copy)."""
-    return {field.name: getattr(row, field.name) for field in fields(row)}
+    return {name: getattr(row, name) for name in _names(type(row))}
 
 
 def rows(found: Iterable[Any]) -> list[dict[str, Any]]:
