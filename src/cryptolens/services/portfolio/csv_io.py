@@ -34,6 +34,8 @@ from cryptolens.services.portfolio.trades import (
 )
 
 MAX_BYTES = 10 * 1024 * 1024
+#: What a file above MAX_BYTES is told.
+TOO_LARGE = "The file is larger than 10 MB, the most an import takes."
 MAX_LISTED_ERRORS = 100
 TRADE_COLUMNS = (
     "symbol",
@@ -171,7 +173,7 @@ def _parse_fill(cells: dict[str, str]) -> Fill:
 
 def _read_rows(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[RowError]]:
     if len(data) > MAX_BYTES:
-        raise ImportRejected([RowError(None, "The file is larger than 10 MB.")])
+        raise ImportRejected([RowError(None, TOO_LARGE)])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
