@@ -80,7 +80,9 @@ class TradeFigures:
     """What a trade's fills add up to. Money and prices rounded to 10 places; ``lots`` exact.
 
     ``realized_pnl`` counts closed lots only (with their share of fees); ``r_multiple`` and
-    ``holding_seconds`` are set once the position is flat.
+    ``holding_seconds`` are set once the position is flat. ``lots`` are there when the figures
+    were computed from the fills (``figures``); figures read back from the database, which
+    keeps the totals only, have none.
     """
 
     status: TradeStatus
@@ -95,7 +97,7 @@ class TradeFigures:
     risk_amount: Decimal
     r_multiple: Decimal | None
     holding_seconds: int | None
-    lots: tuple[ClosedLot, ...]
+    lots: tuple[ClosedLot, ...] = ()
 
 
 def canonical(value: Decimal) -> Decimal:

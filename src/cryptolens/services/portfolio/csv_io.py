@@ -127,7 +127,8 @@ def export_trades(session: Session, *, owner: Owner, portfolio_id: int) -> str:
     writer.writerow(COLUMNS)
     for number, trade in enumerate(reversed(trades), start=1):
         shared = _trade_cells(trade)
-        figures = [trade.status, _number(trade.realized_pnl), _number(trade.r_multiple)]
+        done = trade.figures
+        figures = [done.status.value, _number(done.realized_pnl), _number(done.r_multiple)]
         for fill in trade.fills:
             cells = [
                 fill.side.value,
