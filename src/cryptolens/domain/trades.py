@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from enum import StrEnum
@@ -215,6 +215,20 @@ def figures(direction: Direction, fills: Sequence[Fill], planned_stop: Decimal) 
         ),
         lots=lots,
     )
+
+
+def check_storable(result: TradeFigures) -> TradeFigures:
+    """``result`` if every figure fits what the database keeps (below 10^18): fills that
+    each fit can still add up, multiply (P&L, risk) or divide (R) beyond it. FieldError
+    naming the figure otherwise."""
+    for item in fields(result):
+        value = getattr(result, item.name)
+        if isinstance(value, Decimal) and abs(value) >= MAX_STORED:
+            label = item.name.replace("_", " ")
+            raise FieldError(
+                "fills", f"The trade's {label} would be {value:.3E}, too large to keep (10^18)."
+            )
+    return result
 
 
 def _check_fill(index: int, fill: Fill, now: datetime | None) -> None:

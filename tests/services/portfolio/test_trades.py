@@ -101,6 +101,27 @@ def test_bad_trades_are_refused_naming_the_field_and_nothing_is_stored(
     assert session.scalar(select(func.count()).select_from(Trade)) == 0
 
 
+@pytest.mark.parametrize(
+    ("spec", "figure"),
+    [
+        # Each price and quantity fits the database; their product does not.
+        (TradeSpec(entries=(("9e17", "9e17"),), exits=(("9e17", "9e17"),), stop="1"), "risk"),
+        (TradeSpec(entries=(("1", "9e17"), ("1", "9e17")), exits=(), stop="0.5"), "quantity"),
+        # A tiny risk: the R multiple is the P&L divided by it.
+        (TradeSpec(entries=(("1", "1"),), exits=(("1e17", "1"),), stop="0.9999999999"), "r"),
+    ],
+)
+def test_a_trade_whose_figures_the_database_cannot_keep_is_refused(
+    session: Session, spec: TradeSpec, figure: str
+) -> None:
+    owner = add_owner(session)
+    portfolio_id = add_portfolio(session, owner)
+    with pytest.raises(FieldError, match=f"trade's {figure}.* too large to keep") as refused:
+        create_trade(session, owner=owner, portfolio_id=portfolio_id, data=spec.input(), now=NOW)
+    assert refused.value.field == "fills"
+    assert list_trades(session, owner=owner, portfolio_id=portfolio_id) == []
+
+
 def test_an_exit_dated_before_the_first_entry_is_refused(session: Session) -> None:
     owner = add_owner(session)
     portfolio_id = add_portfolio(session, owner)

@@ -33,6 +33,7 @@ from cryptolens.domain.trades import (
     TradeStatus,
     check_amount,
     check_fills,
+    check_storable,
     figures,
 )
 from cryptolens.services.accounts import policy
@@ -118,7 +119,7 @@ def check_trade(data: TradeInput, *, now: datetime) -> CheckedTrade:
     direction = check_direction(data.direction)
     fills = check_fills(data.fills, now=now)
     check_amount("planned_stop", data.planned_stop, "Planned stop", positive=True)
-    result = figures(direction, fills, data.planned_stop)
+    result = check_storable(figures(direction, fills, data.planned_stop))
     setup = check_text("setup", data.setup, "Setup", length=SETUP_LENGTH)
     return CheckedTrade(
         symbol=symbol,
