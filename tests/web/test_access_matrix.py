@@ -138,6 +138,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "portfolio.index"): Route("/portfolio", BY_PLAN()),
     ("POST", "portfolio.create"): Route("/portfolio", BY_PLAN(400)),
     ("GET", "portfolio.detail"): Route(P, BY_PLAN(other=404)),
+    ("GET", "portfolio.edit"): Route(f"{P}/edit", BY_PLAN(other=404)),
+    # No fields: 400 naming the name; another owner's portfolio: 404 all the same.
+    ("POST", "portfolio.update"): Route(f"{P}/edit", BY_PLAN(400, other=404)),
     ("POST", "portfolio.delete"): Route(f"{P}/delete", BY_PLAN(302, other=404)),
     ("GET", "portfolio.analytics"): Route(f"{P}/analytics", BY_PLAN(other=404)),
     ("GET", "portfolio.export_csv"): Route(f"{P}/trades.csv", BY_PLAN(other=404)),

@@ -20,6 +20,7 @@ from cryptolens.db import migrate
 from cryptolens.db.models import Setting, Signal
 from cryptolens.domain.timeframes import HOUR_MS
 from cryptolens.extensions import db
+from tests.builders.portfolio_web import seed_portfolio
 from tests.builders.settings import make_settings
 from tests.web.accounts_helpers import Person, make_user
 from tests.web.seeding import add_pattern, add_signal, add_symbol, demo_candles, seed_btc_demo
@@ -91,7 +92,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 
 @pytest.fixture(scope="module")
 def users(live_app: Flask) -> dict[str, Person]:
-    return {
+    made = {
         "premium": make_user(live_app, "premium@example.com", plan="premium"),
         "free": make_user(live_app, "free@example.com"),
         "admin": make_user(live_app, "admin@example.com", admin=True),
@@ -99,6 +100,10 @@ def users(live_app: Flask) -> dict[str, Person]:
         "twofactor": make_user(live_app, "otp@example.com"),
         "long": make_user(live_app, f"{'a' * 60}@{'long-domain-name.' * 6}example.com"),
     }
+    # A portfolio with a long unbroken name (the form takes 100 characters) for its pages.
+    seeded = seed_portfolio(live_app, made["premium"].id, name="Swing" + "x" * 95)
+    live_app.config["SEEDED"]["portfolio"] = seeded.portfolio
+    return made
 
 
 @pytest.fixture(scope="module")
@@ -335,6 +340,7 @@ PAGES = [
     ("premium", "/account/notifications/history", 200),
     ("premium", "/account/api-keys", 200),
     ("premium", "/portfolio", 200),
+    ("premium", "/portfolio/{portfolio}/edit", 200),
     ("premium", "/api/docs", 200),
     ("admin", "/admin/users", 200),
     ("admin", "/admin/settings", 200),

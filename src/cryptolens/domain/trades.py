@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from enum import StrEnum
@@ -80,7 +80,9 @@ class TradeFigures:
     """What a trade's fills add up to. Money and prices rounded to 10 places; ``lots`` exact.
 
     ``realized_pnl`` counts closed lots only (with their share of fees); ``r_multiple`` and
-    ``holding_seconds`` are set once the position is flat.
+    ``holding_seconds`` are set once the position is flat. ``lots`` are there when the figures
+    were computed from the fills (``figures``); figures read back from the database, which
+    keeps the totals only, have none.
     """
 
     status: TradeStatus
@@ -95,7 +97,7 @@ class TradeFigures:
     risk_amount: Decimal
     r_multiple: Decimal | None
     holding_seconds: int | None
-    lots: tuple[ClosedLot, ...]
+    lots: tuple[ClosedLot, ...] = ()
 
 
 def canonical(value: Decimal) -> Decimal:
@@ -213,6 +215,20 @@ def figures(direction: Direction, fills: Sequence[Fill], planned_stop: Decimal) 
         ),
         lots=lots,
     )
+
+
+def check_storable(result: TradeFigures) -> TradeFigures:
+    """``result`` if every figure fits what the database keeps (below 10^18): fills that
+    each fit can still add up, multiply (P&L, risk) or divide (R) beyond it. FieldError
+    naming the figure otherwise."""
+    for item in fields(result):
+        value = getattr(result, item.name)
+        if isinstance(value, Decimal) and abs(value) >= MAX_STORED:
+            label = item.name.replace("_", " ")
+            raise FieldError(
+                "fills", f"The trade's {label} would be {value:.3E}, too large to keep (10^18)."
+            )
+    return result
 
 
 def _check_fill(index: int, fill: Fill, now: datetime | None) -> None:

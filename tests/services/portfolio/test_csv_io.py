@@ -82,9 +82,7 @@ def test_export_import_export_is_exact(session: Session) -> None:
     assert export_trades(session, owner=owner, portfolio_id=target) == exported
     before = list_trades(session, owner=owner, portfolio_id=source)
     after = list_trades(session, owner=owner, portfolio_id=target)
-    assert [(t.realized_pnl, t.r_multiple, t.open_quantity) for t in after] == [
-        (t.realized_pnl, t.r_multiple, t.open_quantity) for t in before
-    ]
+    assert [t.figures for t in after] == [t.figures for t in before]
 
 
 def test_export_has_one_row_per_fill_with_exact_decimals(session: Session) -> None:
@@ -250,5 +248,5 @@ def test_a_spreadsheet_saved_file_with_a_bom_and_no_offsets_imports_as_utc(
     data = b"\xef\xbb\xbf" + _file(_row(at="2025-03-03 09:00:00", fee=""))
     import_trades(session, owner=owner, portfolio_id=portfolio_id, data=data, now=NOW)
     (trade,) = list_trades(session, owner=owner, portfolio_id=portfolio_id)
-    assert trade.opened_at == datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
-    assert trade.fees == 0
+    assert trade.figures.opened_at == datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+    assert trade.figures.fees == 0

@@ -44,14 +44,15 @@ def test_a_trade_is_stored_with_figures_from_its_fills(session: Session) -> None
         setup="fvg retest",
     )
     view = create_trade(session, owner=owner, portfolio_id=portfolio_id, data=spec.input(), now=NOW)
-    assert view.status == "closed"
-    assert (view.avg_entry, view.avg_exit, view.quantity) == (D("105"), D("120"), D("2"))
-    assert view.realized_pnl == D("28")
-    assert view.r_multiple == D("1.4")
+    done = view.figures
+    assert done.status == "closed"
+    assert (done.avg_entry, done.avg_exit, done.quantity) == (D("105"), D("120"), D("2"))
+    assert done.realized_pnl == D("28")
+    assert done.r_multiple == D("1.4")
     assert view.targets == (D("120"), None, D("140"))
     assert view.tags == ("breakout", "trend")
     assert [f.side for f in view.fills] == [Side.ENTRY, Side.ENTRY, Side.EXIT]
-    assert view.holding_seconds == 2 * 3600
+    assert done.holding_seconds == 2 * 3600
     # Closed on Monday 11:00 UTC.
     row = session.get(Trade, view.id)
     assert row is not None
@@ -100,6 +101,27 @@ def test_bad_trades_are_refused_naming_the_field_and_nothing_is_stored(
     assert session.scalar(select(func.count()).select_from(Trade)) == 0
 
 
+@pytest.mark.parametrize(
+    ("spec", "figure"),
+    [
+        # Each price and quantity fits the database; their product does not.
+        (TradeSpec(entries=(("9e17", "9e17"),), exits=(("9e17", "9e17"),), stop="1"), "risk"),
+        (TradeSpec(entries=(("1", "9e17"), ("1", "9e17")), exits=(), stop="0.5"), "quantity"),
+        # A tiny risk: the R multiple is the P&L divided by it.
+        (TradeSpec(entries=(("1", "1"),), exits=(("1e17", "1"),), stop="0.9999999999"), "r"),
+    ],
+)
+def test_a_trade_whose_figures_the_database_cannot_keep_is_refused(
+    session: Session, spec: TradeSpec, figure: str
+) -> None:
+    owner = add_owner(session)
+    portfolio_id = add_portfolio(session, owner)
+    with pytest.raises(FieldError, match=f"trade's {figure}.* too large to keep") as refused:
+        create_trade(session, owner=owner, portfolio_id=portfolio_id, data=spec.input(), now=NOW)
+    assert refused.value.field == "fills"
+    assert list_trades(session, owner=owner, portfolio_id=portfolio_id) == []
+
+
 def test_an_exit_dated_before_the_first_entry_is_refused(session: Session) -> None:
     owner = add_owner(session)
     portfolio_id = add_portfolio(session, owner)
@@ -109,7 +131,7 @@ def test_an_exit_dated_before_the_first_entry_is_refused(session: Session) -> No
     early = Fill(Side.EXIT, NOW - timedelta(days=1), D("105"), D("1"))
     with pytest.raises(FieldError, match="before the first entry"):
         add_fill(session, owner=owner, trade_id=trade.id, fill=early, now=NOW)
-    assert get_trade(session, owner=owner, trade_id=trade.id).status == "open"
+    assert get_trade(session, owner=owner, trade_id=trade.id).figures.status == "open"
 
 
 def test_a_scale_in_that_averages_down_to_the_stop_is_refused(session: Session) -> None:
@@ -123,7 +145,8 @@ def test_a_scale_in_that_averages_down_to_the_stop_is_refused(session: Session) 
         add_fill(session, owner=owner, trade_id=trade.id, fill=lower, now=NOW)
     higher = replace(lower, price=D("110"))
     added = add_fill(session, owner=owner, trade_id=trade.id, fill=higher, now=NOW)
-    assert (added.quantity, added.avg_entry, added.risk_amount) == (D("2"), D("105"), D("20"))
+    scaled = added.figures
+    assert (scaled.quantity, scaled.avg_entry, scaled.risk_amount) == (D("2"), D("105"), D("20"))
 
 
 def test_closing_exits_the_whole_open_position(session: Session) -> None:
@@ -140,22 +163,20 @@ def test_closing_exits_the_whole_open_position(session: Session) -> None:
     partial = add_fill(
         session, owner=owner, trade_id=trade.id, fill=Fill(Side.EXIT, at, D("110"), D("1")), now=NOW
     )
-    assert (partial.open_quantity, partial.realized_pnl, partial.r_multiple) == (
-        D("2"),
-        D("10"),
-        None,
-    )
+    half = partial.figures
+    assert (half.open_quantity, half.realized_pnl, half.r_multiple) == (D("2"), D("10"), None)
     closed = close_trade(
         session, owner=owner, trade_id=trade.id, price=D("120"), at=NOW, fee=D("2"), now=NOW
     )
-    assert closed.status == "closed"
-    assert closed.realized_pnl == D("48")
-    assert closed.r_multiple == D("1.6")
-    assert closed.closed_at == NOW
+    assert closed.figures.status == "closed"
+    assert closed.figures.realized_pnl == D("48")
+    assert closed.figures.r_multiple == D("1.6")
+    assert closed.figures.closed_at == NOW
     reopened = remove_fill(
         session, owner=owner, trade_id=trade.id, fill_id=closed.fills[-1].id, now=NOW
     )
-    assert (reopened.status, reopened.open_quantity, reopened.closed_at) == ("open", D("2"), None)
+    again = reopened.figures
+    assert (again.status, again.open_quantity, again.closed_at) == ("open", D("2"), None)
 
 
 def test_free_has_no_trades_pro_five_a_day_premium_any(session: Session) -> None:
@@ -253,7 +274,7 @@ def test_another_owner_reaches_none_of_a_trade(session: Session) -> None:
             with pytest.raises(NotFoundError):
                 call()
     assert list_trades(session, owner=intruder, portfolio_id=theirs) == []
-    assert get_trade(session, owner=owner, trade_id=trade_id).status == "open"
+    assert get_trade(session, owner=owner, trade_id=trade_id).figures.status == "open"
 
 
 def test_taking_a_signal_prefills_its_levels_and_links_the_trade(

@@ -1,7 +1,10 @@
-"""The portfolio list, creation (validation, plan limits, CSRF), a portfolio's page and its
-deletion; another owner's portfolio is a 404 and is left alone."""
+"""The portfolio list, creation (validation, plan limits, CSRF), a portfolio's page, its
+edit form (the same validation) and its deletion; another owner's portfolio is a 404 and is
+left alone."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 import pytest
 from flask import Flask
@@ -9,6 +12,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from cryptolens.db.portfolio import Portfolio, Trade
+from cryptolens.extensions import db
 from tests.builders.portfolio_web import Trader, count_rows
 from tests.web.accounts_helpers import post_form, signed_in_client
 
@@ -38,16 +42,21 @@ def test_a_premium_user_creates_a_portfolio_and_lands_on_it(app: Flask) -> None:
     assert "5,000.00" in page.text
 
 
-@pytest.mark.parametrize(
-    ("field", "value", "message"),
-    [
-        ("initial_balance", "0", "Initial balance must be greater than 0"),
-        ("initial_balance", "1000000000", "below 1,000,000,000"),
-        ("initial_balance", "lots", "Initial balance must be a number"),
-        ("quote_currency", "DOGE", "Quote currency &#39;DOGE&#39; is not one of"),
-        ("name", "  ", "Name is required"),
-    ],
-)
+#: Bad values of the portfolio form, each with the message naming its field.
+BAD = [
+    ("initial_balance", "0", "Initial balance must be greater than 0"),
+    ("initial_balance", "-5", "Initial balance must be greater than 0"),
+    ("initial_balance", "1000000000", "below 1,000,000,000"),
+    ("initial_balance", "lots", "Initial balance must be a number"),
+    ("initial_balance", "0.00000000001", "more than 10 decimal places"),
+    ("quote_currency", "DOGE", "Quote currency &#39;DOGE&#39; is not one of"),
+    ("name", "  ", "Name is required"),
+    ("name", "n" * 101, "Name is longer than 100 characters"),
+    ("description", "d" * 10_001, "Description is longer than 10,000 characters"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "message"), BAD)
 def test_bad_portfolio_input_is_a_400_naming_the_field_and_nothing_is_stored(
     app: Flask, field: str, value: str, message: str
 ) -> None:
@@ -112,3 +121,88 @@ def test_deleting_a_portfolio_deletes_its_trades(app: Flask, pro: Trader) -> Non
     assert response.status_code == 302
     assert count_rows(app, Portfolio, id=mine) == 0
     assert count_rows(app, Trade, portfolio_id=mine) == 0
+
+
+def _edit(client: FlaskClient, portfolio_id: int, data: dict[str, str]) -> TestResponse:
+    return post_form(client, f"/portfolio/{portfolio_id}/edit", data, form_path="/portfolio")
+
+
+def _stored(app: Flask, portfolio_id: int) -> tuple[str, str, str, Decimal]:
+    with app.app_context():
+        row = db.session.get(Portfolio, portfolio_id)
+        assert row is not None
+        return row.name, row.description, row.quote_currency, row.initial_balance
+
+
+def test_the_portfolio_page_links_to_its_edit_form_filled_with_what_it_holds(
+    app: Flask, pro: Trader
+) -> None:
+    mine = pro.seeded.portfolio
+    page = pro.client.get(f"/portfolio/{mine}")
+    assert f'href="/portfolio/{mine}/edit"' in page.text
+    form = pro.client.get(f"/portfolio/{mine}/edit")
+    assert form.status_code == 200
+    assert 'name="csrf_token"' in form.text
+    assert 'name="name" maxlength="100" required value="Main"' in form.text
+    assert '<option value="USDT" selected>' in form.text
+    assert 'name="initial_balance" inputmode="decimal" required value="10000"' in form.text
+
+
+def test_an_owner_edits_every_field_and_keeps_the_trades(app: Flask, pro: Trader) -> None:
+    mine = pro.seeded.portfolio
+    changed = {
+        "name": "  Swing 2026 ",
+        "description": "Daily closes only.",
+        "quote_currency": "eur",
+        "initial_balance": "2500.75",
+    }
+    response = _edit(pro.client, mine, changed)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/portfolio/{mine}")
+    assert _stored(app, mine) == ("Swing 2026", "Daily closes only.", "EUR", Decimal("2500.75"))
+    assert count_rows(app, Trade, portfolio_id=mine) == 2
+    page = pro.client.get(f"/portfolio/{mine}")
+    assert "Swing 2026" in page.text
+    assert "2,500.75" in page.text
+
+
+@pytest.mark.parametrize(("field", "value", "message"), BAD)
+def test_bad_edits_are_a_400_naming_the_field_and_change_nothing(
+    app: Flask, pro: Trader, field: str, value: str, message: str
+) -> None:
+    mine = pro.seeded.portfolio
+    before = _stored(app, mine)
+    response = _edit(pro.client, mine, {**GOOD, field: value})
+    assert response.status_code == 400
+    assert message in response.text
+    assert 'id="edit-portfolio-form"' in response.text  # the form again, with the error
+    assert _stored(app, mine) == before
+
+
+def test_an_edit_cannot_take_the_name_of_the_owners_other_portfolio(
+    app: Flask, rival: Trader
+) -> None:
+    assert _create(rival.client, GOOD).status_code == 302
+    response = _edit(rival.client, rival.seeded.portfolio, GOOD)
+    assert response.status_code == 400
+    assert "You already have a portfolio named &#39;Swing&#39;" in response.text
+    assert _stored(app, rival.seeded.portfolio)[0] == "Main"
+
+
+def test_another_owners_portfolio_can_be_neither_shown_for_editing_nor_edited(
+    app: Flask, pro: Trader, rival: Trader
+) -> None:
+    theirs = rival.seeded.portfolio
+    before = _stored(app, theirs)
+    assert pro.client.get(f"/portfolio/{theirs}/edit").status_code == 404
+    assert _edit(pro.client, theirs, GOOD).status_code == 404
+    assert _edit(pro.client, theirs, {**GOOD, "initial_balance": "0"}).status_code == 404
+    assert _stored(app, theirs) == before
+
+
+def test_editing_without_the_csrf_token_is_refused(app: Flask, pro: Trader) -> None:
+    mine = pro.seeded.portfolio
+    before = _stored(app, mine)
+    response = pro.client.post(f"/portfolio/{mine}/edit", data=GOOD)
+    assert response.status_code == 403
+    assert _stored(app, mine) == before

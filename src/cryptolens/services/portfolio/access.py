@@ -1,12 +1,16 @@
 """Who owns what: an owner's portfolio or trade, or NotFoundError for anyone else's (never a
-hint that it exists); and the plan limits on new portfolios and trades, asked of ``policy``."""
+hint that it exists); and the plan limits on new portfolios and trades, asked of ``policy``.
+
+The limits are check-then-insert, so two requests of one owner must not check at once: the
+check first locks the owner's user row for the rest of the transaction (``lock_owner``), then
+counts with a locking read, which sees every row committed before the lock was granted."""
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from cryptolens.db.accounts import User
@@ -51,43 +55,64 @@ def owned_trade(session: Session, *, owner: Owner, trade_id: int) -> Trade:
     return row
 
 
-def owner_timezone(session: Session, *, owner: Owner, lock: bool = False) -> str:
-    """The owner's time zone; with ``lock`` the user row is locked for the transaction, so
-    two requests counting today's trades run one after the other (PostgreSQL, MariaDB)."""
-    query = select(User.timezone).where(User.id == owner_id(owner))
-    found = session.scalar(query.with_for_update() if lock else query)
+def owner_timezone(session: Session, *, owner: Owner) -> str:
+    """The owner's time zone."""
+    found = session.scalar(select(User.timezone).where(User.id == owner_id(owner)))
     if found is None:
         raise NotFoundError("No such user.")
     return found
 
 
+def lock_owner(session: Session, *, owner: Owner) -> str:
+    """Lock the owner's user row until the transaction ends, so that two requests of one
+    owner counting their portfolios or today's trades run one after the other; returns the
+    owner's time zone.
+
+    An UPDATE that changes nothing is the one lock all three databases take: a row lock on
+    PostgreSQL and MariaDB, and SQLite's write lock (where SELECT ... FOR UPDATE is ignored
+    and a read would not stop another connection from writing before this one does)."""
+    user_id = owner_id(owner)
+    session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(timezone=User.timezone)
+        .execution_options(synchronize_session=False)
+    )
+    return owner_timezone(session, owner=owner)
+
+
+def _locked_count(session: Session, ids: Select[int]) -> int:
+    # A locking read: MariaDB's repeatable read would otherwise answer from the snapshot of
+    # the transaction's first read, taken before the owner's lock was granted.
+    return len(session.scalars(ids.with_for_update(read=True)).all())
+
+
 def check_new_portfolio(session: Session, *, owner: Owner) -> None:
     """TierRequiredError if the owner's plan allows no (more) portfolios."""
-    owner_timezone(session, owner=owner, lock=True)
-    existing = session.scalar(
-        select(func.count()).select_from(Portfolio).where(Portfolio.user_id == owner_id(owner))
+    lock_owner(session, owner=owner)
+    existing = _locked_count(
+        session, select(Portfolio.id).where(Portfolio.user_id == owner_id(owner))
     )
-    policy.check_portfolio_count(owner, existing=int(existing or 0))
+    policy.check_portfolio_count(owner, existing=existing)
 
 
 def check_new_trades(session: Session, *, owner: Owner, count: int, now: datetime) -> str:
     """TierRequiredError if ``count`` more trades today (the owner's local day) exceed the
     plan; returns the owner's time zone."""
-    tz = owner_timezone(session, owner=owner, lock=True)
+    tz = lock_owner(session, owner=owner)
     if policy.portfolio_trades_per_day(owner) is None:
         return tz
     where = zone(tz)
     today = now.astimezone(where).date()
     start = datetime.combine(today, time(0), tzinfo=where)
     end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=where)
-    made = session.scalar(
-        select(func.count())
-        .select_from(Trade)
-        .where(
+    made = _locked_count(
+        session,
+        select(Trade.id).where(
             Trade.user_id == owner_id(owner),
             Trade.created_at >= start,
             Trade.created_at < end,
-        )
+        ),
     )
-    policy.check_trades_today(owner, made=int(made or 0), adding=count)
+    policy.check_trades_today(owner, made=made, adding=count)
     return tz

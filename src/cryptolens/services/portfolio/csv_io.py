@@ -34,6 +34,8 @@ from cryptolens.services.portfolio.trades import (
 )
 
 MAX_BYTES = 10 * 1024 * 1024
+#: What a file above MAX_BYTES is told.
+TOO_LARGE = "The file is larger than 10 MB, the most an import takes."
 MAX_LISTED_ERRORS = 100
 TRADE_COLUMNS = (
     "symbol",
@@ -125,7 +127,8 @@ def export_trades(session: Session, *, owner: Owner, portfolio_id: int) -> str:
     writer.writerow(COLUMNS)
     for number, trade in enumerate(reversed(trades), start=1):
         shared = _trade_cells(trade)
-        figures = [trade.status, _number(trade.realized_pnl), _number(trade.r_multiple)]
+        done = trade.figures
+        figures = [done.status.value, _number(done.realized_pnl), _number(done.r_multiple)]
         for fill in trade.fills:
             cells = [
                 fill.side.value,
@@ -171,7 +174,7 @@ def _parse_fill(cells: dict[str, str]) -> Fill:
 
 def _read_rows(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[RowError]]:
     if len(data) > MAX_BYTES:
-        raise ImportRejected([RowError(None, "The file is larger than 10 MB.")])
+        raise ImportRejected([RowError(None, TOO_LARGE)])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

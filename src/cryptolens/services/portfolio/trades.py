@@ -30,8 +30,10 @@ from cryptolens.domain.trades import (
     Fill,
     Side,
     TradeFigures,
+    TradeStatus,
     check_amount,
     check_fills,
+    check_storable,
     figures,
 )
 from cryptolens.services.accounts import policy
@@ -93,13 +95,13 @@ class FillView:
 
 @dataclass(frozen=True, slots=True)
 class TradeView:
-    """A stored trade; ``fills`` is empty in lists that do not ask for them."""
+    """A stored trade with its stored figures (no lots); ``fills`` is empty in lists that
+    do not ask for them."""
 
     id: int
     portfolio_id: int
     symbol: str
     direction: Direction
-    status: str
     planned_stop: Decimal
     targets: tuple[Decimal | None, Decimal | None, Decimal | None]
     setup: str | None
@@ -107,17 +109,7 @@ class TradeView:
     mistakes: str
     emotions: str
     signal_id: int | None
-    opened_at: datetime
-    closed_at: datetime | None
-    quantity: Decimal
-    open_quantity: Decimal
-    avg_entry: Decimal
-    avg_exit: Decimal | None
-    fees: Decimal
-    realized_pnl: Decimal
-    risk_amount: Decimal
-    r_multiple: Decimal | None
-    holding_seconds: int | None
+    figures: TradeFigures
     tags: tuple[str, ...]
     fills: tuple[FillView, ...]
 
@@ -128,7 +120,7 @@ def check_trade(data: TradeInput, *, now: datetime) -> CheckedTrade:
     direction = check_direction(data.direction)
     fills = check_fills(data.fills, now=now)
     check_amount("planned_stop", data.planned_stop, "Planned stop", positive=True)
-    result = figures(direction, fills, data.planned_stop)
+    result = check_storable(figures(direction, fills, data.planned_stop))
     setup = check_text("setup", data.setup, "Setup", length=SETUP_LENGTH)
     return CheckedTrade(
         symbol=symbol,
@@ -302,7 +294,7 @@ def close_trade(
 ) -> TradeView:
     """Exit the whole open position at ``price``."""
     view = get_trade(session, owner=owner, trade_id=trade_id)
-    closing = Fill(Side.EXIT, at, price, view.open_quantity, fee)
+    closing = Fill(Side.EXIT, at, price, view.figures.open_quantity, fee)
     return add_fill(session, owner=owner, trade_id=trade_id, fill=closing, now=now)
 
 
@@ -335,20 +327,10 @@ def _views(session: Session, rows: Sequence[Trade], *, with_fills: bool) -> list
     return [_view(r, tuple(tags[r.id]), tuple(fills[r.id])) for r in rows]
 
 
-def _view(row: Trade, tags: tuple[str, ...], fills: tuple[FillView, ...]) -> TradeView:
-    return TradeView(
-        id=row.id,
-        portfolio_id=row.portfolio_id,
-        symbol=row.symbol,
-        direction=Direction(row.direction),
-        status=row.status,
-        planned_stop=row.planned_stop,
-        targets=(row.target_1, row.target_2, row.target_3),
-        setup=row.setup,
-        notes=row.notes,
-        mistakes=row.mistakes,
-        emotions=row.emotions,
-        signal_id=row.signal_id,
+def _stored_figures(row: Trade) -> TradeFigures:
+    """The figures ``apply_figures`` stored on ``row`` (the totals; no lots)."""
+    return TradeFigures(
+        status=TradeStatus(row.status),
         opened_at=row.opened_at,
         closed_at=row.closed_at,
         quantity=row.quantity,
@@ -360,6 +342,23 @@ def _view(row: Trade, tags: tuple[str, ...], fills: tuple[FillView, ...]) -> Tra
         risk_amount=row.risk_amount,
         r_multiple=row.r_multiple,
         holding_seconds=row.holding_seconds,
+    )
+
+
+def _view(row: Trade, tags: tuple[str, ...], fills: tuple[FillView, ...]) -> TradeView:
+    return TradeView(
+        id=row.id,
+        portfolio_id=row.portfolio_id,
+        symbol=row.symbol,
+        direction=Direction(row.direction),
+        planned_stop=row.planned_stop,
+        targets=(row.target_1, row.target_2, row.target_3),
+        setup=row.setup,
+        notes=row.notes,
+        mistakes=row.mistakes,
+        emotions=row.emotions,
+        signal_id=row.signal_id,
+        figures=_stored_figures(row),
         tags=tags,
         fills=fills,
     )

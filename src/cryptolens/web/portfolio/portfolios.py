@@ -1,4 +1,4 @@
-"""Portfolio list and creation, one portfolio's trades and journal, deletion."""
+"""Portfolio list and creation, one portfolio's trades and journal, editing, deletion."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from cryptolens.clock import utcnow
 from cryptolens.db.transactions import unit_of_work
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.domain.portfolio_rules import QUOTE_CURRENCIES
+from cryptolens.domain.trades import canonical
 from cryptolens.extensions import db
 from cryptolens.services.portfolio import journal, portfolios, trades
 from cryptolens.web.errors import form_error
@@ -18,6 +19,7 @@ from cryptolens.web.portfolio.forms import portfolio_input
 from cryptolens.web.principal import current_principal
 
 Page = str | Response | tuple[str, int]
+EDIT_TEMPLATE = "portfolio/edit.html"
 #: Closed trades shown on a portfolio's page (the CSV export has them all).
 CLOSED_SHOWN = 200
 
@@ -71,6 +73,42 @@ def detail(portfolio_id: int) -> str:
     imported = request.args.get("imported", type=int)
     context = detail_context(portfolio_id, imported=imported)
     return render_template("portfolio/detail.html", **context)
+
+
+@bp.get("/<int:portfolio_id>/edit")
+def edit(portfolio_id: int) -> str:
+    """The portfolio's form, filled with what it holds now."""
+    shown = portfolios.get_portfolio(
+        db.session(), owner=current_principal(), portfolio_id=portfolio_id
+    )
+    form = {
+        "name": shown.name,
+        "description": shown.description,
+        "quote_currency": shown.quote_currency,
+        "initial_balance": f"{canonical(shown.initial_balance):f}",
+    }
+    return render_template(EDIT_TEMPLATE, portfolio=shown, form=form, currencies=QUOTE_CURRENCIES)
+
+
+@bp.post("/<int:portfolio_id>/edit")
+def update(portfolio_id: int) -> Page:
+    owner = current_principal()
+    try:
+        with unit_of_work(db.session()) as work:
+            portfolios.update_portfolio(
+                work,
+                owner=owner,
+                portfolio_id=portfolio_id,
+                data=portfolio_input(request.form),
+                now=utcnow(),
+            )
+    except CryptoLensError as error:
+        # Another owner's id is a 404 here too, before any word about the form.
+        shown = portfolios.get_portfolio(db.session(), owner=owner, portfolio_id=portfolio_id)
+        return form_error(
+            EDIT_TEMPLATE, error, portfolio=shown, form=request.form, currencies=QUOTE_CURRENCIES
+        )
+    return redirect(url_for("portfolio.detail", portfolio_id=portfolio_id))
 
 
 @bp.post("/<int:portfolio_id>/delete")

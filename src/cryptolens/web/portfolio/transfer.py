@@ -1,5 +1,6 @@
 """CSV download and upload of a portfolio's trades (one row per fill). An upload with any
-error is refused whole (400) with every error and its row number; nothing is stored."""
+error is refused whole (400) with every error and its row number; nothing is stored. The
+upload takes files up to the import's own 10 MB, above the site's request limit."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ from cryptolens.services.portfolio.csv_io import ImportRejected, RowError
 from cryptolens.web.portfolio import bp
 from cryptolens.web.portfolio.portfolios import detail_context
 from cryptolens.web.principal import current_principal
+from cryptolens.web.serving import body_limit
 
 Page = str | BaseResponse | tuple[str, int]
+#: Room in an upload's body for the form around the file (boundaries, part headers, token).
+FORM_OVERHEAD = 64 * 1024
 
 
 @bp.get("/<int:portfolio_id>/trades.csv")
@@ -38,6 +42,7 @@ def _uploaded() -> bytes:
 
 
 @bp.post("/<int:portfolio_id>/import")
+@body_limit(csv_io.MAX_BYTES + FORM_OVERHEAD, f"Nothing was imported: {csv_io.TOO_LARGE}")
 def import_csv(portfolio_id: int) -> Page:
     try:
         with unit_of_work(db.session()) as work:

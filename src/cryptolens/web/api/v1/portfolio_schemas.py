@@ -1,5 +1,10 @@
 """What the portfolio endpoints of API v1 accept and answer. Money, prices and quantities are
-decimals: sent as JSON numbers or strings, answered as strings (exact, never floats)."""
+decimals: sent as JSON numbers or strings, answered as strings (exact, never floats).
+
+The document describes a decimal the way it should be sent, as exact text of at most 18 digits
+before the point and 10 after (what the database keeps), so that requests built from it, the
+fuzzer's included, are valid ones; the server still takes a JSON number, and its own checks
+(fills in order, stop below a long's entry…) stay the authority."""
 
 from __future__ import annotations
 
@@ -7,15 +12,45 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, PlainSerializer
+from pydantic import AwareDatetime, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from cryptolens.domain.portfolio_rules import MAX_TAGS, QUOTE_CURRENCIES, TEXT_LENGTH
 from cryptolens.web.api.v1.models import Out, envelope
 from cryptolens.web.api.v1.queries import MAX_ID, In, Limit
 
+#: At least 0: up to 18 digits before the point, 10 after.
+_AT_LEAST_0 = r"^(0|[1-9][0-9]{0,17})(\.[0-9]{1,10})?$"
+#: Above 0: a whole part from 1, or 0 with a fraction ending in a digit from 1 (no lookahead:
+#: generators handle plain patterns only).
+_ABOVE_0 = r"^([1-9][0-9]{0,17}(\.[0-9]{1,10})?|0\.[0-9]{0,9}[1-9])$"
+
+
+def _decimal_text(*, positive: bool) -> WithJsonSchema:
+    """The documented form of a decimal: text, above 0 (``positive``) or at least 0."""
+    pattern = _ABOVE_0 if positive else _AT_LEAST_0
+    above = "above 0" if positive else "0 or more"
+    return WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": pattern,
+            "description": f"A decimal {above} as text, at most 10 places (a JSON number is "
+            "accepted too).",
+            "examples": ["64250.5" if positive else "0.75"],
+        }
+    )
+
+
 #: Decimals as the database keeps them: at most 28 digits, 10 after the point.
-Amount = Annotated[Decimal, Field(max_digits=28, decimal_places=10, allow_inf_nan=False)]
-Positive = Annotated[Decimal, Field(gt=0, max_digits=28, decimal_places=10, allow_inf_nan=False)]
+Amount = Annotated[
+    Decimal,
+    Field(max_digits=28, decimal_places=10, allow_inf_nan=False),
+    _decimal_text(positive=False),
+]
+Positive = Annotated[
+    Decimal,
+    Field(gt=0, max_digits=28, decimal_places=10, allow_inf_nan=False),
+    _decimal_text(positive=True),
+]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
@@ -54,6 +89,16 @@ class FillBody(In):
 class TradeBody(In):
     """A new trade. With ``signal_id`` ("take this trade"), symbol, direction, stop and
     targets left out are taken from the signal's levels, and the trade is linked to it."""
+
+    # Without a signal, symbol, direction and planned stop are needed (the server says so).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["signal_id"]},
+                {"required": ["symbol", "direction", "planned_stop"]},
+            ]
+        }
+    )
 
     fills: list[FillBody] = Field(min_length=1, max_length=100)
     symbol: (

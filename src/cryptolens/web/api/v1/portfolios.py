@@ -51,6 +51,9 @@ def _owner() -> Principal:
 
 def _trade_out(view: TradeView) -> dict[str, object]:
     data = shallow(view)
+    figures = shallow(data.pop("figures"))
+    del figures["lots"]  # a stored trade keeps its totals only
+    data.update(figures)
     data["targets"] = list(view.targets)
     data["tags"] = list(view.tags)
     data["fills"] = [shallow(f) for f in view.fills]
