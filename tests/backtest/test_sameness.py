@@ -1,0 +1,149 @@
+"""Proof of sameness: the live path (simulator -> ingestion -> scanner -> database) and the
+backtest replay of the same stored candles decide exactly the same signals and outcomes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from cryptolens.backtest.replay import Replay, replay
+from cryptolens.db.candles import load_candles
+from cryptolens.db.models import Pattern, Signal, SignalPattern
+from cryptolens.db.symbols import ensure_symbol
+from cryptolens.domain.timeframes import HOUR_MS
+from cryptolens.market.simulator import SimulatorServer
+from cryptolens.market.simulator.demo import demo_datasets
+from cryptolens.services.scanning.scan import ScanSession
+from tests.builders.settings import make_settings
+
+#: Hours the simulator's clock moves between scan cycles: single closes, catch-ups after
+#: downtime, a day at once.
+ADVANCES = [1, 1, 1, 3, 1, 7, 2, 24, 1, 1, 5, 13, 1, 48, 1, 2, 30, 1, 1, 72, 6, 1, 100, 1]
+SIGNAL_COLUMNS = (
+    Signal.created_at,
+    Signal.direction,
+    Signal.entry,
+    Signal.stop,
+    Signal.target_1,
+    Signal.target_2,
+    Signal.target_3,
+    Signal.confluence,
+    Signal.timeframes,
+    Signal.score,
+    Signal.risk_reward,
+    Signal.atr,
+    Signal.expires_at,
+    Signal.status,
+    Signal.outcome,
+    Signal.r_multiple,
+    Signal.triggered_at,
+    Signal.closed_at,
+    Signal.targets_hit,
+)
+
+
+def _stored(engine: Engine, symbol_id: int) -> tuple[list[tuple[Any, ...]], dict[int, set[Any]]]:
+    with Session(engine) as s:
+        rows = s.execute(
+            select(*SIGNAL_COLUMNS)
+            .where(Signal.symbol_id == symbol_id)
+            .order_by(Signal.created_at, Signal.direction)
+        ).all()
+        links = s.execute(
+            select(
+                Signal.created_at,
+                Pattern.timeframe,
+                Pattern.pattern_type,
+                Pattern.direction,
+                Pattern.formed_at,
+            )
+            .join(SignalPattern, SignalPattern.signal_id == Signal.id)
+            .join(Pattern, Pattern.id == SignalPattern.pattern_id)
+            .where(Signal.symbol_id == symbol_id)
+        ).all()
+    zones: dict[int, set[Any]] = {}
+    for created_at, *key in links:
+        zones.setdefault(created_at, set()).add(tuple(key))
+    return [tuple(r) for r in rows], zones
+
+
+def _replayed(result: Replay) -> tuple[list[tuple[Any, ...]], dict[int, set[Any]]]:
+    rows = []
+    for s in result.signals:
+        d, lv, t = s.draft, s.draft.levels, s.outcome
+        rows.append(
+            (
+                d.created_at,
+                d.direction.value,
+                lv.entry,
+                lv.stop,
+                *lv.targets,
+                d.confluence,
+                ",".join(d.timeframes),
+                d.score,
+                lv.risk_reward,
+                d.atr,
+                t.expires_at,
+                t.status.value,
+                t.outcome.value if t.outcome else None,
+                t.r_multiple,
+                t.triggered_at,
+                t.closed_at,
+                t.targets_hit,
+            )
+        )
+    rows.sort(key=lambda r: (r[0], r[1]))
+    return rows, {s.draft.created_at: set(s.zones) for s in result.signals}
+
+
+def test_the_backtest_decides_exactly_the_signals_and_outcomes_the_live_scanner_stored(
+    clean_engine: Engine, database_url: str
+) -> None:
+    data = demo_datasets()["BTC/USDT"]
+    start = int(data.open_time[0]) + 1_200 * HOUR_MS
+    settings = make_settings(
+        database_url=database_url,
+        base_timeframe="1h",
+        timeframes=("1h", "2h", "4h", "1d"),
+        exchange_id="binance",
+        symbols=("BTC/USDT",),
+    )
+    with Session(clean_engine) as session, session.begin():
+        symbol_id = ensure_symbol(session, exchange="binance", symbol="BTC/USDT").id
+    sim = SimulatorServer({"BTC/USDT": data}, speed=0.0, start_at_ms=start + 30_000).start()
+    settings = settings.model_copy(update={"exchange_api_url": sim.base_url})
+    scans = ScanSession(clean_engine, settings)
+    try:
+        scans.cycle()  # the first cycle fetches the history before the start
+        for hours in ADVANCES:
+            sim.clock.advance(hours * HOUR_MS)
+            report = scans.cycle()
+            assert not report.failed
+            assert report.ingest is not None
+            assert not report.ingest.failed
+        now = sim.now_ms()
+    finally:
+        scans.close()
+        sim.stop()
+    with clean_engine.connect() as connection:
+        base = load_candles(connection, symbol_id=symbol_id, timeframe="1h")
+    live_rows, live_zones = _stored(clean_engine, symbol_id)
+
+    result = replay(
+        base,
+        base_timeframe=settings.base_timeframe,
+        timeframes=settings.timeframes,
+        signals=settings.signal_params(),
+        now_ms=now,
+    )
+    rows, zones = _replayed(result)
+
+    assert len(base) == 1_000 + sum(ADVANCES)
+    assert len(live_rows) >= 20, "too few signals to compare"
+    outcomes = {row[14] for row in live_rows}
+    assert {"stop", "unfilled"} <= outcomes
+    assert outcomes & {"tp1", "tp2", "tp3"}
+    assert rows == live_rows
+    assert zones == live_zones
