@@ -41,6 +41,7 @@ SIGNAL_COLUMNS = (
     Signal.triggered_at,
     Signal.closed_at,
     Signal.targets_hit,
+    Signal.tracked_through,
 )
 
 
@@ -92,6 +93,7 @@ def _replayed(result: Replay) -> tuple[list[tuple[Any, ...]], dict[int, set[Any]
                 t.triggered_at,
                 t.closed_at,
                 t.targets_hit,
+                t.tracked_through,
             )
         )
     rows.sort(key=lambda r: (r[0], r[1]))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -22,13 +23,17 @@ from cryptolens.detect import (
     DEFAULT_PARAMS,
     Candles,
     DetectionParams,
-    ZoneState,
-    advance_zones,
+    Detections,
+    LifecycleColumns,
     as_candles,
-    detect_incremental,
+    detect,
     initial_state,
+    run_lifecycle,
     wilder_atr,
 )
+from cryptolens.detect.lifecycle import NONE
+from cryptolens.detect.zones import PATTERNS
+from cryptolens.domain.enums import Direction
 from cryptolens.domain.errors import ValidationError
 from cryptolens.domain.timeframes import TIMEFRAME_MS, parse_timeframes, timeframe_ms
 from cryptolens.market.aggregate import aggregate_all
@@ -39,11 +44,14 @@ from cryptolens.signals import (
     SignalParams,
     Steps,
     Trade,
+    ZoneBook,
     find_signals,
     track,
 )
-from cryptolens.signals.book import BookBuilder, ZoneKey
+from cryptolens.signals.book import ZoneKey
 from cryptolens.signals.outcome import draft_trade
+
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,21 +121,17 @@ def replay(
     if len(base) == 0:
         raise ValidationError("no base candles to replay")
     candles = timeframe_candles(base, base_timeframe, names, now_ms=now_ms)
-    book = BookBuilder()
-    base_atr: npt.NDArray[np.float64] | None = None
+    book = _ZoneColumns()
+    base_atr: FloatArray | None = None
     for index, tf in enumerate(names):
         tf_candles = candles[tf]
         det = initial_state(tf, detection)
         if tf == base_timeframe:
             assert det.atr is not None
             base_atr = wilder_atr(tf_candles.high, tf_candles.low, tf_candles.close, det.atr)[0]
-        if len(tf_candles) == 0:
-            continue
-        det, zones = detect_incremental(det, tf_candles)
-        states = advance_zones([ZoneState.open(z, tf) for z in zones], tf_candles, tf)
-        for zone, state in zip(zones, states, strict=True):
-            key = (tf, zone.pattern_type.value, zone.direction.value, zone.formed_at)
-            book.add(index, key, state, zone.strength)
+        if len(tf_candles):
+            found = detect(tf_candles, tf, detection)
+            book.add(index, tf, found, run_lifecycle(found, tf_candles, tf))
     assert base_atr is not None
     step = timeframe_ms(base_timeframe)
     drafts = find_signals(
@@ -137,13 +141,93 @@ def replay(
         signals,
         {},
     )
+    ttl, hold = signals.entry_ttl_ms, signals.max_hold_ms
     out = []
+    bearish = (-base.low, -base.high)
     for draft in drafts:
-        ttl, hold = signals.entry_ttl_ms, signals.max_hold_ms
-        outcome = track(draft_trade(draft, entry_ttl_ms=ttl, max_hold_ms=hold), base, step, finer)
-        keys = tuple(book.keys[r] for r in draft.zone_refs)
+        trade = draft_trade(draft, entry_ttl_ms=ttl, max_hold_ms=hold)
+        outcome = track_events(trade, base, step, finer, bearish=bearish)
+        keys = tuple(book.key(r) for r in draft.zone_refs)
         out.append(ReplayedSignal(draft, keys, outcome))
-    return Replay(base_timeframe, names, base, candles, tuple(out), len(book.keys))
+    return Replay(base_timeframe, names, base, candles, tuple(out), len(book))
+
+
+def track_events(
+    trade: Trade,
+    base: Candles,
+    step: int,
+    finer: FinerCandles | None = None,
+    *,
+    bearish: tuple[FloatArray, FloatArray] | None = None,
+) -> Trade:
+    """``track(trade, base, step, finer)``, folding only the candles that can change the trade.
+
+    Under ``track``'s rules a candle changes a pending trade only if it reaches the entry or
+    opens at the order's expiry, and a filled one only if it reaches the active stop or the
+    next target or is the first candle at the maximum hold; every other candle only moves
+    ``tracked_through``. So each step searches (vectorised) for the next such candle given
+    the trade's state and folds it alone with ``track``; the candle before the expiry and
+    the last candle are folded too, so ``tracked_through`` ends where a full fold leaves it.
+    ``bearish`` is ``(-low, -high)`` of ``base``, precomputed when many trades are tracked.
+    """
+    times = base.open_time
+    n = len(base)
+    at = int(np.searchsorted(times, trade.created_at, side="left"))
+    bullish = trade.direction is Direction.BULLISH
+    if bullish:
+        favourable, adverse = base.high, base.low
+    else:
+        favourable, adverse = bearish or (-base.low, -base.high)
+    sign = 1.0 if bullish else -1.0
+    while trade.is_open and at < n:
+        if trade.triggered_at is None:
+            end = min(n, int(np.searchsorted(times, trade.expires_at, side="left")))
+            j = _first(adverse, sign * trade.entry, None, 0.0, at, end)
+            if j == end < n:  # expired: fold the candle before it too
+                j = max(at, j - 1)
+        else:
+            moment = trade.triggered_at + trade.max_hold_ms - step
+            timeout = int(np.searchsorted(times, moment, side="left"))
+            end = min(n, timeout + 1)
+            stop = trade.stop if trade.targets_hit == 0 else trade.entry
+            target = trade.targets[trade.targets_hit]
+            j = _first(adverse, sign * stop, favourable, sign * target, at, end)
+            j = min(j, timeout)
+        if j >= n:
+            j = n - 1
+        fold = (
+            2
+            if trade.triggered_at is None and j + 1 < n and times[j + 1] >= trade.expires_at
+            else 1
+        )
+        trade = track(trade, base[j : j + fold], step, finer)
+        at = j + fold
+    if trade.is_open and n:
+        trade = track(trade, base[n - 1 : n], step, finer)
+    return trade
+
+
+def _first(
+    adverse: FloatArray,
+    stop: float,
+    favourable: FloatArray | None,
+    target: float,
+    begin: int,
+    end: int,
+) -> int:
+    """First index in [begin, end) whose adverse extreme reaches ``stop`` or favourable one
+    reaches ``target`` (signed space), else ``end``."""
+    at, block = begin, 64
+    while at < end:
+        upto = min(end, at + block)
+        hit = adverse[at:upto] <= stop
+        if favourable is not None:
+            hit |= favourable[at:upto] >= target
+        found = np.flatnonzero(hit)
+        if found.shape[0]:
+            return at + int(found[0])
+        at, block = upto, block * 4
+    return end
 
 
 def finer_lookup(candles: Candles, step_ms: int) -> FinerCandles:
@@ -158,3 +242,65 @@ def finer_lookup(candles: Candles, step_ms: int) -> FinerCandles:
         return finer[int(lo) : int(hi)], step_ms
 
     return lookup
+
+
+class _ZoneColumns:
+    """Every timeframe's zones as one ``ZoneBook``, built from the detections' columns the
+    way the scanner's ``BookBuilder`` builds it from zone states (ends at the first of
+    filled, invalidated, expired or the scheduled expiry)."""
+
+    def __init__(self) -> None:
+        self._parts: list[tuple[int, str, Detections, LifecycleColumns]] = []
+        self._starts: list[int] = []
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def add(self, tf_index: int, tf: str, found: Detections, life: LifecycleColumns) -> None:
+        self._parts.append((tf_index, tf, found, life))
+        self._starts.append(self._count)
+        self._count += len(found)
+
+    def key(self, ref: int) -> ZoneKey:
+        """The scanner's key of the zone with reference ``ref``."""
+        part = int(np.searchsorted(self._starts, ref, side="right")) - 1
+        _, tf, found, _ = self._parts[part]
+        row = ref - self._starts[part]
+        bullish = bool(found.bullish[row])
+        direction = Direction.BULLISH if bullish else Direction.BEARISH
+        pattern = PATTERNS[int(found.pattern[row])]
+        return (tf, pattern.value, direction.value, int(found.formed_at[row]))
+
+    def build(self) -> ZoneBook:
+        columns: dict[str, list[Any]] = {name: [] for name in _BOOK}
+        for tf_index, _, found, life in self._parts:
+            ends = life.expires_at
+            for moment in (life.filled_at, life.invalidated_at, life.expired_at):
+                ends = np.where(moment != NONE, np.minimum(ends, moment), ends)
+            columns["tf_index"].append(np.full(len(found), tf_index, dtype=np.int64))
+            columns["bullish"].append(life.bullish)
+            columns["zone_low"].append(life.zone_low)
+            columns["zone_high"].append(life.zone_high)
+            columns["formed_at"].append(life.formed_at)
+            columns["ends_at"].append(ends)
+            columns["strength"].append(found.strength)
+        joined = {
+            name: np.concatenate(parts) if parts else np.empty(0, dtype=_BOOK[name])
+            for name, parts in columns.items()
+        }
+        return ZoneBook(
+            ref=np.arange(self._count, dtype=np.int64),
+            **{name: values.astype(_BOOK[name], copy=False) for name, values in joined.items()},
+        )
+
+
+_BOOK: dict[str, Any] = {
+    "tf_index": np.int64,
+    "bullish": np.bool_,
+    "zone_low": np.float64,
+    "zone_high": np.float64,
+    "formed_at": np.int64,
+    "ends_at": np.int64,
+    "strength": np.float64,
+}
