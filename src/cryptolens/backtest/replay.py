@@ -147,8 +147,7 @@ def replay(
     for draft in drafts:
         trade = draft_trade(draft, entry_ttl_ms=ttl, max_hold_ms=hold)
         outcome = track_events(trade, base, step, finer, bearish=bearish)
-        keys = tuple(book.key(r) for r in draft.zone_refs)
-        out.append(ReplayedSignal(draft, keys, outcome))
+        out.append(ReplayedSignal(draft, book.keys(draft.zone_refs), outcome))
     return Replay(base_timeframe, names, base, candles, tuple(out), len(book))
 
 
@@ -251,26 +250,36 @@ class _ZoneColumns:
 
     def __init__(self) -> None:
         self._parts: list[tuple[int, str, Detections, LifecycleColumns]] = []
-        self._starts: list[int] = []
         self._count = 0
+        self._key_columns: tuple[list[str], list[int], list[bool], list[int]] | None = None
 
     def __len__(self) -> int:
         return self._count
 
     def add(self, tf_index: int, tf: str, found: Detections, life: LifecycleColumns) -> None:
         self._parts.append((tf_index, tf, found, life))
-        self._starts.append(self._count)
         self._count += len(found)
 
-    def key(self, ref: int) -> ZoneKey:
-        """The scanner's key of the zone with reference ``ref``."""
-        part = int(np.searchsorted(self._starts, ref, side="right")) - 1
-        _, tf, found, _ = self._parts[part]
-        row = ref - self._starts[part]
-        bullish = bool(found.bullish[row])
-        direction = Direction.BULLISH if bullish else Direction.BEARISH
-        pattern = PATTERNS[int(found.pattern[row])]
-        return (tf, pattern.value, direction.value, int(found.formed_at[row]))
+    def keys(self, refs: Sequence[int]) -> tuple[ZoneKey, ...]:
+        """The scanner's keys of the zones with references ``refs``."""
+        if self._key_columns is None:
+            parts = self._parts
+            self._key_columns = (
+                [tf for _, tf, found, _ in parts for _ in range(len(found))],
+                np.concatenate([found.pattern for _, _, found, _ in parts]).tolist(),
+                np.concatenate([found.bullish for _, _, found, _ in parts]).tolist(),
+                np.concatenate([found.formed_at for _, _, found, _ in parts]).tolist(),
+            )
+        tfs, patterns, bullish, formed = self._key_columns
+        return tuple(
+            (
+                tfs[r],
+                PATTERNS[patterns[r]].value,
+                (Direction.BULLISH if bullish[r] else Direction.BEARISH).value,
+                formed[r],
+            )
+            for r in refs
+        )
 
     def build(self) -> ZoneBook:
         columns: dict[str, list[Any]] = {name: [] for name in _BOOK}
