@@ -9,13 +9,15 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from cryptolens.backtest.replay import Replay, replay
+from cryptolens.config import Settings
 from cryptolens.db.candles import load_candles
 from cryptolens.db.models import Pattern, Signal, SignalPattern
 from cryptolens.db.symbols import ensure_symbol
-from cryptolens.domain.timeframes import HOUR_MS
-from cryptolens.market.simulator import SimulatorServer
+from cryptolens.domain.timeframes import HOUR_MS, TIMEFRAME_MS
+from cryptolens.market.simulator import Dataset, SimulatorServer
 from cryptolens.market.simulator.demo import demo_datasets
 from cryptolens.services.scanning.scan import ScanSession
+from tests.builders.market import MINUTE, T0, exact_dataset
 from tests.builders.settings import make_settings
 
 #: Hours the simulator's clock moves between scan cycles: single closes, catch-ups after
@@ -100,27 +102,25 @@ def _replayed(result: Replay) -> tuple[list[tuple[Any, ...]], dict[int, set[Any]
     return rows, {s.draft.created_at: set(s.zones) for s in result.signals}
 
 
-def test_the_backtest_decides_exactly_the_signals_and_outcomes_the_live_scanner_stored(
-    clean_engine: Engine, database_url: str
-) -> None:
-    data = demo_datasets()["BTC/USDT"]
-    start = int(data.open_time[0]) + 1_200 * HOUR_MS
-    settings = make_settings(
-        database_url=database_url,
-        base_timeframe="1h",
-        timeframes=("1h", "2h", "4h", "1d"),
-        exchange_id="binance",
-        symbols=("BTC/USDT",),
-    )
-    with Session(clean_engine) as session, session.begin():
+def _live_then_replay(
+    engine: Engine,
+    settings: Settings,
+    data: Dataset,
+    start: int,
+    advances: list[int],
+) -> tuple[int, tuple[list[tuple[Any, ...]], dict[int, set[Any]]], Replay]:
+    """Scan cycles against the simulator from ``start``, the clock moved by each of
+    ``advances`` (ms) in turn; then the replay of the base candles the live path stored.
+    Returns the stored base candle count, the stored signals and the replay."""
+    with Session(engine) as session, session.begin():
         symbol_id = ensure_symbol(session, exchange="binance", symbol="BTC/USDT").id
     sim = SimulatorServer({"BTC/USDT": data}, speed=0.0, start_at_ms=start + 30_000).start()
     settings = settings.model_copy(update={"exchange_api_url": sim.base_url})
-    scans = ScanSession(clean_engine, settings)
+    scans = ScanSession(engine, settings)
     try:
         scans.cycle()  # the first cycle fetches the history before the start
-        for hours in ADVANCES:
-            sim.clock.advance(hours * HOUR_MS)
+        for ms in advances:
+            sim.clock.advance(ms)
             report = scans.cycle()
             assert not report.failed
             assert report.ingest is not None
@@ -129,10 +129,8 @@ def test_the_backtest_decides_exactly_the_signals_and_outcomes_the_live_scanner_
     finally:
         scans.close()
         sim.stop()
-    with clean_engine.connect() as connection:
-        base = load_candles(connection, symbol_id=symbol_id, timeframe="1h")
-    live_rows, live_zones = _stored(clean_engine, symbol_id)
-
+    with engine.connect() as connection:
+        base = load_candles(connection, symbol_id=symbol_id, timeframe=settings.base_timeframe)
     result = replay(
         base,
         base_timeframe=settings.base_timeframe,
@@ -140,12 +138,55 @@ def test_the_backtest_decides_exactly_the_signals_and_outcomes_the_live_scanner_
         signals=settings.signal_params(),
         now_ms=now,
     )
+    return len(base), _stored(engine, symbol_id), result
+
+
+def test_the_backtest_decides_exactly_the_signals_and_outcomes_the_live_scanner_stored(
+    clean_engine: Engine, database_url: str
+) -> None:
+    data = demo_datasets()["BTC/USDT"]
+    settings = make_settings(
+        database_url=database_url,
+        base_timeframe="1h",
+        timeframes=("1h", "2h", "4h", "1d"),
+        exchange_id="binance",
+        symbols=("BTC/USDT",),
+    )
+    start = int(data.open_time[0]) + 1_200 * HOUR_MS
+    count, (live_rows, live_zones), result = _live_then_replay(
+        clean_engine, settings, data, start, [h * HOUR_MS for h in ADVANCES]
+    )
     rows, zones = _replayed(result)
 
-    assert len(base) == 1_000 + sum(ADVANCES)
+    assert count == 1_000 + sum(ADVANCES)
     assert len(live_rows) >= 20, "too few signals to compare"
     outcomes = {row[14] for row in live_rows}
     assert {"stop", "unfilled"} <= outcomes
     assert outcomes & {"tp1", "tp2", "tp3"}
+    assert rows == live_rows
+    assert zones == live_zones
+
+
+def test_on_minute_candles_and_every_timeframe_the_backtest_matches_the_live_scanner(
+    clean_engine: Engine, database_url: str
+) -> None:
+    data = exact_dataset(5 * 24 * 60, seed=7)
+    settings = make_settings(
+        database_url=database_url,
+        base_timeframe="1m",
+        timeframes=tuple(TIMEFRAME_MS),
+        exchange_id="binance",
+        symbols=("BTC/USDT",),
+    )
+    minutes = [1, 1, 2, 1, 5, 1, 17, 60, 1, 3, 240, 1, 1, 30, 720, 1, 9, 1440, 1, 2]
+    start = T0 + 24 * HOUR_MS
+    count, (live_rows, live_zones), result = _live_then_replay(
+        clean_engine, settings, data, start, [m * MINUTE for m in minutes]
+    )
+    rows, zones = _replayed(result)
+
+    assert count == 1_000 + sum(minutes)
+    assert len(live_rows) >= 20, "too few signals to compare"
+    assert {row[14] for row in live_rows} & {"stop", "tp1", "tp2", "tp3"}
     assert rows == live_rows
     assert zones == live_zones
