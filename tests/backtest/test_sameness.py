@@ -1,22 +1,31 @@
 """Proof of sameness: the live path (simulator -> ingestion -> scanner -> database) and the
-backtest replay of the same stored candles decide exactly the same signals and outcomes."""
+backtest replay of the same stored candles decide exactly the same signals and outcomes,
+with the same zones behind each signal; also when stored finer candles settle candles that
+reach a stop and a target."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from cryptolens.backtest.engine import run_backtest
+from cryptolens.backtest.execution import ExecutionModel
 from cryptolens.backtest.replay import Replay, replay
 from cryptolens.config import Settings
-from cryptolens.db.candles import load_candles
+from cryptolens.db.candles import load_candles, upsert_candles
 from cryptolens.db.models import Pattern, Signal, SignalPattern
 from cryptolens.db.symbols import ensure_symbol
+from cryptolens.detect import Candles
 from cryptolens.domain.timeframes import HOUR_MS, TIMEFRAME_MS
+from cryptolens.market.aggregate import aggregate_candles
 from cryptolens.market.simulator import Dataset, SimulatorServer
 from cryptolens.market.simulator.demo import demo_datasets
-from cryptolens.services.scanning.scan import ScanSession
+from cryptolens.services.market.candle_store import store_candles
+from cryptolens.services.scanning.scan import ScanSession, scan_stored
+from tests.builders.db import add_symbol
 from tests.builders.market import MINUTE, T0, exact_dataset
 from tests.builders.settings import make_settings
 
@@ -188,5 +197,52 @@ def test_on_minute_candles_and_every_timeframe_the_backtest_matches_the_live_sca
     assert count == 1_000 + sum(minutes)
     assert len(live_rows) >= 20, "too few signals to compare"
     assert {row[14] for row in live_rows} & {"stop", "tp1", "tp2", "tp3"}
+    assert rows == live_rows
+    assert zones == live_zones
+
+
+def test_stored_finer_candles_settle_the_same_candles_in_the_backtest_as_live(
+    clean_engine: Engine, database_url: str
+) -> None:
+    settings = make_settings(
+        database_url=database_url,
+        base_timeframe="5m",
+        timeframes=("5m", "15m", "1h", "4h"),
+        exchange_id="binance",
+    )
+    data = exact_dataset(6 * 24 * 60, seed=3)
+    minutes = Candles(data.open_time, data.open, data.high, data.low, data.close, data.volume)
+    five = aggregate_candles(minutes, base_timeframe="1m", target_timeframe="5m").as_candles()
+    symbol_id = add_symbol(clean_engine, "BTC/USDT")
+    with clean_engine.begin() as connection:
+        upsert_candles(connection, symbol_id=symbol_id, timeframe="1m", candles=minutes)
+    bounds = [0, 300, 301, 310, 400, 700, 701, 1_100, 1_400, 1_700, len(five)]
+    for a, b in itertools.pairwise(bounds):
+        with clean_engine.begin() as connection:
+            store_candles(
+                connection,
+                symbol_id=symbol_id,
+                base_timeframe="5m",
+                higher_timeframes=settings.higher_timeframes,
+                candles=five[a:b],
+                now_ms=int(five.open_time[b - 1]) + 5 * MINUTE,
+            )
+        scanned = scan_stored(clean_engine, settings, symbol_id=symbol_id, symbol="BTC/USDT")
+        assert scanned.error is None
+    live_rows, live_zones = _stored(clean_engine, symbol_id)
+
+    result = run_backtest(
+        five,
+        base_timeframe="5m",
+        timeframes=settings.timeframes,
+        signals=settings.signal_params(),
+        execution=ExecutionModel(max_positions_per_symbol=100, max_positions=100),
+        finer=minutes,
+        finer_timeframe="1m",
+    )
+    rows, zones = _replayed(result.replays[""])
+
+    assert sum(t.resolved_by_finer for t in result.trades) >= 1, "no candle needed finer ones"
+    assert len(live_rows) >= 20, "too few signals to compare"
     assert rows == live_rows
     assert zones == live_zones
