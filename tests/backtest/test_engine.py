@@ -13,6 +13,7 @@ from cryptolens.backtest.execution import ExecutionModel, SizingMode, SlippageMo
 from cryptolens.backtest.fills import ExitReason
 from cryptolens.detect import Candles
 from cryptolens.domain.enums import SignalStatus
+from cryptolens.domain.errors import ValidationError
 from tests.backtest.builders import H, bars, long_plan, replay_of, short_plan
 
 FREE = ExecutionModel(maker_fee_bps=0, taker_fee_bps=0)
@@ -169,3 +170,25 @@ def test_without_costs_each_trade_earns_the_r_live_tracking_records(btc_hours: C
         assert trade.r_multiple == pytest.approx(outcome.r_multiple, abs=1e-9)
         assert trade.exit_time == outcome.closed_at
         assert trade.entry_time == outcome.triggered_at
+
+
+@pytest.mark.parametrize(
+    ("finer_timeframe", "with_candles", "message"),
+    [
+        (None, True, "finer candles need their timeframe"),
+        ("1m", False, "finer candles need their timeframe"),
+        ("1h", True, "must divide the base timeframe"),
+        ("7m", True, "unknown timeframe"),
+    ],
+)
+def test_finer_candles_must_come_with_a_timeframe_that_divides_the_base(
+    btc_hours: Candles, finer_timeframe: str | None, with_candles: bool, message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        run_backtest(
+            btc_hours[:100],
+            base_timeframe="1h",
+            timeframes=("1h",),
+            finer=btc_hours[:100] if with_candles else None,
+            finer_timeframe=finer_timeframe,
+        )

@@ -13,8 +13,9 @@ import numpy.typing as npt
 from cryptolens.backtest.execution import DEFAULT_EXECUTION, ExecutionModel
 from cryptolens.backtest.fills import Exit, ExitReason, Path, Plan, Series, walk
 from cryptolens.backtest.replay import Replay, finer_lookup, replay
-from cryptolens.detect import DEFAULT_PARAMS, Candles, DetectionParams
+from cryptolens.detect import DEFAULT_PARAMS, Candles, DetectionParams, as_candles
 from cryptolens.domain.enums import Direction
+from cryptolens.domain.errors import ValidationError
 from cryptolens.domain.timeframes import timeframe_ms
 from cryptolens.signals import DEFAULT_SIGNAL_PARAMS, FinerCandles, SignalParams
 
@@ -95,8 +96,15 @@ def run_backtest(
     """Backtest one symbol from its closed base candles (and optional finer candles, which
     settle candles through both a stop and a target). Raises ValidationError on bad input."""
     lookup = None
+    if (finer is None) != (finer_timeframe is None):
+        raise ValidationError("finer candles need their timeframe, and a timeframe its candles")
     if finer is not None and finer_timeframe is not None:
-        lookup = finer_lookup(finer, timeframe_ms(finer_timeframe))
+        finer_ms, base_ms = timeframe_ms(finer_timeframe), timeframe_ms(base_timeframe)
+        if finer_ms >= base_ms or base_ms % finer_ms:
+            raise ValidationError(
+                f"finer_timeframe {finer_timeframe} must divide the base timeframe {base_timeframe}"
+            )
+        lookup = finer_lookup(as_candles(finer), finer_ms)
     replayed = replay(
         base,
         base_timeframe=base_timeframe,

@@ -1,8 +1,8 @@
 """How signals become trades: fees, slippage, position sizing, exits and position limits.
 
 Order types follow the live trade plan: the entry and the targets are resting limit orders
-(maker fee, no slippage); the stop and the timeout exit are market orders (taker fee, and
-slippage against the trade).
+(maker fee, no slippage); the stop, the timeout exit and the close of a trade still open when
+the data ends are market orders (taker fee, and slippage against the trade).
 """
 
 from __future__ import annotations
