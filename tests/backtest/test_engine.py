@@ -3,12 +3,14 @@ limits, the equity curve, and agreement with live outcome tracking on real histo
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cryptolens.backtest.engine import run_backtest, trade_replays
+from cryptolens.backtest.engine import run_backtest, run_backtests, trade_replays
 from cryptolens.backtest.execution import ExecutionModel, SizingMode, SlippageMode
 from cryptolens.backtest.fills import ExitReason
 from cryptolens.detect import Candles
@@ -192,3 +194,21 @@ def test_finer_candles_must_come_with_a_timeframe_that_divides_the_base(
             finer=btc_hours[:100] if with_candles else None,
             finer_timeframe=finer_timeframe,
         )
+
+
+def test_several_symbols_share_one_account(btc_hours: Candles) -> None:
+    model = ExecutionModel(max_positions_per_symbol=1, max_positions=1)
+    bases = {"A": btc_hours[:1_500], "B": btc_hours[200:1_700]}
+    together = run_backtests(bases, base_timeframe="1h", timeframes=("1h", "4h"), execution=model)
+    alone = run_backtest(bases["A"], base_timeframe="1h", timeframes=("1h", "4h"), symbol="A")
+    assert set(together.replays) == {"A", "B"}
+    assert together.replays["A"].signals == alone.replays["A"].signals
+    assert {t.symbol for t in together.trades} == {"A", "B"}
+    spans = sorted((t.entry_time, t.exit_time) for t in together.trades)
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # one position at a time
+    assert together.skipped > 0
+
+
+def test_no_symbols_is_a_clear_error() -> None:
+    with pytest.raises(ValidationError, match="no symbols"):
+        run_backtests({}, base_timeframe="1h", timeframes=("1h",))

@@ -95,26 +95,58 @@ def run_backtest(
 ) -> BacktestResult:
     """Backtest one symbol from its closed base candles (and optional finer candles, which
     settle candles through both a stop and a target). Raises ValidationError on bad input."""
-    lookup = None
+    return run_backtests(
+        {symbol: base},
+        base_timeframe=base_timeframe,
+        timeframes=timeframes,
+        detection=detection,
+        signals=signals,
+        execution=execution,
+        finer=None if finer is None else {symbol: finer},
+        finer_timeframe=finer_timeframe,
+        now_ms=now_ms,
+    )
+
+
+def run_backtests(
+    bases: Mapping[str, Candles],
+    *,
+    base_timeframe: str,
+    timeframes: Sequence[str],
+    detection: DetectionParams = DEFAULT_PARAMS,
+    signals: SignalParams = DEFAULT_SIGNAL_PARAMS,
+    execution: ExecutionModel = DEFAULT_EXECUTION,
+    finer: Mapping[str, Candles] | None = None,
+    finer_timeframe: str | None = None,
+    now_ms: int | None = None,
+) -> BacktestResult:
+    """Backtest several symbols as one account: each replayed on its own, their signals
+    traded together (the overall position limit and the equity are shared)."""
+    if not bases:
+        raise ValidationError("no symbols to backtest")
     if (finer is None) != (finer_timeframe is None):
         raise ValidationError("finer candles need their timeframe, and a timeframe its candles")
+    lookups: dict[str, FinerCandles | None] = {}
     if finer is not None and finer_timeframe is not None:
         finer_ms, base_ms = timeframe_ms(finer_timeframe), timeframe_ms(base_timeframe)
         if finer_ms >= base_ms or base_ms % finer_ms:
             raise ValidationError(
                 f"finer_timeframe {finer_timeframe} must divide the base timeframe {base_timeframe}"
             )
-        lookup = finer_lookup(as_candles(finer), finer_ms)
-    replayed = replay(
-        base,
-        base_timeframe=base_timeframe,
-        timeframes=timeframes,
-        detection=detection,
-        signals=signals,
-        finer=lookup,
-        now_ms=now_ms,
-    )
-    return trade_replays({symbol: replayed}, execution, finer={symbol: lookup} if lookup else {})
+        lookups = {sym: finer_lookup(as_candles(c), finer_ms) for sym, c in finer.items()}
+    replays = {
+        symbol: replay(
+            base,
+            base_timeframe=base_timeframe,
+            timeframes=timeframes,
+            detection=detection,
+            signals=signals,
+            finer=lookups.get(symbol),
+            now_ms=now_ms,
+        )
+        for symbol, base in bases.items()
+    }
+    return trade_replays(replays, execution, finer=lookups)
 
 
 def signal_paths(
