@@ -1,13 +1,17 @@
 """Replay of the live scanner over one symbol's base candles, with the scanner's own pure calls.
 
 The scanner (``services/scanning/scan.py``) consumes stored candles per timeframe, shortest
-first: ``detect_incremental`` from the timeframe's detector state, the lifecycle of the new
-zones (``advance_zones``), one zone book across timeframes, ``find_signals`` at every base
-close with the base ATR, and ``track`` for each signal's outcome. Its catch-up guarantee (a
-scan after downtime ends where a scanner that never stopped would be) makes one pass over
-the whole history equal to the live sequence of scans; this module makes that one pass.
-Higher timeframes come from ``market.aggregate.aggregate_all``, the function ingestion stores
-them with (a pure module; the import contract names it as the single allowed exception).
+first: detection resumed from the timeframe's detector state (``detect_incremental``), the
+lifecycle of the zones (``advance_zones``), one zone book across timeframes
+(``signals.book.BookBuilder``), ``find_signals`` at every base close with the base ATR, and
+``track`` for each signal's outcome (``draft_trade`` to start it). Its catch-up guarantee (a
+scan after downtime ends where a scanner that never stopped would be) makes one pass over the
+whole history equal to the live sequence of scans, and this module makes that pass with the
+columnar forms of the same code: ``detect`` is the incremental run from the empty state,
+``run_lifecycle`` the ``advance_columns`` fold ``advance_zones`` wraps, and the book's columns
+follow ``BookBuilder``'s rule. Higher timeframes come from ``market.aggregate.aggregate_all``,
+the function ingestion stores them with (a pure module; the import contract names it as the
+single allowed exception). ``tests/backtest/test_sameness.py`` proves the sameness.
 """
 
 from __future__ import annotations
