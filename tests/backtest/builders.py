@@ -11,7 +11,7 @@ from cryptolens.domain.enums import Direction
 from cryptolens.signals import Levels, SignalDraft, Trade
 from tests.builders.candles import ranges as bars
 
-__all__ = ["H", "M", "bars", "long_plan", "replay_of", "short_plan"]
+__all__ = ["H", "M", "bars", "long_plan", "replay_of", "short_plan", "twenty_minutes"]
 
 H = 3_600_000
 M = 60_000
@@ -66,3 +66,13 @@ def replay_of(candles: Candles, *plans: Plan, atr: float = 4.0) -> Replay:
         )
         signals.append(ReplayedSignal(draft, (), trade))
     return Replay("1h", ("1h",), candles, {"1h": candles}, tuple(signals), 0)
+
+
+def twenty_minutes(hours: Candles) -> Candles:
+    """Three 20-minute candles per hour spanning its range, high first or low first."""
+    rows: list[tuple[float, float]] = []
+    for i, (high, low) in enumerate(zip(hours.high.tolist(), hours.low.tolist(), strict=True)):
+        mid = (high + low) / 2
+        rows += [(high, mid), (mid, low)] if i % 2 else [(mid, low), (high, mid)]
+        rows.append((mid, mid))
+    return bars(*rows, step=20 * M)

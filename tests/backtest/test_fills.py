@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cryptolens.backtest.fills import ExitReason, Plan, Series, walk
+from cryptolens.backtest.replay import finer_lookup
 from cryptolens.detect import Candles
-from cryptolens.domain.enums import Direction
-from tests.backtest.builders import H, M, bars, long_plan, short_plan
+from cryptolens.domain.enums import Direction, SignalStatus
+from cryptolens.signals import Trade, track
+from tests.backtest.builders import H, M, bars, long_plan, short_plan, twenty_minutes
 
 THIRDS = (1 / 3, 1 / 3, 1 / 3)
 
@@ -120,3 +127,49 @@ def test_a_short_mirrors_the_long() -> None:
         (70.0, ExitReason.TP3),
     ]
     assert path.r_multiple() == pytest.approx(2.0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    moves=st.lists(st.floats(-3, 3, allow_nan=False), min_size=1, max_size=120),
+    bullish=st.booleans(),
+    offset=st.floats(-6, 6),
+    hold=st.integers(1, 30),
+    with_finer=st.booleans(),
+)
+def test_with_thirds_and_break_even_a_path_is_what_live_tracking_records(
+    moves: list[float], bullish: bool, offset: float, hold: int, with_finer: bool
+) -> None:
+    closes = 100 + np.cumsum(moves)
+    candles = bars(*zip((closes + 2).tolist(), (closes - 2).tolist(), strict=True))
+    plan = (long_plan if bullish else short_plan)(max_hold_ms=hold * H)
+    plan = replace(
+        plan,
+        entry=plan.entry + offset,
+        stop=plan.stop + offset,
+        targets=tuple(t + offset for t in plan.targets),
+    )
+    finer = finer_lookup(twenty_minutes(candles), 20 * M) if with_finer else None
+    path = run(plan, candles, finer=finer)
+    live = track(
+        Trade(
+            plan.direction,
+            plan.entry,
+            plan.stop,
+            plan.targets,
+            plan.created_at,
+            plan.expires_at,
+            plan.max_hold_ms,
+        ),
+        candles,
+        H,
+        finer,
+    )
+    assert path.filled_at == live.triggered_at
+    if live.status is SignalStatus.CLOSED:
+        assert path.closed_at == live.closed_at
+        assert path.r_multiple() == pytest.approx(live.r_multiple, abs=1e-9)
+    elif live.status is SignalStatus.TRIGGERED:
+        assert [e.reason for e in path.exits][-1] is ExitReason.END
+    else:
+        assert path.exits == ()

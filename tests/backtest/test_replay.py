@@ -22,7 +22,7 @@ from cryptolens.domain.enums import Direction
 from cryptolens.domain.errors import ValidationError
 from cryptolens.market.aggregate import aggregate_candles
 from cryptolens.signals import Trade, track
-from tests.backtest.builders import H, M, bars
+from tests.backtest.builders import H, M, bars, twenty_minutes
 
 
 def test_timeframes_include_the_base_and_come_shortest_first() -> None:
@@ -96,15 +96,5 @@ def test_folding_only_the_eventful_candles_tracks_exactly_like_folding_all(
     trade = _trade(direction, 100 + offset, max_hold_ms=hold * H, expires_at=2 * H + ttl * H)
     finer = None
     if with_finer:
-        finer = finer_lookup(_minutes(candles), 20 * M)
+        finer = finer_lookup(twenty_minutes(candles), 20 * M)
     assert track_events(trade, candles, H, finer) == track(trade, candles, H, finer)
-
-
-def _minutes(hours: Candles) -> Candles:
-    """Three 20-minute candles per hour spanning the hour's range, high first or low first."""
-    rows: list[tuple[float, float]] = []
-    for i, (high, low) in enumerate(zip(hours.high.tolist(), hours.low.tolist(), strict=True)):
-        mid = (high + low) / 2
-        parts = [(high, mid), (mid, low)] if i % 2 else [(mid, low), (high, mid)]
-        rows += [*parts, (mid, mid)]
-    return bars(*rows, step=20 * M)
