@@ -29,6 +29,16 @@ def bars(
     return Candles.from_arrays(times, data[:, 0], data[:, 1], data[:, 2], data[:, 3], vol)
 
 
+def ranges(*hl: tuple[float, float], start: int = 0, step: int = HOUR) -> Candles:
+    """Candles from (high, low) pairs from ``start`` (default 0); open and close at the
+    midpoint (trade-tracking tests, where only the range matters)."""
+    n = len(hl)
+    high = np.array([h for h, _ in hl], dtype=np.float64)
+    low = np.array([lo for _, lo in hl], dtype=np.float64)
+    mid = (high + low) / 2
+    return Candles(start + step * np.arange(n, dtype=np.int64), mid, high, low, mid, np.ones(n))
+
+
 def flat(
     n: int, price: float = 100.0, spread: float = 1.0
 ) -> list[tuple[float, float, float, float]]:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from cryptolens.detect import Candles
 from cryptolens.domain.enums import Direction, SignalOutcome, SignalStatus
 from cryptolens.signals import Trade, track
+from tests.builders.candles import ranges as bars
 
 H = 3_600_000
 M = 60_000
@@ -30,15 +31,6 @@ def long_trade(**changes: object) -> Trade:
         max_hold_ms=100 * H,
     )
     return replace(base, **changes)  # type: ignore[arg-type]
-
-
-def bars(*hl: tuple[float, float], start: int = 0, step: int = H) -> Candles:
-    """Candles from (high, low) pairs; open and close at the midpoint."""
-    n = len(hl)
-    high = np.array([h for h, _ in hl], dtype=np.float64)
-    low = np.array([lo for _, lo in hl], dtype=np.float64)
-    mid = (high + low) / 2
-    return Candles(start + step * np.arange(n, dtype=np.int64), mid, high, low, mid, np.ones(n))
 
 
 def test_the_entry_triggers_then_every_target_is_hit() -> None:

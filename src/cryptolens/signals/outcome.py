@@ -23,11 +23,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cryptolens.detect.candles import Candles
 from cryptolens.domain.enums import Direction, SignalOutcome, SignalStatus
+
+if TYPE_CHECKING:
+    from cryptolens.signals.confluence import SignalDraft
 
 #: Finer candles covering ``[open_time, open_time + step)`` of a coarse candle, with their
 #: own step in ms, or None where none are stored.
@@ -69,6 +73,26 @@ class Trade:
         """Price as a multiple of the initial risk, positive in the trade's favour."""
         sign = 1.0 if self.direction is Direction.BULLISH else -1.0
         return sign * (price - self.entry) / self.risk
+
+
+def draft_trade(
+    draft: SignalDraft,
+    *,
+    entry_ttl_ms: int,
+    max_hold_ms: int,
+) -> Trade:
+    """The untracked trade of a new signal: its levels, the entry order's expiry and the
+    maximum hold."""
+    lv = draft.levels
+    return Trade(
+        direction=draft.direction,
+        entry=lv.entry,
+        stop=lv.stop,
+        targets=lv.targets,
+        created_at=draft.created_at,
+        expires_at=draft.created_at + entry_ttl_ms,
+        max_hold_ms=max_hold_ms,
+    )
 
 
 def track(trade: Trade, candles: Candles, step_ms: int, finer: FinerCandles | None = None) -> Trade:

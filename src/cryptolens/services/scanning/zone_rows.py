@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from cryptolens.db.patterns import OpenPattern, PatternKey
+from cryptolens.db.patterns import OpenPattern
 from cryptolens.db.signals import OpenSignal
 from cryptolens.detect import Zone, ZoneState
 from cryptolens.domain.enums import Direction, SignalStatus
-from cryptolens.signals import OPEN_END, SignalDraft, Trade, ZoneBook
+from cryptolens.signals import SignalDraft, Trade
+from cryptolens.signals.book import BookBuilder
+from cryptolens.signals.outcome import draft_trade
+
+__all__ = [
+    "BookBuilder",
+    "draft_trade",
+    "lifecycle_values",
+    "new_pattern_row",
+    "outcome_values",
+    "signal_row",
+    "stored_trade",
+    "stored_zone_state",
+]
 
 
 def stored_zone_state(row: OpenPattern, *, consumed_through: int | None) -> ZoneState:
@@ -58,57 +68,6 @@ def new_pattern_row(symbol_id: int, timeframe: str, zone: Zone, state: ZoneState
     }
 
 
-_BOOK_COLUMNS = (
-    "ref",
-    "tf_index",
-    "bullish",
-    "zone_low",
-    "zone_high",
-    "formed_at",
-    "ends_at",
-    "strength",
-)
-
-
-@dataclass
-class BookBuilder:
-    """Collects zones of every timeframe into one ``ZoneBook`` with stable references."""
-
-    keys: list[PatternKey] = field(default_factory=list)
-    _cols: dict[str, list[Any]] = field(
-        default_factory=lambda: {name: [] for name in _BOOK_COLUMNS}
-    )
-
-    def add(self, tf_index: int, key: PatternKey, state: ZoneState, strength: float) -> None:
-        ends = [
-            t
-            for t in (state.filled_at, state.invalidated_at, state.expired_at, state.expires_at)
-            if t is not None
-        ]
-        self._cols["ref"].append(len(self.keys))
-        self._cols["tf_index"].append(tf_index)
-        self._cols["bullish"].append(state.direction is Direction.BULLISH)
-        self._cols["zone_low"].append(state.zone_low)
-        self._cols["zone_high"].append(state.zone_high)
-        self._cols["formed_at"].append(state.formed_at)
-        self._cols["ends_at"].append(min(ends) if ends else OPEN_END)
-        self._cols["strength"].append(strength)
-        self.keys.append(key)
-
-    def build(self) -> ZoneBook:
-        c = self._cols
-        return ZoneBook(
-            ref=np.array(c["ref"], dtype=np.int64),
-            tf_index=np.array(c["tf_index"], dtype=np.int64),
-            bullish=np.array(c["bullish"], dtype=bool),
-            zone_low=np.array(c["zone_low"], dtype=np.float64),
-            zone_high=np.array(c["zone_high"], dtype=np.float64),
-            formed_at=np.array(c["formed_at"], dtype=np.int64),
-            ends_at=np.array(c["ends_at"], dtype=np.int64),
-            strength=np.array(c["strength"], dtype=np.float64),
-        )
-
-
 def stored_trade(row: OpenSignal, *, entry_ttl_ms: int, max_hold_ms: int) -> Trade:
     return Trade(
         direction=Direction(row.direction),
@@ -122,19 +81,6 @@ def stored_trade(row: OpenSignal, *, entry_ttl_ms: int, max_hold_ms: int) -> Tra
         triggered_at=row.triggered_at,
         targets_hit=row.targets_hit,
         tracked_through=row.tracked_through,
-    )
-
-
-def draft_trade(draft: SignalDraft, *, entry_ttl_ms: int, max_hold_ms: int) -> Trade:
-    lv = draft.levels
-    return Trade(
-        direction=draft.direction,
-        entry=lv.entry,
-        stop=lv.stop,
-        targets=lv.targets,
-        created_at=draft.created_at,
-        expires_at=draft.created_at + entry_ttl_ms,
-        max_hold_ms=max_hold_ms,
     )
 
 
