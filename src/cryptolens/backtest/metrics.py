@@ -159,10 +159,7 @@ def compute_metrics(
 ) -> Metrics:
     """Every figure of one backtest; raises ValidationError for a malformed curve or input."""
     t, e = _validated_curve(times, equity)
-    if not (math.isfinite(initial_capital) and initial_capital > 0):
-        raise ValidationError("initial capital must be a positive number")
-    if bar_ms <= 0:
-        raise ValidationError("the bar interval must be a positive number of milliseconds")
+    check_account(initial_capital=initial_capital, bar_ms=bar_ms)
     if ambiguous < 0:
         raise ValidationError("the ambiguous-candle count cannot be negative")
     span = int(t[-1] - t[0])
@@ -358,10 +355,24 @@ def buy_and_hold_return(prices: Sequence[float] | FloatArray) -> float | None:
     return float(p[-1] / p[0] - 1)
 
 
-def _trade_return(trade: TradeRecord) -> float:
+def check_account(*, initial_capital: float, bar_ms: int) -> None:
+    """Raise ValidationError unless the capital and the bar interval are positive."""
+    if not (math.isfinite(initial_capital) and initial_capital > 0):
+        raise ValidationError("initial capital must be a positive number")
+    if bar_ms <= 0:
+        raise ValidationError("the bar interval must be a positive number of milliseconds")
+
+
+def entry_notional(trade: TradeRecord) -> float:
+    """``entry_price * quantity``; raises ValidationError for a trade that is not well formed
+    (no positive notional, or an exit before the entry)."""
     notional = trade.entry_price * trade.quantity
     if not (math.isfinite(notional) and notional > 0):
         raise ValidationError("a trade needs a positive entry price and quantity")
     if trade.exit_time < trade.entry_time:
         raise ValidationError("a trade cannot exit before it enters")
-    return trade.pnl / notional
+    return notional
+
+
+def _trade_return(trade: TradeRecord) -> float:
+    return trade.pnl / entry_notional(trade)

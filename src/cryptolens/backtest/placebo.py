@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from cryptolens.backtest.metrics import TradeRecord
+from cryptolens.backtest.metrics import TradeRecord, check_account, entry_notional
 from cryptolens.domain.enums import Direction
 from cryptolens.domain.errors import ValidationError
 
@@ -69,15 +69,17 @@ def placebo_baseline(
     Raises ValidationError for bad settings or a trade held longer than the candles last.
     """
     opens, closes = _prices(candles)
-    _check_settings(bar_ms=bar_ms, initial_capital=initial_capital, fee_rate=fee_rate, runs=runs)
+    check_account(initial_capital=initial_capital, bar_ms=bar_ms)
+    if not (math.isfinite(fee_rate) and 0 <= fee_rate < 1):
+        raise ValidationError("the fee rate must be a fraction of the notional, from 0 to below 1")
+    if not 1 <= runs <= MAX_RUNS:
+        raise ValidationError(f"placebo runs must be between 1 and {MAX_RUNS}")
+    notional = np.array([entry_notional(trade) for trade in trades], dtype=np.float64)
     holding = np.array([_holding_bars(trade, bar_ms) for trade in trades], dtype=np.int64)
     if len(holding) and int(holding.max()) > len(opens):
         raise ValidationError(
             f"a trade is held {int(holding.max())} bars, longer than the {len(opens)} candles"
         )
-    notional = np.array([trade.entry_price * trade.quantity for trade in trades], dtype=np.float64)
-    if not np.all(np.isfinite(notional) & (notional > 0)):
-        raise ValidationError("a trade needs a positive entry price and quantity")
     sign = np.array(
         [1.0 if trade.direction is Direction.BULLISH else -1.0 for trade in trades],
         dtype=np.float64,
@@ -132,19 +134,6 @@ def _prices(
     return opens, closes
 
 
-def _check_settings(*, bar_ms: int, initial_capital: float, fee_rate: float, runs: int) -> None:
-    if bar_ms <= 0:
-        raise ValidationError("the bar interval must be a positive number of milliseconds")
-    if not (math.isfinite(initial_capital) and initial_capital > 0):
-        raise ValidationError("initial capital must be a positive number")
-    if not (math.isfinite(fee_rate) and 0 <= fee_rate < 1):
-        raise ValidationError("the fee rate must be a fraction of the notional, from 0 to below 1")
-    if not 1 <= runs <= MAX_RUNS:
-        raise ValidationError(f"placebo runs must be between 1 and {MAX_RUNS}")
-
-
 def _holding_bars(trade: TradeRecord, bar_ms: int) -> int:
     held = trade.exit_time - trade.entry_time
-    if held < 0:
-        raise ValidationError("a trade cannot exit before it enters")
     return max(1, (held + bar_ms // 2) // bar_ms)
