@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 
 import pytest
 from hypothesis import given, settings
@@ -119,7 +120,8 @@ def test_trade_statistics_follow_the_textbook_formulas() -> None:
     assert m.profit_factor == pytest.approx((19 + 38) / 11)
     assert m.expectancy_r == pytest.approx(0.4)
     assert m.expectancy_pct == pytest.approx(sum(returns) / 3)
-    assert m.avg_trade_pct == pytest.approx(sum(returns) / 3)
+    growth = (1 + 19 / 200) * (1 - 11 / 200) * (1 + 38 / 200)
+    assert m.avg_trade_pct == pytest.approx(growth ** (1 / 3) - 1)
     assert m.best_trade_pct == pytest.approx(0.19)
     assert m.worst_trade_pct == pytest.approx(-0.055)
     assert m.sqn == pytest.approx(math.sqrt(2) * r_mean / r_std)
@@ -224,6 +226,14 @@ def test_ruin_loses_everything_and_leaves_the_period_returns_undefined() -> None
     assert m.calmar == -1.0
 
 
+def test_a_trade_losing_more_than_its_notional_leaves_the_average_trade_undefined() -> None:
+    trades = [trade(0, 1, pnl=-150.0), trade(1, 2, pnl=50.0)]
+    m = compute_metrics(CURVE_TIMES, CURVE, trades, initial_capital=100.0, bar_ms=DAY_MS)
+    assert m.avg_trade_pct is None
+    assert m.expectancy_pct == pytest.approx((-1.5 + 0.5) / 2)
+    assert m.worst_trade_pct == pytest.approx(-1.5)
+
+
 def test_a_growth_too_large_to_annualise_gives_no_cagr() -> None:
     times = [T0, T0 + 60_000]
     m = compute_metrics(times, [100.0, 200.0], [], initial_capital=100.0, bar_ms=60_000)
@@ -299,6 +309,21 @@ def test_scaling_the_equity_leaves_every_ratio_unchanged(equity: list[float], k:
         if a is not None:
             assert b == pytest.approx(a, rel=1e-6, abs=1e-9), name
     assert scaled.max_drawdown_duration_ms == base.max_drawdown_duration_ms
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.floats(-1e9, 1e9, allow_nan=False), min_size=1, max_size=30),
+    st.floats(1.0, 1e9),
+    st.sampled_from([60_000, HOUR_MS, DAY_MS]),
+)
+def test_no_figure_is_ever_infinite_or_nan(
+    equity: list[float], capital: float, bar_ms: int
+) -> None:
+    times = [T0 + i * bar_ms for i in range(len(equity))]
+    m = compute_metrics(times, equity, TRADES, initial_capital=capital, bar_ms=bar_ms)
+    for name, value in asdict(m).items():
+        assert value is None or math.isfinite(value), name
 
 
 pnls = st.lists(st.floats(-1e6, 1e6, allow_nan=False), max_size=20)

@@ -37,6 +37,8 @@ Formulas:
 * profit factor = ``sum(pnl > 0) / |sum(pnl < 0)|``
 * expectancy (R) = ``mean(r_multiple)`` over trades that have one; expectancy (%) = mean trade
   return
+* average trade (%) = geometric mean, ``prod(1 + trade return) ** (1 / N) - 1`` (as
+  backtesting.py reports it); None once a trade lost more than its notional
 * SQN (Van Tharp) = ``sqrt(min(N, 100)) * mean(R) / std(R, ddof=1)`` over the N trades with an
   R multiple; N is capped at 100, as Van Tharp does, so long tests do not score higher for
   their length alone.
@@ -197,7 +199,7 @@ def compute_metrics(
         expectancy_r=_mean(r_multiples),
         expectancy_pct=_mean(trade_returns),
         sqn=sqn(r_multiples),
-        avg_trade_pct=_mean(trade_returns),
+        avg_trade_pct=_geometric_mean(trade_returns),
         best_trade_pct=float(trade_returns.max()) if len(trade_returns) else None,
         worst_trade_pct=float(trade_returns.min()) if len(trade_returns) else None,
         avg_duration_ms=float(durations.mean()) if len(durations) else None,
@@ -227,7 +229,10 @@ def _period_returns(equity: FloatArray) -> FloatArray | None:
     """Bar-to-bar returns, or None when the curve reaches zero (returns are then undefined)."""
     if np.any(equity <= 0):
         return None
-    return equity[1:] / equity[:-1] - 1
+    with np.errstate(over="ignore"):
+        returns = equity[1:] / equity[:-1] - 1
+    # A rise from a near-zero balance can overflow; such a curve has no usable returns.
+    return returns if np.all(np.isfinite(returns)) else None
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -239,6 +244,12 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 
 def _mean(values: FloatArray) -> float | None:
     return float(values.mean()) if len(values) else None
+
+
+def _geometric_mean(returns: FloatArray) -> float | None:
+    if len(returns) == 0 or np.any(returns <= -1):
+        return None
+    return float(np.expm1(np.log1p(returns).mean()))
 
 
 def _cagr(growth: float, span_ms: int) -> float | None:
@@ -256,21 +267,25 @@ def _cagr(growth: float, span_ms: int) -> float | None:
 def _volatility(returns: FloatArray | None, periods_per_year: float) -> float | None:
     if returns is None or len(returns) < 2:
         return None
-    return float(returns.std(ddof=1) * math.sqrt(periods_per_year))
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = float(returns.std(ddof=1) * math.sqrt(periods_per_year))
+    return value if math.isfinite(value) else None
 
 
 def _sharpe(returns: FloatArray | None, periods_per_year: float) -> float | None:
     if returns is None or len(returns) < 2:
         return None
-    ratio = _ratio(float(returns.mean()), float(returns.std(ddof=1)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        ratio = _ratio(float(returns.mean()), float(returns.std(ddof=1)))
     return None if ratio is None else ratio * math.sqrt(periods_per_year)
 
 
 def _sortino(returns: FloatArray | None, periods_per_year: float) -> float | None:
     if returns is None or len(returns) < 2:
         return None
-    downside = math.sqrt(float(np.mean(np.minimum(returns, 0.0) ** 2)))
-    ratio = _ratio(float(returns.mean()), downside)
+    with np.errstate(over="ignore", invalid="ignore"):
+        downside = math.sqrt(float(np.mean(np.minimum(returns, 0.0) ** 2)))
+        ratio = _ratio(float(returns.mean()), downside)
     return None if ratio is None else ratio * math.sqrt(periods_per_year)
 
 
@@ -281,7 +296,7 @@ def max_drawdown(
     was regained (or the curve ended), and the longest underwater stretch of any depth."""
     t, e = _validated_curve(times, equity)
     peaks = np.maximum.accumulate(e)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         fractions = np.where(peaks > 0, 1 - e / peaks, 0.0)
     fractions = np.clip(fractions, 0.0, 1.0)
     deepest = int(np.argmax(fractions))
