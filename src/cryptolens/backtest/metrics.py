@@ -34,11 +34,11 @@ Formulas:
   divided by ``T``
 * trade return = ``pnl / (entry_price * quantity)``: net of fees, on the entry notional
 * win rate = trades with ``pnl > 0`` / trades
-* profit factor = ``sum(pnl > 0) / |sum(pnl < 0)|``
+* profit factor = winning trades' summed P&L / |losing trades' summed P&L|
 * expectancy (R) = ``mean(r_multiple)`` over trades that have one; expectancy (%) = mean trade
   return
 * average trade (%) = geometric mean, ``prod(1 + trade return) ** (1 / N) - 1`` (as
-  backtesting.py reports it); None once a trade lost more than its notional
+  backtesting.py reports it); None once a trade lost all its notional or more
 * SQN (Van Tharp) = ``sqrt(min(N, 100)) * mean(R) / std(R, ddof=1)`` over the N trades with an
   R multiple; N is capped at 100, as Van Tharp does, so long tests do not score higher for
   their length alone.
@@ -159,7 +159,12 @@ def compute_metrics(
     buy_and_hold_prices: Sequence[float] | FloatArray = (),
     ambiguous: int = 0,
 ) -> Metrics:
-    """Every figure of one backtest; raises ValidationError for a malformed curve or input."""
+    """Every figure of one backtest; raises ValidationError for a malformed curve or input.
+
+    ``buy_and_hold_prices`` are the traded symbol's prices over the same span (the first
+    bar's open, then the closes, say); ``ambiguous`` is the engine's count of trades whose
+    candle touched stop and target, passed through for the report.
+    """
     t, e = _validated_curve(times, equity)
     check_account(initial_capital=initial_capital, bar_ms=bar_ms)
     if ambiguous < 0:
