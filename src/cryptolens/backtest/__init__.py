@@ -1,2 +1,3 @@
 """Backtesting: the live scanner's pure pipeline replayed over history, then traded with fees,
-slippage, sizing and position limits into trades and an equity curve."""
+slippage, sizing and position limits into trades and an equity curve; metrics, a placebo
+baseline and walk-forward splits to judge the result."""
