@@ -12,6 +12,7 @@ from rq import Queue
 
 from cryptolens import create_app
 from cryptolens.config import Settings
+from cryptolens.extensions import db
 from tests.builders.portfolio_web import make_trader
 from tests.web.accounts_helpers import make_user, post_form, sign_in
 
@@ -25,9 +26,13 @@ def redis(redis_url: str) -> Iterator[Redis[bytes]]:
 
 
 @pytest.fixture
-def shared_app(app: Flask, settings: Settings, redis_url: str) -> Flask:
-    """An app on the same database with a job queue in Redis."""
-    return create_app(settings.model_copy(update={"redis_url": redis_url}))
+def shared_app(app: Flask, settings: Settings, redis_url: str) -> Iterator[Flask]:
+    """An app on the same database with a job queue in Redis (its connections closed after)."""
+    shared = create_app(settings.model_copy(update={"redis_url": redis_url}))
+    yield shared
+    with shared.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_a_page_write_queues_the_refresh_and_a_read_does_not(
