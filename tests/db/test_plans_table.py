@@ -32,4 +32,5 @@ def test_the_seeded_plans_table_mirrors_the_domain_definition(migrated_engine: E
         assert row.portfolios == limits.portfolios
         assert row.portfolio_trades_per_day == limits.portfolio_trades_per_day
         assert bool(row.backtest) is limits.backtest
+        assert row.backtest_days == limits.backtest_days
         assert bool(row.api) is limits.api

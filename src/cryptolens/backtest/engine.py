@@ -48,6 +48,11 @@ class BacktestTrade:
     def duration_ms(self) -> int:
         return self.exit_time - self.entry_time
 
+    @property
+    def quantity(self) -> float:
+        """``size``, under the name the metrics read."""
+        return self.size
+
 
 @dataclass(frozen=True, slots=True)
 class EquityCurve:

@@ -63,6 +63,7 @@ class PlanRow(Base):
     portfolios: Mapped[int | None] = mapped_column(Integer, default=None)
     portfolio_trades_per_day: Mapped[int | None] = mapped_column(Integer, default=None)
     backtest: Mapped[bool] = mapped_column(Boolean, default=False)
+    backtest_days: Mapped[int | None] = mapped_column(Integer, default=None)
     api: Mapped[bool] = mapped_column(Boolean, default=False)
 
 

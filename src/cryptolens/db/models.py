@@ -227,6 +227,7 @@ from cryptolens.db.accounts import (  # noqa: E402
 )
 from cryptolens.db.api_keys import ApiKey, ApiKeyUsage  # noqa: E402
 from cryptolens.db.attempts import AuthAttempt  # noqa: E402
+from cryptolens.db.backtests import BacktestRun  # noqa: E402
 from cryptolens.db.events import EventCursor, EventRow  # noqa: E402
 from cryptolens.db.notifications import (  # noqa: E402
     Broadcast,
@@ -249,6 +250,7 @@ __all__ = [
     "ApiKey",
     "ApiKeyUsage",
     "AuthAttempt",
+    "BacktestRun",
     "BackupCode",
     "Broadcast",
     "Candle",

@@ -169,6 +169,13 @@ JOBS: tuple[JobSpec, ...] = (
         summary="recompute a portfolio's analytics snapshot after a change to its trades",
     ),
     JobSpec(
+        "run_backtest",
+        "cryptolens.jobs.backtests.run_backtest_job",
+        QueueName.LOW,
+        30 * MINUTE,
+        summary="run a stored backtest (enqueued by the backtests page and the API)",
+    ),
+    JobSpec(
         "password_reset",
         "cryptolens.jobs.email.password_reset_job",
         QueueName.HIGH,

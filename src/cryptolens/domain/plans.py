@@ -36,9 +36,12 @@ class Limit(StrEnum):
     NOTIFICATION_DELAY_SECONDS = "notification_delay_seconds"
     PORTFOLIOS = "portfolios"
     PORTFOLIO_TRADES_PER_DAY = "portfolio_trades_per_day"
+    BACKTEST_DAYS = "backtest_days"
 
 
 ALL_PATTERN_TYPES: frozenset[str] = frozenset(PatternType)
+#: Premium's longest backtest: three years (a leap year included).
+BACKTEST_DAYS_PREMIUM = 3 * 365 + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,8 @@ class PlanLimits:
     portfolios: int | None
     portfolio_trades_per_day: int | None
     backtest: bool
+    #: Longest range one backtest may cover, in days (``None``: any).
+    backtest_days: int | None
     api: bool
 
     def limit(self, name: Limit) -> int | None:
@@ -91,6 +96,7 @@ PLANS: dict[Plan, PlanLimits] = {
         portfolios=0,
         portfolio_trades_per_day=0,
         backtest=False,
+        backtest_days=0,
         api=False,
     ),
     Plan.PRO: PlanLimits(
@@ -107,6 +113,7 @@ PLANS: dict[Plan, PlanLimits] = {
         portfolios=1,
         portfolio_trades_per_day=5,
         backtest=False,
+        backtest_days=0,
         api=False,
     ),
     Plan.PREMIUM: PlanLimits(
@@ -123,6 +130,7 @@ PLANS: dict[Plan, PlanLimits] = {
         portfolios=None,
         portfolio_trades_per_day=None,
         backtest=True,
+        backtest_days=BACKTEST_DAYS_PREMIUM,
         api=True,
     ),
 }

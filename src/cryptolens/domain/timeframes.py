@@ -54,6 +54,14 @@ def parse_timeframes(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(unique, key=TIMEFRAME_MS.__getitem__))
 
 
+def finer_timeframes(timeframe: str) -> tuple[str, ...]:
+    """Timeframes that divide ``timeframe`` evenly, longest first: where a candle that reaches
+    both a stop and a target is looked at more closely."""
+    ms = timeframe_ms(timeframe)
+    finer = [tf for tf, step in TIMEFRAME_MS.items() if step < ms and ms % step == 0]
+    return tuple(sorted(finer, key=TIMEFRAME_MS.__getitem__, reverse=True))
+
+
 def bucket_start(open_time_ms: int, timeframe: str) -> int:
     """Open time of the ``timeframe`` bucket (UTC-aligned) containing ``open_time_ms``."""
     step = timeframe_ms(timeframe)

@@ -49,7 +49,7 @@ from cryptolens.detect import (
 from cryptolens.domain.enums import Direction
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.domain.events import NewEvent
-from cryptolens.domain.timeframes import TIMEFRAME_MS, timeframe_ms
+from cryptolens.domain.timeframes import TIMEFRAME_MS, finer_timeframes, timeframe_ms
 from cryptolens.market.exchange import ExchangeClient
 from cryptolens.services.market.ingest import (
     IngestReport,
@@ -379,14 +379,9 @@ class _FinerCandles:
     """Candles below the base timeframe, if any are stored, to settle same-candle exits."""
 
     def __init__(self, connection: Connection, symbol_id: int, base_timeframe: str) -> None:
-        base_ms = TIMEFRAME_MS[base_timeframe]
         self._connection = connection
         self._symbol_id = symbol_id
-        self._candidates = sorted(
-            (tf for tf, ms in TIMEFRAME_MS.items() if ms < base_ms and base_ms % ms == 0),
-            key=TIMEFRAME_MS.__getitem__,
-            reverse=True,
-        )
+        self._candidates = finer_timeframes(base_timeframe)
 
     def __call__(self, open_time: int, span_ms: int) -> tuple[Candles, int] | None:
         for tf in self._candidates:

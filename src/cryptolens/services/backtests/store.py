@@ -1,0 +1,271 @@
+"""Backtest runs as stored rows: created queued, run by a job that writes its progress as it
+goes, then done (metrics, trades, equity curve) or failed (a message a user can read).
+
+Who may see a run: its owner and admins, and any signed-in user holding its share link
+while the owner shares it. Anyone else gets NotFoundError, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from cryptolens.backtest.report import (
+    bar_equity,
+    chart_points,
+    metrics_dict,
+    report_metrics,
+    trade_dict,
+)
+from cryptolens.clock import utcnow
+from cryptolens.config import Settings
+from cryptolens.db.backtests import BacktestRun
+from cryptolens.domain.errors import CryptoLensError, NotFoundError
+from cryptolens.domain.timeframes import timeframe_ms
+from cryptolens.services.backtests.run import (
+    BacktestRequest,
+    Progress,
+    run_stored_backtest,
+)
+from cryptolens.version import __version__
+
+log = logging.getLogger(__name__)
+
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+
+
+class Viewer(Protocol):
+    """Who asks to see a run (``web.principal.Principal`` is one)."""
+
+    @property
+    def user_id(self) -> int | None: ...
+
+    @property
+    def is_admin(self) -> bool: ...
+
+
+def create_run(
+    session: Session, *, user_id: int | None, request: BacktestRequest, kind: str = "single"
+) -> BacktestRun:
+    """A queued run of ``request`` (flushed: it has its id)."""
+    row = BacktestRun(
+        user_id=user_id,
+        kind=kind,
+        status=QUEUED,
+        symbol=request.symbol,
+        since=request.since,
+        until=request.until,
+        params=json.dumps({"params": dict(request.params)}, sort_keys=True),
+        code_version=__version__,
+        progress=0.0,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def stored_request(row: BacktestRun) -> BacktestRequest:
+    """The request a stored run was made of (checked when it was created)."""
+    params = json.loads(row.params).get("params", {})
+    return BacktestRequest(row.symbol, row.since, row.until, params)
+
+
+def write_progress(engine: Engine, run_id: int, fraction: float) -> None:
+    """Record how far the run is, in its own short transaction (pages poll it)."""
+    with Session(engine) as session:
+        session.execute(
+            update(BacktestRun)
+            .where(BacktestRun.id == run_id)
+            .values(progress=max(0.0, min(1.0, fraction)))
+        )
+        session.commit()
+
+
+def execute_run(
+    engine: Engine,
+    settings: Settings,
+    run_id: int,
+    *,
+    progress: Progress | None = None,
+) -> str:
+    """Run the stored run ``run_id`` and store its results; returns its final status. A
+    request the data cannot answer (no candles, symbol gone) fails with its message; an
+    unexpected error fails with a generic one (the details go to the log) and is raised."""
+    with Session(engine) as session:
+        row = session.get(BacktestRun, run_id)
+        if row is None:
+            raise NotFoundError(f"No backtest run with id {run_id}.")
+        if row.status in (DONE, FAILED):
+            return row.status
+        row.status, row.started_at = RUNNING, utcnow()
+        request = stored_request(row)
+        session.commit()
+
+    def report(fraction: float, stage: str) -> None:
+        write_progress(engine, run_id, fraction)
+        if progress is not None:
+            progress(fraction, stage)
+
+    try:
+        result = run_stored_backtest(engine, settings, request, progress=report)
+        bar_ms = timeframe_ms(settings.base_timeframe)
+        base = result.replays[request.symbol].base
+        curve = bar_equity(result, request.symbol, base, bar_ms)
+        metrics = report_metrics(result, curve, bar_ms)
+    except CryptoLensError as error:
+        _finish(engine, run_id, status=FAILED, error=str(error))
+        return FAILED
+    except Exception:
+        log.exception("backtest run %s failed", run_id)
+        _finish(engine, run_id, status=FAILED, error="the backtest failed unexpectedly")
+        raise
+    payload = metrics_dict(metrics) | {"skipped": result.skipped}
+    _finish(
+        engine,
+        run_id,
+        status=DONE,
+        metrics=json.dumps(payload),
+        trades=json.dumps([trade_dict(t) for t in result.trades]),
+        equity=json.dumps(chart_points(curve)),
+    )
+    return DONE
+
+
+def _finish(engine: Engine, run_id: int, *, status: str, **values: Any) -> None:
+    with Session(engine) as session:
+        session.execute(
+            update(BacktestRun)
+            .where(BacktestRun.id == run_id)
+            .values(status=status, finished_at=utcnow(), progress=1.0, **values)
+        )
+        session.commit()
+
+
+def visible_run(
+    session: Session, *, viewer: Viewer, run_id: int, token: str | None = None
+) -> BacktestRun:
+    """The run, if ``viewer`` owns it, is an admin, or holds its current share ``token``."""
+    row = session.get(BacktestRun, run_id)
+    if row is None:
+        raise NotFoundError(f"No backtest run with id {run_id}.")
+    if viewer.is_admin or (row.user_id is not None and row.user_id == viewer.user_id):
+        return row
+    if token and row.share_token and secrets.compare_digest(token, row.share_token):
+        return row
+    raise NotFoundError(f"No backtest run with id {run_id}.")
+
+
+def owned_run(session: Session, *, viewer: Viewer, run_id: int) -> BacktestRun:
+    """The run, if ``viewer`` owns it (sharing and deleting are the owner's)."""
+    row = session.get(BacktestRun, run_id)
+    if row is None or row.user_id is None or row.user_id != viewer.user_id:
+        raise NotFoundError(f"No backtest run with id {run_id}.")
+    return row
+
+
+def share_run(session: Session, *, viewer: Viewer, run_id: int) -> str:
+    """Share the run by link: its token (a new one if it had none)."""
+    row = owned_run(session, viewer=viewer, run_id=run_id)
+    if row.share_token is None:
+        row.share_token = secrets.token_urlsafe(24)
+    return row.share_token
+
+
+def unshare_run(session: Session, *, viewer: Viewer, run_id: int) -> None:
+    """Stop sharing: the old link no longer opens the run."""
+    owned_run(session, viewer=viewer, run_id=run_id).share_token = None
+
+
+def list_runs(session: Session, *, user_id: int, limit: int = 50) -> Sequence[BacktestRun]:
+    """The user's runs, newest first."""
+    query = (
+        select(BacktestRun)
+        .where(BacktestRun.user_id == user_id)
+        .order_by(BacktestRun.created_at.desc(), BacktestRun.id.desc())
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    """A stored run decoded for a page or the API."""
+
+    id: int
+    status: str
+    kind: str
+    symbol: str
+    since: datetime
+    until: datetime
+    params: dict[str, Any]
+    code_version: str
+    progress: float
+    error: str | None
+    metrics: dict[str, Any] | None
+    trades: list[dict[str, Any]] | None
+    equity: dict[str, list[Any]] | None
+    shared: bool
+    created_at: datetime
+    finished_at: datetime | None
+
+
+def run_view(row: BacktestRun) -> RunView:
+    def decoded(text: str | None) -> Any:
+        return None if text is None else json.loads(text)
+
+    return RunView(
+        id=row.id,
+        status=row.status,
+        kind=row.kind,
+        symbol=row.symbol,
+        since=row.since,
+        until=row.until,
+        params=json.loads(row.params).get("params", {}),
+        code_version=row.code_version,
+        progress=row.progress,
+        error=row.error,
+        metrics=decoded(row.metrics),
+        trades=decoded(row.trades),
+        equity=decoded(row.equity),
+        shared=row.share_token is not None,
+        created_at=row.created_at,
+        finished_at=row.finished_at,
+    )
+
+
+TRADE_COLUMNS = (
+    "symbol",
+    "direction",
+    "signal_at",
+    "entry_time",
+    "entry_price",
+    "stop",
+    "exit_time",
+    "exit_price",
+    "size",
+    "fees",
+    "pnl",
+    "r_multiple",
+    "exit_reason",
+    "ambiguous",
+)
+
+
+def trades_csv(view: RunView) -> str:
+    """The run's trades as CSV, one row per trade (the columns of ``TRADE_COLUMNS``)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(TRADE_COLUMNS)
+    for trade in view.trades or []:
+        writer.writerow([trade[c] for c in TRADE_COLUMNS])
+    return out.getvalue()
