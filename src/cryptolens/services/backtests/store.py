@@ -15,9 +15,10 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from cryptolens.backtest.report import (
@@ -30,13 +31,15 @@ from cryptolens.backtest.report import (
 from cryptolens.clock import utcnow
 from cryptolens.config import Settings
 from cryptolens.db.backtests import BacktestRun
-from cryptolens.domain.errors import CryptoLensError, NotFoundError
+from cryptolens.domain.errors import ConflictError, CryptoLensError, NotFoundError
+from cryptolens.domain.jobs import job
 from cryptolens.domain.timeframes import timeframe_ms
 from cryptolens.services.backtests.run import (
     BacktestRequest,
     Progress,
     run_stored_backtest,
 )
+from cryptolens.services.ops.background import Background
 from cryptolens.version import __version__
 
 log = logging.getLogger(__name__)
@@ -72,6 +75,37 @@ def create_run(
     session.add(row)
     session.flush()
     return row
+
+
+#: Runs one user may have queued or running at once.
+MAX_ACTIVE_RUNS = 2
+RUN_JOB = job("run_backtest")
+
+
+def queue_run(
+    engine: Engine,
+    settings: Settings,
+    background: Background,
+    *,
+    user_id: int,
+    request: BacktestRequest,
+) -> int:
+    """Store a run of ``request`` for ``user_id`` and hand it to a worker (or a thread
+    without Redis); its id. ConflictError while the user already has ``MAX_ACTIVE_RUNS``
+    runs queued or running."""
+    with Session(engine) as session, session.begin():
+        active = session.scalar(
+            select(func.count())
+            .select_from(BacktestRun)
+            .where(BacktestRun.user_id == user_id, BacktestRun.status.in_((QUEUED, RUNNING)))
+        )
+        if (active or 0) >= MAX_ACTIVE_RUNS:
+            raise ConflictError(
+                f"You have {active} backtests queued or running; start another when one ends."
+            )
+        run_id = create_run(session, user_id=user_id, request=request).id
+    background.submit(RUN_JOB, run_id, inline=partial(execute_run, engine, settings, run_id))
+    return run_id
 
 
 def stored_request(row: BacktestRun) -> BacktestRequest:
