@@ -33,6 +33,11 @@ COMMANDS: dict[str, CommandSpec] = {
         "cryptolens.commands.market:backfill_command",
         "Fetch SYMBOL's missing candles in a range; run it again to resume.",
     ),
+    "backtest": CommandSpec(
+        "cryptolens.commands.backtest:backtest_command",
+        "Backtest SYMBOL's stored candles from SINCE to UNTIL with the live strategy; print "
+        "the metrics, write the trades as JSON.",
+    ),
     "db": CommandSpec("cryptolens.commands.db:db_group", "Database schema migrations."),
     "db-health": CommandSpec(
         "cryptolens.commands.health:db_health_command",
