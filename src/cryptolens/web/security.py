@@ -22,6 +22,7 @@ from cryptolens.config import Settings
 from cryptolens.domain.errors import ForbiddenError
 from cryptolens.domain.plans import Plan
 from cryptolens.extensions import csrf, db, limiter, login_manager
+from cryptolens.infra import limits_memory
 from cryptolens.runtime import app_settings
 from cryptolens.services.accounts.accounts import Account, load_account
 from cryptolens.services.accounts.user_sessions import SessionRules, check_session
@@ -86,7 +87,7 @@ def security_config(settings: Settings) -> dict[str, Any]:
         # CSRF is checked in ``authenticate``, by how the request is authenticated.
         "WTF_CSRF_CHECK_DEFAULT": False,
         "WTF_CSRF_SSL_STRICT": secure,
-        "RATELIMIT_STORAGE_URI": settings.redis_url or "memory://",
+        "RATELIMIT_STORAGE_URI": settings.redis_url or f"{limits_memory.SCHEME}://",
         "RATELIMIT_KEY_PREFIX": "cryptolens",
         "RATELIMIT_HEADERS_ENABLED": True,
         # The IETF draft's names; Reset is the window's end in epoch seconds (Flask-Limiter's),

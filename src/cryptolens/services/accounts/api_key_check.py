@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from cryptolens.db.accounts import Subscription, User
@@ -86,6 +86,21 @@ _COLUMNS = (
 )
 
 
+#: Built once: the statement is the same on every request, only its parameters change.
+_KEY_QUERY = (
+    select(*_COLUMNS)
+    .join(User, User.id == ApiKey.user_id)
+    .outerjoin(
+        Subscription,
+        and_(
+            Subscription.user_id == ApiKey.user_id,
+            Subscription.started_at <= bindparam("now", type_=Subscription.started_at.type),
+        ),
+    )
+    .where(ApiKey.lookup_id == bindparam("lookup"))
+)
+
+
 def _capped(own: RateLimits, ceiling: RateLimits) -> RateLimits:
     values = [
         top if mine is None else (mine if top is None else min(mine, top))
@@ -119,15 +134,7 @@ def verify_key(
     if parsed is None:
         return KeyRefused(UNKNOWN_KEY, status=401)
     lookup, secret = parsed
-    rows = session.execute(
-        select(*_COLUMNS)
-        .join(User, User.id == ApiKey.user_id)
-        .outerjoin(
-            Subscription,
-            and_(Subscription.user_id == ApiKey.user_id, Subscription.started_at <= now),
-        )
-        .where(ApiKey.lookup_id == lookup)
-    ).all()
+    rows = session.execute(_KEY_QUERY, {"lookup": lookup, "now": now}).all()
     if not rows or not hmac.compare_digest(rows[0].secret_hash, hash_secret(secret, pepper)):
         return KeyRefused(UNKNOWN_KEY, status=401)
     row = rows[0]

@@ -6,11 +6,14 @@ market (the demo simulator) looks the same as a live one.
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cryptolens.db.models import Setting
 
 KEY_PREFIX = "market_now:"
+#: Built once (pages read the clock on every request); a plain column read, no ORM object.
+_NOW_QUERY = select(Setting.value).where(Setting.key == bindparam("key"))
 
 
 def record_market_now(session: Session, *, exchange: str, now_ms: int) -> None:
@@ -25,5 +28,5 @@ def record_market_now(session: Session, *, exchange: str, now_ms: int) -> None:
 
 def market_now(session: Session, *, exchange: str) -> int | None:
     """The exchange's latest recorded time in epoch ms, or None before the first ingestion."""
-    row = session.get(Setting, f"{KEY_PREFIX}{exchange}")
-    return int(row.value) if row is not None else None
+    value = session.scalar(_NOW_QUERY, {"key": f"{KEY_PREFIX}{exchange}"})
+    return int(value) if value is not None else None
