@@ -98,6 +98,7 @@ def create_backtest(json: BacktestBody) -> Answer:
     background = Background(app_redis(current_app))
     settings = app_settings(current_app)
     run_id = queue_run(db.engine, settings, background, user_id=user_id, request=request)
+    db.session.rollback()  # a fresh snapshot: the run was committed by queue_run's session
     row = visible_run(db.session(), viewer=principal, run_id=run_id)
     return answer(BacktestQueuedEnvelope, _summary(run_view(row)), status=202)
 
