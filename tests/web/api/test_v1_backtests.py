@@ -9,9 +9,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from redis import Redis
+from rq import Queue
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
+from cryptolens import create_app
 from cryptolens.config import Settings
 from cryptolens.db.backtests import BacktestRun
 from cryptolens.detect import Candles
@@ -20,7 +23,7 @@ from cryptolens.extensions import db
 from cryptolens.market.simulator.demo import demo_datasets
 from cryptolens.runtime import app_settings
 from cryptolens.services.backtests.run import check_request
-from cryptolens.services.backtests.store import create_run, run_view
+from cryptolens.services.backtests.store import create_run, execute_run, run_view
 from cryptolens.services.ops.background import wait_for_background
 from tests.builders.api import call, make_key
 from tests.builders.db import store
@@ -213,6 +216,31 @@ def test_a_form_body_is_refused(app: Flask, premium_user: Person, hours: Candles
     refused = _call(app, "POST", "/backtests", key, data=_body(hours, params="x"))
     assert refused.status_code == 400
     assert "send JSON" in refused.json["error"]
+
+
+def test_with_redis_a_run_waits_on_queue_low_for_a_worker(
+    app: Flask, premium_user: Person, hours: Candles, redis_url: str
+) -> None:
+    Redis.from_url(redis_url).flushdb()  # this suite's own database
+    settings = app_settings(app).model_copy(update={"redis_url": redis_url})
+    queued_app = create_app(settings)
+    key = make_key(queued_app, premium_user.id)
+    client = queued_app.test_client()
+    made = call(client, "POST", "/api/v1/backtests", key, json=_body(hours))
+    assert made.status_code == 202, made.json
+    run_id = made.json["data"]["id"]
+    assert (made.json["data"]["status"], made.json["data"]["progress"]) == ("queued", 0.0)
+    jobs = Queue("low", connection=Redis.from_url(redis_url)).jobs
+    assert [(j.func_name, j.args) for j in jobs] == [
+        ("cryptolens.jobs.backtests.run_backtest_job", (run_id,))
+    ]
+    with queued_app.app_context():
+        assert execute_run(db.engine, settings, run_id) == "done"  # as the worker would
+    read = call(client, "GET", f"/api/v1/backtests/{run_id}", key)
+    assert read.json["data"]["status"] == "done"
+    with queued_app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_dates_without_a_time_or_offset_are_utc(
