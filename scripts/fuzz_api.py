@@ -9,6 +9,12 @@ Fails (exit 1) on any 5xx or any answer that breaks its documented schema. Rate 
 switched off in this process only: the fuzzer's thousands of requests would otherwise meet
 429s (documented answers) instead of the code under test; the limits have their own tests.
 Scans and fetches go to a closed local port, never to the internet.
+
+Backtests stay cheap without excluding POST /api/v1/backtests from the run: a run is queued
+only for a watched symbol (S00/USDT to S19/USDT here, which the generator almost never
+writes) with a stored base candle in the range, and this database stores 500 one-minute
+candles per symbol (about 0.02 s to backtest, in a thread); the key's user may have at most
+two runs queued or running, so more are refused (409) before any work.
 """
 
 from __future__ import annotations

@@ -69,6 +69,11 @@ def api_admin(ok: int = 200) -> dict[str, int | None]:
     return _row(401, 403, 403, 403, 403, ok)
 
 
+def api_premium(ok: int = 200) -> dict[str, int | None]:
+    """API v1 backtests by cookie: Premium and admins only (403 envelopes naming the plan)."""
+    return _row(401, 403, 403, 403, ok, ok)
+
+
 def admin(ok: int = 200, *, other: int | None = None) -> dict[str, int | None]:
     return _row(302, 302, 403, 403, 403, ok, other=other)
 
@@ -135,6 +140,11 @@ ROUTES: dict[tuple[str, str], Route] = {
         f"{AP}/trades/{{open_trade}}/fills", chart_api(400, other=400)
     ),
     ("GET", "api_v1.export_portfolio"): Route(f"{AP}/export", api_by_plan(other=404)),
+    # A form body is refused (JSON only) before the plan is looked at, as for portfolios.
+    ("POST", "api_v1.create_backtest"): Route("/api/v1/backtests", chart_api(400)),
+    ("GET", "api_v1.list_backtests"): Route("/api/v1/backtests", api_premium()),
+    # No such run: 404 for whoever may read runs at all.
+    ("GET", "api_v1.get_backtest"): Route("/api/v1/backtests/999999", api_premium(404)),
     ("GET", "portfolio.index"): Route("/portfolio", BY_PLAN()),
     ("POST", "portfolio.create"): Route("/portfolio", BY_PLAN(400)),
     ("GET", "portfolio.detail"): Route(P, BY_PLAN(other=404)),

@@ -32,8 +32,10 @@ class Scope(StrEnum):
     READ_ACCOUNT = "read:account"
     READ_PORTFOLIO = "read:portfolio"
     READ_STREAM = "read:stream"
+    READ_BACKTEST = "read:backtest"
     WRITE_SCAN = "write:scan"
     WRITE_PORTFOLIO = "write:portfolio"
+    WRITE_BACKTEST = "write:backtest"
     ADMIN_SCHEDULER = "admin:scheduler"
     ADMIN_SYMBOLS = "admin:symbols"
 

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
+from cryptolens.domain.api_scopes import Scope
 from cryptolens.domain.errors import ForbiddenError, TierRequiredError, ValidationError
 from cryptolens.domain.plans import PLANS, Capability, Limit, Plan, lowest_plan_with
 from cryptolens.services.accounts import policy
@@ -191,3 +192,18 @@ def test_new_trades_a_day_follow_the_tier_table() -> None:
 def test_without_plans_portfolios_and_trades_are_unlimited(plans_disabled: None) -> None:
     policy.check_portfolio_count(FREE, existing=50)
     policy.check_trades_today(FREE, made=50, adding=50)
+
+
+def test_backtest_scopes_need_the_backtest_capability(monkeypatch: pytest.MonkeyPatch) -> None:
+    backtest = {Scope.READ_BACKTEST, Scope.WRITE_BACKTEST}
+    assert backtest <= policy.api_scopes(PREMIUM)
+    assert backtest <= policy.api_scopes(ADMIN_ON_FREE)
+    assert policy.check_api_scopes(PREMIUM, backtest) == backtest
+    # A plan with the API but without backtests (none today) may hold the other scopes only.
+    monkeypatch.setitem(PLANS, Plan.PRO, replace(PLANS[Plan.PRO], api=True))
+    assert not policy.api_scopes(PRO) & backtest
+    assert Scope.READ_SIGNALS in policy.api_scopes(PRO)
+    with pytest.raises(TierRequiredError, match="scope write:backtest needs the Premium plan"):
+        policy.check_api_scopes(PRO, [Scope.READ_SIGNALS, Scope.WRITE_BACKTEST])
+    with pytest.raises(ForbiddenError, match="for administrators"):
+        policy.check_api_scopes(PREMIUM, [Scope.ADMIN_SCHEDULER])

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from cryptolens.backtest.engine import run_backtest
 from cryptolens.backtest.params import run_params
@@ -11,7 +12,7 @@ from cryptolens.config import Settings
 from cryptolens.detect import Candles
 from cryptolens.domain.errors import NotFoundError, ValidationError
 from cryptolens.domain.plans import PLANS, Plan
-from cryptolens.services.backtests.run import check_request, run_stored_backtest
+from cryptolens.services.backtests.run import check_request, check_stored, run_stored_backtest
 
 pytestmark = pytest.mark.db
 
@@ -102,3 +103,26 @@ def test_a_plan_without_a_range_limit_takes_any_range() -> None:
         limits=None,
     )
     assert request.since.tzinfo is UTC
+
+
+def test_check_stored_finds_what_a_run_would_fail_on_before_it_is_queued(
+    migrated_engine: Engine, scan_settings: Settings, stored_btc: Candles
+) -> None:
+    first = _moment(int(stored_btc.open_time[0]))
+    ranges = {
+        "BTC/USDT": (first - timedelta(days=3), first + timedelta(hours=1)),  # one candle in
+        "empty": (first - timedelta(days=3), first),  # until is exclusive: none
+        "DOGE/USDT": (first, first + timedelta(days=5)),
+    }
+    with Session(migrated_engine) as session:
+        since, until = ranges["BTC/USDT"]
+        request = check_request(symbol="BTC/USDT", since=since, until=until, params={})
+        check_stored(session, scan_settings, request)
+        since, until = ranges["empty"]
+        request = check_request(symbol="BTC/USDT", since=since, until=until, params={})
+        with pytest.raises(ValidationError, match="no stored 1h candles for BTC/USDT"):
+            check_stored(session, scan_settings, request)
+        since, until = ranges["DOGE/USDT"]
+        request = check_request(symbol="DOGE/USDT", since=since, until=until, params={})
+        with pytest.raises(NotFoundError, match="DOGE/USDT"):
+            check_stored(session, scan_settings, request)

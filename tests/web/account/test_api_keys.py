@@ -95,6 +95,17 @@ def test_free_and_pro_users_see_why_they_cannot_create_keys(app: Flask) -> None:
         assert _create(client)[0] == 403
 
 
+def test_premium_users_may_choose_the_backtest_scopes(app: Flask) -> None:
+    client = _client(app, "quant@example.com", plan="premium")
+    page = client.get(PAGE).text
+    assert 'value="read:backtest"' in page
+    assert 'value="write:backtest"' in page
+    assert 'value="admin:scheduler"' not in page
+    assert _create(client, scopes=["read:backtest", "write:backtest"])[0] == 201
+    (row,) = _keys(app)
+    assert row.scopes == ["read:backtest", "write:backtest"]
+
+
 def test_admins_may_choose_admin_scopes(app: Flask) -> None:
     client = _client(app, "root@example.com", admin=True)
     assert 'value="admin:scheduler"' in client.get(PAGE).text

@@ -147,8 +147,9 @@ def test_openapi_document_is_3_1_and_lists_every_operation(client: object, app: 
     assert spec["openapi"].startswith("3.1")
     assert "/api/v1/patterns" in spec["paths"]
     operations = [op for path in spec["paths"].values() for op in path.values()]
-    assert len(operations) == 21  # 14, and 7 of the portfolio
+    assert len(operations) == 24  # 14, 7 of the portfolio and 3 of backtests
     assert "/api/v1/portfolios/{portfolio_id}/trades" in spec["paths"]
+    assert "409" in spec["paths"]["/api/v1/backtests"]["post"]["responses"]
     assert all("400" in op["responses"] and "429" in op["responses"] for op in operations)
     assert spec["components"]["securitySchemes"]["ApiKeyHeader"]["name"] == "X-API-Key"
 

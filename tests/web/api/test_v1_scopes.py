@@ -73,6 +73,16 @@ ENDPOINTS: dict[str, Endpoint] = {
         {"side": "exit", "at": "2025-03-04T09:00:00Z", "price": "105", "quantity": "1"},
     ),
     "api_v1.export_portfolio": Endpoint("GET", f"{PORTFOLIO}/export", Scope.READ_PORTFOLIO),
+    # No candles are stored here: refused by name after the scope check.
+    "api_v1.create_backtest": Endpoint(
+        "POST",
+        "/api/v1/backtests",
+        Scope.WRITE_BACKTEST,
+        400,
+        {"symbol": "BTC/USDT", "since": "2024-01-01", "until": "2024-02-01"},
+    ),
+    "api_v1.list_backtests": Endpoint("GET", "/api/v1/backtests", Scope.READ_BACKTEST),
+    "api_v1.get_backtest": Endpoint("GET", "/api/v1/backtests/999999", Scope.READ_BACKTEST, 404),
     # Without Redis there is no worker to run it: 409 says so (after the scope check).
     "api_v1.run_job": Endpoint(
         "POST", "/api/v1/scheduler/jobs/refresh_stats/run", Scope.ADMIN_SCHEDULER, 409

@@ -200,22 +200,41 @@ def require_api(user: Subject) -> None:
     require(user, Capability.API)
 
 
+#: Scopes that need a capability of the plan besides the API itself.
+SCOPE_CAPABILITIES: dict[Scope, Capability] = {
+    Scope.READ_PORTFOLIO: Capability.PORTFOLIO,
+    Scope.WRITE_PORTFOLIO: Capability.PORTFOLIO,
+    Scope.READ_BACKTEST: Capability.BACKTEST,
+    Scope.WRITE_BACKTEST: Capability.BACKTEST,
+}
+
+
 def api_scopes(user: Subject) -> frozenset[Scope]:
-    """The scopes a key of ``user`` may hold (none without the API; admin scopes for admins)."""
+    """The scopes a key of ``user`` may hold: none without the API, admin scopes for admins
+    only, and a scope of ``SCOPE_CAPABILITIES`` only on a plan with its capability."""
     if user.is_admin:
         return frozenset(Scope)
-    return USER_SCOPES if can(user, Capability.API) else frozenset()
+    if not can(user, Capability.API):
+        return frozenset()
+    return frozenset(
+        s for s in USER_SCOPES if s not in SCOPE_CAPABILITIES or can(user, SCOPE_CAPABILITIES[s])
+    )
 
 
 def check_api_scopes(user: Subject, scopes: Iterable[Scope]) -> frozenset[Scope]:
-    """``scopes`` if ``user`` may hold each; raises TierRequiredError without the API, and
-    ForbiddenError naming an admin scope of a user who is not an admin."""
+    """``scopes`` if ``user`` may hold each; raises TierRequiredError without the API or
+    naming a scope whose capability the plan lacks, and ForbiddenError naming an admin
+    scope of a user who is not an admin."""
     require_api(user)
     allowed = api_scopes(user)
     chosen = frozenset(scopes)
     refused = sorted(chosen - allowed)
     if refused:
-        raise ForbiddenError(f"The scope {refused[0]} is for administrators.")
+        scope = refused[0]
+        needs = SCOPE_CAPABILITIES.get(scope)
+        if needs is not None:
+            raise TierRequiredError(f"the scope {scope.value}", lowest_plan_with(needs).value)
+        raise ForbiddenError(f"The scope {scope.value} is for administrators.")
     return chosen
 
 

@@ -97,10 +97,7 @@ def load_history(
         connection, symbol_id=symbol_id, timeframe=base_tf, start_ms=start, end_ms=end
     )
     if len(base.open_time) == 0:
-        raise ValidationError(
-            f"no stored {base_tf} candles for {request.symbol} between "
-            f"{request.since:%Y-%m-%d %H:%M} and {request.until:%Y-%m-%d %H:%M} UTC"
-        )
+        raise _no_candles(base_tf, request)
     for tf in finer_timeframes(base_tf):
         finer = load_candles(
             connection, symbol_id=symbol_id, timeframe=tf, start_ms=start, end_ms=end
@@ -108,6 +105,30 @@ def load_history(
         if len(finer.open_time):
             return History(base, finer, tf)
     return History(base, None, None)
+
+
+def _no_candles(timeframe: str, request: BacktestRequest) -> ValidationError:
+    return ValidationError(
+        f"no stored {timeframe} candles for {request.symbol} between "
+        f"{request.since:%Y-%m-%d %H:%M} and {request.until:%Y-%m-%d %H:%M} UTC"
+    )
+
+
+def check_stored(session: Session, settings: Settings, request: BacktestRequest) -> None:
+    """What a run of ``request`` would fail on, found before it is queued (one indexed row
+    read): NotFoundError for a symbol not watched, ValidationError (as ``load_history``'s)
+    when no base candle of it is stored in the range."""
+    symbol = require_symbol(session, exchange=settings.exchange_id, symbol=request.symbol)
+    first = load_candles(
+        session.connection(),
+        symbol_id=symbol.id,
+        timeframe=settings.base_timeframe,
+        start_ms=request.since_ms,
+        end_ms=request.until_ms,
+        limit=1,
+    )
+    if len(first.open_time) == 0:
+        raise _no_candles(settings.base_timeframe, request)
 
 
 def run_stored_backtest(

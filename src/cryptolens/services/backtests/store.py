@@ -37,6 +37,7 @@ from cryptolens.domain.timeframes import timeframe_ms
 from cryptolens.services.backtests.run import (
     BacktestRequest,
     Progress,
+    check_stored,
     run_stored_backtest,
 )
 from cryptolens.services.ops.background import Background
@@ -91,9 +92,11 @@ def queue_run(
     request: BacktestRequest,
 ) -> int:
     """Store a run of ``request`` for ``user_id`` and hand it to a worker (or a thread
-    without Redis); its id. ConflictError while the user already has ``MAX_ACTIVE_RUNS``
-    runs queued or running."""
+    without Redis); its id. Refused before anything is stored: NotFoundError for a symbol
+    not watched, ValidationError for a range without stored candles (``check_stored``),
+    ConflictError while the user already has ``MAX_ACTIVE_RUNS`` runs queued or running."""
     with Session(engine) as session, session.begin():
+        check_stored(session, settings, request)
         active = session.scalar(
             select(func.count())
             .select_from(BacktestRun)

@@ -10,6 +10,7 @@ bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 from cryptolens.web.api.v1 import (  # noqa: E402,F401  (registers routes on bp)
     account,
     actions,
+    backtests,
     document,
     market,
     portfolios,

@@ -180,10 +180,13 @@ def endpoint(
     json: type[Any] | None = None,
     limit: tuple[str, str] | None = None,
     status: int = 200,
+    errors: tuple[int, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., FlaskResponse]]:
     """Scope, limits and validation of one API v1 view (see the module's docstring): the
-    view returns ``(envelope, status)``, the wrapped view a Flask response."""
-    responses = Response(**{f"HTTP_{status}": resp}, **ERRORS)
+    view returns ``(envelope, status)``, the wrapped view a Flask response. ``errors``:
+    refusals of its own to document besides 400, 401, 403, 404 and 429 (e.g. 409)."""
+    own = {f"HTTP_{code}": ErrorEnvelope for code in errors}
+    responses = Response(**{f"HTTP_{status}": resp}, **ERRORS, **own)
 
     def decorate(view: Callable[..., Any]) -> Callable[..., FlaskResponse]:
         checked: Callable[..., FlaskResponse] = api.validate(
