@@ -146,7 +146,8 @@ def price_chart(session: Session, settings: Settings, view: RunView) -> PriceCha
 def trade_markers(
     trades: Sequence[Mapping[str, Any]], bar_times: Sequence[int]
 ) -> list[dict[str, Any]]:
-    """An arrow at each trade's entry and a circle at its exit, each on the bar (open time
+    """An arrow at each trade's entry (numbered as the trades table) and a circle at its
+    exit (green with a profit), each on the bar (open time
     in seconds, ascending ``bar_times``) that holds it, sorted by time; trades outside the
     bars are left out."""
     markers: list[dict[str, Any]] = []
@@ -172,7 +173,6 @@ def trade_markers(
                     "position": "aboveBar" if long else "belowBar",
                     "shape": "circle",
                     "color": "#26a69a" if won else "#ef5350",
-                    "text": f"#{number} {trade['exit_reason']}",
                 }
             )
     return sorted(markers, key=lambda m: int(m["time"]))

@@ -46,7 +46,11 @@
     layout: { background: { type: "solid", color: "#0f1217" }, textColor: "#d8dee9", attributionLogo: true },
     grid: { vertLines: { color: "#1c222b" }, horzLines: { color: "#1c222b" } },
     rightPriceScale: { borderColor: "#262c36" },
-    timeScale: { borderColor: "#262c36", timeVisible: true, secondsVisible: false },
+    // A phone turned sideways keeps showing the whole run, not the same bars stretched.
+    timeScale: {
+      borderColor: "#262c36", timeVisible: true, secondsVisible: false,
+      lockVisibleTimeRangeOnResize: true,
+    },
   };
 
   // Strictly increasing times, finite values only (the chart refuses anything else).
