@@ -6,14 +6,11 @@ JavaScript or Content-Security-Policy error."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from cryptolens import create_app
 from cryptolens.db import migrate
@@ -22,26 +19,20 @@ from cryptolens.extensions import db
 from cryptolens.market.simulator.demo import demo_datasets
 from cryptolens.services.backtests.store import execute_run
 from tests.builders.backtests_web import queued_run
-from tests.builders.browser import CHROMIUM, DESKTOP, PHONE, launch, signed_in_tab, widths
+from tests.builders.browser import (
+    BROWSER_MARKS,
+    DESKTOP,
+    PHONE,
+    launch,
+    serving,
+    signed_in_tab,
+    widths,
+)
 from tests.builders.db import add_symbol, store
 from tests.builders.settings import make_settings
 from tests.web.accounts_helpers import make_user
 
-VENDOR = (
-    Path(__file__).resolve().parents[2]
-    / "src/cryptolens/web/static/vendor/lightweight-charts.standalone.production.js"
-)
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)"
-    ),
-    pytest.mark.skipif(
-        not VENDOR.exists(), reason="lightweight-charts not copied: run make install"
-    ),
-]
+pytestmark = BROWSER_MARKS
 sync_api = pytest.importorskip("playwright.sync_api")
 
 #: Pixels of a chart's canvases that differ from its background: drawn, not just created.
@@ -78,18 +69,14 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     hours = Candles(ds.open_time, ds.open, ds.high, ds.low, ds.close, ds.volume)[: 90 * 24]
     store(engine, settings, add_symbol(engine, "BTC/USDT"), hours)
     premium = make_user(app, "premium-backtest@example.com", plan="premium")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {
-        "base": f"http://127.0.0.1:{server.server_port}",
-        "app": app,
-        "settings": settings,
-        "engine": engine,
-        "premium": premium,
-    }
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(app) as base:
+        yield {
+            "base": base,
+            "app": app,
+            "settings": settings,
+            "engine": engine,
+            "premium": premium,
+        }
     engine.dispose()
 
 
