@@ -63,6 +63,9 @@ def test_the_form_offers_the_stored_symbols_and_their_newest_ninety_days(
         ({"since": "2017-08-02", "until": "2017-07-01"}, "until must be after since"),
         ({"since": "2014-01-01", "until": "2017-08-01"}, "allows backtests of up to 1,096 days"),
         ({"symbol": ""}, "symbol is required"),
+        ({"symbol": "DOGE/USDT"}, "no stored candles for &#39;DOGE/USDT&#39;; stored: BTC/USDT"),
+        ({"symbol": "X" * 500}, "no stored candles for &#39;XXXXXXXX"),
+        ({"until": "9999-12-31"}, "Until must be a date between 2000 and 2100"),
     ],
 )
 def test_bad_input_shows_the_form_again_with_the_message(

@@ -25,6 +25,8 @@ MAIN_PARAMS = (
 )
 #: Longest "advanced" text read (a few lines are expected).
 MAX_ADVANCED = 4_000
+#: Years a date may name (candles are not older; a far year is a typing slip).
+YEARS = (2000, 2100)
 
 Form = Mapping[str, str]
 
@@ -42,9 +44,12 @@ def _day(form: Form, field: str, label: str) -> date:
     if not text:
         raise ValidationError(f"{label} is required (a date such as 2024-01-31)")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ValidationError(f"{label} must be a date such as 2024-01-31, got {text!r}") from None
+    if not YEARS[0] <= day.year <= YEARS[1]:
+        raise ValidationError(f"{label} must be a date between {YEARS[0]} and {YEARS[1]}")
+    return day
 
 
 def _midnight(day: date) -> datetime:

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from cryptolens.backtest.params import PARAMS, Value, run_params
 from cryptolens.db.backtests import BacktestRun
 from cryptolens.db.transactions import unit_of_work
-from cryptolens.domain.errors import CryptoLensError
+from cryptolens.domain.errors import CryptoLensError, ValidationError
 from cryptolens.extensions import db
 from cryptolens.runtime import app_redis, app_settings
 from cryptolens.services.accounts import policy
@@ -75,6 +75,7 @@ def create() -> Page:
     principal, settings = current_principal(), app_settings(current_app)
     try:
         asked = backtest_form(request.form)
+        _check_stored(asked.symbol, stored_ranges(db.session(), settings))
         checked = check_request(
             symbol=asked.symbol,
             since=asked.since,
@@ -93,6 +94,13 @@ def create() -> Page:
     except CryptoLensError as error:
         return form_error(INDEX_TEMPLATE, error, **_index_context(request.form))
     return redirect(url_for("backtests.run", run_id=run_id))
+
+
+def _check_stored(symbol: str, ranges: list[StoredRange]) -> None:
+    """ValidationError unless ``symbol`` is watched and has stored candles."""
+    if symbol and symbol not in {r.symbol for r in ranges}:
+        names = ", ".join(r.symbol for r in ranges) or "none yet"
+        raise ValidationError(f"no stored candles for {symbol[:40]!r}; stored: {names}")
 
 
 def _visible(run_id: int) -> BacktestRun:
