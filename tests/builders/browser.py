@@ -4,13 +4,35 @@ both sizes with a screenshot of each in build/screenshots."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
 
 from tests.web.accounts_helpers import Person
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+VENDOR = (
+    Path(__file__).resolve().parents[2]
+    / "src/cryptolens/web/static/vendor/lightweight-charts.standalone.production.js"
+)
+#: A browser test's marks: skipped cleanly without chromium or the vendored chart library.
+BROWSER_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)"
+    ),
+    pytest.mark.skipif(
+        not VENDOR.exists(), reason="lightweight-charts not copied: run make install"
+    ),
+]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 SCROLL_WIDTH = "() => document.scrollingElement.scrollWidth"
@@ -55,3 +77,16 @@ def widths(tab: Any, name: str) -> tuple[int, int]:
     shot(tab, f"desktop-{name}")
     tab.set_viewport_size(PHONE)
     return phone, desktop
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """``app`` on a threaded server at 127.0.0.1 (a free port): its base address."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)

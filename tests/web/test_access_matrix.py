@@ -11,6 +11,9 @@ Rules for market pages:
 - /api/chart/*: JSON for the chart page's script (``chart_api``): anonymous 401, unverified
   403, both in the envelope, never a redirect;
 - /api/health, /live, /ready, /static and /vendor: public;
+- /backtests pages follow the plan (``by_plan``: Free and Pro 403); each signed-in visitor
+  opens their own queued run (``{run}``), and the "other owner" column is a Premium user on
+  someone else's run without its share link: 404 (share links: tests/web/backtests);
 - /portfolio pages follow the plan (``by_plan``: Free 403); each signed-in visitor acts on
   their own portfolio, trades and journal entry (``{portfolio}``, ``{open_trade}``…), and the
   "other owner" column is a Premium user on someone else's: 404, as if it did not exist.
@@ -29,6 +32,7 @@ from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
 from cryptolens.extensions import db
+from tests.builders.backtests_web import queued_run
 from tests.builders.portfolio_web import Seeded, seed_portfolio
 from tests.web.accounts_helpers import Person, csrf_token, make_user, sign_in
 from tests.web.seeding import add_pattern, add_signal, add_symbol
@@ -52,6 +56,11 @@ def verified(ok: int = 200) -> dict[str, int | None]:
 def by_plan(ok: int = 200, *, other: int | None = None) -> dict[str, int | None]:
     """Patterns, signals and portfolio pages: Free sees a 403 page with an upgrade link."""
     return _row(302, 302, 403, ok, ok, ok, other=other)
+
+
+def premium_only(ok: int = 200, *, other: int | None = None) -> dict[str, int | None]:
+    """Backtest pages: Free and Pro see a 403 page with an upgrade link."""
+    return _row(302, 302, 403, 403, ok, ok, other=other)
 
 
 def chart_api(ok: int = 200, *, other: int | None = None) -> dict[str, int | None]:
@@ -96,6 +105,7 @@ BY_PLAN = by_plan
 P = "/portfolio/{portfolio}"
 T = "/portfolio/trades/{open_trade}"
 AP = "/api/v1/portfolios/{portfolio}"
+B = "/backtests/{run}"
 VENDOR_FILE = "lightweight-charts.standalone.production.js"
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -145,6 +155,14 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "api_v1.list_backtests"): Route("/api/v1/backtests", api_premium()),
     # No such run: 404 for whoever may read runs at all.
     ("GET", "api_v1.get_backtest"): Route("/api/v1/backtests/999999", api_premium(404)),
+    ("GET", "backtests.index"): Route("/backtests", premium_only()),
+    # No fields: 400 naming the missing date.
+    ("POST", "backtests.create"): Route("/backtests", premium_only(400)),
+    ("GET", "backtests.run"): Route(B, premium_only(other=404)),
+    ("GET", "backtests.status"): Route(f"{B}/status", premium_only(other=404)),
+    ("GET", "backtests.trades_csv"): Route(f"{B}/trades.csv", premium_only(other=404)),
+    ("POST", "backtests.share"): Route(f"{B}/share", premium_only(302, other=404)),
+    ("POST", "backtests.unshare"): Route(f"{B}/unshare", premium_only(302, other=404)),
     ("GET", "portfolio.index"): Route("/portfolio", BY_PLAN()),
     ("POST", "portfolio.create"): Route("/portfolio", BY_PLAN(400)),
     ("GET", "portfolio.detail"): Route(P, BY_PLAN(other=404)),
@@ -321,6 +339,19 @@ def _portfolios(
     return {name: seed_portfolio(app, who.id) for name, who in {**people, OTHER: owner}.items()}
 
 
+def _runs(
+    app: Flask, route: Route, actors: dict[str, Person | None], owner: Person
+) -> dict[str, dict[str, int]]:
+    """Each signed-in visitor's own queued backtest run, and the object owner's, when the
+    route names one."""
+    if "{run}" not in route.path:
+        return {}
+    people = {name: who for name, who in actors.items() if who is not None}
+    return {
+        name: {"run": queued_run(app, who.id)} for name, who in {**people, OTHER: owner}.items()
+    }
+
+
 @pytest.mark.parametrize(("method", "endpoint"), sorted(ROUTES))
 def test_route_answers_each_kind_of_visitor_as_expected(
     app: Flask, method: str, endpoint: str
@@ -330,10 +361,12 @@ def test_route_answers_each_kind_of_visitor_as_expected(
     owner = make_user(app, "owner@example.com")
     signal_id = _market(app)
     seeded = _portfolios(app, route, actors, owner)
+    runs = _runs(app, route, actors, owner)
 
     def objects(name: str) -> dict[str, int]:
         found = seeded.get(name) or seeded.get(OTHER)
-        return found.paths() if found is not None else {}
+        paths = found.paths() if found is not None else {}
+        return paths | runs.get(name, runs.get(OTHER, {}))
 
     answers: dict[str, int | None] = {}
     for n, (name, who) in enumerate(actors.items()):
@@ -347,7 +380,7 @@ def test_route_answers_each_kind_of_visitor_as_expected(
             signal_id=signal_id,
             objects=objects(name),
         )
-    needs_object = bool(seeded) or bool(re.search(r"\{(other|me)\}", route.path))
+    needs_object = bool(seeded) or bool(runs) or bool(re.search(r"\{(other|me)\}", route.path))
     answers[OTHER] = (
         _visit(
             app,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,28 +19,13 @@ from cryptolens.db import migrate
 from cryptolens.db.models import Setting, Signal
 from cryptolens.domain.timeframes import HOUR_MS
 from cryptolens.extensions import db
+from tests.builders.browser import BROWSER_MARKS, CHROMIUM, SCREENSHOTS
 from tests.builders.portfolio_web import seed_portfolio
 from tests.builders.settings import make_settings
 from tests.web.accounts_helpers import Person, make_user
 from tests.web.seeding import add_pattern, add_signal, add_symbol, demo_candles, seed_btc_demo
 
-CHROMIUM = Path("/usr/bin/chromium")
-VENDOR = (
-    Path(__file__).resolve().parents[2]
-    / "src/cryptolens/web/static/vendor/lightweight-charts.standalone.production.js"
-)
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)"
-    ),
-    pytest.mark.skipif(
-        not VENDOR.exists(), reason="lightweight-charts not copied: run make install"
-    ),
-]
+pytestmark = BROWSER_MARKS
 sync_api = pytest.importorskip("playwright.sync_api")
 
 

@@ -10,7 +10,6 @@ import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,27 +20,13 @@ from cryptolens import create_app
 from cryptolens.db import migrate
 from cryptolens.domain.plans import Plan
 from cryptolens.extensions import db
-from tests.builders.browser import CHROMIUM, DESKTOP, PHONE, launch, signed_in_tab, widths
+from tests.builders.browser import BROWSER_MARKS, DESKTOP, PHONE, launch, signed_in_tab, widths
 from tests.builders.portfolio import PortfolioOwner, add_portfolio
 from tests.builders.settings import make_settings
 from tests.web.accounts_helpers import make_user
 from tests.web.seeding import seed_btc_demo
 
-VENDOR = (
-    Path(__file__).resolve().parents[2]
-    / "src/cryptolens/web/static/vendor/lightweight-charts.standalone.production.js"
-)
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)"
-    ),
-    pytest.mark.skipif(
-        not VENDOR.exists(), reason="lightweight-charts not copied: run make install"
-    ),
-]
+pytestmark = BROWSER_MARKS
 sync_api = pytest.importorskip("playwright.sync_api")
 
 

@@ -30,6 +30,7 @@ PAGES = (
     "/account/notifications/history",
     "/portfolio",
     "/portfolio/trades/new?signal={signal}",
+    "/backtests",
 )
 ADMIN_PAGES = ("/admin/users", "/admin/broadcast", "/admin/settings", "/admin/jobs")
 
@@ -85,3 +86,9 @@ def test_without_plans_every_account_keeps_a_journal_without_limits(app: Flask) 
         data = {"name": name, "quote_currency": "USD", "initial_balance": "100"}
         created = post_form(free, "/portfolio", data, form_path="/portfolio")
         assert created.status_code == 302
+
+
+def test_without_plans_every_account_runs_backtests(app: Flask) -> None:
+    free = signed_in_client(app, "free@example.com")
+    assert 'id="nav-backtests"' in free.get("/").text
+    assert free.get("/backtests").status_code == 200
