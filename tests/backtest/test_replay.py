@@ -12,13 +12,17 @@ from hypothesis import strategies as st
 
 from cryptolens.backtest.replay import (
     check_timeframes,
+    find_drafts,
     finer_lookup,
+    prepare,
     replay,
+    replay_signals,
     timeframe_candles,
+    track_drafts,
     track_events,
 )
 from cryptolens.detect import Candles
-from cryptolens.domain.enums import Direction
+from cryptolens.domain.enums import Direction, PatternType
 from cryptolens.domain.errors import ValidationError
 from cryptolens.market.aggregate import aggregate_candles
 from cryptolens.signals import Trade, track
@@ -98,3 +102,28 @@ def test_folding_only_the_eventful_candles_tracks_exactly_like_folding_all(
     if with_finer:
         finer = finer_lookup(twenty_minutes(candles), 20 * M)
     assert track_events(trade, candles, H, finer) == track(trade, candles, H, finer)
+
+
+def test_replay_is_prepare_then_signals(btc_hours: Candles) -> None:
+    base = btc_hours[:2_000]
+    whole = replay(base, base_timeframe="1h", timeframes=("1h", "4h", "1d"))
+    prepared = prepare(base, base_timeframe="1h", timeframes=("1h", "4h", "1d"))
+    parts = replay_signals(prepared)
+    assert whole.signals
+    assert parts.signals == whole.signals
+    assert parts.zones == whole.zones == prepared.zones
+    # The drafts and the tracking are the two halves of replay_signals.
+    drafts = find_drafts(prepared)
+    assert track_drafts(prepared, drafts).signals == whole.signals
+
+
+def test_a_pattern_filter_keeps_only_signals_on_those_zones(btc_hours: Candles) -> None:
+    prepared = prepare(btc_hours[:2_000], base_timeframe="1h", timeframes=("1h", "4h", "1d"))
+    every = replay_signals(prepared, patterns=list(PatternType))
+    assert every.signals == replay_signals(prepared).signals
+    fvg = replay_signals(prepared, patterns=[PatternType.FVG])
+    assert fvg.signals
+    assert fvg.signals != every.signals
+    assert all(key[1] == "fvg" for s in fvg.signals for key in s.zones)
+    assert fvg.zones == int((prepared.patterns == 0).sum()) < prepared.zones
+    assert replay_signals(prepared, patterns=[]).signals == ()

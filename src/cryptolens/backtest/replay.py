@@ -16,7 +16,7 @@ single allowed exception). ``tests/backtest/test_sameness.py`` proves the samene
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,7 @@ from cryptolens.detect import (
 )
 from cryptolens.detect.lifecycle import NONE
 from cryptolens.detect.zones import PATTERNS
-from cryptolens.domain.enums import Direction
+from cryptolens.domain.enums import Direction, PatternType
 from cryptolens.domain.errors import ValidationError
 from cryptolens.domain.timeframes import TIMEFRAME_MS, parse_timeframes, timeframe_ms
 from cryptolens.market.aggregate import aggregate_all
@@ -104,22 +104,43 @@ def timeframe_candles(
     return {tf: out[tf] for tf in timeframes}
 
 
-def replay(
+@dataclass(frozen=True, slots=True, eq=False)
+class Prepared:
+    """What replay computes once per symbol and detection parameters: every timeframe's
+    candles, the zone book with each zone's pattern, and the base steps with their ATR.
+
+    Signal parameters and a pattern filter only change what ``replay_signals`` does with it,
+    so a sweep over them prepares once and reuses this object."""
+
+    base_timeframe: str
+    timeframes: tuple[str, ...]
+    base: Candles
+    candles: Mapping[str, Candles]
+    detection: DetectionParams
+    #: Every zone of every timeframe (``ref`` is the zone's row).
+    book: ZoneBook
+    #: Index into ``detect.zones.PATTERNS`` of each zone, by row.
+    patterns: npt.NDArray[np.int64]
+    steps: Steps
+    columns: _ZoneColumns
+
+    @property
+    def zones(self) -> int:
+        return len(self.book)
+
+
+def prepare(
     base: Candles,
     *,
     base_timeframe: str,
     timeframes: Sequence[str],
     detection: DetectionParams = DEFAULT_PARAMS,
-    signals: SignalParams = DEFAULT_SIGNAL_PARAMS,
-    finer: FinerCandles | None = None,
     now_ms: int | None = None,
-) -> Replay:
-    """Signals and outcomes the scanner would store for ``base`` (closed base candles).
+) -> Prepared:
+    """Aggregation, detection, lifecycle and the zone book of ``base`` (closed base candles):
+    the part of ``replay`` that signal parameters do not change.
 
-    ``finer`` settles a candle that reaches both a stop and a target, as stored finer
-    candles do live; ``now_ms`` is the exchange clock at the end (default: the last close).
-    Raises ValidationError for bad candles or timeframes.
-    """
+    Raises ValidationError for bad candles or timeframes."""
     base = as_candles(base)
     names = check_timeframes(base_timeframe, timeframes)
     if len(base) == 0:
@@ -138,21 +159,114 @@ def replay(
             book.add(index, tf, found, run_lifecycle(found, tf_candles, tf))
     assert base_atr is not None
     step = timeframe_ms(base_timeframe)
-    drafts = find_signals(
-        book.build(),
-        Steps(time=base.open_time + step, close=base.close, atr=base_atr),
-        names,
-        signals,
-        {},
+    return Prepared(
+        base_timeframe=base_timeframe,
+        timeframes=names,
+        base=base,
+        candles=candles,
+        detection=detection,
+        book=book.build(),
+        patterns=book.patterns(),
+        steps=Steps(time=base.open_time + step, close=base.close, atr=base_atr),
+        columns=book,
     )
+
+
+def replay_signals(
+    prepared: Prepared,
+    signals: SignalParams = DEFAULT_SIGNAL_PARAMS,
+    *,
+    patterns: Collection[PatternType] | None = None,
+    finer: FinerCandles | None = None,
+) -> Replay:
+    """``find_signals`` and ``track`` over a prepared history: the signals and outcomes the
+    scanner would store. ``patterns`` keeps only zones of those pattern types (None: all),
+    as if the others had never been detected; ``finer`` settles a candle that reaches both a
+    stop and a target."""
+    drafts = find_drafts(prepared, signals, patterns=patterns)
+    return track_drafts(
+        prepared, drafts, signals, finer=finer, zones=_zone_count(prepared, patterns)
+    )
+
+
+def find_drafts(
+    prepared: Prepared,
+    signals: SignalParams = DEFAULT_SIGNAL_PARAMS,
+    *,
+    patterns: Collection[PatternType] | None = None,
+) -> list[SignalDraft]:
+    """``find_signals`` at every base close, over the zones of ``patterns`` (None: all)."""
+    return find_signals(_book(prepared, patterns), prepared.steps, prepared.timeframes, signals, {})
+
+
+def track_drafts(
+    prepared: Prepared,
+    drafts: Sequence[SignalDraft],
+    signals: SignalParams = DEFAULT_SIGNAL_PARAMS,
+    *,
+    finer: FinerCandles | None = None,
+    zones: int | None = None,
+) -> Replay:
+    """Each draft's trade (entry TTL and maximum hold from ``signals``) tracked to its
+    outcome; ``zones`` is the count reported (default: every prepared zone)."""
+    base = prepared.base
+    step = timeframe_ms(prepared.base_timeframe)
     ttl, hold = signals.entry_ttl_ms, signals.max_hold_ms
     out = []
     bearish = (-base.low, -base.high)
     for draft in drafts:
         trade = draft_trade(draft, entry_ttl_ms=ttl, max_hold_ms=hold)
         outcome = track_events(trade, base, step, finer, bearish=bearish)
-        out.append(ReplayedSignal(draft, book.keys(draft.zone_refs), outcome))
-    return Replay(base_timeframe, names, base, candles, tuple(out), len(book))
+        out.append(ReplayedSignal(draft, prepared.columns.keys(draft.zone_refs), outcome))
+    return Replay(
+        prepared.base_timeframe,
+        prepared.timeframes,
+        base,
+        prepared.candles,
+        tuple(out),
+        prepared.zones if zones is None else zones,
+    )
+
+
+def _book(prepared: Prepared, patterns: Collection[PatternType] | None) -> ZoneBook:
+    if patterns is None:
+        return prepared.book
+    codes = [PATTERNS.index(PatternType(p)) for p in patterns]
+    return prepared.book.take(np.flatnonzero(np.isin(prepared.patterns, codes)))
+
+
+def _zone_count(prepared: Prepared, patterns: Collection[PatternType] | None) -> int:
+    if patterns is None:
+        return prepared.zones
+    codes = [PATTERNS.index(PatternType(p)) for p in patterns]
+    return int(np.isin(prepared.patterns, codes).sum())
+
+
+def replay(
+    base: Candles,
+    *,
+    base_timeframe: str,
+    timeframes: Sequence[str],
+    detection: DetectionParams = DEFAULT_PARAMS,
+    signals: SignalParams = DEFAULT_SIGNAL_PARAMS,
+    finer: FinerCandles | None = None,
+    now_ms: int | None = None,
+) -> Replay:
+    """Signals and outcomes the scanner would store for ``base`` (closed base candles):
+    ``prepare`` then ``replay_signals``.
+
+    ``finer`` settles a candle that reaches both a stop and a target, as stored finer
+    candles do live; ``now_ms`` is the exchange clock at the end (default: the last close).
+    Raises ValidationError for bad candles or timeframes.
+    """
+    prepared = prepare(
+        base,
+        base_timeframe=base_timeframe,
+        timeframes=timeframes,
+        detection=detection,
+        now_ms=now_ms,
+    )
+    return replay_signals(prepared, signals, finer=finer)
 
 
 def track_events(
@@ -284,6 +398,11 @@ class _ZoneColumns:
             )
             for r in refs
         )
+
+    def patterns(self) -> npt.NDArray[np.int64]:
+        """Each zone's pattern code (index into ``PATTERNS``), by row."""
+        codes = [found.pattern for _, _, found, _ in self._parts]
+        return np.concatenate(codes).astype(np.int64) if codes else np.empty(0, np.int64)
 
     def build(self) -> ZoneBook:
         columns: dict[str, list[Any]] = {name: [] for name in _BOOK}
