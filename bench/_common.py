@@ -46,6 +46,16 @@ def median_seconds(
     return statistics.median(times), times
 
 
+def print_profile(run: Callable[[], object], *, lines: int = 30) -> None:
+    """Run ``run`` once under cProfile and print where the time goes, by cumulative time."""
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.runcall(run)
+    pstats.Stats(profile).sort_stats("cumulative").print_stats(lines)
+
+
 def minute_dataset(seed: int, n: int) -> Any:
     """Seeded synthetic 1m candles on Binance's 8-decimal grid, as a simulator dataset."""
     import numpy as np
