@@ -3,7 +3,7 @@ symbol and the 8 default timeframes; each combination is a full backtest (conflu
 tracking, fills, metrics), detection is prepared once. Goal: 100 combinations in <= 60 s.
 
     python bench/backtest_sweep.py [--combinations 100] [--mode grid|random] [--repeat 1]
-                                   [--n 525600] [--profile]
+                                   [--n 525600] [--profile] [--walk-forward]
 
 The default grid (100 combinations) varies signal rules, the stop buffer, the targets and the
 taker fee: min_confluence 2,3 x stop_atr 0.5..2.5 x target_scale 1,1.5 x taker_fee_bps 2..10.
@@ -11,6 +11,8 @@ taker fee: min_confluence 2,3 x stop_atr 0.5..2.5 x target_scale 1,1.5 x taker_f
 signals differently (the worst case: one confluence run per combination). Prints the median
 of ``--repeat`` sweeps (each from a cold cache, after an untimed warm-up on a small slice),
 the work shared, the time per combination and the verdict; exits 1 when the goal is missed.
+``--walk-forward`` times a rolling walk-forward with the same combinations (90-day in-sample,
+30-day out-of-sample windows) and only prints the figure.
 """
 
 from __future__ import annotations
@@ -21,8 +23,16 @@ import time
 
 from _common import header, median_seconds, print_profile
 from cryptolens.backtest.execution import ExecutionModel
-from cryptolens.backtest.sweep import SweepResult, SweepSpec, parse_space, run_sweep
-from cryptolens.domain.timeframes import TIMEFRAME_MS
+from cryptolens.backtest.sweep import (
+    SweepResult,
+    SweepSpec,
+    parse_space,
+    run_sweep,
+    run_walk_forward,
+)
+from cryptolens.backtest.walkforward import walk_forward_splits
+from cryptolens.detect import Candles
+from cryptolens.domain.timeframes import DAY_MS, TIMEFRAME_MS
 from cryptolens.market.synthetic import synthetic_candles
 
 GOAL_S = 60.0
@@ -57,6 +67,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--metric", default="sharpe")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--walk-forward",
+        action="store_true",
+        help="time a rolling walk-forward (90-day in-sample, 30-day out-of-sample) instead",
+    )
     args = parser.parse_args()
     timeframes = tuple(TIMEFRAME_MS)
     header(
@@ -67,8 +82,8 @@ def main() -> int:
     space = parse_space(GRID if args.mode == "grid" else WIDE)
     last: list[SweepResult] = []
 
-    def sweep(n: int, combinations: int) -> SweepResult:
-        spec = SweepSpec(
+    def spec_of(combinations: int) -> SweepSpec:
+        return SweepSpec(
             space,
             "1m",
             timeframes,
@@ -78,7 +93,9 @@ def main() -> int:
             seed=args.seed,
             execution=EXECUTION,
         )
-        return run_sweep({"SYN": candles[:n]}, spec)
+
+    def sweep(n: int, combinations: int) -> SweepResult:
+        return run_sweep({"SYN": candles[:n]}, spec_of(combinations))
 
     def run() -> None:
         last[:] = [sweep(args.n, args.combinations)]
@@ -86,6 +103,8 @@ def main() -> int:
     if args.profile:
         print_profile(run)
         return 0
+    if args.walk_forward:
+        return walk_forward(candles, spec_of(args.combinations))
     started = time.perf_counter()
     sweep(min(args.n, 20_000), 2)  # warm-up: imports and first-touch allocations
     print(f"warm-up: {time.perf_counter() - started:.2f} s")
@@ -107,6 +126,29 @@ def main() -> int:
     ok = median <= goal
     print(f"goal <= {goal:.0f} s for {count} combinations: {'ok' if ok else 'MISSED'}")
     return 0 if ok else 1
+
+
+def walk_forward(candles: Candles, spec: SweepSpec) -> int:
+    """Time one rolling walk-forward over ``candles``; prints the figure (no goal is set)."""
+    start = int(candles.open_time[0])
+    end = int(candles.open_time[-1]) + TIMEFRAME_MS["1m"]
+    splits = walk_forward_splits(start, end, in_sample_ms=90 * DAY_MS, out_of_sample_ms=30 * DAY_MS)
+    started = time.perf_counter()
+    result = run_walk_forward({"SYN": candles}, spec, splits)
+    took = time.perf_counter() - started
+    runs = len(splits) * (len(spec.setups()) + 1)
+    print(
+        f"walk-forward: {len(splits)} splits, {runs} backtests, {result.prepares} detections, "
+        f"{len(result.warnings)} divergence warnings"
+    )
+    stitched = result.stitched
+    if stitched is not None:
+        print(
+            f"stitched out of sample: {stitched.trades:,} trades, sharpe {stitched.sharpe}, "
+            f"total return {stitched.total_return:.2%}"
+        )
+    print(f"{took:.1f} s, {took / runs:.2f} s per backtest")
+    return 0
 
 
 if __name__ == "__main__":

@@ -463,3 +463,12 @@ def test_a_bad_spec_is_refused_when_made(
 ) -> None:
     with pytest.raises(ValidationError, match=message):
         SweepSpec({"min_confluence": [2]}, base_timeframe, timeframes, **options)
+
+
+def test_a_symbol_without_history_in_the_window_adds_nothing(hours: Candles) -> None:
+    window = (int(hours.open_time[100]), int(hours.open_time[1_000]))
+    spec = _spec({"min_confluence": [1, 2]})
+    alone = run_sweep({"A": hours}, spec, window=window)
+    with_late = run_sweep({"A": hours, "B": hours[1_500:]}, spec, window=window)
+    assert [row.metrics for row in with_late.rows] == [row.metrics for row in alone.rows]
+    assert with_late.prepares == 1

@@ -437,7 +437,9 @@ class PrepareCache:
     once whatever the number of combinations. ``prepares`` counts the detections run."""
 
     def __init__(self) -> None:
-        self._items: dict[tuple[str, int, DetectionParams, int | None], tuple[Candles, Prepared]]
+        self._items: dict[
+            tuple[str, int, DetectionParams, int | None], tuple[Candles, Prepared | None]
+        ]
         self._items = {}
         self.prepares = 0
 
@@ -450,8 +452,9 @@ class PrepareCache:
         timeframes: Sequence[str],
         detection: DetectionParams = DEFAULT_PARAMS,
         end: int | None = None,
-    ) -> Prepared:
-        """``base`` cut to candles closing by ``end`` (all when None), prepared once."""
+    ) -> Prepared | None:
+        """``base`` cut to candles closing by ``end`` (all when None), prepared once; None
+        when no candle closes by ``end`` (the symbol has no history yet)."""
         key = (symbol, id(base), detection, end)
         found = self._items.get(key)
         if found is not None and found[0] is base:
@@ -460,6 +463,8 @@ class PrepareCache:
         if end is not None:
             step = timeframe_ms(base_timeframe)
             cut = base[: int(np.searchsorted(base.open_time, end - step, side="right"))]
+        if len(cut) == 0:
+            return None
         prepared = prepare(
             cut, base_timeframe=base_timeframe, timeframes=timeframes, detection=detection
         )
@@ -556,6 +561,8 @@ class _Runner:
                     detection=self.spec.detection,
                     end=end,
                 )
+                if prepared is None:
+                    continue
                 drafts = self._drafts(symbol, prepared, setup, end)
                 kept = [d for d in drafts if start <= d.created_at < end]
                 replays[symbol] = track_drafts(prepared, kept, setup.signals)
