@@ -6,11 +6,13 @@ one metric (``RANKING``). Everything is validated before any work: unknown names
 of range, combinations the signal rules refuse, and more combinations than the limit
 (``walkforward.MAX_COMBINATIONS``) are a ValidationError.
 
-Work is shared at two levels. Detection (aggregation, detection, lifecycle, the zone book) is
-prepared once per symbol, detection parameters and end of data (``PrepareCache``): no sweep
-parameter changes it, a pattern filter only hides zones. Signals and their tracked outcomes
-are computed once per signal parameters and pattern filter, so combinations differing only in
-execution (fees, slippage, sizing, limits) only trade again.
+Work is shared at three levels. Detection (aggregation, detection, lifecycle, the zone book)
+is prepared once per symbol, detection parameters and end of data (``PrepareCache``): no
+sweep parameter changes it, a pattern filter only hides zones. ``find_signals`` runs once per
+rule set that decides when signals fire (confluence, higher timeframe, cooldown, proximity,
+pattern types); the stop buffer and targets only re-level its drafts (``relevel``, equal to
+drafting with them). Outcomes are tracked once per signal parameters and pattern filter, so
+combinations differing only in execution (fees, slippage, sizing, limits) only trade again.
 
 Scoring a window ``[start, end)`` trades only signals created in it, and its metrics read the
 realised equity sampled every ``bar_ms`` (a day by default) from ``start`` to ``end``, so the
