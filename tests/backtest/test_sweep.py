@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from cryptolens.backtest import sweep as sweep_module
 from cryptolens.backtest.engine import run_backtest
-from cryptolens.backtest.execution import ExecutionModel
+from cryptolens.backtest.execution import ExecutionModel, SlippageMode
 from cryptolens.backtest.replay import find_drafts, prepare
+from cryptolens.backtest.report import bar_equity, report_metrics
 from cryptolens.backtest.sweep import (
     MAX_WALK_FORWARD_RUNS,
     PrepareCache,
@@ -102,22 +103,25 @@ def test_parsing_gives_typed_values_and_ranges() -> None:
 @pytest.mark.parametrize(
     ("specs", "message"),
     [
-        (["min_confluences=2"], "unknown sweep parameter 'min_confluences'"),
-        (["min_confluence=0"], r"out of range, allowed \[1, 8\]"),
-        (["min_confluence=2.5"], "not a whole number"),
-        (["min_confluence=1:3:0.5"], "not a whole number"),
-        (["stop_atr=-1"], "out of range"),
-        (["stop_atr=0.5:20:0.5"], "out of range"),
-        (["proximity=0.5"], "out of range"),
-        (["risk_pct=0"], r"out of range, allowed \(0, 100\]"),
-        (["stop_atr=abc"], "not a number"),
+        (["min_confluences=2"], "unknown sweep parameter min_confluences"),
+        (["min_confluence=0"], "min_confluence must be between 1 and 8, got 0"),
+        (["min_confluence=2.5"], "must be a whole number"),
+        (["min_confluence=1:3:0.5"], "must be a whole number"),
+        (["stop_atr=-1"], "must be between"),
+        (["stop_atr=0.5:20:0.5"], "stop_atr must be between 0 and 10"),
+        (["proximity=0.5"], "must be between"),
+        (["risk_pct=0"], "risk_pct must be between 0.01 and 100"),
+        (["stop_atr=abc"], "must be a number"),
         (["stop_atr=2:1:0.5"], "stop not below its start"),
-        (["require_higher_timeframe=maybe"], "not true or false"),
-        (["require_higher_timeframe=0:1:1"], "numeric parameter"),
+        (["require_higher_timeframe=maybe"], "must be true or false"),
+        (["require_higher_timeframe=0:1:1"], "over a number"),
         (["pattern_types=fvg+triangle"], "unknown pattern type 'triangle'"),
         (["targets=3/2/1"], "must increase"),
         (["targets=1/2"], "three R multiples"),
-        (["targets=1/2/3", "target_scale=2"], "targets or target_scale, not both"),
+        (["targets=1/2/3", "target_scale=2"], "give one of target_scale, targets"),
+        (["tp1_r=1", "target_scale=2"], "give one of target_scale, tp1_r"),
+        (["slippage_bps=1", "slippage_atr=0.1"], "give one of slippage_atr, slippage_bps"),
+        (["target_scale=0"], "target_scale must be between 0.01 and 10"),
         (["stop_atr=1,1"], "repeats a value"),
         (["stop_atr=1", "stop_atr=2"], "given twice"),
         (["stop_atr"], "name=v1,v2"),
@@ -132,7 +136,7 @@ def test_bad_specs_are_refused_naming_the_parameter(specs: list[str], message: s
 def test_a_space_from_json_is_checked_like_a_parsed_one() -> None:
     space = check_space({"min_confluence": ["2", 3], "break_even": [False, "true"]})
     assert space == {"min_confluence": [2, 3], "break_even": [False, True]}
-    with pytest.raises(ValidationError, match="not a number"):
+    with pytest.raises(ValidationError, match="must be a number"):
         check_space({"stop_atr": [True]})
     with pytest.raises(ValidationError, match="list of values"):
         check_space({"stop_atr": "1,2"})
@@ -146,6 +150,7 @@ def test_a_combination_becomes_signal_rules_a_pattern_filter_and_execution() -> 
             "target_scale": 2.0,
             "pattern_types": "fvg+order_block",
             "taker_fee_bps": 7.0,
+            "slippage_atr": 0.2,
             "break_even": False,
         },
         execution=EXECUTION,
@@ -156,13 +161,15 @@ def test_a_combination_becomes_signal_rules_a_pattern_filter_and_execution() -> 
     assert setup.patterns == {PatternType.FVG, PatternType.ORDER_BLOCK}
     assert setup.execution.taker_fee_bps == 7.0
     assert setup.execution.break_even is False
-    assert setup.execution.slippage_value == EXECUTION.slippage_value  # the base kept
+    assert setup.execution.slippage == SlippageMode.ATR
+    assert setup.execution.slippage_value == 0.2
+    assert setup.execution.maker_fee_bps == EXECUTION.maker_fee_bps  # the base kept
 
 
 def test_a_combination_the_signal_rules_refuse_is_a_validation_error() -> None:
-    # In range for the sweep, but rounds to an entry TTL of 0 ms.
-    with pytest.raises(ValidationError, match=r"combination .*entry TTL"):
-        apply_combination({"entry_ttl_hours": 1e-9})
+    # In range for the sweep, but a first target beyond the second.
+    with pytest.raises(ValidationError, match=r"combination .*targets_r must be three increasing"):
+        apply_combination({"tp1_r": 5.0})
 
 
 def test_random_draws_are_seeded_and_need_a_count() -> None:
@@ -192,10 +199,10 @@ def test_too_many_combinations_are_refused_before_any_work(hours: Candles) -> No
 @pytest.mark.parametrize(
     ("space", "options", "message"),
     [
-        ({"min_confluence": [2], "warp": [1]}, {}, "unknown sweep parameter 'warp'"),
-        ({"stop_atr": [99]}, {}, "out of range"),
+        ({"min_confluence": [2], "warp": [1]}, {}, "unknown sweep parameter warp"),
+        ({"stop_atr": [99]}, {}, "must be between"),
         ({"min_confluence": [2]}, {"metric": "luck"}, "unknown ranking metric 'luck'"),
-        ({"entry_ttl_hours": [1, 1e-9]}, {}, "entry TTL"),
+        ({"tp1_r": [0.5, 5]}, {}, "targets_r must be three increasing"),
         ({"min_confluence": [2]}, {"window": (5, 5)}, "must end after it starts"),
     ],
 )
@@ -282,10 +289,14 @@ def test_sharing_work_changes_no_result(ranked: sweep_module.SweepResult, hours:
             hours,
             base_timeframe="1h",
             timeframes=TIMEFRAMES,
+            symbol="BTC",
             signals=setup.signals,
             execution=setup.execution,
         )
         assert result_metrics(alone, start=start, end=end) == row.metrics
+        # The figures a single run reports for the same parameters.
+        curve = bar_equity(alone, "BTC", hours, HOUR_MS)
+        assert report_metrics(alone, curve, HOUR_MS) == row.metrics
 
 
 def test_relevelled_drafts_are_the_ones_confluence_drafts(hours: Candles) -> None:
@@ -455,7 +466,7 @@ def _rewrite_after(candles: Candles, cut: int, scale: float, *, seed: int) -> Ca
     ("base_timeframe", "timeframes", "options", "message"),
     [
         ("1h", ("30m",), {}, "not a multiple of the base timeframe"),
-        ("1h", TIMEFRAMES, {"bar_ms": 0}, "bar interval must be positive"),
+        ("1h", TIMEFRAMES, {"metric": "luck"}, "unknown ranking metric"),
     ],
 )
 def test_a_bad_spec_is_refused_when_made(

@@ -14,10 +14,11 @@ pattern types); the stop buffer and targets only re-level its drafts (``relevel`
 drafting with them). Outcomes are tracked once per signal parameters and pattern filter, so
 combinations differing only in execution (fees, slippage, sizing, limits) only trade again.
 
-Scoring a window ``[start, end)`` trades only signals created in it, and its metrics read the
-realised equity sampled every ``bar_ms`` (a day by default) from ``start`` to ``end``, so the
-Sharpe ratio and the others are annualised on daily returns. A trade still open at the end
-of the data is closed there, as the engine does.
+Scoring a window ``[start, end)`` trades only signals created in it, and its metrics are the
+ones a single run reports (``report.py``): one point per base bar, the account marked to
+market (a single symbol; realised equity with several), so a sweep's Sharpe ratio for a
+combination is the one a run with those parameters shows. A trade still open at the end of
+the data is closed there, as the engine does.
 
 Walk-forward (``run_walk_forward``): for each split the in-sample sweep sees only candles that
 close by ``in_end`` (the bases are sliced, so nothing later can leak in) and scores signals
@@ -43,7 +44,8 @@ import numpy.typing as npt
 
 from cryptolens.backtest.engine import BacktestResult, BacktestTrade, trade_replays
 from cryptolens.backtest.execution import DEFAULT_EXECUTION, ExecutionModel
-from cryptolens.backtest.metrics import ClosedTrade, Metrics, compute_metrics
+from cryptolens.backtest.metrics import Metrics, compute_metrics
+from cryptolens.backtest.params import PARAMS, Param, run_params
 from cryptolens.backtest.replay import (
     Prepared,
     Replay,
@@ -52,6 +54,7 @@ from cryptolens.backtest.replay import (
     prepare,
     track_drafts,
 )
+from cryptolens.backtest.report import BarEquity, bar_equity
 from cryptolens.backtest.walkforward import (
     DEFAULT_MIN_FRACTION,
     MAX_COMBINATIONS,
@@ -66,7 +69,7 @@ from cryptolens.backtest.walkforward import (
 from cryptolens.detect import DEFAULT_PARAMS, Candles, DetectionParams, as_candles
 from cryptolens.domain.enums import PatternType
 from cryptolens.domain.errors import ValidationError
-from cryptolens.domain.timeframes import DAY_MS, HOUR_MS, timeframe_ms
+from cryptolens.domain.timeframes import timeframe_ms
 from cryptolens.signals import DEFAULT_SIGNAL_PARAMS, SignalDraft, SignalParams, signal_levels
 
 Mode = Literal["grid", "random"]
@@ -82,64 +85,33 @@ TARGET_SEPARATOR = "/"
 
 @dataclass(frozen=True, slots=True)
 class SweepParam:
-    """A parameter a sweep may vary: its kind, its bounds (inclusive unless ``open_low``) and
-    what it sets."""
+    """A sweep-only parameter (beside every run parameter of ``params.PARAMS``): its kind,
+    inclusive bounds and help."""
 
     name: str
-    kind: Literal["int", "float", "bool", "patterns", "targets"]
-    low: float | None = None
-    high: float | None = None
-    open_low: bool = False
+    kind: Literal["float", "patterns", "targets"]
+    low: float = 0.0
+    high: float = 0.0
     help: str = ""
 
 
-SWEEP_PARAMS: dict[str, SweepParam] = {
+#: What a sweep may vary besides the run parameters: which pattern types may form
+#: confluence, and the targets moved together.
+EXTRA_PARAMS: dict[str, SweepParam] = {
     p.name: p
     for p in (
-        SweepParam("min_confluence", "int", 1, 8, help="timeframes that must agree"),
-        SweepParam("require_higher_timeframe", "bool", help="one of them 4h or 1d"),
-        SweepParam("cooldown_hours", "float", 0, 24 * 30, help="quiet time per direction"),
-        SweepParam("proximity", "float", 0, 0.2, help="reach of a zone, fraction of price"),
-        SweepParam("stop_atr", "float", 0, 10, help="stop buffer in ATR"),
-        SweepParam("stop_min_fraction", "float", 0, 0.1, open_low=True, help="minimum buffer"),
-        SweepParam("targets", "targets", 0, 50, open_low=True, help="three R multiples, 1/2/3"),
-        SweepParam("target_scale", "float", 0, 10, open_low=True, help="x the base targets"),
-        SweepParam("entry_ttl_hours", "float", 0, 24 * 30, open_low=True, help="entry order life"),
-        SweepParam("max_hold_hours", "float", 0, 24 * 365, open_low=True, help="maximum hold"),
-        SweepParam("pattern_types", "patterns", help="zones that count, fvg+order_block"),
-        SweepParam("maker_fee_bps", "float", 0, 100),
-        SweepParam("taker_fee_bps", "float", 0, 100),
-        SweepParam("slippage_value", "float", 0, 1_000, help="bps or ATR fraction"),
-        SweepParam("risk_pct", "float", 0, 100, open_low=True, help="equity risked per trade"),
-        SweepParam("max_positions", "int", 1, 1_000),
-        SweepParam("max_positions_per_symbol", "int", 1, 100),
-        SweepParam("break_even", "bool", help="stop to entry after TP1"),
+        SweepParam("pattern_types", "patterns", help="zones that count, e.g. fvg+order_block"),
+        SweepParam("targets", "targets", 0.1, 20, help="the three targets in R, e.g. 1/2/3"),
+        SweepParam("target_scale", "float", 0.01, 10, help="the base targets times this"),
     )
 }
-_SIGNAL_NAMES = frozenset(
-    {
-        "min_confluence",
-        "require_higher_timeframe",
-        "cooldown_hours",
-        "proximity",
-        "stop_atr",
-        "stop_min_fraction",
-        "targets",
-        "target_scale",
-        "entry_ttl_hours",
-        "max_hold_hours",
-    }
-)
-_EXECUTION_NAMES = frozenset(
-    {
-        "maker_fee_bps",
-        "taker_fee_bps",
-        "slippage_value",
-        "risk_pct",
-        "max_positions",
-        "max_positions_per_symbol",
-        "break_even",
-    }
+#: Every parameter a sweep may vary, by name: the run parameters (the names a single run
+#: takes, with the same ranges) and ``EXTRA_PARAMS``.
+SWEEP_PARAMS: dict[str, Param | SweepParam] = {**PARAMS, **EXTRA_PARAMS}
+#: Of each group, one parameter at most (they set the same thing).
+_EXCLUSIVE = (
+    frozenset({"targets", "target_scale", "tp1_r", "tp2_r", "tp3_r"}),
+    frozenset({"slippage_bps", "slippage_atr"}),
 )
 
 #: Metrics a sweep can rank by, and whether a higher value is better.
@@ -161,9 +133,6 @@ RANKING: dict[str, bool] = {
     "volatility": False,
 }
 
-_TRUE = {"true", "yes", "on", "1"}
-_FALSE = {"false", "no", "off", "0"}
-
 
 # -- the parameter space ---------------------------------------------------------------------
 
@@ -180,10 +149,10 @@ def parse_space(specs: Sequence[str]) -> dict[str, Range | list[Value]]:
         if not sep or not name or not text:
             raise ValidationError(f"{spec!r}: write name=v1,v2,... or name=start:stop:step")
         if name in raw:
-            raise ValidationError(f"parameter {name!r} is given twice")
-        param = _param(name)
+            raise ValidationError(f"parameter {name} is given twice")
+        kind = _kind(name)
         if ":" in text:
-            raw[name] = _parse_range(param, text)
+            raw[name] = _parse_range(name, kind, text)
         else:
             raw[name] = [item.strip() for item in text.split(",")]
     return check_space(raw)
@@ -191,104 +160,95 @@ def parse_space(specs: Sequence[str]) -> dict[str, Range | list[Value]]:
 
 def check_space(space: ParamSpace) -> dict[str, Range | list[Value]]:
     """``space`` with every value converted to its parameter's type and checked: known names,
-    values in range, ranges only over numbers, no empty lists, not both ``targets`` and
-    ``target_scale``. Strings are parsed as ``parse_space`` does (so JSON from an API works).
-    Raises ValidationError."""
+    values in range, ranges only over numbers, no empty lists, at most one way of setting the
+    targets or the slippage. Strings are parsed as ``parse_space`` does (so JSON from an API
+    works). Raises ValidationError."""
     if not space:
         raise ValidationError("the sweep needs at least one parameter to vary")
-    if "targets" in space and "target_scale" in space:
-        raise ValidationError("give targets or target_scale, not both")
+    for group in _EXCLUSIVE:
+        given = sorted(group & set(space))
+        if len(given) > 1:
+            raise ValidationError(f"give one of {', '.join(given)}, not several")
     out: dict[str, Range | list[Value]] = {}
     for name, values in space.items():
-        param = _param(name)
+        kind = _kind(name)
         if isinstance(values, Range):
-            if param.kind not in ("int", "float"):
-                raise ValidationError(f"{name}: a range needs a numeric parameter")
-            if param.kind == "int" and not all(
+            if kind not in ("int", "float"):
+                raise ValidationError(f"parameter {name}: a range needs a numeric parameter")
+            if kind == "int" and not all(
                 isinstance(v, int) for v in (values.start, values.stop, values.step)
             ):
-                raise ValidationError(f"{name}: a range of whole numbers is needed")
-            _check_number(param, values.value(0))
-            _check_number(param, values.value(len(values) - 1))
+                raise ValidationError(f"parameter {name}: a range of whole numbers is needed")
+            _convert(name, values.value(0))
+            _convert(name, values.value(len(values) - 1))
             out[name] = values
             continue
         if isinstance(values, str) or not isinstance(values, Sequence):
-            raise ValidationError(f"parameter {name!r} needs a list of values")
+            raise ValidationError(f"parameter {name} needs a list of values")
         if len(values) == 0:
-            raise ValidationError(f"parameter {name!r} has no values to try")
-        converted = [_convert(param, value) for value in values]
+            raise ValidationError(f"parameter {name} has no values to try")
+        converted = [_convert(name, value) for value in values]
         if len(set(converted)) != len(converted):
-            raise ValidationError(f"parameter {name!r} repeats a value")
+            raise ValidationError(f"parameter {name} repeats a value")
         out[name] = converted
     return out
 
 
-def _param(name: str) -> SweepParam:
+def _kind(name: str) -> str:
     param = SWEEP_PARAMS.get(name)
     if param is None:
         known = ", ".join(sorted(SWEEP_PARAMS))
-        raise ValidationError(f"unknown sweep parameter {name!r}; known: {known}")
-    return param
+        raise ValidationError(f"unknown sweep parameter {name}; known: {known}")
+    return param.kind
 
 
-def _parse_range(param: SweepParam, text: str) -> Range:
+def _parse_range(name: str, kind: str, text: str) -> Range:
     parts = text.split(":")
-    if len(parts) != 3 or param.kind not in ("int", "float"):
-        raise ValidationError(f"{param.name}: a range is start:stop:step, over a numeric parameter")
-    numbers = [_number(param, part.strip()) for part in parts]
+    if len(parts) != 3 or kind not in ("int", "float"):
+        raise ValidationError(f"parameter {name}: a range is start:stop:step, over a number")
+    numbers: list[int | float] = []
+    for part in parts:
+        try:
+            numbers.append(int(part) if kind == "int" else float(part))
+        except ValueError:
+            wanted = "a whole number" if kind == "int" else "a number"
+            raise ValidationError(f"parameter {name} must be {wanted}, got {part!r}") from None
     try:
         return Range(*numbers)
     except ValidationError as error:
-        raise ValidationError(f"{param.name}: {error}") from None
+        raise ValidationError(f"parameter {name}: {error}") from None
 
 
-def _number(param: SweepParam, text: str) -> int | float:
-    try:
-        return int(text) if param.kind == "int" else float(text)
-    except ValueError:
-        kind = "a whole number" if param.kind == "int" else "a number"
-        raise ValidationError(f"{param.name}: {text!r} is not {kind}") from None
-
-
-def _convert(param: SweepParam, value: object) -> Value:
-    if param.kind == "bool":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
-        raise ValidationError(f"{param.name}: {value!r} is not true or false")
+def _convert(name: str, value: object) -> Value:
+    param = SWEEP_PARAMS[name]
+    if isinstance(param, Param):
+        return param.parse(value)
     if param.kind == "patterns":
-        return _patterns_value(param, value)
+        return _patterns_value(name, value)
     if param.kind == "targets":
         return _targets_value(param, value)
-    if isinstance(value, str):
-        number = _number(param, value.strip())
-    elif isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValidationError(f"{param.name}: {value!r} is not a number")
-    elif param.kind == "int":
-        if not float(value).is_integer():
-            raise ValidationError(f"{param.name}: {value!r} is not a whole number")
-        number = int(value)
-    else:
-        number = float(value)
-    _check_number(param, number)
+    return _extra_number(param, value)
+
+
+def _extra_number(param: SweepParam, value: object) -> float:
+    if isinstance(value, bool):
+        raise ValidationError(f"parameter {param.name} must be a number, got {value!r}")
+    try:
+        number = float(value.strip()) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValidationError(f"parameter {param.name} must be a number, got {value!r}") from None
+    if not (math.isfinite(number) and param.low <= number <= param.high):
+        raise ValidationError(
+            f"parameter {param.name} must be between {param.low:g} and {param.high:g}, "
+            f"got {value!r}"
+        )
     return number
 
 
-def _check_number(param: SweepParam, value: float) -> None:
-    low, high = param.low, param.high
-    too_low = low is not None and (value <= low if param.open_low else value < low)
-    if not math.isfinite(value) or too_low or (high is not None and value > high):
-        bracket = "(" if param.open_low else "["
-        raise ValidationError(
-            f"{param.name}: {value!r} is out of range, allowed {bracket}{low:g}, {high:g}]"
-        )
-
-
-def _patterns_value(param: SweepParam, value: object) -> str:
+def _patterns_value(name: str, value: object) -> str:
     items = value.split(PATTERN_SEPARATOR) if isinstance(value, str) else value
     if not isinstance(items, Collection) or isinstance(items, bytes):
-        raise ValidationError(f"{param.name}: {value!r} is not a set of pattern types")
+        raise ValidationError(f"parameter {name}: {value!r} is not a set of pattern types")
     chosen = set()
     for item in items:
         try:
@@ -296,22 +256,22 @@ def _patterns_value(param: SweepParam, value: object) -> str:
         except ValueError:
             known = ", ".join(p.value for p in PatternType)
             raise ValidationError(
-                f"{param.name}: unknown pattern type {item!r}; known: {known}"
+                f"parameter {name}: unknown pattern type {item!r}; known: {known}"
             ) from None
     if not chosen:
-        raise ValidationError(f"{param.name}: a value needs at least one pattern type")
+        raise ValidationError(f"parameter {name}: a value needs at least one pattern type")
     return PATTERN_SEPARATOR.join(p.value for p in PatternType if p in chosen)
 
 
 def _targets_value(param: SweepParam, value: object) -> str:
     items = value.split(TARGET_SEPARATOR) if isinstance(value, str) else value
     if not isinstance(items, Sequence) or len(items) != 3:
-        raise ValidationError(f"{param.name}: {value!r} is not three R multiples like 1/2/3")
-    numbers = [_number(param, str(item).strip()) for item in items]
-    for number in numbers:
-        _check_number(param, number)
+        raise ValidationError(
+            f"parameter {param.name}: {value!r} is not three R multiples like 1/2/3"
+        )
+    numbers = [_extra_number(param, item) for item in items]
     if not numbers[0] < numbers[1] < numbers[2]:
-        raise ValidationError(f"{param.name}: {value!r} must increase, like 1/2/3")
+        raise ValidationError(f"parameter {param.name}: {value!r} must increase, like 1/2/3")
     return TARGET_SEPARATOR.join(f"{n:g}" for n in numbers)
 
 
@@ -331,38 +291,27 @@ def apply_combination(
     execution: ExecutionModel = DEFAULT_EXECUTION,
 ) -> Setup:
     """The signal parameters, pattern filter and execution model of ``combination`` over the
-    given bases. Raises ValidationError for a combination they refuse (e.g. a stop buffer
-    the signal rules reject)."""
-    signal_changes: dict[str, object] = {}
-    execution_changes: dict[str, object] = {}
-    patterns: frozenset[PatternType] | None = None
-    for name, value in combination.items():
-        param = _param(name)
-        if name == "pattern_types":
-            text = _patterns_value(param, value)
-            patterns = frozenset(PatternType(p) for p in text.split(PATTERN_SEPARATOR))
-        elif name == "targets":
-            text = _targets_value(param, value)
-            signal_changes["targets_r"] = tuple(float(x) for x in text.split(TARGET_SEPARATOR))
-        elif name == "target_scale":
-            scale = float(_convert(param, value))
-            signal_changes["targets_r"] = tuple(r * scale for r in signals.targets_r)
-        elif name.endswith("_hours"):
-            ms = round(float(_convert(param, value)) * HOUR_MS)
-            signal_changes[name.removesuffix("_hours") + "_ms"] = ms
-        elif name in _SIGNAL_NAMES:
-            signal_changes[name] = _convert(param, value)
-        else:
-            assert name in _EXECUTION_NAMES
-            execution_changes[name] = _convert(param, value)
+    given bases (run parameters as ``params.run_params`` applies them). Raises
+    ValidationError for a combination they refuse (e.g. targets that do not increase)."""
+    values = {name: _convert(name, value) for name, value in combination.items()}
+    given = {k: v for k, v in values.items() if k in PARAMS and not isinstance(v, str)}
     try:
-        return Setup(
-            replace(signals, **signal_changes),  # type: ignore[arg-type]
-            patterns,
-            replace(execution, **execution_changes),  # type: ignore[arg-type]
-        )
+        run = run_params(given, signals=signals, execution=execution)
+        chosen = run.signals
+        if "targets" in values:
+            r1, r2, r3 = (float(x) for x in str(values["targets"]).split(TARGET_SEPARATOR))
+            chosen = replace(chosen, targets_r=(r1, r2, r3))
+        if "target_scale" in values:
+            scale = float(values["target_scale"])
+            r1, r2, r3 = (r * scale for r in chosen.targets_r)
+            chosen = replace(chosen, targets_r=(r1, r2, r3))
     except ValidationError as error:
         raise ValidationError(f"combination {dict(combination)}: {error}") from None
+    patterns = None
+    if "pattern_types" in values:
+        text = str(values["pattern_types"])
+        patterns = frozenset(PatternType(p) for p in text.split(PATTERN_SEPARATOR))
+    return Setup(chosen, patterns, run.execution)
 
 
 def combinations(
@@ -411,14 +360,10 @@ class SweepSpec:
     detection: DetectionParams = DEFAULT_PARAMS
     signals: SignalParams = DEFAULT_SIGNAL_PARAMS
     execution: ExecutionModel = DEFAULT_EXECUTION
-    #: Equity is sampled every ``bar_ms`` for the metrics (daily returns by default).
-    bar_ms: int = DAY_MS
 
     def __post_init__(self) -> None:
         check_metric(self.metric)
         check_timeframes(self.base_timeframe, self.timeframes)
-        if self.bar_ms <= 0:
-            raise ValidationError("the metrics' bar interval must be positive")
 
     def setups(self) -> list[tuple[dict[str, Value], Setup]]:
         """Every combination to try with what the backtest takes for it."""
@@ -570,7 +515,8 @@ class _Runner:
                 replays[symbol] = track_drafts(prepared, kept, setup.signals)
             self._tracked[key] = replays
         result = trade_replays(replays, setup.execution)
-        metrics = result_metrics(result, start=start, end=end, bar_ms=self.spec.bar_ms)
+        step = timeframe_ms(self.spec.base_timeframe)
+        metrics = result_metrics(result, start=start, end=end, bar_ms=step)
         value = getattr(metrics, self.spec.metric)
         score = None if value is None else float(value)
         return Scored(params, metrics, score, result)
@@ -614,60 +560,49 @@ def relevel(
 
 
 def result_metrics(
-    result: BacktestResult, *, start: int, end: int, bar_ms: int = DAY_MS
+    result: BacktestResult, *, start: int, end: int, bar_ms: int | None = None
 ) -> Metrics:
-    """The metrics of a backtest over ``[start, end]``: realised equity sampled every
-    ``bar_ms`` from ``start`` (and at ``end``), its trades, and buy and hold of a single
-    symbol's closes over the window."""
-    times, equity = _sampled(result, start, end, bar_ms)
-    prices: npt.NDArray[np.float64] = np.empty(0)
-    if len(result.replays) == 1:
-        (replayed,) = result.replays.values()
-        base = replayed.base
-        close_at = base.open_time + timeframe_ms(replayed.base_timeframe)
-        prices = base.close[(close_at > start) & (close_at <= end)]
+    """The metrics of a backtest over the base bars of ``[start, end)``, as
+    ``report.report_metrics`` computes a run's: one point per base bar (the window's start,
+    then every close), a single symbol's account marked to market with buy and hold of its
+    price; with several symbols (or none with candles yet), realised equity at every base
+    close. ``bar_ms`` is the base timeframe's length (default: the replays')."""
+    curve, step = window_equity(result, start=start, end=end, bar_ms=bar_ms)
     return compute_metrics(
-        times,
-        equity,
-        _closed(result.trades),
+        curve.time,
+        curve.equity,
+        result.trades,
         initial_capital=result.execution.initial_equity,
-        bar_ms=bar_ms,
-        buy_and_hold_prices=prices,
+        bar_ms=step,
+        buy_and_hold_prices=curve.price,
         ambiguous=result.ambiguous,
     )
 
 
-def _sampled(
-    result: BacktestResult, start: int, end: int, bar_ms: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """Realised equity at ``start``, every ``bar_ms`` after it, and ``end``."""
+def window_equity(
+    result: BacktestResult, *, start: int, end: int, bar_ms: int | None = None
+) -> tuple[BarEquity, int]:
+    """The account's value at the start of ``[start, end)`` and at every base close in it,
+    and the bar length (see ``result_metrics``)."""
     if end <= start:
         raise ValidationError("the scoring window must end after it starts")
-    times = np.arange(start, end, bar_ms, dtype=np.int64)
-    if times[-1] != end:
-        times = np.append(times, np.int64(end))
-    curve = result.equity
-    at = np.searchsorted(curve.time, times, side="right") - 1
-    initial = result.execution.initial_equity
-    equity = np.where(at >= 0, curve.equity[np.maximum(at, 0)], initial)
-    return times, equity.astype(np.float64)
-
-
-def _closed(trades: Sequence[BacktestTrade]) -> list[ClosedTrade]:
-    return [
-        ClosedTrade(
-            t.entry_time,
-            t.exit_time,
-            t.entry_price,
-            t.exit_price,
-            t.size,
-            t.direction,
-            t.pnl,
-            t.fees,
-            t.r_multiple,
-        )
-        for t in trades
-    ]
+    replays = list(result.replays.items())
+    if bar_ms is None:
+        if not replays:
+            raise ValidationError("the bar length is needed for a backtest without symbols")
+        bar_ms = timeframe_ms(replays[0][1].base_timeframe)
+    if len(replays) == 1:
+        symbol, replayed = replays[0]
+        base = replayed.base
+        lo = int(np.searchsorted(base.open_time, start, side="left"))
+        hi = int(np.searchsorted(base.open_time, end - bar_ms, side="right"))
+        if hi > lo:
+            return bar_equity(result, symbol, base[lo:hi], bar_ms), bar_ms
+    time = np.concatenate(([start], np.arange(start + bar_ms, end + 1, bar_ms))).astype(np.int64)
+    realised = result.equity
+    at = np.searchsorted(realised.time, time, side="right") - 1
+    equity = realised.equity[np.maximum(at, 0)].astype(np.float64)
+    return BarEquity(time, equity, np.empty(0, dtype=np.float64)), bar_ms
 
 
 def _rank(scored: Sequence[Scored], metric: str) -> tuple[SweepRow, ...]:
@@ -848,7 +783,7 @@ def run_walk_forward(
             )
         )
     warnings = tuple(f"split {r.split.index}: {r.warning}" for r in results if r.warning)
-    stitched = _stitch(results, outs, spec.bar_ms)
+    stitched = _stitch(results, outs, timeframe_ms(spec.base_timeframe))
     return WalkForwardResult(
         spec.metric, tuple(results), stitched, warnings, cache.prepares - before
     )
@@ -867,10 +802,12 @@ def _stitch(
     trades: list[BacktestTrade] = []
     level = 1.0
     for result, out in windows:
-        t, e = _sampled(out, result.split.out_start, result.split.out_end, bar_ms)
-        growth = e / out.execution.initial_equity
+        split = result.split
+        curve, _ = window_equity(out, start=split.out_start, end=split.out_end, bar_ms=bar_ms)
+        t, growth = curve.time, curve.equity / out.execution.initial_equity
         if times and t[0] <= times[-1][-1]:  # tiled windows share the boundary point
-            t, growth = t[1:], growth[1:]
+            keep = t > times[-1][-1]
+            t, growth = t[keep], growth[keep]
         if len(t):
             times.append(t)
             equity.append(initial * level * growth)
@@ -879,7 +816,7 @@ def _stitch(
     return compute_metrics(
         np.concatenate(times),
         np.concatenate(equity),
-        _closed(trades),
+        trades,
         initial_capital=initial,
         bar_ms=bar_ms,
         ambiguous=sum(o.ambiguous for o in outs),
