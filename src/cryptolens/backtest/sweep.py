@@ -54,7 +54,7 @@ from cryptolens.backtest.replay import (
     prepare,
     track_drafts,
 )
-from cryptolens.backtest.report import BarEquity, bar_equity
+from cryptolens.backtest.report import BarEquity, bar_equity, report_metrics
 from cryptolens.backtest.walkforward import (
     DEFAULT_MIN_FRACTION,
     MAX_COMBINATIONS,
@@ -568,15 +568,7 @@ def result_metrics(
     price; with several symbols (or none with candles yet), realised equity at every base
     close. ``bar_ms`` is the base timeframe's length (default: the replays')."""
     curve, step = window_equity(result, start=start, end=end, bar_ms=bar_ms)
-    return compute_metrics(
-        curve.time,
-        curve.equity,
-        result.trades,
-        initial_capital=result.execution.initial_equity,
-        bar_ms=step,
-        buy_and_hold_prices=curve.price,
-        ambiguous=result.ambiguous,
-    )
+    return report_metrics(result, curve, step)
 
 
 def window_equity(
