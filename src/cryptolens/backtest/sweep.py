@@ -345,7 +345,7 @@ class SweepSpec:
     """What a sweep tries and how it backtests each combination: the space and how its
     combinations are chosen, the ranking metric, the timeframes, and the detection, signal
     and execution parameters the combinations change. Checked on creation (a ValidationError
-    for an unknown metric, bad timeframes or bar interval); the space is checked, and the
+    for an unknown metric or bad timeframes); the space is checked, and the
     combinations counted against ``limit``, by ``setups()`` before any backtest."""
 
     space: ParamSpace
