@@ -135,3 +135,56 @@ def test_bad_input_is_named_without_a_trace(
     assert answer.exit_code != 0
     assert message in answer.output
     assert "Traceback" not in answer.output
+
+
+def test_a_sweep_ranks_its_combinations_and_writes_every_row(run: Invoke, tmp_path: Path) -> None:
+    out = tmp_path / "sweep.json"
+    answer = run(
+        "backtest", "--symbol", "BTC/USDT", "--since", "2017-07-02", "--until", "2017-08-25",
+        "--sweep", "min_confluence=1,2", "--sweep", "stop_atr=0.5:1.5:0.5",
+        "--rank", "total_return", "--json", str(out),
+    )  # fmt: skip
+    assert answer.exit_code == 0, answer.output
+    assert "6 combinations ranked by total_return" in answer.output
+    rows = json.loads(out.read_text())["rows"]
+    assert [row["rank"] for row in rows] == [1, 2, 3, 4, 5, 6]
+    scores = [row["score"] for row in rows]
+    assert scores == sorted(scores, reverse=True)
+    assert {(r["params"]["min_confluence"], r["params"]["stop_atr"]) for r in rows} == {
+        (c, s) for c in (1, 2) for s in (0.5, 1.0, 1.5)
+    }
+
+
+def test_a_walk_forward_prints_each_split(run: Invoke, tmp_path: Path) -> None:
+    out = tmp_path / "wf.json"
+    answer = run(
+        "backtest", "--symbol", "BTC/USDT", "--since", "2017-07-02", "--until", "2017-08-29",
+        "--sweep", "min_confluence=1,2", "--walk-forward", "20:10", "--json", str(out),
+    )  # fmt: skip
+    assert answer.exit_code == 0, answer.output
+    splits = json.loads(out.read_text())["splits"]
+    assert len(splits) == 3
+    assert "split 0: in" in answer.output
+    for split in splits:
+        assert split["split"]["out_start"] >= split["split"]["in_end"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--sweep", "bogus=1,2"), "bogus"),
+        (("--sweep", "min_confluence=1:8:1", "--sweep", "stop_atr=0.1:10:0.05"), "exceed"),
+        (("--sweep", "min_confluence=1,2", "--rank", "luck"), "unknown ranking metric"),
+        (("--sweep", "min_confluence=1,2", "--walk-forward", "90"), "walk-forward takes IN:OUT"),
+    ],
+)
+def test_bad_sweeps_are_named_before_any_work(
+    run: Invoke, args: tuple[str, ...], message: str
+) -> None:
+    answer = run(
+        "backtest", "--symbol", "BTC/USDT", "--since", "2017-07-02", "--until", "2017-08-01",
+        *args,
+    )  # fmt: skip
+    assert answer.exit_code != 0
+    assert message in answer.output
+    assert "Traceback" not in answer.output

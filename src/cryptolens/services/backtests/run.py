@@ -131,6 +131,13 @@ def check_stored(session: Session, settings: Settings, request: BacktestRequest)
         raise _no_candles(settings.base_timeframe, request)
 
 
+def stored_history(engine: Engine, settings: Settings, request: BacktestRequest) -> History:
+    """``load_history`` for the watched symbol ``request`` names (NotFoundError if none)."""
+    with Session(engine) as session:
+        symbol = require_symbol(session, exchange=settings.exchange_id, symbol=request.symbol)
+        return load_history(session.connection(), settings, symbol_id=symbol.id, request=request)
+
+
 def run_stored_backtest(
     engine: Engine,
     settings: Settings,
@@ -143,9 +150,7 @@ def run_stored_backtest(
     report = progress or (lambda fraction, stage: None)
     report(0.0, "loading candles")
     chosen = run_params(request.params, signals=settings.signal_params())
-    with Session(engine) as session:
-        symbol = require_symbol(session, exchange=settings.exchange_id, symbol=request.symbol)
-        history = load_history(session.connection(), settings, symbol_id=symbol.id, request=request)
+    history = stored_history(engine, settings, request)
     report(0.2, "replaying the live pipeline")
     result = run_backtest(
         history.base,
