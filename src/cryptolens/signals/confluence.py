@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -31,8 +32,10 @@ BoolArray = npt.NDArray[np.bool_]
 
 #: ``ends_at`` of a zone that is still open.
 OPEN_END = np.iinfo(np.int64).max
-#: Steps evaluated per block (bounds the step x zone matrices).
-BLOCK = 512
+#: Steps per block: zones far from every close of a block are not tested in it.
+BLOCK = 16
+#: (step, zone) pairs tested at once.
+_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -106,87 +109,179 @@ def find_signals(
     params: SignalParams,
     last_signal_at: Mapping[Direction, int | None],
 ) -> list[SignalDraft]:
-    """Signals at each step in time order, given the previous signal time per direction."""
-    last = {d: last_signal_at.get(d) for d in Direction}
-    higher = np.array([tf in HIGHER_TIMEFRAMES for tf in timeframes], dtype=bool)
-    drafts: list[SignalDraft] = []
-    for begin in range(0, len(steps), BLOCK):
-        t = steps.time[begin : begin + BLOCK]
-        price = steps.close[begin : begin + BLOCK]
-        live = (book.formed_at <= t[-1]) & (book.ends_at > t[0])
-        zones = book.take(np.flatnonzero(live))
-        if len(zones) == 0:
-            continue
-        masks = _actionable(zones, t, price, params.proximity)
-        counts, qualifies = {}, {}
-        for direction, mask in masks.items():
-            per_tf = np.stack(
-                [mask[:, zones.tf_index == i].any(axis=1) for i in range(len(timeframes))],
-                axis=1,
-            )
-            counts[direction] = per_tf.sum(axis=1)
-            ok = counts[direction] >= params.min_confluence
-            if params.require_higher_timeframe:
-                ok &= per_tf[:, higher].any(axis=1)
-            qualifies[direction] = ok
-        bull, bear = Direction.BULLISH, Direction.BEARISH
-        both = qualifies[bull] & qualifies[bear]
-        qualifies[bull] = qualifies[bull] & ~(both & (counts[bull] <= counts[bear]))
-        qualifies[bear] = qualifies[bear] & ~(both & (counts[bear] <= counts[bull]))
-        for row in np.flatnonzero(qualifies[bull] | qualifies[bear]).tolist():
-            direction = bull if qualifies[bull][row] else bear
-            moment = int(t[row])
-            previous = last[direction]
-            if previous is not None and moment - previous < params.cooldown_ms:
-                continue
-            step = begin + row
-            drafts.append(
-                _draft(zones, masks[direction][row], direction, steps, step, timeframes, params)
-            )
-            last[direction] = moment
+    """Signals at each step in time order, given the previous signal time per direction.
+
+    ``steps`` are in time order and every ``tf_index`` names one of ``timeframes``. The
+    rules need, per step and direction, only which timeframes hold an actionable zone: that
+    is found for all steps at once from the (step, zone) pairs that may be actionable
+    (``_near_pairs``), and the zones themselves only at the steps that make a signal."""
+    n, n_tf = len(steps), len(timeframes)
+    if n == 0 or len(book) == 0 or n_tf == 0:
+        return []
+    step, zone = _actionable_pairs(book, steps, params.proximity)
+    bullish = book.bullish[zone]
+    # held[s, 1, tf] / held[s, 0, tf]: a bullish / bearish zone of tf is actionable at s.
+    flat = np.zeros(n * 2 * n_tf, dtype=bool)
+    flat[(step * 2 + bullish) * n_tf + book.tf_index[zone]] = True
+    held = flat.reshape(n, 2, n_tf)
+    counts = held.sum(axis=2)
+    ok = counts >= params.min_confluence
+    if params.require_higher_timeframe:
+        higher = np.array([tf in HIGHER_TIMEFRAMES for tf in timeframes], dtype=bool)
+        ok &= held[:, :, higher].any(axis=2)
+    # Both directions: more timeframes win, a tie is a conflict.
+    both = ok[:, 0] & ok[:, 1]
+    bull_ok = ok[:, 1] & ~(both & (counts[:, 1] <= counts[:, 0]))
+    bear_ok = ok[:, 0] & ~(both & (counts[:, 0] <= counts[:, 1]))
+    chosen = {
+        direction: _after_cooldown(
+            np.flatnonzero(qualifies), steps.time, params.cooldown_ms, last_signal_at.get(direction)
+        )
+        for direction, qualifies in ((Direction.BULLISH, bull_ok), (Direction.BEARISH, bear_ok))
+    }
+    direction_at = {s: d for d, picked in chosen.items() for s in picked}
+    signal_steps = np.array(sorted(direction_at), dtype=np.int64)
+    at_signal = np.zeros(n, dtype=bool)
+    at_signal[signal_steps] = True
+    keep = at_signal[step]
+    step, zone = step[keep], zone[keep]
+    order = np.lexsort((zone, step))
+    step, zone = step[order], zone[order]
+    bounds = [*np.searchsorted(step, signal_steps, side="left").tolist(), step.shape[0]]
+    drafts = []
+    for i, s in enumerate(signal_steps.tolist()):
+        direction = direction_at[s]
+        rows = zone[bounds[i] : bounds[i + 1]]
+        rows = rows[book.bullish[rows] == (direction is Direction.BULLISH)]
+        drafts.append(_draft(book, rows, direction, steps, s, timeframes, params))
     return drafts
 
 
-def _actionable(
-    zones: ZoneBook, t: IntArray, price: FloatArray, proximity: float
-) -> dict[Direction, BoolArray]:
-    p = price[:, None]
-    reach = proximity * p
-    open_ = (zones.formed_at[None, :] <= t[:, None]) & (zones.ends_at[None, :] > t[:, None])
-    low, high = zones.zone_low[None, :], zones.zone_high[None, :]
-    bull_near = (low <= p) & (p - high <= reach)
-    bear_near = (p <= high) & (low - p <= reach)
-    return {
-        Direction.BULLISH: open_ & bull_near & zones.bullish[None, :],
-        Direction.BEARISH: open_ & bear_near & ~zones.bullish[None, :],
-    }
+def _after_cooldown(
+    qualifying: IntArray, time: IntArray, cooldown_ms: int, previous: int | None
+) -> list[int]:
+    """The qualifying steps (one direction) that make a signal: each at least
+    ``cooldown_ms`` after the previous signal of the direction (``previous`` at first)."""
+    moments = time[qualifying]
+    at = 0 if previous is None else int(np.searchsorted(moments, previous + cooldown_ms))
+    if cooldown_ms == 0:
+        return [int(s) for s in qualifying[at:].tolist()]
+    picked = []
+    while at < moments.shape[0]:
+        picked.append(int(qualifying[at]))
+        threshold = int(moments[at]) + cooldown_ms
+        at += 1 + int(np.searchsorted(moments[at + 1 :], threshold))
+    return picked
+
+
+def _actionable_pairs(book: ZoneBook, steps: Steps, proximity: float) -> tuple[IntArray, IntArray]:
+    """Every (step, zone) where the zone is actionable (in no particular order): it is open
+    (``formed_at <= t < ends_at``) and price is inside it or at most ``proximity`` x price
+    from its near edge, on the side price approaches it from.
+
+    Only pairs that may hold are tested exactly (``_near_pairs``)."""
+    t, close = steps.time, steps.close
+    opens = np.searchsorted(t, book.formed_at, side="left")
+    ends = np.searchsorted(t, book.ends_at, side="left")
+    zone, first, last = _near_pairs(book, opens, ends, close, proximity)
+    found = [(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))]
+    for bullish in (True, False):
+        side = book.bullish[zone] == bullish
+        z, f, e = zone[side], first[side], last[side]
+        # In chunks of about _CHUNK steps, so a chunk's columns stay in the CPU cache.
+        total = np.cumsum(e - f)
+        cuts = np.searchsorted(total, np.arange(_CHUNK, int(total[-1]) if z.size else 0, _CHUNK))
+        edges = [0, *(cuts + 1).tolist(), z.shape[0]]
+        found.extend(
+            _exact(z[a:b], f[a:b], e[a:b], book, close, proximity, bullish)
+            for a, b in pairwise(edges)
+            if b > a
+        )
+    return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+
+
+def _exact(
+    zone: IntArray,
+    first: IntArray,
+    last: IntArray,
+    book: ZoneBook,
+    close: FloatArray,
+    proximity: float,
+    bullish: bool,
+) -> tuple[IntArray, IntArray]:
+    """The (step, zone) pairs of ``zone``'s ranges of steps where it is actionable."""
+    lengths = last - first
+    step = np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
+    step += np.arange(step.shape[0])
+    p = close[step]
+    low = np.repeat(book.zone_low[zone], lengths)
+    high = np.repeat(book.zone_high[zone], lengths)
+    if bullish:
+        hit = (low <= p) & (p - high <= proximity * p)
+    else:
+        hit = (p <= high) & (low - p <= proximity * p)
+    return step[hit], np.repeat(zone, lengths)[hit]
+
+
+def _near_pairs(
+    book: ZoneBook,
+    opens: IntArray,
+    ends: IntArray,
+    close: FloatArray,
+    proximity: float,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Zones with the range of steps ``[first, last)`` of a block of ``BLOCK`` steps where
+    they are open and may be actionable, zone-major.
+
+    Price ``p`` makes a bullish zone actionable only inside ``[low, high + proximity p]``
+    and a bearish one inside ``[low - proximity p, high]``; both ends grow with ``p``, so
+    the block's lowest and highest close bound them (widened by a margin far above the
+    rounding of the exact test)."""
+    n = close.shape[0]
+    starts = np.arange(0, n, BLOCK)
+    open_ = ends > opens
+    first_block = np.where(open_, opens // BLOCK, 0)
+    spans = np.where(open_, (ends - 1) // BLOCK - first_block + 1, 0)
+    zone = np.repeat(np.arange(len(book)), spans)
+    block = first_block[zone] + (np.arange(zone.shape[0]) - (np.cumsum(spans) - spans)[zone])
+    with np.errstate(invalid="ignore", over="ignore"):
+        low_p = np.fmin.reduceat(close, starts)[block]
+        high_p = np.fmax.reduceat(close, starts)[block]
+        low, high = book.zone_low[zone], book.zone_high[zone]
+        margin = 1e-9 * (np.abs(low_p) + np.abs(high_p) + np.abs(low) + np.abs(high))
+        bull = (low <= high_p) & (high >= low_p - proximity * low_p - margin)
+        bear = (high >= low_p) & (low <= high_p + proximity * high_p + margin)
+    keep = np.where(book.bullish[zone], bull, bear)
+    zone, block = zone[keep], block[keep]
+    first = np.maximum(opens[zone], block * BLOCK)
+    last = np.minimum(ends[zone], block * BLOCK + BLOCK)
+    return zone, first, last
 
 
 def _draft(
-    zones: ZoneBook,
-    mask: BoolArray,
+    book: ZoneBook,
+    rows: IntArray,
     direction: Direction,
     steps: Steps,
     step: int,
     timeframes: Sequence[str],
     params: SignalParams,
 ) -> SignalDraft:
-    rows = np.flatnonzero(mask)
+    """The signal at ``step`` from its actionable zones ``rows`` (book order)."""
     price = float(steps.close[step])
     bullish = direction is Direction.BULLISH
-    gap = np.maximum(
-        0.0, price - zones.zone_high[rows] if bullish else zones.zone_low[rows] - price
-    )
+    high, low = book.zone_high[rows], book.zone_low[rows]
+    tf, strength = book.tf_index[rows], book.strength[rows]
+    gap = np.maximum(0.0, price - high if bullish else low - price)
     # Nearest zone first; among equals the higher timeframe, then the stronger zone.
-    order = np.lexsort((-zones.strength[rows], -zones.tf_index[rows], gap))
-    entry = int(rows[order[0]])
-    used = sorted(set(zones.tf_index[rows].tolist()))
-    best = [float(zones.strength[rows][zones.tf_index[rows] == i].max()) for i in used]
+    entry = int(rows[np.lexsort((-strength, -tf, gap))[0]])
+    used = sorted(set(tf.tolist()))
+    best = [float(strength[tf == i].max()) for i in used]
     atr = float(steps.atr[step])
     levels = signal_levels(
         direction,
-        zone_low=float(zones.zone_low[entry]),
-        zone_high=float(zones.zone_high[entry]),
+        zone_low=float(book.zone_low[entry]),
+        zone_high=float(book.zone_high[entry]),
         price=price,
         atr=atr,
         params=params,
@@ -199,6 +294,6 @@ def _draft(
         price=price,
         atr=atr,
         levels=levels,
-        entry_ref=int(zones.ref[entry]),
-        zone_refs=tuple(sorted(int(r) for r in zones.ref[rows].tolist())),
+        entry_ref=int(book.ref[entry]),
+        zone_refs=tuple(sorted(book.ref[rows].tolist())),
     )
