@@ -241,9 +241,9 @@ def _first(
         hit = adverse[at:upto] <= stop
         if favourable is not None:
             hit |= favourable[at:upto] >= target
-        found = np.flatnonzero(hit)
-        if found.shape[0]:
-            return at + int(found[0])
+        first = int(hit.argmax())  # the first True, or 0 when there is none
+        if hit[first]:
+            return at + first
         at, block = upto, block * 4
     return end
 
