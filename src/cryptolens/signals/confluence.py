@@ -139,22 +139,16 @@ def find_signals(
         )
         for direction, qualifies in ((Direction.BULLISH, bull_ok), (Direction.BEARISH, bear_ok))
     }
-    direction_at = {s: d for d, picked in chosen.items() for s in picked}
-    signal_steps = np.array(sorted(direction_at), dtype=np.int64)
-    at_signal = np.zeros(n, dtype=bool)
-    at_signal[signal_steps] = True
-    keep = at_signal[step]
+    bull_at = np.zeros(n, dtype=bool)
+    bull_at[chosen[Direction.BULLISH]] = True
+    at_signal = bull_at.copy()
+    at_signal[chosen[Direction.BEARISH]] = True
+    signal_steps = np.flatnonzero(at_signal)
+    # The zones that made each signal: actionable at its step, in its direction.
+    keep = at_signal[step] & (book.bullish[zone] == bull_at[step])
     step, zone = step[keep], zone[keep]
     order = np.lexsort((zone, step))
-    step, zone = step[order], zone[order]
-    bounds = [*np.searchsorted(step, signal_steps, side="left").tolist(), step.shape[0]]
-    drafts = []
-    for i, s in enumerate(signal_steps.tolist()):
-        direction = direction_at[s]
-        rows = zone[bounds[i] : bounds[i + 1]]
-        rows = rows[book.bullish[rows] == (direction is Direction.BULLISH)]
-        drafts.append(_draft(book, rows, direction, steps, s, timeframes, params))
-    return drafts
+    return _drafts(book, steps, timeframes, params, signal_steps, step[order], zone[order])
 
 
 def _after_cooldown(
@@ -166,11 +160,13 @@ def _after_cooldown(
     at = 0 if previous is None else int(np.searchsorted(moments, previous + cooldown_ms))
     if cooldown_ms == 0:
         return [int(s) for s in qualifying[at:].tolist()]
+    # After a signal at index i, the next one is the first at least cooldown_ms later.
+    following = np.searchsorted(moments, moments + cooldown_ms).tolist()
+    steps = qualifying.tolist()
     picked = []
-    while at < moments.shape[0]:
-        picked.append(int(qualifying[at]))
-        threshold = int(moments[at]) + cooldown_ms
-        at += 1 + int(np.searchsorted(moments[at + 1 :], threshold))
+    while at < len(steps):
+        picked.append(int(steps[at]))
+        at = following[at]
     return picked
 
 
@@ -258,42 +254,63 @@ def _near_pairs(
     return zone, first, last
 
 
-def _draft(
+def _drafts(
     book: ZoneBook,
-    rows: IntArray,
-    direction: Direction,
     steps: Steps,
-    step: int,
     timeframes: Sequence[str],
     params: SignalParams,
-) -> SignalDraft:
-    """The signal at ``step`` from its actionable zones ``rows`` (book order)."""
-    price = float(steps.close[step])
-    bullish = direction is Direction.BULLISH
-    high, low = book.zone_high[rows], book.zone_low[rows]
+    signal_steps: IntArray,
+    step: IntArray,
+    rows: IntArray,
+) -> list[SignalDraft]:
+    """The signals at ``signal_steps`` (ascending), each made by the zones ``rows`` at its
+    ``step`` (sorted by step, then row)."""
+    if signal_steps.shape[0] == 0:
+        return []
+    bounds = [*np.searchsorted(step, signal_steps, side="left").tolist(), step.shape[0]]
+    group = np.searchsorted(signal_steps, step)
+    price = steps.close[step]
+    bullish = book.bullish[rows]
     tf, strength = book.tf_index[rows], book.strength[rows]
-    gap = np.maximum(0.0, price - high if bullish else low - price)
+    gap = np.maximum(
+        0.0, np.where(bullish, price - book.zone_high[rows], book.zone_low[rows] - price)
+    )
     # Nearest zone first; among equals the higher timeframe, then the stronger zone.
-    entry = int(rows[np.lexsort((-strength, -tf, gap))[0]])
-    used = sorted(set(tf.tolist()))
-    best = [float(strength[tf == i].max()) for i in used]
-    atr = float(steps.atr[step])
-    levels = signal_levels(
-        direction,
-        zone_low=float(book.zone_low[entry]),
-        zone_high=float(book.zone_high[entry]),
-        price=price,
-        atr=atr,
-        params=params,
-    )
-    return SignalDraft(
-        created_at=int(steps.time[step]),
-        direction=direction,
-        timeframes=tuple(timeframes[i] for i in used),
-        score=sum(best) / len(best),
-        price=price,
-        atr=atr,
-        levels=levels,
-        entry_ref=int(book.ref[entry]),
-        zone_refs=tuple(sorted(book.ref[rows].tolist())),
-    )
+    entries = rows[np.lexsort((-strength, -tf, gap, group))][bounds[:-1]].tolist()
+    # Each timeframe's strongest zone, timeframes ascending within a signal.
+    key = group * len(timeframes) + tf
+    by_key = np.argsort(key, kind="stable")
+    firsts = np.flatnonzero(np.r_[True, np.diff(key[by_key]) != 0])
+    best = np.maximum.reduceat(strength[by_key], firsts).tolist()
+    used = tf[by_key][firsts].tolist()
+    used_bounds = np.searchsorted(group[by_key][firsts], np.arange(len(bounds))).tolist()
+    refs = book.ref[rows]
+    refs = refs[np.lexsort((refs, group))].tolist()
+    drafts = []
+    for i, s in enumerate(signal_steps.tolist()):
+        entry, begin, end = entries[i], used_bounds[i], used_bounds[i + 1]
+        direction = Direction.BULLISH if book.bullish[entry] else Direction.BEARISH
+        price_at, atr = float(steps.close[s]), float(steps.atr[s])
+        levels = signal_levels(
+            direction,
+            zone_low=float(book.zone_low[entry]),
+            zone_high=float(book.zone_high[entry]),
+            price=price_at,
+            atr=atr,
+            params=params,
+        )
+        strongest = best[begin:end]
+        drafts.append(
+            SignalDraft(
+                created_at=int(steps.time[s]),
+                direction=direction,
+                timeframes=tuple(timeframes[t] for t in used[begin:end]),
+                score=sum(strongest) / len(strongest),
+                price=price_at,
+                atr=atr,
+                levels=levels,
+                entry_ref=int(book.ref[entry]),
+                zone_refs=tuple(refs[bounds[i] : bounds[i + 1]]),
+            )
+        )
+    return drafts
