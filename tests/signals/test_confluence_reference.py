@@ -82,7 +82,8 @@ def test_find_signals_equals_the_reference(
     last_bear: int | None,
 ) -> None:
     n = len(gaps)
-    prices = closes.draw(st.lists(st.sampled_from(PRICES), min_size=n, max_size=n))
+    # A missing close (NaN) makes no zone actionable.
+    prices = closes.draw(st.lists(st.sampled_from((*PRICES, np.nan)), min_size=n, max_size=n))
     steps = Steps(
         time=np.cumsum(gaps).astype(np.int64),
         close=np.array(prices, dtype=np.float64),

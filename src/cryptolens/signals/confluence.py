@@ -118,12 +118,11 @@ def find_signals(
     n, n_tf = len(steps), len(timeframes)
     if n == 0 or len(book) == 0 or n_tf == 0:
         return []
-    step, zone = _actionable_pairs(book, steps, params.proximity)
-    bullish = book.bullish[zone]
-    # held[s, 1, tf] / held[s, 0, tf]: a bullish / bearish zone of tf is actionable at s.
-    flat = np.zeros(n * 2 * n_tf, dtype=bool)
-    flat[(step * 2 + bullish) * n_tf + book.tf_index[zone]] = True
-    held = flat.reshape(n, 2, n_tf)
+    t, close, proximity = steps.time, steps.close, params.proximity
+    opens = np.searchsorted(t, book.formed_at, side="left")
+    ends = np.searchsorted(t, book.ends_at, side="left")
+    zone, first, last, whole = _near_pairs(book, opens, ends, close, proximity)
+    held = _held(book, n, n_tf, zone, first, last, whole, close, proximity)
     counts = held.sum(axis=2)
     ok = counts >= params.min_confluence
     if params.require_higher_timeframe:
@@ -145,7 +144,8 @@ def find_signals(
     at_signal[chosen[Direction.BEARISH]] = True
     signal_steps = np.flatnonzero(at_signal)
     # The zones that made each signal: actionable at its step, in its direction.
-    keep = at_signal[step] & (book.bullish[zone] == bull_at[step])
+    step, zone = _at_steps(book, zone, first, last, signal_steps, close, proximity)
+    keep = book.bullish[zone] == bull_at[step]
     step, zone = step[keep], zone[keep]
     order = np.lexsort((zone, step))
     return _drafts(book, steps, timeframes, params, signal_steps, step[order], zone[order])
@@ -170,17 +170,30 @@ def _after_cooldown(
     return picked
 
 
-def _actionable_pairs(book: ZoneBook, steps: Steps, proximity: float) -> tuple[IntArray, IntArray]:
-    """Every (step, zone) where the zone is actionable (in no particular order): it is open
-    (``formed_at <= t < ends_at``) and price is inside it or at most ``proximity`` x price
-    from its near edge, on the side price approaches it from.
+def _held(
+    book: ZoneBook,
+    n: int,
+    n_tf: int,
+    zone: IntArray,
+    first: IntArray,
+    last: IntArray,
+    whole: BoolArray,
+    close: FloatArray,
+    proximity: float,
+) -> BoolArray:
+    """``held[s, d, tf]``: a zone of timeframe ``tf`` and direction ``d`` (1 bullish, 0
+    bearish) is actionable at step ``s``, from the near pairs of ``_near_pairs``.
 
-    Only pairs that may hold are tested exactly (``_near_pairs``)."""
-    t, close = steps.time, steps.close
-    opens = np.searchsorted(t, book.formed_at, side="left")
-    ends = np.searchsorted(t, book.ends_at, side="left")
-    zone, first, last = _near_pairs(book, opens, ends, close, proximity)
-    found = [(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))]
+    A (block, direction, timeframe) with a zone actionable over the whole block is held at
+    every step of it; the other pairs are tested step by step (``_exact``)."""
+    block = first // BLOCK
+    key = (block * 2 + book.bullish[zone]) * n_tf + book.tf_index[zone]
+    blocks = -(-n // BLOCK)
+    by_block = np.zeros(blocks * 2 * n_tf, dtype=bool)
+    by_block[key[whole]] = True
+    rest = ~by_block[key]
+    zone, first, last = zone[rest], first[rest], last[rest]
+    flat = np.zeros(n * 2 * n_tf, dtype=bool)
     for bullish in (True, False):
         side = book.bullish[zone] == bullish
         z, f, e = zone[side], first[side], last[side]
@@ -188,12 +201,42 @@ def _actionable_pairs(book: ZoneBook, steps: Steps, proximity: float) -> tuple[I
         total = np.cumsum(e - f)
         cuts = np.searchsorted(total, np.arange(_CHUNK, int(total[-1]) if z.size else 0, _CHUNK))
         edges = [0, *(cuts + 1).tolist(), z.shape[0]]
-        found.extend(
-            _exact(z[a:b], f[a:b], e[a:b], book, close, proximity, bullish)
-            for a, b in pairwise(edges)
-            if b > a
-        )
-    return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+        for a, b in pairwise(edges):
+            if b > a:
+                step, hit = _exact(z[a:b], f[a:b], e[a:b], book, close, proximity, bullish)
+                flat[(step * 2 + bullish) * n_tf + book.tf_index[hit]] = True
+    held = flat.reshape(n, 2, n_tf)
+    held |= np.repeat(by_block.reshape(blocks, 2, n_tf), BLOCK, axis=0)[:n]
+    return held
+
+
+def _at_steps(
+    book: ZoneBook,
+    zone: IntArray,
+    first: IntArray,
+    last: IntArray,
+    at: IntArray,
+    close: FloatArray,
+    proximity: float,
+) -> tuple[IntArray, IntArray]:
+    """The (step, zone) pairs actionable at the steps ``at`` (ascending), from the near
+    pairs of ``_near_pairs``."""
+    in_block = np.zeros(-(-close.shape[0] // BLOCK), dtype=bool)
+    in_block[at // BLOCK] = True
+    near = in_block[first // BLOCK]
+    zone, first, last = zone[near], first[near], last[near]
+    lo = np.searchsorted(at, first, side="left")
+    count = np.searchsorted(at, last, side="left") - lo
+    pair = np.repeat(np.arange(zone.shape[0]), count)
+    step = at[lo[pair] + (np.arange(pair.shape[0]) - (np.cumsum(count) - count)[pair])]
+    zone = zone[pair]
+    p = close[step]
+    reach = proximity * p
+    low, high = book.zone_low[zone], book.zone_high[zone]
+    bull = (low <= p) & (p - high <= reach)
+    bear = (p <= high) & (low - p <= reach)
+    hit = np.where(book.bullish[zone], bull, bear)
+    return step[hit], zone[hit]
 
 
 def _exact(
@@ -225,9 +268,10 @@ def _near_pairs(
     ends: IntArray,
     close: FloatArray,
     proximity: float,
-) -> tuple[IntArray, IntArray, IntArray]:
+) -> tuple[IntArray, IntArray, IntArray, BoolArray]:
     """Zones with the range of steps ``[first, last)`` of a block of ``BLOCK`` steps where
-    they are open and may be actionable, zone-major.
+    they are open and may be actionable, zone-major, and whether they are surely actionable
+    at every step of the block (``whole``).
 
     Price ``p`` makes a bullish zone actionable only inside ``[low, high + proximity p]``
     and a bearish one inside ``[low - proximity p, high]``; both ends grow with ``p``, so
@@ -241,17 +285,36 @@ def _near_pairs(
     zone = np.repeat(np.arange(len(book)), spans)
     block = first_block[zone] + (np.arange(zone.shape[0]) - (np.cumsum(spans) - spans)[zone])
     with np.errstate(invalid="ignore", over="ignore"):
-        low_p = np.fmin.reduceat(close, starts)[block]
-        high_p = np.fmax.reduceat(close, starts)[block]
-        low, high = book.zone_low[zone], book.zone_high[zone]
-        margin = 1e-9 * (np.abs(low_p) + np.abs(high_p) + np.abs(low) + np.abs(high))
-        bull = (low <= high_p) & (high >= low_p - proximity * low_p - margin)
-        bear = (high >= low_p) & (low <= high_p + proximity * high_p + margin)
-    keep = np.where(book.bullish[zone], bull, bear)
-    zone, block = zone[keep], block[keep]
+        low_p, high_p = np.fmin.reduceat(close, starts), np.fmax.reduceat(close, starts)
+        scale = 1e-9 * (np.abs(low_p) + np.abs(high_p))
+        margin = 1e-9 * (np.abs(book.zone_low) + np.abs(book.zone_high))
+        # Bounds over the block's closes, as per-block columns.
+        bull_floor = low_p - proximity * low_p - scale
+        bull_sure = high_p - proximity * high_p + scale
+        bear_ceiling = high_p + proximity * high_p + scale
+        bear_sure = low_p + proximity * low_p - scale
+    low, high, bullish = book.zone_low[zone], book.zone_high[zone], book.bullish[zone]
+    lo_p, hi_p = low_p[block], high_p[block]
+    keep = np.where(
+        bullish,
+        (low <= hi_p) & (high + margin[zone] >= bull_floor[block]),
+        (high >= lo_p) & (low - margin[zone] <= bear_ceiling[block]),
+    )
+    zone, block, low, high, bullish = zone[keep], block[keep], low[keep], high[keep], bullish[keep]
+    lo_p, hi_p, m = lo_p[keep], hi_p[keep], margin[zone]
+    # Actionable at every close of the block, by the same margin the other way.
+    sure = np.where(
+        bullish,
+        (low <= lo_p) & (high - m >= bull_sure[block]),
+        (high >= hi_p) & (low + m <= bear_sure[block]),
+    )
     first = np.maximum(opens[zone], block * BLOCK)
     last = np.minimum(ends[zone], block * BLOCK + BLOCK)
-    return zone, first, last
+    # A NaN close is never actionable: blocks with one are never certain.
+    has_nan = np.add.reduceat(np.isnan(close), starts) > 0
+    whole = sure & (first == block * BLOCK) & (last == np.minimum(block * BLOCK + BLOCK, n))
+    whole &= ~has_nan[block]
+    return zone, first, last, whole
 
 
 def _drafts(
