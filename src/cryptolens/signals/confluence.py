@@ -160,13 +160,11 @@ def _after_cooldown(
     at = 0 if previous is None else int(np.searchsorted(moments, previous + cooldown_ms))
     if cooldown_ms == 0:
         return [int(s) for s in qualifying[at:].tolist()]
-    # After a signal at index i, the next one is the first at least cooldown_ms later.
-    following = np.searchsorted(moments, moments + cooldown_ms).tolist()
-    steps = qualifying.tolist()
     picked = []
-    while at < len(steps):
-        picked.append(int(steps[at]))
-        at = following[at]
+    while at < moments.shape[0]:
+        picked.append(int(qualifying[at]))
+        # The next signal is the first qualifying step at least cooldown_ms later.
+        at = int(np.searchsorted(moments, moments[at] + cooldown_ms))
     return picked
 
 
@@ -339,7 +337,7 @@ def _drafts(
         0.0, np.where(bullish, price - book.zone_high[rows], book.zone_low[rows] - price)
     )
     # Nearest zone first; among equals the higher timeframe, then the stronger zone.
-    entries = rows[np.lexsort((-strength, -tf, gap, group))][bounds[:-1]].tolist()
+    entry_at = rows[np.lexsort((-strength, -tf, gap, group))][bounds[:-1]]
     # Each timeframe's strongest zone, timeframes ascending within a signal.
     key = group * len(timeframes) + tf
     by_key = np.argsort(key, kind="stable")
@@ -349,30 +347,34 @@ def _drafts(
     used_bounds = np.searchsorted(group[by_key][firsts], np.arange(len(bounds))).tolist()
     refs = book.ref[rows]
     refs = refs[np.lexsort((refs, group))].tolist()
+    entry_bullish = book.bullish[entry_at].tolist()
+    entry_low, entry_high = book.zone_low[entry_at].tolist(), book.zone_high[entry_at].tolist()
+    entry_refs = book.ref[entry_at].tolist()
+    times = steps.time[signal_steps].tolist()
+    prices, atrs = steps.close[signal_steps].tolist(), steps.atr[signal_steps].tolist()
     drafts = []
-    for i, s in enumerate(signal_steps.tolist()):
-        entry, begin, end = entries[i], used_bounds[i], used_bounds[i + 1]
-        direction = Direction.BULLISH if book.bullish[entry] else Direction.BEARISH
-        price_at, atr = float(steps.close[s]), float(steps.atr[s])
+    for i in range(signal_steps.shape[0]):
+        begin, end = used_bounds[i], used_bounds[i + 1]
+        direction = Direction.BULLISH if entry_bullish[i] else Direction.BEARISH
         levels = signal_levels(
             direction,
-            zone_low=float(book.zone_low[entry]),
-            zone_high=float(book.zone_high[entry]),
-            price=price_at,
-            atr=atr,
+            zone_low=entry_low[i],
+            zone_high=entry_high[i],
+            price=prices[i],
+            atr=atrs[i],
             params=params,
         )
         strongest = best[begin:end]
         drafts.append(
             SignalDraft(
-                created_at=int(steps.time[s]),
+                created_at=times[i],
                 direction=direction,
                 timeframes=tuple(timeframes[t] for t in used[begin:end]),
                 score=sum(strongest) / len(strongest),
-                price=price_at,
-                atr=atr,
+                price=prices[i],
+                atr=atrs[i],
                 levels=levels,
-                entry_ref=int(book.ref[entry]),
+                entry_ref=entry_refs[i],
                 zone_refs=tuple(refs[bounds[i] : bounds[i + 1]]),
             )
         )
