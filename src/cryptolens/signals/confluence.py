@@ -36,6 +36,8 @@ OPEN_END = np.iinfo(np.int64).max
 BLOCK = 16
 #: (step, zone) pairs tested at once.
 _CHUNK = 1 << 16
+#: Zones paired with blocks at once.
+_ZONES = 1 << 13
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -277,11 +279,6 @@ def _near_pairs(
     rounding of the exact test)."""
     n = close.shape[0]
     starts = np.arange(0, n, BLOCK)
-    open_ = ends > opens
-    first_block = np.where(open_, opens // BLOCK, 0)
-    spans = np.where(open_, (ends - 1) // BLOCK - first_block + 1, 0)
-    zone = np.repeat(np.arange(len(book)), spans)
-    block = first_block[zone] + (np.arange(zone.shape[0]) - (np.cumsum(spans) - spans)[zone])
     with np.errstate(invalid="ignore", over="ignore"):
         low_p, high_p = np.fmin.reduceat(close, starts), np.fmax.reduceat(close, starts)
         scale = 1e-9 * (np.abs(low_p) + np.abs(high_p))
@@ -291,27 +288,47 @@ def _near_pairs(
         bull_sure = high_p - proximity * high_p + scale
         bear_ceiling = high_p + proximity * high_p + scale
         bear_sure = low_p + proximity * low_p - scale
-    low, high, bullish = book.zone_low[zone], book.zone_high[zone], book.bullish[zone]
-    lo_p, hi_p = low_p[block], high_p[block]
-    keep = np.where(
-        bullish,
-        (low <= hi_p) & (high + margin[zone] >= bull_floor[block]),
-        (high >= lo_p) & (low - margin[zone] <= bear_ceiling[block]),
-    )
-    zone, block, low, high, bullish = zone[keep], block[keep], low[keep], high[keep], bullish[keep]
-    lo_p, hi_p, m = lo_p[keep], hi_p[keep], margin[zone]
-    # Actionable at every close of the block, by the same margin the other way.
-    sure = np.where(
-        bullish,
-        (low <= lo_p) & (high - m >= bull_sure[block]),
-        (high >= hi_p) & (low + m <= bear_sure[block]),
-    )
-    first = np.maximum(opens[zone], block * BLOCK)
-    last = np.minimum(ends[zone], block * BLOCK + BLOCK)
     # A NaN close is never actionable: blocks with one are never certain.
     has_nan = np.add.reduceat(np.isnan(close), starts) > 0
-    whole = sure & (first == block * BLOCK) & (last == np.minimum(block * BLOCK + BLOCK, n))
-    whole &= ~has_nan[block]
+    open_ = ends > opens
+    first_block = np.where(open_, opens // BLOCK, 0)
+    spans = np.where(open_, (ends - 1) // BLOCK - first_block + 1, 0)
+
+    def near(rows: slice) -> tuple[IntArray, IntArray, IntArray, BoolArray]:
+        span = spans[rows]
+        zone = np.repeat(np.arange(len(book))[rows], span)
+        block = first_block[zone] + (
+            np.arange(zone.shape[0]) - np.repeat(np.cumsum(span) - span, span)
+        )
+        low, high, bullish = book.zone_low[zone], book.zone_high[zone], book.bullish[zone]
+        lo_p, hi_p = low_p[block], high_p[block]
+        keep = np.where(
+            bullish,
+            (low <= hi_p) & (high + margin[zone] >= bull_floor[block]),
+            (high >= lo_p) & (low - margin[zone] <= bear_ceiling[block]),
+        )
+        zone, block, low, high, bullish = (
+            zone[keep],
+            block[keep],
+            low[keep],
+            high[keep],
+            bullish[keep],
+        )
+        lo_p, hi_p, m = lo_p[keep], hi_p[keep], margin[zone]
+        # Actionable at every close of the block, by the same margin the other way.
+        sure = np.where(
+            bullish,
+            (low <= lo_p) & (high - m >= bull_sure[block]),
+            (high >= hi_p) & (low + m <= bear_sure[block]),
+        )
+        first = np.maximum(opens[zone], block * BLOCK)
+        last = np.minimum(ends[zone], block * BLOCK + BLOCK)
+        whole = sure & (first == block * BLOCK) & (last == np.minimum(block * BLOCK + BLOCK, n))
+        return zone, first, last, whole & ~has_nan[block]
+
+    # In chunks of zones, so the temporaries stay small and in the CPU cache.
+    parts = [near(slice(a, a + _ZONES)) for a in range(0, len(book), _ZONES)]
+    zone, first, last, whole = (np.concatenate(column) for column in zip(*parts, strict=True))
     return zone, first, last, whole
 
 
