@@ -4,6 +4,7 @@ field for field, on random books, steps and parameters."""
 from __future__ import annotations
 
 from typing import Any
+from unittest.mock import patch
 
 import numpy as np
 from hypothesis import event, given, settings
@@ -93,6 +94,9 @@ def test_find_signals_equals_the_reference(
     last = {Direction.BULLISH: last_bull, Direction.BEARISH: last_bear}
     expected = reference_find_signals(book, steps, TFS, p, last)
     assert find_signals(book, steps, TFS, p, last) == expected
+    # Chunks of zones and of (step, zone) pairs change nothing.
+    with patch.object(confluence, "_ZONES", 3), patch.object(confluence, "_CHUNK", 5):
+        assert find_signals(book, steps, TFS, p, last) == expected
     event(f"signals: {min(len(expected), 3)}{'+' if len(expected) > 3 else ''}")
 
 
