@@ -125,7 +125,8 @@ def find_signals(
     ends = np.searchsorted(t, book.ends_at, side="left")
     zone, first, last, whole = _near_pairs(book, opens, ends, close, proximity)
     held = _held(book, n, n_tf, zone, first, last, whole, close, proximity)
-    counts = held.sum(axis=2)
+    # Timeframes held per step and direction (a byte sum: fewer than 256 timeframes).
+    counts = held.view(np.uint8) @ np.ones(n_tf, dtype=np.uint8)
     ok = counts >= params.min_confluence
     if params.require_higher_timeframe:
         higher = np.array([tf in HIGHER_TIMEFRAMES for tf in timeframes], dtype=bool)
@@ -193,7 +194,8 @@ def _held(
     by_block[key[whole]] = True
     rest = ~by_block[key]
     zone, first, last = zone[rest], first[rest], last[rest]
-    flat = np.zeros(n * 2 * n_tf, dtype=bool)
+    # Whole blocks of steps (the last one padded), so a block's row broadcasts over its steps.
+    flat = np.zeros(blocks * BLOCK * 2 * n_tf, dtype=bool)
     for bullish in (True, False):
         side = book.bullish[zone] == bullish
         z, f, e = zone[side], first[side], last[side]
@@ -205,9 +207,8 @@ def _held(
             if b > a:
                 step, hit = _exact(z[a:b], f[a:b], e[a:b], book, close, proximity, bullish)
                 flat[(step * 2 + bullish) * n_tf + book.tf_index[hit]] = True
-    held = flat.reshape(n, 2, n_tf)
-    held |= np.repeat(by_block.reshape(blocks, 2, n_tf), BLOCK, axis=0)[:n]
-    return held
+    flat.reshape(blocks, BLOCK, 2 * n_tf)[...] |= by_block.reshape(blocks, 1, 2 * n_tf)
+    return flat.reshape(blocks * BLOCK, 2, n_tf)[:n]
 
 
 def _at_steps(
