@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cryptolens.domain.enums import Direction
+from cryptolens.domain.errors import ValidationError
 from cryptolens.signals.levels import Levels, signal_levels
 from cryptolens.signals.params import HIGHER_TIMEFRAMES, SignalParams
 
@@ -118,7 +119,9 @@ def find_signals(
     is found for all steps at once from the (step, zone) pairs that may be actionable
     (``_near_pairs``), and the zones themselves only at the steps that make a signal."""
     n, n_tf = len(steps), len(timeframes)
-    if n == 0 or len(book) == 0 or n_tf == 0:
+    if len(book) and (int(book.tf_index.min()) < 0 or int(book.tf_index.max()) >= n_tf):
+        raise ValidationError("a zone's tf_index names none of the timeframes")
+    if n == 0 or len(book) == 0:
         return []
     t, close, proximity = steps.time, steps.close, params.proximity
     opens = np.searchsorted(t, book.formed_at, side="left")
