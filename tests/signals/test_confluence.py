@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from cryptolens.domain.enums import Direction
+from cryptolens.domain.errors import ValidationError
 from cryptolens.signals import OPEN_END, SignalParams, Steps, ZoneBook, find_signals
 
 TFS = ("1h", "4h", "1d")
@@ -182,3 +183,12 @@ def test_evaluation_is_the_same_in_one_batch_or_step_by_step() -> None:
         pieces.extend(found)
     assert len(whole) > 10
     assert pieces == whole
+
+
+@pytest.mark.parametrize("tf_index", [-1, len(TFS)])
+def test_a_zone_of_an_unknown_timeframe_is_a_clear_error(tf_index: int) -> None:
+    zones = book(
+        (0, True, 95.0, 99.0, 0, OPEN_END, 0.4), (tf_index, True, 97.0, 99.5, 0, OPEN_END, 0.8)
+    )
+    with pytest.raises(ValidationError, match="tf_index"):
+        run(zones, steps(100.0))

@@ -211,7 +211,9 @@ def trade_replays(
 ) -> BacktestResult:
     """Trade the replayed signals of one or more symbols together, in time order."""
     finer = finer or {}
-    queue: list[_Event] = []
+    # Heap entries carry their order key as a tuple: (time, kind, seq) compares as _Event does,
+    # and seq is unique, so the event itself is never compared.
+    queue: list[tuple[int, int, int, _Event]] = []
     seq = 0
     start = min((int(r.base.open_time[0]) for r in replays.values()), default=0)
     for symbol in sorted(replays):
@@ -219,21 +221,22 @@ def trade_replays(
         paths = signal_paths(result, execution, finer.get(symbol))
         for s, path in zip(result.signals, paths, strict=True):
             if path.filled_at is not None:
-                queue.append(_Event(path.filled_at, 1, seq, symbol, path, s.draft.atr))
+                event = _Event(path.filled_at, 1, seq, symbol, path, s.draft.atr)
+                queue.append((event.time, event.kind, event.seq, event))
                 seq += 1
     heapq.heapify(queue)
     book = _Book(execution, start)
     while queue:
-        event = heapq.heappop(queue)
+        event = heapq.heappop(queue)[3]
         if event.kind == 1:
             position = book.open(event)
             if position is None:
                 continue
             for leg in event.path.exits:
-                heapq.heappush(
-                    queue,
-                    _Event(leg.time, 0, seq, event.symbol, event.path, event.atr, leg, position),
+                leg_event = _Event(
+                    leg.time, 0, seq, event.symbol, event.path, event.atr, leg, position
                 )
+                heapq.heappush(queue, (leg.time, 0, seq, leg_event))
                 seq += 1
         else:
             assert event.exit is not None

@@ -196,9 +196,10 @@ def _first(mask_of: Callable[[slice], BoolArray], s: Series, begin: int, end: in
     at = begin
     while at < end:
         stop = min(end, at + _BLOCK)
-        found = np.flatnonzero(mask_of(slice(at, stop)))
-        if found.shape[0]:
-            return at + int(found[0])
+        hit = mask_of(slice(at, stop))
+        first = int(hit.argmax())  # the first True, or 0 when there is none
+        if hit[first]:
+            return at + first
         at = stop
     return end
 

@@ -50,10 +50,9 @@ from cryptolens.signals import (
     Trade,
     ZoneBook,
     find_signals,
-    track,
 )
 from cryptolens.signals.book import ZoneKey
-from cryptolens.signals.outcome import draft_trade
+from cryptolens.signals.outcome import Tracking, draft_trade
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -289,6 +288,8 @@ def track_events(
     """
     times = base.open_time
     n = len(base)
+    if not trade.is_open or n == 0:
+        return trade
     at = int(np.searchsorted(times, trade.created_at, side="left"))
     bullish = trade.direction is Direction.BULLISH
     if bullish:
@@ -296,32 +297,46 @@ def track_events(
     else:
         favourable, adverse = bearish or (-base.low, -base.high)
     sign = 1.0 if bullish else -1.0
-    while trade.is_open and at < n:
-        if trade.triggered_at is None:
-            end = min(n, int(np.searchsorted(times, trade.expires_at, side="left")))
-            j = _first(adverse, sign * trade.entry, None, 0.0, at, end)
+    fold = Tracking(trade)
+    while fold.is_open and at < n:
+        if fold.triggered_at is None:
+            end = min(n, int(np.searchsorted(times, fold.expires_at, side="left")))
+            j = _first(adverse, sign * fold.entry, None, 0.0, at, end)
             if j == end < n:  # expired: fold the candle before it too
                 j = max(at, j - 1)
         else:
-            moment = trade.triggered_at + trade.max_hold_ms - step
+            moment = fold.triggered_at + fold.max_hold_ms - step
             timeout = int(np.searchsorted(times, moment, side="left"))
             end = min(n, timeout + 1)
-            stop = trade.stop if trade.targets_hit == 0 else trade.entry
-            target = trade.targets[trade.targets_hit]
+            stop = fold.stop if fold.targets_hit == 0 else fold.entry
+            target = fold.targets[fold.targets_hit]
             j = _first(adverse, sign * stop, favourable, sign * target, at, end)
             j = min(j, timeout)
         if j >= n:
             j = n - 1
-        fold = (
-            2
-            if trade.triggered_at is None and j + 1 < n and times[j + 1] >= trade.expires_at
-            else 1
+        count = (
+            2 if fold.triggered_at is None and j + 1 < n and times[j + 1] >= fold.expires_at else 1
         )
-        trade = track(trade, base[j : j + fold], step, finer)
-        at = j + fold
-    if trade.is_open and n:
-        trade = track(trade, base[n - 1 : n], step, finer)
-    return trade
+        _fold(fold, base, j, min(n, j + count), step, finer)
+        at = j + count
+    if fold.is_open:
+        _fold(fold, base, n - 1, n, step, finer)
+    return fold.trade()
+
+
+def _fold(
+    fold: Tracking, base: Candles, begin: int, end: int, step: int, finer: FinerCandles | None
+) -> None:
+    """``track`` over ``base[begin:end]``: candles before the trade's next one are skipped."""
+    first = fold.first_open()
+    for k in range(begin, end):
+        open_time = int(base.open_time[k])
+        if open_time < first:
+            continue
+        high, low, close = float(base.high[k]), float(base.low[k]), float(base.close[k])
+        fold.candle(open_time, open_time + step, high, low, close, finer)
+        if not fold.is_open:
+            return
 
 
 def _first(
@@ -340,9 +355,9 @@ def _first(
         hit = adverse[at:upto] <= stop
         if favourable is not None:
             hit |= favourable[at:upto] >= target
-        found = np.flatnonzero(hit)
-        if found.shape[0]:
-            return at + int(found[0])
+        first = int(hit.argmax())  # the first True, or 0 when there is none
+        if hit[first]:
+            return at + first
         at, block = upto, block * 4
     return end
 

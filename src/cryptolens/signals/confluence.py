@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
 
 from cryptolens.domain.enums import Direction
+from cryptolens.domain.errors import ValidationError
 from cryptolens.signals.levels import Levels, signal_levels
 from cryptolens.signals.params import HIGHER_TIMEFRAMES, SignalParams
 
@@ -31,8 +33,12 @@ BoolArray = npt.NDArray[np.bool_]
 
 #: ``ends_at`` of a zone that is still open.
 OPEN_END = np.iinfo(np.int64).max
-#: Steps evaluated per block (bounds the step x zone matrices).
-BLOCK = 512
+#: Steps per block: zones far from every close of a block are not tested in it.
+BLOCK = 16
+#: (step, zone) pairs tested at once.
+_CHUNK = 1 << 16
+#: Zones paired with blocks at once.
+_ZONES = 1 << 13
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -106,99 +112,291 @@ def find_signals(
     params: SignalParams,
     last_signal_at: Mapping[Direction, int | None],
 ) -> list[SignalDraft]:
-    """Signals at each step in time order, given the previous signal time per direction."""
-    last = {d: last_signal_at.get(d) for d in Direction}
-    higher = np.array([tf in HIGHER_TIMEFRAMES for tf in timeframes], dtype=bool)
-    drafts: list[SignalDraft] = []
-    for begin in range(0, len(steps), BLOCK):
-        t = steps.time[begin : begin + BLOCK]
-        price = steps.close[begin : begin + BLOCK]
-        live = (book.formed_at <= t[-1]) & (book.ends_at > t[0])
-        zones = book.take(np.flatnonzero(live))
-        if len(zones) == 0:
-            continue
-        masks = _actionable(zones, t, price, params.proximity)
-        counts, qualifies = {}, {}
-        for direction, mask in masks.items():
-            per_tf = np.stack(
-                [mask[:, zones.tf_index == i].any(axis=1) for i in range(len(timeframes))],
-                axis=1,
-            )
-            counts[direction] = per_tf.sum(axis=1)
-            ok = counts[direction] >= params.min_confluence
-            if params.require_higher_timeframe:
-                ok &= per_tf[:, higher].any(axis=1)
-            qualifies[direction] = ok
-        bull, bear = Direction.BULLISH, Direction.BEARISH
-        both = qualifies[bull] & qualifies[bear]
-        qualifies[bull] = qualifies[bull] & ~(both & (counts[bull] <= counts[bear]))
-        qualifies[bear] = qualifies[bear] & ~(both & (counts[bear] <= counts[bull]))
-        for row in np.flatnonzero(qualifies[bull] | qualifies[bear]).tolist():
-            direction = bull if qualifies[bull][row] else bear
-            moment = int(t[row])
-            previous = last[direction]
-            if previous is not None and moment - previous < params.cooldown_ms:
-                continue
-            step = begin + row
-            drafts.append(
-                _draft(zones, masks[direction][row], direction, steps, step, timeframes, params)
-            )
-            last[direction] = moment
-    return drafts
+    """Signals at each step in time order, given the previous signal time per direction.
 
-
-def _actionable(
-    zones: ZoneBook, t: IntArray, price: FloatArray, proximity: float
-) -> dict[Direction, BoolArray]:
-    p = price[:, None]
-    reach = proximity * p
-    open_ = (zones.formed_at[None, :] <= t[:, None]) & (zones.ends_at[None, :] > t[:, None])
-    low, high = zones.zone_low[None, :], zones.zone_high[None, :]
-    bull_near = (low <= p) & (p - high <= reach)
-    bear_near = (p <= high) & (low - p <= reach)
-    return {
-        Direction.BULLISH: open_ & bull_near & zones.bullish[None, :],
-        Direction.BEARISH: open_ & bear_near & ~zones.bullish[None, :],
+    ``steps`` are in time order and every ``tf_index`` names one of ``timeframes``. The
+    rules need, per step and direction, only which timeframes hold an actionable zone: that
+    is found for all steps at once from the (step, zone) pairs that may be actionable
+    (``_near_pairs``), and the zones themselves only at the steps that make a signal."""
+    n, n_tf = len(steps), len(timeframes)
+    if len(book) and (int(book.tf_index.min()) < 0 or int(book.tf_index.max()) >= n_tf):
+        raise ValidationError("a zone's tf_index names none of the timeframes")
+    if n == 0 or len(book) == 0:
+        return []
+    t, close, proximity = steps.time, steps.close, params.proximity
+    opens = np.searchsorted(t, book.formed_at, side="left")
+    ends = np.searchsorted(t, book.ends_at, side="left")
+    zone, first, last, whole = _near_pairs(book, opens, ends, close, proximity)
+    held = _held(book, n, n_tf, zone, first, last, whole, close, proximity)
+    # Timeframes held per step and direction (a byte sum: fewer than 256 timeframes).
+    counts = held.view(np.uint8) @ np.ones(n_tf, dtype=np.uint8)
+    ok = counts >= params.min_confluence
+    if params.require_higher_timeframe:
+        higher = np.array([tf in HIGHER_TIMEFRAMES for tf in timeframes], dtype=bool)
+        ok &= held[:, :, higher].any(axis=2)
+    # Both directions: more timeframes win, a tie is a conflict.
+    both = ok[:, 0] & ok[:, 1]
+    bull_ok = ok[:, 1] & ~(both & (counts[:, 1] <= counts[:, 0]))
+    bear_ok = ok[:, 0] & ~(both & (counts[:, 0] <= counts[:, 1]))
+    chosen = {
+        direction: _after_cooldown(
+            np.flatnonzero(qualifies), steps.time, params.cooldown_ms, last_signal_at.get(direction)
+        )
+        for direction, qualifies in ((Direction.BULLISH, bull_ok), (Direction.BEARISH, bear_ok))
     }
+    bull_at = np.zeros(n, dtype=bool)
+    bull_at[chosen[Direction.BULLISH]] = True
+    at_signal = bull_at.copy()
+    at_signal[chosen[Direction.BEARISH]] = True
+    signal_steps = np.flatnonzero(at_signal)
+    # The zones that made each signal: actionable at its step, in its direction.
+    step, zone = _at_steps(book, zone, first, last, signal_steps, close, proximity)
+    keep = book.bullish[zone] == bull_at[step]
+    step, zone = step[keep], zone[keep]
+    order = np.lexsort((zone, step))
+    return _drafts(book, steps, timeframes, params, signal_steps, step[order], zone[order])
 
 
-def _draft(
-    zones: ZoneBook,
-    mask: BoolArray,
-    direction: Direction,
+def _after_cooldown(
+    qualifying: IntArray, time: IntArray, cooldown_ms: int, previous: int | None
+) -> list[int]:
+    """The qualifying steps (one direction) that make a signal: each at least
+    ``cooldown_ms`` after the previous signal of the direction (``previous`` at first)."""
+    moments = time[qualifying]
+    at = 0 if previous is None else int(np.searchsorted(moments, previous + cooldown_ms))
+    if cooldown_ms == 0:
+        return [int(s) for s in qualifying[at:].tolist()]
+    picked = []
+    while at < moments.shape[0]:
+        picked.append(int(qualifying[at]))
+        # The next signal is the first qualifying step at least cooldown_ms later.
+        at = int(np.searchsorted(moments, moments[at] + cooldown_ms))
+    return picked
+
+
+def _held(
+    book: ZoneBook,
+    n: int,
+    n_tf: int,
+    zone: IntArray,
+    first: IntArray,
+    last: IntArray,
+    whole: BoolArray,
+    close: FloatArray,
+    proximity: float,
+) -> BoolArray:
+    """``held[s, d, tf]``: a zone of timeframe ``tf`` and direction ``d`` (1 bullish, 0
+    bearish) is actionable at step ``s``, from the near pairs of ``_near_pairs``.
+
+    A (block, direction, timeframe) with a zone actionable over the whole block is held at
+    every step of it; the other pairs are tested step by step (``_exact``)."""
+    block = first // BLOCK
+    key = (block * 2 + book.bullish[zone]) * n_tf + book.tf_index[zone]
+    blocks = -(-n // BLOCK)
+    by_block = np.zeros(blocks * 2 * n_tf, dtype=bool)
+    by_block[key[whole]] = True
+    rest = ~by_block[key]
+    zone, first, last = zone[rest], first[rest], last[rest]
+    # Whole blocks of steps (the last one padded), so a block's row broadcasts over its steps.
+    flat = np.zeros(blocks * BLOCK * 2 * n_tf, dtype=bool)
+    for bullish in (True, False):
+        side = book.bullish[zone] == bullish
+        z, f, e = zone[side], first[side], last[side]
+        # In chunks of about _CHUNK steps, so a chunk's columns stay in the CPU cache.
+        total = np.cumsum(e - f)
+        cuts = np.searchsorted(total, np.arange(_CHUNK, int(total[-1]) if z.size else 0, _CHUNK))
+        edges = [0, *(cuts + 1).tolist(), z.shape[0]]
+        for a, b in pairwise(edges):
+            if b > a:
+                step, hit = _exact(z[a:b], f[a:b], e[a:b], book, close, proximity, bullish)
+                flat[(step * 2 + bullish) * n_tf + book.tf_index[hit]] = True
+    flat.reshape(blocks, BLOCK, 2 * n_tf)[...] |= by_block.reshape(blocks, 1, 2 * n_tf)
+    return flat.reshape(blocks * BLOCK, 2, n_tf)[:n]
+
+
+def _at_steps(
+    book: ZoneBook,
+    zone: IntArray,
+    first: IntArray,
+    last: IntArray,
+    at: IntArray,
+    close: FloatArray,
+    proximity: float,
+) -> tuple[IntArray, IntArray]:
+    """The (step, zone) pairs actionable at the steps ``at`` (ascending), from the near
+    pairs of ``_near_pairs``."""
+    in_block = np.zeros(-(-close.shape[0] // BLOCK), dtype=bool)
+    in_block[at // BLOCK] = True
+    near = in_block[first // BLOCK]
+    zone, first, last = zone[near], first[near], last[near]
+    lo = np.searchsorted(at, first, side="left")
+    count = np.searchsorted(at, last, side="left") - lo
+    pair = np.repeat(np.arange(zone.shape[0]), count)
+    step = at[lo[pair] + (np.arange(pair.shape[0]) - (np.cumsum(count) - count)[pair])]
+    zone = zone[pair]
+    p = close[step]
+    reach = proximity * p
+    low, high = book.zone_low[zone], book.zone_high[zone]
+    bull = (low <= p) & (p - high <= reach)
+    bear = (p <= high) & (low - p <= reach)
+    hit = np.where(book.bullish[zone], bull, bear)
+    return step[hit], zone[hit]
+
+
+def _exact(
+    zone: IntArray,
+    first: IntArray,
+    last: IntArray,
+    book: ZoneBook,
+    close: FloatArray,
+    proximity: float,
+    bullish: bool,
+) -> tuple[IntArray, IntArray]:
+    """The (step, zone) pairs of ``zone``'s ranges of steps where it is actionable."""
+    lengths = last - first
+    step = np.repeat(first - (np.cumsum(lengths) - lengths), lengths)
+    step += np.arange(step.shape[0])
+    p = close[step]
+    low = np.repeat(book.zone_low[zone], lengths)
+    high = np.repeat(book.zone_high[zone], lengths)
+    if bullish:
+        hit = (low <= p) & (p - high <= proximity * p)
+    else:
+        hit = (p <= high) & (low - p <= proximity * p)
+    return step[hit], np.repeat(zone, lengths)[hit]
+
+
+def _near_pairs(
+    book: ZoneBook,
+    opens: IntArray,
+    ends: IntArray,
+    close: FloatArray,
+    proximity: float,
+) -> tuple[IntArray, IntArray, IntArray, BoolArray]:
+    """Zones with the range of steps ``[first, last)`` of a block of ``BLOCK`` steps where
+    they are open and may be actionable, zone-major, and whether they are surely actionable
+    at every step of the block (``whole``).
+
+    Price ``p`` makes a bullish zone actionable only inside ``[low, high + proximity p]``
+    and a bearish one inside ``[low - proximity p, high]``; both ends grow with ``p``, so
+    the block's lowest and highest close bound them (widened by a margin far above the
+    rounding of the exact test)."""
+    n = close.shape[0]
+    starts = np.arange(0, n, BLOCK)
+    with np.errstate(invalid="ignore", over="ignore"):
+        low_p, high_p = np.fmin.reduceat(close, starts), np.fmax.reduceat(close, starts)
+        scale = 1e-9 * (np.abs(low_p) + np.abs(high_p))
+        margin = 1e-9 * (np.abs(book.zone_low) + np.abs(book.zone_high))
+        # Bounds over the block's closes, as per-block columns.
+        bull_floor = low_p - proximity * low_p - scale
+        bull_sure = high_p - proximity * high_p + scale
+        bear_ceiling = high_p + proximity * high_p + scale
+        bear_sure = low_p + proximity * low_p - scale
+    # A NaN close is never actionable: blocks with one are never certain.
+    has_nan = np.add.reduceat(np.isnan(close), starts) > 0
+    open_ = ends > opens
+    first_block = np.where(open_, opens // BLOCK, 0)
+    spans = np.where(open_, (ends - 1) // BLOCK - first_block + 1, 0)
+
+    def near(rows: slice) -> tuple[IntArray, IntArray, IntArray, BoolArray]:
+        span = spans[rows]
+        zone = np.repeat(np.arange(len(book))[rows], span)
+        block = first_block[zone] + (
+            np.arange(zone.shape[0]) - np.repeat(np.cumsum(span) - span, span)
+        )
+        low, high, bullish = book.zone_low[zone], book.zone_high[zone], book.bullish[zone]
+        lo_p, hi_p = low_p[block], high_p[block]
+        keep = np.where(
+            bullish,
+            (low <= hi_p) & (high + margin[zone] >= bull_floor[block]),
+            (high >= lo_p) & (low - margin[zone] <= bear_ceiling[block]),
+        )
+        zone, block, low, high, bullish = (
+            zone[keep],
+            block[keep],
+            low[keep],
+            high[keep],
+            bullish[keep],
+        )
+        lo_p, hi_p, m = lo_p[keep], hi_p[keep], margin[zone]
+        # Actionable at every close of the block, by the same margin the other way.
+        sure = np.where(
+            bullish,
+            (low <= lo_p) & (high - m >= bull_sure[block]),
+            (high >= hi_p) & (low + m <= bear_sure[block]),
+        )
+        first = np.maximum(opens[zone], block * BLOCK)
+        last = np.minimum(ends[zone], block * BLOCK + BLOCK)
+        whole = sure & (first == block * BLOCK) & (last == np.minimum(block * BLOCK + BLOCK, n))
+        return zone, first, last, whole & ~has_nan[block]
+
+    # In chunks of zones, so the temporaries stay small and in the CPU cache.
+    parts = [near(slice(a, a + _ZONES)) for a in range(0, len(book), _ZONES)]
+    zone, first, last, whole = (np.concatenate(column) for column in zip(*parts, strict=True))
+    return zone, first, last, whole
+
+
+def _drafts(
+    book: ZoneBook,
     steps: Steps,
-    step: int,
     timeframes: Sequence[str],
     params: SignalParams,
-) -> SignalDraft:
-    rows = np.flatnonzero(mask)
-    price = float(steps.close[step])
-    bullish = direction is Direction.BULLISH
+    signal_steps: IntArray,
+    step: IntArray,
+    rows: IntArray,
+) -> list[SignalDraft]:
+    """The signals at ``signal_steps`` (ascending), each made by the zones ``rows`` at its
+    ``step`` (sorted by step, then row)."""
+    if signal_steps.shape[0] == 0:
+        return []
+    bounds = [*np.searchsorted(step, signal_steps, side="left").tolist(), step.shape[0]]
+    group = np.searchsorted(signal_steps, step)
+    price = steps.close[step]
+    bullish = book.bullish[rows]
+    tf, strength = book.tf_index[rows], book.strength[rows]
     gap = np.maximum(
-        0.0, price - zones.zone_high[rows] if bullish else zones.zone_low[rows] - price
+        0.0, np.where(bullish, price - book.zone_high[rows], book.zone_low[rows] - price)
     )
     # Nearest zone first; among equals the higher timeframe, then the stronger zone.
-    order = np.lexsort((-zones.strength[rows], -zones.tf_index[rows], gap))
-    entry = int(rows[order[0]])
-    used = sorted(set(zones.tf_index[rows].tolist()))
-    best = [float(zones.strength[rows][zones.tf_index[rows] == i].max()) for i in used]
-    atr = float(steps.atr[step])
-    levels = signal_levels(
-        direction,
-        zone_low=float(zones.zone_low[entry]),
-        zone_high=float(zones.zone_high[entry]),
-        price=price,
-        atr=atr,
-        params=params,
-    )
-    return SignalDraft(
-        created_at=int(steps.time[step]),
-        direction=direction,
-        timeframes=tuple(timeframes[i] for i in used),
-        score=sum(best) / len(best),
-        price=price,
-        atr=atr,
-        levels=levels,
-        entry_ref=int(zones.ref[entry]),
-        zone_refs=tuple(sorted(int(r) for r in zones.ref[rows].tolist())),
-    )
+    entry_at = rows[np.lexsort((-strength, -tf, gap, group))][bounds[:-1]]
+    # Each timeframe's strongest zone, timeframes ascending within a signal.
+    key = group * len(timeframes) + tf
+    by_key = np.argsort(key, kind="stable")
+    firsts = np.flatnonzero(np.r_[True, np.diff(key[by_key]) != 0])
+    best = np.maximum.reduceat(strength[by_key], firsts).tolist()
+    used = tf[by_key][firsts].tolist()
+    used_bounds = np.searchsorted(group[by_key][firsts], np.arange(len(bounds))).tolist()
+    refs = book.ref[rows]
+    refs = refs[np.lexsort((refs, group))].tolist()
+    entry_bullish = book.bullish[entry_at].tolist()
+    entry_low, entry_high = book.zone_low[entry_at].tolist(), book.zone_high[entry_at].tolist()
+    entry_refs = book.ref[entry_at].tolist()
+    times = steps.time[signal_steps].tolist()
+    prices, atrs = steps.close[signal_steps].tolist(), steps.atr[signal_steps].tolist()
+    drafts = []
+    for i in range(signal_steps.shape[0]):
+        begin, end = used_bounds[i], used_bounds[i + 1]
+        direction = Direction.BULLISH if entry_bullish[i] else Direction.BEARISH
+        levels = signal_levels(
+            direction,
+            zone_low=entry_low[i],
+            zone_high=entry_high[i],
+            price=prices[i],
+            atr=atrs[i],
+            params=params,
+        )
+        strongest = best[begin:end]
+        drafts.append(
+            SignalDraft(
+                created_at=times[i],
+                direction=direction,
+                timeframes=tuple(timeframes[t] for t in used[begin:end]),
+                score=sum(strongest) / len(strongest),
+                price=prices[i],
+                atr=atrs[i],
+                levels=levels,
+                entry_ref=entry_refs[i],
+                zone_refs=tuple(refs[bounds[i] : bounds[i + 1]]),
+            )
+        )
+    return drafts

@@ -22,7 +22,7 @@ positive ``r_multiple`` is a win.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -99,116 +99,211 @@ def track(trade: Trade, candles: Candles, step_ms: int, finer: FinerCandles | No
     """Fold the candles opening at or after the signal (and after ``tracked_through``)."""
     if not trade.is_open or len(candles) == 0:
         return trade
-    first = max(trade.created_at, (trade.tracked_through or trade.created_at - 1) + 1)
-    start = int(np.searchsorted(candles.open_time, first, side="left"))
-    # Most trades end within a few candles: convert the columns a block at a time.
-    for begin in range(start, len(candles), _BLOCK):
-        block = slice(begin, begin + _BLOCK)
-        rows = zip(
-            candles.open_time[block].tolist(),
-            candles.high[block].tolist(),
-            candles.low[block].tolist(),
-            candles.close[block].tolist(),
-            strict=True,
+    fold = Tracking(trade)
+    start = int(np.searchsorted(candles.open_time, fold.first_open(), side="left"))
+    if start == len(candles):
+        return trade
+    fold.candles(candles, start, step_ms, finer)
+    return fold.trade()
+
+
+class Tracking:
+    """A trade being folded: ``Trade``'s fields, changed in place, and the rules of ``track``
+    for one candle at a time (``candle``). ``trade()`` gives the ``Trade`` it has become."""
+
+    __slots__ = (
+        "bullish",
+        "closed_at",
+        "created_at",
+        "direction",
+        "entry",
+        "expires_at",
+        "max_hold_ms",
+        "outcome",
+        "r_multiple",
+        "sign",
+        "status",
+        "stop",
+        "targets",
+        "targets_hit",
+        "tracked_through",
+        "triggered_at",
+    )
+
+    def __init__(self, t: Trade) -> None:
+        self.direction = t.direction
+        self.entry = t.entry
+        self.stop = t.stop
+        self.targets = t.targets
+        self.created_at = t.created_at
+        self.expires_at = t.expires_at
+        self.max_hold_ms = t.max_hold_ms
+        self.status = t.status
+        self.outcome = t.outcome
+        self.triggered_at = t.triggered_at
+        self.closed_at = t.closed_at
+        self.targets_hit = t.targets_hit
+        self.r_multiple = t.r_multiple
+        self.tracked_through = t.tracked_through
+        self.bullish = t.direction is Direction.BULLISH
+        self.sign = 1.0 if self.bullish else -1.0
+
+    def trade(self) -> Trade:
+        return Trade(
+            self.direction,
+            self.entry,
+            self.stop,
+            self.targets,
+            self.created_at,
+            self.expires_at,
+            self.max_hold_ms,
+            self.status,
+            self.outcome,
+            self.triggered_at,
+            self.closed_at,
+            self.targets_hit,
+            self.r_multiple,
+            self.tracked_through,
         )
-        for open_time, high, low, close in rows:
-            trade = _candle(trade, open_time, open_time + step_ms, high, low, close, finer)
-            if not trade.is_open:
-                return trade
-    return trade
 
+    @property
+    def is_open(self) -> bool:
+        return self.status is SignalStatus.PENDING or self.status is SignalStatus.TRIGGERED
 
-def _candle(
-    t: Trade,
-    open_time: int,
-    close_time: int,
-    high: float,
-    low: float,
-    close: float,
-    finer: FinerCandles | None,
-) -> Trade:
-    bullish = t.direction is Direction.BULLISH
-    # Signed space: "favourable" is upward for both directions.
-    bar = _Bar(open_time, close_time, *((high, low) if bullish else (-low, -high)), close)
-    sign = 1.0 if bullish else -1.0
-    if t.status is SignalStatus.PENDING:
-        return _pending(t, bar, sign, finer)
-    return _triggered(t, bar, sign, finer)
+    def first_open(self) -> int:
+        """Open time of the first candle still to fold (earlier ones are ignored)."""
+        return max(self.created_at, (self.tracked_through or self.created_at - 1) + 1)
 
+    def candles(
+        self, candles: Candles, start: int, step_ms: int, finer: FinerCandles | None
+    ) -> None:
+        """Fold ``candles[start:]`` until the trade closes."""
+        # Most trades end within a few candles: convert the columns a block at a time.
+        for begin in range(start, len(candles), _BLOCK):
+            block = slice(begin, begin + _BLOCK)
+            rows = zip(
+                candles.open_time[block].tolist(),
+                candles.high[block].tolist(),
+                candles.low[block].tolist(),
+                candles.close[block].tolist(),
+                strict=True,
+            )
+            for open_time, high, low, close in rows:
+                self.candle(open_time, open_time + step_ms, high, low, close, finer)
+                if not self.is_open:
+                    return
 
-@dataclass(frozen=True, slots=True)
-class _Bar:
-    """One candle in signed space: ``fav`` is the favourable extreme, ``adv`` the adverse one."""
+    def candle(
+        self,
+        open_time: int,
+        close_time: int,
+        high: float,
+        low: float,
+        close: float,
+        finer: FinerCandles | None,
+    ) -> None:
+        """Fold one candle of an open trade."""
+        # Signed space: "favourable" is upward for both directions.
+        fav, adv = (high, low) if self.bullish else (-low, -high)
+        if self.status is SignalStatus.PENDING:
+            self._pending(open_time, close_time, fav, adv, close, finer)
+        else:
+            self._triggered(open_time, close_time, fav, adv, close, finer)
 
-    open_time: int
-    close_time: int
-    fav: float
-    adv: float
-    close: float
+    def _pending(
+        self,
+        open_time: int,
+        close_time: int,
+        fav: float,
+        adv: float,
+        close: float,
+        finer: FinerCandles | None,
+    ) -> None:
+        """A candle while the entry order rests: expiry, no fill, or the fill (and what
+        follows)."""
+        sign = self.sign
+        if open_time >= self.expires_at:
+            self.status = SignalStatus.EXPIRED
+            self.outcome = SignalOutcome.UNFILLED
+            self.closed_at = self.expires_at
+            return
+        if adv > sign * self.entry:
+            self.tracked_through = open_time
+            return
+        if (
+            fav >= sign * self.targets[0]
+            and finer is not None
+            and self._resolve(open_time, close_time, finer)
+        ):
+            return
+        self.tracked_through = open_time
+        self.status = SignalStatus.TRIGGERED
+        self.triggered_at = close_time
+        if adv <= sign * self.stop:
+            self._close(close_time, self.stop)
+            return
+        self._timeout(close_time, close)
 
+    def _triggered(
+        self,
+        open_time: int,
+        close_time: int,
+        fav: float,
+        adv: float,
+        close: float,
+        finer: FinerCandles | None,
+    ) -> None:
+        """A candle of a filled trade: stop (break-even after the first target), targets,
+        timeout."""
+        sign = self.sign
+        active_stop = self.stop if self.targets_hit == 0 else self.entry
+        stop_hit = adv <= sign * active_stop
+        new_hits = sum(1 for level in self.targets[self.targets_hit :] if fav >= sign * level)
+        if (
+            stop_hit
+            and new_hits
+            and finer is not None
+            and self._resolve(open_time, close_time, finer)
+        ):
+            return
+        self.tracked_through = open_time
+        if stop_hit:
+            self._close(close_time, active_stop)
+            return
+        if new_hits:
+            self.targets_hit += new_hits
+            if self.targets_hit == PARTS:
+                self._close(close_time, self.targets[-1])
+                return
+        self._timeout(close_time, close)
 
-def _pending(t: Trade, bar: _Bar, sign: float, finer: FinerCandles | None) -> Trade:
-    """A candle while the entry order rests: expiry, no fill, or the fill (and what follows)."""
-    if bar.open_time >= t.expires_at:
-        return replace(
-            t, status=SignalStatus.EXPIRED, outcome=SignalOutcome.UNFILLED, closed_at=t.expires_at
-        )
-    done = replace(t, tracked_through=bar.open_time)
-    if bar.adv > sign * t.entry:
-        return done
-    if bar.fav >= sign * t.targets[0] and finer is not None:
-        resolved = _resolve(t, bar.open_time, bar.close_time, finer)
-        if resolved is not None:
-            return replace(resolved, tracked_through=bar.open_time)
-    done = replace(done, status=SignalStatus.TRIGGERED, triggered_at=bar.close_time)
-    if bar.adv <= sign * t.stop:
-        return _close(done, bar.close_time, t.stop)
-    return _timeout(done, bar.close_time, bar.close)
+    def _resolve(self, open_time: int, close_time: int, finer: FinerCandles) -> bool:
+        """Fold the finer candles of the candle instead of it; False if there are none."""
+        found = finer(open_time, close_time - open_time)
+        if found is None or len(found[0]) == 0:
+            return False
+        inner, step = found
+        self.tracked_through = open_time - 1
+        start = int(np.searchsorted(inner.open_time, self.first_open(), side="left"))
+        self.candles(inner, start, step, None)
+        self.tracked_through = open_time
+        return True
 
+    def _r_at(self, price: float) -> float:
+        return self.sign * (price - self.entry) / abs(self.entry - self.stop)
 
-def _triggered(t: Trade, bar: _Bar, sign: float, finer: FinerCandles | None) -> Trade:
-    """A candle of a filled trade: stop (break-even after the first target), targets, timeout."""
-    done = replace(t, tracked_through=bar.open_time)
-    active_stop = t.stop if t.targets_hit == 0 else t.entry
-    stop_hit = bar.adv <= sign * active_stop
-    new_hits = sum(1 for level in t.targets[t.targets_hit :] if bar.fav >= sign * level)
-    if stop_hit and new_hits and finer is not None:
-        resolved = _resolve(t, bar.open_time, bar.close_time, finer)
-        if resolved is not None:
-            return replace(resolved, tracked_through=bar.open_time)
-    if stop_hit:
-        return _close(done, bar.close_time, active_stop)
-    if new_hits:
-        done = replace(done, targets_hit=t.targets_hit + new_hits)
-        if done.targets_hit == PARTS:
-            return _close(done, bar.close_time, t.targets[-1])
-    return _timeout(done, bar.close_time, bar.close)
+    def _close(self, when: int, exit_price: float) -> None:
+        hits = self.targets_hit
+        realised = sum(self._r_at(level) for level in self.targets[:hits]) / PARTS
+        self.r_multiple = realised + (PARTS - hits) / PARTS * self._r_at(exit_price)
+        self.outcome = _TARGET_OUTCOMES[hits - 1] if hits else SignalOutcome.STOP
+        self.status = SignalStatus.CLOSED
+        self.closed_at = when
 
-
-def _resolve(t: Trade, open_time: int, close_time: int, finer: FinerCandles) -> Trade | None:
-    found = finer(open_time, close_time - open_time)
-    if found is None or len(found[0]) == 0:
-        return None
-    inner, step = found
-    return track(replace(t, tracked_through=open_time - 1), inner, step, None)
-
-
-def _realised(t: Trade) -> float:
-    return sum(t.r_at(level) for level in t.targets[: t.targets_hit]) / PARTS
-
-
-def _close(t: Trade, when: int, exit_price: float) -> Trade:
-    remaining = (PARTS - t.targets_hit) / PARTS
-    r = _realised(t) + remaining * t.r_at(exit_price)
-    outcome = _TARGET_OUTCOMES[t.targets_hit - 1] if t.targets_hit else SignalOutcome.STOP
-    return replace(t, status=SignalStatus.CLOSED, outcome=outcome, closed_at=when, r_multiple=r)
-
-
-def _timeout(t: Trade, close_time: int, close: float) -> Trade:
-    assert t.triggered_at is not None
-    if close_time - t.triggered_at < t.max_hold_ms:
-        return t
-    closed = _close(t, close_time, close)
-    if t.targets_hit == 0:
-        closed = replace(closed, outcome=SignalOutcome.TIMEOUT)
-    return closed
+    def _timeout(self, close_time: int, close: float) -> None:
+        assert self.triggered_at is not None
+        if close_time - self.triggered_at < self.max_hold_ms:
+            return
+        self._close(close_time, close)
+        if self.targets_hit == 0:
+            self.outcome = SignalOutcome.TIMEOUT
