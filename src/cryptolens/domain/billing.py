@@ -239,6 +239,7 @@ class ProviderEvent:
     period: BillingPeriod | None = None
     payment_ref: str | None = None
     subscription_ref: str | None = None
+    invoice_ref: str | None = None
     status: PaymentStatus | None = None
     amount: Decimal | None = None
     currency: str | None = None
