@@ -27,7 +27,9 @@ from typing import Any
 
 from aiohttp import web
 
+from cryptolens.config import Settings
 from tests.builders.notify_servers import Received, RecordingServer
+from tests.builders.settings import make_settings
 
 LS_SECRET = "ls-webhook-signing-secret-0123456789"
 NP_SECRET = "np-ipn-secret-0123456789abcdef"
@@ -341,6 +343,11 @@ class NowPaymentsServer(RecordingServer):
                 }
             )
         return web.json_response({"message": "not found"}, status=404)
+
+
+def with_payments(settings: Settings, ls: LemonSqueezyServer, np: NowPaymentsServer) -> Settings:
+    """``settings`` with both providers on, at the local servers."""
+    return make_settings(**(settings.model_dump() | payment_settings(ls, np)))
 
 
 def payment_settings(ls: LemonSqueezyServer, np: NowPaymentsServer) -> dict[str, object]:

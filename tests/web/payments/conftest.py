@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 
 from cryptolens.config import Settings
-from tests.builders.payment_servers import LemonSqueezyServer, NowPaymentsServer, payment_settings
-from tests.builders.settings import make_settings
+from tests.builders.payment_servers import LemonSqueezyServer, NowPaymentsServer, with_payments
 
 
 @pytest.fixture
 def settings(
     settings: Settings, ls_server: LemonSqueezyServer, np_server: NowPaymentsServer
 ) -> Settings:
-    return make_settings(**(settings.model_dump() | payment_settings(ls_server, np_server)))
+    return with_payments(settings, ls_server, np_server)
