@@ -242,6 +242,7 @@ def post_webhook(url: str, body: bytes, headers: dict[str, str]) -> int:
         with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
             return int(answer.status)
     except urllib.error.HTTPError as error:
+        error.close()
         return int(error.code)
 
 

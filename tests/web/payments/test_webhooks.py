@@ -3,6 +3,7 @@ app: signatures, replays, out-of-order delivery, partial payments, refunds, rene
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -434,3 +435,26 @@ def test_an_unsigned_event_for_a_user_never_touches_their_plan(
         == 401
     )
     assert status_of(app, buyer.id, at=datetime.now(UTC)).plan is Plan.FREE
+
+
+def test_the_same_event_delivered_by_eight_senders_at_once_credits_once(
+    app: Flask, buyer: Person
+) -> None:
+    body, headers = nowpayments_signed(np_ipn(buyer.id))
+    start = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def deliver() -> None:
+        client = app.test_client()
+        start.wait()
+        answer = client.post(NP_URL, data=body, headers=headers)
+        outcomes.append(f"{answer.status_code} {answer.json['outcome']}")  # type: ignore[index]
+
+    senders = [threading.Thread(target=deliver) for _ in range(8)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join(30)
+    assert sorted(outcomes) == ["200 credited"] + ["200 duplicate"] * 7
+    assert count(app, Payment) == count(app, PaymentEvent) == 1
+    assert len(subscriptions(app, buyer.id)) == 1
