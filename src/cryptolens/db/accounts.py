@@ -91,6 +91,8 @@ class Subscription(Base):
     cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     ended_reason: Mapped[str | None] = mapped_column(String(16), default=None)
+    #: Why an administrator granted it (provider "manual").
+    grant_reason: Mapped[str | None] = mapped_column(String(255), default=None)
     #: The provider's time of the state above: an older event changes nothing (out of order).
     provider_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     #: The period end the renewal reminder, and the expiry email, went out for.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import Flask
@@ -13,22 +12,9 @@ from cryptolens.clock import utcnow
 from cryptolens.config import Settings
 from cryptolens.db.accounts import OutboxEmail, Subscription
 from cryptolens.domain.accounts import SUBSCRIPTION_GRACE
-from cryptolens.services.ops.mail import Mailer
-from cryptolens.services.payments.lifecycle import Billing, remind_and_expire
-from cryptolens.services.payments.providers import price_list
+from cryptolens.services.payments.lifecycle import remind_and_expire
+from tests.builders.payments import recording_billing
 from tests.web.accounts_helpers import make_user
-
-
-@dataclass
-class RecordingCourier:
-    delivered: list[int] = field(default_factory=list)
-
-    def deliver(self, outbox_id: int) -> None:
-        self.delivered.append(outbox_id)
-
-
-def _billing(settings: Settings) -> Billing:
-    return Billing(price_list(settings), Mailer(settings, RecordingCourier()))
 
 
 def _bought(session: Session, user_id: int, *, ends_in: timedelta, provider: str) -> Subscription:
@@ -58,7 +44,7 @@ def test_a_reminder_goes_out_once_seven_days_before_the_end(
     _bought(session, user.id, ends_in=timedelta(days=6), provider="lemonsqueezy")
     far = make_user(app, "far@example.com")
     _bought(session, far.id, ends_in=timedelta(days=20), provider="nowpayments")
-    billing = _billing(settings)
+    billing = recording_billing(settings)
     first = remind_and_expire(session, billing=billing, now=utcnow())
     again = remind_and_expire(session, billing=billing, now=utcnow() + timedelta(hours=1))
     session.commit()
@@ -73,7 +59,7 @@ def test_a_lapsed_plan_is_emailed_once_its_grace_is_over(
     _bought(
         session, user.id, ends_in=-SUBSCRIPTION_GRACE - timedelta(hours=1), provider="nowpayments"
     )
-    billing = _billing(settings)
+    billing = recording_billing(settings)
     assert remind_and_expire(session, billing=billing, now=utcnow()).expired == 1
     assert remind_and_expire(session, billing=billing, now=utcnow()).expired == 0
     session.commit()
@@ -87,4 +73,6 @@ def test_no_lapse_email_while_another_subscription_carries_the_plan(
     _bought(
         session, user.id, ends_in=-SUBSCRIPTION_GRACE - timedelta(hours=1), provider="nowpayments"
     )
-    assert remind_and_expire(session, billing=_billing(settings), now=utcnow()).expired == 0
+    assert (
+        remind_and_expire(session, billing=recording_billing(settings), now=utcnow()).expired == 0
+    )

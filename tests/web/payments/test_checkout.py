@@ -3,13 +3,19 @@ the return page, and choices that are refused."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import Engine
 
+from cryptolens import create_app
 from cryptolens.config import Settings
+from cryptolens.extensions import db
+from cryptolens.services.ops.background import wait_for_background
+from tests.builders.db import clear_tables
 from tests.builders.payment_servers import LemonSqueezyServer, NowPaymentsServer
 from tests.builders.settings import make_settings
 from tests.web.accounts_helpers import Person, make_user, post_form, sign_in
@@ -130,18 +136,20 @@ def test_the_return_page_says_what_happened_and_shows_the_plan_unchanged(
 
 
 @pytest.fixture
-def plans_off(settings: Settings) -> Settings:
-    return make_settings(**(settings.model_dump() | {"plans_enabled": False}))
+def plans_off(settings: Settings, migrated_engine: Engine) -> Iterator[Flask]:
+    """An app with PLANS_ENABLED=false (its own engine, disposed after the test)."""
+    app = create_app(make_settings(**(settings.model_dump() | {"plans_enabled": False})))
+    yield app
+    wait_for_background()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    clear_tables(migrated_engine)
 
 
-def test_with_plans_disabled_every_payment_route_is_gone(
-    plans_off: Settings, migrated_engine: object
-) -> None:
-    from cryptolens import create_app
-
-    app = create_app(plans_off)
-    user = make_user(app, "off@example.com")
-    client = app.test_client()
+def test_with_plans_disabled_every_payment_route_is_gone(plans_off: Flask) -> None:
+    user = make_user(plans_off, "off@example.com")
+    client = plans_off.test_client()
     assert sign_in(client, user).status_code == 302
     assert client.get(ACCOUNT).status_code == 404
     assert client.get("/payments/return?outcome=success").status_code == 404

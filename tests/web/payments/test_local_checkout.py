@@ -21,6 +21,7 @@ from cryptolens.config import Settings
 from cryptolens.domain.plans import Plan
 from cryptolens.extensions import db
 from cryptolens.services.accounts.subscriptions import plan_status
+from cryptolens.services.ops.background import wait_for_background
 from tests.builders.db import clear_tables
 from tests.builders.payment_servers import LemonSqueezyServer
 from tests.builders.settings import make_settings
@@ -49,7 +50,9 @@ def served(settings: Settings, migrated_engine: Engine) -> Iterator[tuple[Flask,
     yield app, base
     server.shutdown()
     thread.join(timeout=5)
+    wait_for_background()
     with app.app_context():
+        db.session.remove()
         db.engine.dispose()
     clear_tables(migrated_engine)
 

@@ -1,5 +1,6 @@
 """payments, payment_events (unique per provider event id) and what a bought subscription
-needs (period, provider reference, cancellation at period end, why it ended)
+needs (period, provider reference, cancellation at period end, why it ended or
+was granted)
 
 Revision ID: 0015
 Revises: 0014
@@ -36,6 +37,7 @@ SUBSCRIPTION_COLUMNS = (
     ("provider_ref", sa.String(64)),
     ("ended_at", _utc_datetime()),
     ("ended_reason", sa.String(16)),
+    ("grant_reason", sa.String(255)),
     ("provider_updated_at", _utc_datetime()),
     ("reminded_for", _utc_datetime()),
     ("expiry_notified_for", _utc_datetime()),

@@ -24,7 +24,6 @@ from cryptolens.domain.billing import (
     PriceList,
     Provider,
     ProviderEvent,
-    add_period,
     check_amount,
     ended_now,
     next_period_end,
@@ -180,43 +179,42 @@ def _extend(
     provider: Provider,
     now: datetime,
 ) -> datetime:
-    """Add one paid period to the user's subscription to ``plan`` from ``provider``: from its
-    current end while it is in force, else a new one from now. Returns the new end."""
-    row = session.scalar(
+    """Add one paid period of ``plan``: from the latest end of the user's subscriptions to
+    that plan still in force (bought or granted), else from now. The ``provider`` row carries
+    it (made when there is none in force). Returns the new end."""
+    rows = session.scalars(
         select(Subscription)
         .where(
             Subscription.user_id == user_id,
             Subscription.plan == plan.value,
-            Subscription.provider == provider.value,
             Subscription.ended_reason.is_(None),
+            Subscription.started_at <= now,
+            Subscription.expires_at.is_not(None),
         )
-        .order_by(Subscription.expires_at.desc())
-        .limit(1)
         .with_for_update()
-    )
-    if (
-        row is not None
-        and row.expires_at is not None
-        and subscription_in_force(row.expires_at, now)
-    ):
-        row.expires_at = next_period_end(row.expires_at, now, period)
-        row.period = period.value
-        session.flush()
-        return row.expires_at
-    row = Subscription(
-        user_id=user_id,
-        plan=plan.value,
-        started_at=now,
-        expires_at=add_period(now, period),
-        period=period.value,
-        provider=provider.value,
-        provider_ref=f"user:{user_id}",
-        created_at=now,
-    )
-    session.add(row)
+    ).all()
+    current = [r for r in rows if r.expires_at and subscription_in_force(r.expires_at, now)]
+    base = max((r.expires_at for r in current if r.expires_at), default=None)
+    end = next_period_end(base, now, period)
+    own = [r for r in current if r.provider == provider.value]
+    if own:
+        row = max(own, key=lambda r: r.expires_at or now)
+        row.expires_at, row.period = end, period.value
+    else:
+        session.add(
+            Subscription(
+                user_id=user_id,
+                plan=plan.value,
+                started_at=now,
+                expires_at=end,
+                period=period.value,
+                provider=provider.value,
+                provider_ref=f"user:{user_id}",
+                created_at=now,
+            )
+        )
     session.flush()
-    assert row.expires_at is not None
-    return row.expires_at
+    return end
 
 
 def end_plans_now(
