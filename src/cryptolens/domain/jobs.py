@@ -138,7 +138,7 @@ JOBS: tuple[JobSpec, ...] = (
         300,
         DAY,
         offset=9 * HOUR,
-        summary="renewal reminders 7 days before a bought period ends; lapsed-plan emails",
+        summary="renewal reminders 7 days before a paid period ends; an email once one lapsed",
     ),
     _scheduled(
         "db_health",

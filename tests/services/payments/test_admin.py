@@ -52,9 +52,9 @@ def test_payments_filter_by_user_and_status(app: Flask, session: Session) -> Non
     _payment(session, alice.id, "1", "paid")
     _payment(session, alice.id, "2", "partial")
     _payment(session, bob.id, "3", "paid")
-    assert {p.reference for p in list_payments(session, email="ALICE")} == {"1", "2"}
-    assert {p.reference for p in list_payments(session, status="paid")} == {"1", "3"}
-    assert [p.reference for p in list_payments(session, email="bob", status="paid")] == ["3"]
+    assert {p.line.reference for p in list_payments(session, email="ALICE")} == {"1", "2"}
+    assert {p.line.reference for p in list_payments(session, status="paid")} == {"1", "3"}
+    assert [p.line.reference for p in list_payments(session, email="bob", status="paid")] == ["3"]
     with pytest.raises(ValidationError, match="Unknown payment status"):
         list_payments(session, status="lost")
 

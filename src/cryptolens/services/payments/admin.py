@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -15,6 +14,7 @@ from cryptolens.db.payments import Payment, PaymentEvent
 from cryptolens.domain.accounts import SUBSCRIPTION_GRACE
 from cryptolens.domain.billing import PaymentStatus, add_period, parse_period, parse_plan
 from cryptolens.domain.errors import NotFoundError, ValidationError
+from cryptolens.services.payments.billing import PaymentLine, payment_line
 from cryptolens.services.payments.webhooks import REJECTED_SIGNATURES
 
 MANUAL = "manual"
@@ -25,17 +25,12 @@ SUBSCRIPTION_STATES = ("active", "ended")
 
 @dataclass(frozen=True, slots=True)
 class PaymentRow:
+    """A payment as the admin list shows it: the account page's line, and whose it is."""
+
     id: int
-    created_at: datetime
     email: str | None
-    provider: str
-    reference: str
-    plan: str
-    period: str
-    amount: Decimal
-    currency: str
-    status: str
     credited: bool
+    line: PaymentLine
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,22 +68,7 @@ def list_payments(
     rows = session.execute(
         query.order_by(Payment.created_at.desc(), Payment.id.desc()).limit(min(limit, MAX_ROWS))
     ).all()
-    return [
-        PaymentRow(
-            p.id,
-            p.created_at,
-            user_email,
-            p.provider,
-            p.provider_payment_id,
-            p.plan,
-            p.period,
-            p.amount,
-            p.currency,
-            p.status,
-            p.credited,
-        )
-        for p, user_email in rows
-    ]
+    return [PaymentRow(p.id, user_email, p.credited, payment_line(p)) for p, user_email in rows]
 
 
 def list_subscriptions(

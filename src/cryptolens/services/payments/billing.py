@@ -45,6 +45,19 @@ class PaymentLine:
     status: str
 
 
+def payment_line(row: Payment) -> PaymentLine:
+    return PaymentLine(
+        created_at=row.created_at,
+        provider=row.provider,
+        reference=row.provider_payment_id,
+        plan=row.plan,
+        period=row.period,
+        amount=row.amount,
+        currency=row.currency,
+        status=row.status,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class BillingSummary:
     status: PlanStatus
@@ -81,19 +94,7 @@ def billing_summary(session: Session, *, user_id: int, now: datetime) -> Billing
     return BillingSummary(
         status=plan_status(session, user_id=user_id, now=now),
         subscriptions=bought,
-        payments=[
-            PaymentLine(
-                p.created_at,
-                p.provider,
-                p.provider_payment_id,
-                p.plan,
-                p.period,
-                p.amount,
-                p.currency,
-                p.status,
-            )
-            for p in payments
-        ],
+        payments=[payment_line(p) for p in payments],
     )
 
 
