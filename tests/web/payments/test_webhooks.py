@@ -458,3 +458,23 @@ def test_the_same_event_delivered_by_eight_senders_at_once_credits_once(
     assert sorted(outcomes) == ["200 credited"] + ["200 duplicate"] * 7
     assert count(app, Payment) == count(app, PaymentEvent) == 1
     assert len(subscriptions(app, buyer.id)) == 1
+
+
+def test_a_subscription_event_without_custom_data_finds_its_user_by_the_subscription(
+    app: Flask, client: FlaskClient, buyer: Person
+) -> None:
+    now = utcnow()
+    post_ls(client, ls_subscription(buyer.id, renews_at=now + timedelta(days=31), updated_at=now))
+    later_end = now + timedelta(days=62)
+    update = ls_subscription(
+        buyer.id, name="subscription_updated", renews_at=later_end, updated_at=now + timedelta(1)
+    )
+    update["meta"]["custom_data"] = None
+    assert post_ls(client, update).json["outcome"] == "applied"  # type: ignore[index]
+    [row] = subscriptions(app, buyer.id)
+    assert row.expires_at == later_end
+    stranger = ls_subscription(
+        buyer.id, subscription_id="8888", renews_at=later_end, updated_at=now
+    )
+    stranger["meta"]["custom_data"] = None
+    assert post_ls(client, stranger).status_code == 422

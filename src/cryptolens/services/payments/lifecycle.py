@@ -57,6 +57,15 @@ def apply_event(session: Session, event: ProviderEvent, *, billing: Billing, now
     """Apply one verified event (stored once by the caller); returns the outcome. Raises
     EventRejectedError for an unknown user, plan or a wrong amount (nothing changed)."""
     user = session.get(User, event.user_id) if event.user_id is not None else None
+    if user is None and event.subscription_ref is not None:
+        # A subscription event without custom data: the subscription already names its user.
+        owner = session.scalar(
+            select(Subscription.user_id).where(
+                Subscription.provider == event.provider.value,
+                Subscription.provider_ref == event.subscription_ref,
+            )
+        )
+        user = session.get(User, owner) if owner is not None else None
     if user is None:
         raise EventRejectedError(f"The event names no known user ({event.user_id!r}).")
     if event.kind is EventKind.SUBSCRIPTION:
