@@ -414,8 +414,11 @@ def test_malformed_json_is_400_and_stores_nothing(
     assert count(app, PaymentEvent) == 0
 
 
-def test_malformed_json_to_nowpayments_is_400(app: Flask, client: FlaskClient) -> None:
+def test_malformed_json_to_nowpayments_is_400_and_unsigned_401(
+    app: Flask, client: FlaskClient
+) -> None:
     assert _raw_np(client, b"{not json").status_code == 400
+    assert client.post(NP_URL, data=b"{not json").status_code == 401
     assert count(app, PaymentEvent) == 0
 
 

@@ -36,6 +36,7 @@ from cryptolens.services.payments.http import ProviderError, call_json
 from cryptolens.services.payments.providers import (
     Checkout,
     CheckoutRequest,
+    SignatureError,
     check_signature,
     header,
     load_object,
@@ -131,14 +132,11 @@ class NowPayments:
     def verify_webhook(
         self, raw_body: bytes, headers: Mapping[str, str], *, now: datetime
     ) -> ProviderEvent:
+        given = header(headers, SIGNATURE_HEADER)
+        if not given:  # unsigned: refused as such, whatever the body
+            raise SignatureError(f"missing {SIGNATURE_HEADER} header")
         body = load_object(raw_body)
-        check_signature(
-            self.ipn_secret,
-            signed_message(body),
-            header(headers, SIGNATURE_HEADER),
-            sha512,
-            SIGNATURE_HEADER,
-        )
+        check_signature(self.ipn_secret, signed_message(body), given, sha512, SIGNATURE_HEADER)
         exact = load_object(raw_body, parse_float=Decimal)
         return parse_event(exact, strip_secrets(body), now=now)
 
