@@ -254,7 +254,18 @@ def test_a_refund_delivered_before_its_payment_leaves_nothing_credited(
     assert post_np(client, refund).json["outcome"] == "refunded"  # type: ignore[index]
     assert post_np(client, finished).json["outcome"] == "stale"  # type: ignore[index]
     assert status_of(app, buyer.id).plan is Plan.FREE
-    assert only_payment(app).status == "refunded"
+    with app.app_context():
+        row = db.session.scalars(select(Payment)).one()
+        assert (row.status, row.credited) == ("refunded", False)
+
+
+def test_a_refund_of_a_payment_never_credited_leaves_other_paid_periods(
+    app: Flask, client: FlaskClient, buyer: Person
+) -> None:
+    assert post_np(client, np_ipn(buyer.id, payment_id=1)).status_code == 200
+    refund = np_ipn(buyer.id, payment_id=2, status="refunded")
+    assert post_np(client, refund).json["outcome"] == "refunded"  # type: ignore[index]
+    assert status_of(app, buyer.id).plan is Plan.PRO
 
 
 def test_a_lemonsqueezy_refund_ends_the_subscription_now_and_later_states_do_not_revive_it(

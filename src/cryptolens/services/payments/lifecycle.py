@@ -142,8 +142,13 @@ def _settle(
     link = billing.mailer.links.billing()
     context = {"plan": PLANS[event.plan].title, "period": event.period.value, "link": link}
     if event.status is PaymentStatus.REFUNDED:
-        ended = end_plans_now(
-            session, user_id=user.id, provider=event.provider, reason="refunded", now=now
+        # Only money that bought time takes it back (a refund before any credit ends nothing).
+        ended = (
+            end_plans_now(
+                session, user_id=user.id, provider=event.provider, reason="refunded", now=now
+            )
+            if row.credited
+            else 0
         )
         log.info("payment %s refunded: %s plan(s) of user %s ended", row.id, ended, user.id)
         return REFUNDED
