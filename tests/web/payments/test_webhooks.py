@@ -3,6 +3,8 @@ app: signatures, replays, out-of-order delivery, partial payments, refunds, rene
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -336,17 +338,11 @@ def test_an_expired_subscription_ends_the_plan_and_emails_once(
 
 
 def _raw_np(client: FlaskClient, body: bytes) -> TestResponse:
-    import hashlib
-    import hmac
-
     signature = hmac.new(NP_SECRET.encode(), body, hashlib.sha512).hexdigest()
     return client.post(NP_URL, data=body, headers={"x-nowpayments-sig": signature})
 
 
 def _raw_ls(client: FlaskClient, body: bytes) -> TestResponse:
-    import hashlib
-    import hmac
-
     signature = hmac.new(LS_SECRET.encode(), body, hashlib.sha256).hexdigest()
     return client.post(LS_URL, data=body, headers={"X-Signature": signature})
 
