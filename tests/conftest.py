@@ -29,6 +29,7 @@ from cryptolens.extensions import db
 from cryptolens.services.ops.background import wait_for_background
 from tests.builders.db import clear_tables
 from tests.builders.notify_servers import NtfyServer, WebhookServer
+from tests.builders.payment_servers import LemonSqueezyServer, NowPaymentsServer
 from tests.builders.settings import make_settings
 from tests.web.accounts_helpers import Mailbox
 
@@ -151,5 +152,21 @@ def ntfy_server() -> Iterator[NtfyServer]:
 def webhook_server() -> Iterator[WebhookServer]:
     """A webhook receiver on 127.0.0.1 that records what it is sent."""
     server = WebhookServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def ls_server() -> Iterator[LemonSqueezyServer]:
+    """LemonSqueezy's API (checkouts, cancellation, a checkout page) on 127.0.0.1."""
+    server = LemonSqueezyServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def np_server() -> Iterator[NowPaymentsServer]:
+    """NOWPayments' API (invoices) on 127.0.0.1."""
+    server = NowPaymentsServer().start()
     yield server
     server.stop()

@@ -217,3 +217,71 @@ def test_ntfy_default_url_must_be_a_plain_http_address(
     monkeypatch.setenv("NTFY_DEFAULT_URL", value)
     with pytest.raises(ConfigError, match="NTFY_DEFAULT_URL"):
         load_settings()
+
+
+LEMONSQUEEZY = {
+    "lemonsqueezy_api_key": "ls-key",
+    "lemonsqueezy_store_id": "1",
+    "lemonsqueezy_webhook_secret": "ls-signing-secret-0123456789",
+    "lemonsqueezy_variant_pro_monthly": "11",
+    "lemonsqueezy_variant_pro_yearly": "12",
+    "lemonsqueezy_variant_premium_monthly": "21",
+    "lemonsqueezy_variant_premium_yearly": "22",
+}
+
+
+def test_payments_are_off_until_a_provider_is_fully_configured() -> None:
+    assert not make_settings().payments_enabled
+    partial = make_settings(**{**LEMONSQUEEZY, "lemonsqueezy_variant_premium_yearly": ""})
+    assert not partial.lemonsqueezy_enabled
+    assert make_settings(**LEMONSQUEEZY).lemonsqueezy_enabled
+    crypto = make_settings(nowpayments_api_key="np", nowpayments_ipn_secret="np-ipn-secret")
+    assert crypto.nowpayments_enabled
+    assert not crypto.lemonsqueezy_enabled
+
+
+def test_plans_disabled_turns_every_provider_off() -> None:
+    settings = make_settings(
+        **LEMONSQUEEZY, plans_enabled=False, nowpayments_api_key="k", nowpayments_ipn_secret="s"
+    )
+    assert not settings.payments_enabled
+
+
+def test_payment_secrets_never_show_in_the_settings_repr_or_dump() -> None:
+    settings = make_settings(**LEMONSQUEEZY, nowpayments_api_key="np-very-secret")
+    shown = repr(settings) + settings.model_dump_json()
+    assert "ls-key" not in shown
+    assert "ls-signing-secret" not in shown
+    assert "np-very-secret" not in shown
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PRICE_PRO_MONTHLY", "19.999"),
+        ("PRICE_PRO_MONTHLY", "0"),
+        ("PRICE_PREMIUM_YEARLY", "abc"),
+        ("PLAN_CURRENCY", "dollars"),
+        ("LEMONSQUEEZY_API_URL", "ftp://x"),
+    ],
+)
+def test_bad_payment_settings_are_refused_naming_them(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        load_settings(_env_file=None)
+
+
+@pytest.mark.parametrize("name", ["LEMONSQUEEZY_WEBHOOK_SECRET", "NOWPAYMENTS_IPN_SECRET"])
+def test_production_refuses_a_short_webhook_secret(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv("CRYPTOLENS_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(32))
+    monkeypatch.setenv("PUBLIC_URL", "https://lens.example.com")
+    monkeypatch.setenv(name, "short")
+    with pytest.raises(ConfigError, match=name):
+        load_settings(_env_file=None)
+    monkeypatch.setenv(name, secrets.token_hex(16))
+    assert load_settings(_env_file=None).is_production

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -161,6 +162,46 @@ class Settings(BaseSettings):
     # (a one-person install needs no tiers).
     plans_enabled: bool = Field(default=True, alias="PLANS_ENABLED")
 
+    # Selling the plans (README "Payments"): prices, and the two providers. A provider is on
+    # once its key, secret and ids are all set; secrets are SecretStr (never in a log or repr).
+    plan_currency: str = Field(default="USD", alias="PLAN_CURRENCY")
+    price_pro_monthly: Decimal = Field(default=Decimal("19"), gt=0, alias="PRICE_PRO_MONTHLY")
+    price_pro_yearly: Decimal = Field(default=Decimal("190"), gt=0, alias="PRICE_PRO_YEARLY")
+    price_premium_monthly: Decimal = Field(
+        default=Decimal("49"), gt=0, alias="PRICE_PREMIUM_MONTHLY"
+    )
+    price_premium_yearly: Decimal = Field(
+        default=Decimal("490"), gt=0, alias="PRICE_PREMIUM_YEARLY"
+    )
+    lemonsqueezy_api_url: str = Field(
+        default="https://api.lemonsqueezy.com", alias="LEMONSQUEEZY_API_URL"
+    )
+    lemonsqueezy_api_key: SecretStr | None = Field(default=None, alias="LEMONSQUEEZY_API_KEY")
+    lemonsqueezy_store_id: str | None = Field(default=None, alias="LEMONSQUEEZY_STORE_ID")
+    lemonsqueezy_webhook_secret: SecretStr | None = Field(
+        default=None, alias="LEMONSQUEEZY_WEBHOOK_SECRET"
+    )
+    lemonsqueezy_variant_pro_monthly: str | None = Field(
+        default=None, alias="LEMONSQUEEZY_VARIANT_PRO_MONTHLY"
+    )
+    lemonsqueezy_variant_pro_yearly: str | None = Field(
+        default=None, alias="LEMONSQUEEZY_VARIANT_PRO_YEARLY"
+    )
+    lemonsqueezy_variant_premium_monthly: str | None = Field(
+        default=None, alias="LEMONSQUEEZY_VARIANT_PREMIUM_MONTHLY"
+    )
+    lemonsqueezy_variant_premium_yearly: str | None = Field(
+        default=None, alias="LEMONSQUEEZY_VARIANT_PREMIUM_YEARLY"
+    )
+    nowpayments_api_url: str = Field(
+        default="https://api.nowpayments.io", alias="NOWPAYMENTS_API_URL"
+    )
+    nowpayments_api_key: SecretStr | None = Field(default=None, alias="NOWPAYMENTS_API_KEY")
+    nowpayments_ipn_secret: SecretStr | None = Field(default=None, alias="NOWPAYMENTS_IPN_SECRET")
+    payments_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, alias="PAYMENTS_TIMEOUT_SECONDS"
+    )
+
     @field_validator("symbols", "timeframes", "trusted_hosts", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:
@@ -232,10 +273,52 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("exchange_api_url", "redis_url", "smtp_host", "public_url", mode="before")
+    @field_validator(
+        "exchange_api_url",
+        "redis_url",
+        "smtp_host",
+        "public_url",
+        "lemonsqueezy_api_key",
+        "lemonsqueezy_store_id",
+        "lemonsqueezy_webhook_secret",
+        "lemonsqueezy_variant_pro_monthly",
+        "lemonsqueezy_variant_pro_yearly",
+        "lemonsqueezy_variant_premium_monthly",
+        "lemonsqueezy_variant_premium_yearly",
+        "nowpayments_api_key",
+        "nowpayments_ipn_secret",
+        mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("lemonsqueezy_api_url", "nowpayments_api_url")
+    @classmethod
+    def _check_provider_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http:// or https:// URL")
+        if parts.username or parts.password or parts.query or parts.fragment:
+            raise ValueError("must not contain credentials, a query or a fragment")
+        return value.strip().rstrip("/")
+
+    @field_validator("plan_currency")
+    @classmethod
+    def _check_currency(cls, value: str) -> str:
+        code = value.strip().upper()
+        if len(code) != 3 or not code.isascii() or not code.isalpha():
+            raise ValueError(f"must be a three-letter currency code such as USD (got {value!r})")
+        return code
+
+    @field_validator(
+        "price_pro_monthly", "price_pro_yearly", "price_premium_monthly", "price_premium_yearly"
+    )
+    @classmethod
+    def _check_price(cls, value: Decimal) -> Decimal:
+        if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+            raise ValueError("must be a price with at most two decimals, e.g. 19 or 19.99")
+        return value
 
     @field_validator("exchange_api_url")
     @classmethod
@@ -277,6 +360,12 @@ class Settings(BaseSettings):
     def _check_consistency(self) -> Settings:
         if self.environment is Environment.PRODUCTION:
             _check_production_secret(self.secret_key)
+            for alias, secret in (
+                ("LEMONSQUEEZY_WEBHOOK_SECRET", self.lemonsqueezy_webhook_secret),
+                ("NOWPAYMENTS_IPN_SECRET", self.nowpayments_ipn_secret),
+            ):
+                if secret is not None:
+                    _check_webhook_secret(alias, secret.get_secret_value())
             if self.public_url is None:
                 raise ValueError(
                     "PUBLIC_URL: production needs the address users reach the site at "
@@ -319,6 +408,42 @@ class Settings(BaseSettings):
         if self.trusted_hosts:
             return list(self.trusted_hosts)
         return None if self.is_production else list(DEVELOPMENT_HOSTS)
+
+    @property
+    def lemonsqueezy_variants(self) -> dict[tuple[str, str], str]:
+        """LemonSqueezy variant id per (plan, period), for those set."""
+        found = {
+            ("pro", "monthly"): self.lemonsqueezy_variant_pro_monthly,
+            ("pro", "yearly"): self.lemonsqueezy_variant_pro_yearly,
+            ("premium", "monthly"): self.lemonsqueezy_variant_premium_monthly,
+            ("premium", "yearly"): self.lemonsqueezy_variant_premium_yearly,
+        }
+        return {key: variant for key, variant in found.items() if variant}
+
+    @property
+    def lemonsqueezy_enabled(self) -> bool:
+        """Card checkout is on: plans are sold, and the key, store, secret and every variant
+        are set."""
+        return (
+            self.plans_enabled
+            and self.lemonsqueezy_api_key is not None
+            and self.lemonsqueezy_store_id is not None
+            and self.lemonsqueezy_webhook_secret is not None
+            and len(self.lemonsqueezy_variants) == 4
+        )
+
+    @property
+    def nowpayments_enabled(self) -> bool:
+        """Crypto checkout is on: plans are sold, and the API key and IPN secret are set."""
+        return (
+            self.plans_enabled
+            and self.nowpayments_api_key is not None
+            and self.nowpayments_ipn_secret is not None
+        )
+
+    @property
+    def payments_enabled(self) -> bool:
+        return self.lemonsqueezy_enabled or self.nowpayments_enabled
 
     @property
     def is_production(self) -> bool:
@@ -387,6 +512,19 @@ def _check_production_secret(key: str) -> None:
     repeated = key in (key + key)[1:-1]  # a shorter unit over and over ("ab" * 24)
     if repeated or secret_bits(key) < MIN_PRODUCTION_SECRET_BITS:
         raise ValueError(f"SECRET_KEY: production refuses a low-entropy (repetitive) key; {hint}")
+
+
+#: A webhook signing secret in production: long enough not to be guessed.
+MIN_PRODUCTION_WEBHOOK_SECRET_LENGTH = 16
+
+
+def _check_webhook_secret(alias: str, secret: str) -> None:
+    repeated = secret in (secret + secret)[1:-1]
+    if len(secret) < MIN_PRODUCTION_WEBHOOK_SECRET_LENGTH or repeated:
+        raise ValueError(
+            f"{alias}: production needs a random signing secret of at least "
+            f"{MIN_PRODUCTION_WEBHOOK_SECRET_LENGTH} characters"
+        )
 
 
 def _describe(error: ValidationError) -> str:

@@ -226,3 +226,9 @@ def test_the_registry_drives_rq_each_job_on_its_queue_with_its_timeout(
         ("scan_symbol" if spec.per_symbol else spec.name): "succeeded" for spec in scheduled
     }
     redis.close()
+
+
+def test_the_daily_billing_job_runs_and_records_its_counts(job_env: Engine) -> None:
+    counts = tasks.run_job("billing_emails")
+    assert counts == {"reminded": 0, "expired": 0}
+    assert _runs(job_env)[-1][:2] == ("billing_emails", "succeeded")

@@ -4,10 +4,24 @@ import pytest
 
 from cryptolens.notify.emails import SUBJECTS, render_email
 
+#: What the emails name besides their link (payment emails: the plan, amount, period end).
+CONTEXT = {
+    "new_email": "n@example.com",
+    "plan": "Pro",
+    "period": "monthly",
+    "amount": "19",
+    "currency": "USD",
+    "period_end": "2025-02-28 12:00",
+    "reference": "4000001",
+    "missing": "0.0001 BTC",
+    "renews": True,
+    "reason": "",
+}
+
 
 @pytest.mark.parametrize("name", sorted(SUBJECTS))
 def test_every_email_renders_a_text_and_an_html_part_with_its_link(name: str) -> None:
-    message = render_email(name, link="https://lens.example.com/x", new_email="n@example.com")
+    message = render_email(name, link="https://lens.example.com/x", **CONTEXT)
     assert message.title == SUBJECTS[name]
     assert "https://lens.example.com/x" in message.body
     assert message.html is not None

@@ -251,6 +251,18 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "account.rotate_api_key"): Route(
         "/account/api-keys/999999/rotate", _row(302, 302, 403, 403, 404, 404)
     ),
+    ("GET", "account.billing"): Route("/account/billing", verified()),
+    ("POST", "account.cancel_subscription"): Route(
+        "/account/billing/subscriptions/999999/cancel", verified(404)
+    ),
+    # Payments: no provider is configured here, and no plan or provider is chosen (400).
+    ("POST", "payments.checkout"): Route("/payments/checkout", verified(400)),
+    ("GET", "payments.checkout_return"): Route("/payments/return?outcome=cancel", verified()),
+    # Providers sign their webhooks instead of signing in: public, 404 while they are off.
+    ("POST", "payments.webhook_lemonsqueezy"): Route(
+        "/payments/webhooks/lemonsqueezy", public(404)
+    ),
+    ("POST", "payments.webhook_nowpayments"): Route("/payments/webhooks/nowpayments", public(404)),
     ("GET", "admin.settings"): Route("/admin/settings", admin()),
     ("POST", "admin.settings"): Route("/admin/settings", admin(400)),
     ("GET", "admin.jobs"): Route("/admin/jobs", admin()),

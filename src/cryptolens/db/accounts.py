@@ -68,10 +68,16 @@ class PlanRow(Base):
 
 
 class Subscription(Base):
-    """A paid plan from ``started_at`` to ``expires_at`` (plus grace); none means Free."""
+    """A paid plan from ``started_at`` to ``expires_at`` (plus grace); none means Free.
+
+    Bought plans also carry their billing period, the provider and its subscription id
+    (``provider_ref``), whether they end at the period's end, and why they ended."""
 
     __tablename__ = "subscriptions"
-    __table_args__ = (Index("ix_subscriptions_user_id_started_at", "user_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_subscriptions_user_id_started_at", "user_id", "started_at"),
+        Index("ix_subscriptions_provider_provider_ref", "provider", "provider_ref"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -79,6 +85,19 @@ class Subscription(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    period: Mapped[str | None] = mapped_column(String(8), default=None)
+    provider: Mapped[str | None] = mapped_column(String(16), default=None)
+    provider_ref: Mapped[str | None] = mapped_column(String(64), default=None)
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    ended_reason: Mapped[str | None] = mapped_column(String(16), default=None)
+    #: Why an administrator granted it (provider "manual").
+    grant_reason: Mapped[str | None] = mapped_column(String(255), default=None)
+    #: The provider's time of the state above: an older event changes nothing (out of order).
+    provider_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    #: The period end the renewal reminder, and the expiry email, went out for.
+    reminded_for: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    expiry_notified_for: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class UserToken(Base):

@@ -238,6 +238,7 @@ from cryptolens.db.notifications import (  # noqa: E402
     NotificationPreference,
     NotificationQuota,
 )
+from cryptolens.db.payments import Payment, PaymentEvent  # noqa: E402
 from cryptolens.db.portfolio import (  # noqa: E402
     JournalEntry,
     Portfolio,
@@ -267,6 +268,8 @@ __all__ = [
     "NotificationQuota",
     "OutboxEmail",
     "Pattern",
+    "Payment",
+    "PaymentEvent",
     "PlanRow",
     "Portfolio",
     "ScanState",

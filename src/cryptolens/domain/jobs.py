@@ -133,6 +133,14 @@ JOBS: tuple[JobSpec, ...] = (
         summary="delete old job records and dispatched events",
     ),
     _scheduled(
+        "billing_emails",
+        QueueName.LOW,
+        300,
+        DAY,
+        offset=9 * HOUR,
+        summary="renewal reminders 7 days before a paid period ends; an email once one lapsed",
+    ),
+    _scheduled(
         "db_health",
         QueueName.LOW,
         1800,

@@ -26,6 +26,7 @@ from cryptolens.services.notifications.delivery import deliver_due
 from cryptolens.services.ops.event_dispatch import delete_old_events, registered_consumers
 from cryptolens.services.ops.event_dispatch import dispatch_events as dispatch_to
 from cryptolens.services.ops.job_runs import RunRecord, delete_old_runs, recorded_run
+from cryptolens.services.ops.mail import InlineCourier, Mailer
 from cryptolens.services.ops.on_demand import fetch_now
 from cryptolens.services.ops.outbox import (
     outbox_box,
@@ -33,6 +34,8 @@ from cryptolens.services.ops.outbox import (
     smtp_from_settings,
     sweep_outbox,
 )
+from cryptolens.services.payments.lifecycle import Billing, remind_and_expire
+from cryptolens.services.payments.providers import price_list
 from cryptolens.services.scanning.expiry import expire_zones
 from cryptolens.services.scanning.scan import ScanReport, ScanSession, scan_cycle
 from cryptolens.services.views.stats import refresh_snapshot
@@ -185,6 +188,13 @@ def deliver_outbox(engine: Engine, settings: Settings) -> dict[str, Any]:
             session, smtp=smtp_from_settings(settings), box=outbox_box(settings), now=utcnow()
         )
     return swept.counts()
+
+
+def billing_emails(engine: Engine, settings: Settings) -> dict[str, Any]:
+    """Renewal reminders (7 days ahead, once per period end) and lapsed-plan emails."""
+    billing = Billing(price_list(settings), Mailer(settings, InlineCourier(engine, settings)))
+    with Session(engine) as session, session.begin():
+        return remind_and_expire(session, billing=billing, now=utcnow()).counts()
 
 
 def deliver_notifications(engine: Engine, settings: Settings) -> dict[str, Any]:

@@ -16,6 +16,10 @@ SUBJECTS = {
     "email_changed": "Your CryptoLens email address was changed",
     "two_factor_enabled": "Two-factor authentication is on",
     "two_factor_disabled": "Two-factor authentication is off",
+    "payment_receipt": "Your CryptoLens payment: receipt",
+    "payment_partial": "Your CryptoLens payment is incomplete",
+    "plan_renewal_reminder": "Your CryptoLens plan renews soon",
+    "plan_expired": "Your CryptoLens plan has ended",
 }
 
 _templates = Environment(

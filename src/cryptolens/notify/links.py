@@ -28,6 +28,10 @@ class PublicLinks:
     def forgot(self) -> str:
         return self._at("/auth/forgot")
 
+    def billing(self) -> str:
+        """The account's plan and payments page."""
+        return self._at("/account/billing")
+
     def two_factor(self) -> str:
         return self._at("/account/two-factor")
 

@@ -13,6 +13,7 @@ from cryptolens.web.auth import bp as auth_bp
 from cryptolens.web.backtests import bp as backtests_bp
 from cryptolens.web.dashboard import bp as dashboard_bp
 from cryptolens.web.patterns import bp as patterns_bp
+from cryptolens.web.payments import bp as payments_bp
 from cryptolens.web.portfolio import bp as portfolio_bp
 from cryptolens.web.signals import bp as signals_bp
 from cryptolens.web.stats import bp as stats_bp
@@ -30,5 +31,13 @@ def register_web(app: Flask) -> None:
     # CSRF is decided per request by how it is authenticated (web/principal.py), not
     # by blueprint: a cookie-authenticated write under /api needs a token too.
     blueprints = (api_bp, api_v1_bp, dashboard_bp, patterns_bp, signals_bp, symbols_bp, stats_bp)
-    for blueprint in (*blueprints, auth_bp, account_bp, admin_bp, portfolio_bp, backtests_bp):
+    for blueprint in (
+        *blueprints,
+        auth_bp,
+        account_bp,
+        admin_bp,
+        portfolio_bp,
+        backtests_bp,
+        payments_bp,
+    ):
         app.register_blueprint(blueprint)

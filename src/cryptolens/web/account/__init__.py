@@ -10,6 +10,7 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 from cryptolens.web.account import (  # noqa: E402,F401  (registers routes)
     alerts,
     api_keys,
+    billing,
     routes,
     twofactor,
 )
