@@ -81,17 +81,21 @@ def advanced_params(text: str) -> dict[str, str]:
 
 
 def backtest_form(form: Form) -> BacktestForm:
-    """The form's fields; the advanced lines override a main field of the same name."""
+    """The form's fields; the advanced lines override a main field of the same name, and
+    a swept parameter is left out of the fixed ones (its sweep values replace it)."""
     since = _day(form, "since", "Since")
     until = _day(form, "until", "Until")
     params = {name: form.get(name, "").strip() for name in MAIN_PARAMS}
     params = {name: value for name, value in params.items() if value}
     params |= advanced_params(form.get("advanced", ""))
+    swept = {line.partition("=")[0].strip() for line in _sweep_lines(form)}
+    if "targets" in swept:
+        swept |= {"tp1_r", "tp2_r", "tp3_r"}
     return BacktestForm(
         symbol=form.get("symbol", "").strip(),
         since=_midnight(since),
         until=_midnight(until) + timedelta(days=1),
-        params=params,
+        params={name: value for name, value in params.items() if name not in swept},
         sweep=sweep_form(form),
     )
 
@@ -99,14 +103,7 @@ def backtest_form(form: Form) -> BacktestForm:
 def sweep_form(form: Form) -> dict[str, object] | None:
     """The "Sweep" section as a sweep object; None when it names no values and no
     walk-forward (the lines are not checked here: ``check_sweep`` names what is wrong)."""
-    text = form.get("sweep", "")
-    if len(text) > MAX_ADVANCED:
-        raise ValidationError(f"sweep values: at most {MAX_ADVANCED:,} characters")
-    lines = [
-        line.strip()
-        for line in text.splitlines()
-        if line.strip() and not line.strip().startswith("#")
-    ]
+    lines = _sweep_lines(form)
     in_days, out_days = (form.get(f, "").strip() for f in ("wf_in_days", "wf_out_days"))
     if not lines and not in_days and not out_days:
         return None
@@ -120,6 +117,14 @@ def sweep_form(form: Form) -> dict[str, object] | None:
     if in_days or out_days:
         sweep["walk_forward"] = {"in_days": in_days or "0", "out_days": out_days or "0"}
     return sweep
+
+
+def _sweep_lines(form: Form) -> list[str]:
+    text = form.get("sweep", "")
+    if len(text) > MAX_ADVANCED:
+        raise ValidationError(f"sweep values: at most {MAX_ADVANCED:,} characters")
+    lines = (line.strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
 
 
 def _whole(form: Form, field: str, label: str) -> int | None:
