@@ -14,7 +14,9 @@ Backtests stay cheap without excluding POST /api/v1/backtests from the run: a ru
 only for a watched symbol (S00/USDT to S19/USDT here, which the generator almost never
 writes) with a stored base candle in the range, and this database stores 500 one-minute
 candles per symbol (about 0.02 s to backtest, in a thread); the key's user may have at most
-two runs queued or running, so more are refused (409) before any work.
+two runs queued or running, so more are refused (409) before any work. A fuzzed ``sweep``
+meets the same gates, after its own checks (at most 1,000 combinations, or 20,000
+walk-forward backtests, of these 500 candles).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The run_backtest job on queue ``low`` with real Redis: progress in the job's meta, the run
-stored done."""
+stored done; a sweep's progress counts its backtests."""
 
 from __future__ import annotations
 
@@ -24,7 +24,17 @@ from tests.builders.notifications import add_user
 from tests.builders.settings import TEST_SECRET, make_settings
 
 
+@pytest.mark.parametrize(
+    ("sweep", "kind", "stage"),
+    [
+        (None, "single", "done"),
+        ({"space": ["min_confluence=1,2", "stop_atr=0.5,1"]}, "sweep", "4/4 backtests"),
+    ],
+)
 def test_a_backtest_is_a_job_on_queue_low_that_reports_its_progress(
+    sweep: dict[str, object] | None,
+    kind: str,
+    stage: str,
     redis_url: str,
     database_url: str,
     migrated_engine: Engine,
@@ -48,7 +58,12 @@ def test_a_backtest_is_a_job_on_queue_low_that_reports_its_progress(
         params={},
     )
     run_id = queue_run(
-        migrated_engine, scan_settings, Background(redis), user_id=user, request=request
+        migrated_engine,
+        scan_settings,
+        Background(redis),
+        user_id=user,
+        request=request,
+        sweep=sweep,
     )
     queue = Queue("low", connection=redis)
     (job,) = queue.jobs
@@ -66,10 +81,10 @@ def test_a_backtest_is_a_job_on_queue_low_that_reports_its_progress(
         monkeypatch.setenv(name, value)
     assert job.perform() == DONE
     meta = Job.fetch(job.id, connection=redis).meta
-    assert meta == {"progress": 1.0, "stage": "done"}
+    assert meta == {"progress": 1.0, "stage": stage}
     with Session(migrated_engine) as session:
         row = session.get(BacktestRun, run_id)
         assert row is not None
-        assert (row.status, row.progress) == (DONE, 1.0)
+        assert (row.status, row.progress, row.kind) == (DONE, 1.0, kind)
     clear_tables(migrated_engine)
     redis.flushdb()

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from cryptolens.config import Settings
 from cryptolens.db.backtests import BacktestRun
 from cryptolens.detect import Candles
-from cryptolens.domain.errors import ConflictError, NotFoundError
+from cryptolens.domain.errors import ConflictError, NotFoundError, ValidationError
 from cryptolens.services.backtests.run import BacktestRequest, check_request
 from cryptolens.services.backtests.store import (
     DONE,
@@ -32,6 +32,7 @@ from cryptolens.services.backtests.store import (
     unshare_run,
     visible_run,
 )
+from cryptolens.services.backtests.sweeps import MAIN_METRICS, check_sweep
 from cryptolens.services.ops.background import Background, wait_for_background
 from tests.builders.notifications import add_user
 
@@ -164,3 +165,138 @@ def test_a_user_has_at_most_two_runs_queued_or_running(
         assert row.status == DONE
         assert json.loads(row.metrics or "{}")["trades"] > 0
         assert row.created_at > datetime.now(UTC) - timedelta(minutes=5)
+
+
+def _sweep_run(
+    engine: Engine, settings: Settings, request: BacktestRequest, sweep: dict[str, object]
+) -> int:
+    with Session(engine) as session, session.begin():
+        plan = check_sweep(settings, request, sweep)
+        return create_run(session, user_id=None, request=request, plan=plan).id
+
+
+def test_a_sweep_run_ranks_its_combinations_with_progress_going_up_to_one(
+    migrated_engine: Engine, scan_settings: Settings, stored_btc: Candles
+) -> None:
+    request = _request(stored_btc, taker_fee_bps="5")
+    sweep = {"space": {"min_confluence": [1, 2], "stop_atr": "0.5:1.5:0.5"}, "metric": "sharpe"}
+    run_id = _sweep_run(migrated_engine, scan_settings, request, sweep)
+    seen: list[float] = []
+    stages: list[str] = []
+
+    def progress(fraction: float, stage: str) -> None:
+        seen.append(fraction)
+        stages.append(stage)
+
+    assert execute_run(migrated_engine, scan_settings, run_id, progress=progress) == DONE
+    assert seen[0] == 0.0
+    assert seen[-1] == 1.0
+    assert seen == sorted(seen)
+    assert stages[-1] == "6/6 backtests"
+    with Session(migrated_engine) as session:
+        row = session.get(BacktestRun, run_id)
+        assert row is not None
+        assert (row.kind, row.trades, row.equity) == ("sweep", None, None)
+        view = run_view(row)
+    assert view.sweep is not None
+    assert view.sweep["space"] == ["min_confluence=1,2", "stop_atr=0.5:1.5:0.5"]
+    assert view.backtests_done == (6, 6)
+    assert view.params == {"taker_fee_bps": 5.0}
+    assert view.outcome is not None
+    rows = view.outcome["rows"]
+    assert [r["rank"] for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert {(r["params"]["min_confluence"], r["params"]["stop_atr"]) for r in rows} == {
+        (c, s) for c in (1, 2) for s in (0.5, 1.0, 1.5)
+    }
+    scores = [r["score"] for r in rows if r["score"] is not None]
+    assert scores == sorted(scores, reverse=True)
+    assert set(rows[0]["metrics"]) == set(MAIN_METRICS)
+    assert rows[0]["single"] == {"taker_fee_bps": 5.0} | rows[0]["params"]
+    # The best combination's metrics are kept in full: its single run reports the same.
+    assert view.metrics is not None
+    assert view.metrics["sharpe"] == rows[0]["score"]
+    assert view.metrics["trades"] == rows[0]["metrics"]["trades"]
+    assert "cagr" in view.metrics
+
+
+def test_a_walk_forward_run_stores_its_splits_warnings_and_stitched_metrics(
+    migrated_engine: Engine, scan_settings: Settings, stored_btc: Candles
+) -> None:
+    request = _request(stored_btc)
+    sweep = {"space": ["min_confluence=1,2"], "walk_forward": {"in_days": 30, "out_days": 20}}
+    run_id = _sweep_run(migrated_engine, scan_settings, request, sweep)
+    seen: list[float] = []
+    assert execute_run(migrated_engine, scan_settings, run_id, progress=lambda f, _: seen.append(f))
+    assert seen == sorted(seen)
+    assert seen[-1] == 1.0
+    with Session(migrated_engine) as session:
+        row = session.get(BacktestRun, run_id)
+        assert row is not None
+        assert row.kind == "walk_forward"
+        view = run_view(row)
+    assert view.outcome is not None
+    splits = view.outcome["splits"]
+    assert [s["index"] for s in splits] == [0, 1]  # 89 days: 30 in, then 20 out, twice
+    assert view.backtests_done == (6, 6)
+    assert splits[0]["in_end"] == splits[0]["out_start"]
+    assert splits[0]["params"]["min_confluence"] in (1, 2)
+    assert set(splits[0]["out_of_sample"]) == set(MAIN_METRICS)
+    warned = [f"split {s['index']}: {s['warning']}" for s in splits if s["warning"]]
+    assert view.outcome["warnings"] == warned
+    assert view.metrics is not None
+    assert view.metrics["trades"] == sum(s["out_of_sample"]["trades"] for s in splits)
+
+
+def test_a_stored_sweep_the_code_now_refuses_fails_with_its_message(
+    migrated_engine: Engine, scan_settings: Settings, stored_btc: Candles
+) -> None:
+    run_id = _sweep_run(
+        migrated_engine, scan_settings, _request(stored_btc), {"space": ["min_confluence=1,2"]}
+    )
+    with Session(migrated_engine) as session, session.begin():
+        row = session.get(BacktestRun, run_id)
+        assert row is not None
+        row.params = json.dumps({"params": {}, "sweep": {"space": ["gone=1,2"]}})
+    assert execute_run(migrated_engine, scan_settings, run_id) == FAILED
+    with Session(migrated_engine) as session:
+        row = session.get(BacktestRun, run_id)
+        assert row is not None
+        assert row.error is not None
+        assert "unknown sweep parameter gone" in row.error
+
+
+@pytest.mark.parametrize(
+    ("sweep", "message"),
+    [
+        ({"space": ["bogus=1,2"]}, "unknown sweep parameter bogus"),
+        ({"space": ["min_confluence=1:8:1", "stop_atr=0.1:10:0.05"]}, "exceed"),
+        ({"space": ["min_confluence=1,2"], "metric": "luck"}, "unknown ranking metric"),
+        (
+            {"space": ["min_confluence=1,2"], "walk_forward": {"in_days": 0, "out_days": 5}},
+            "in-sample",
+        ),
+        (
+            {"space": ["min_confluence=1,2"], "walk_forward": {"in_days": 80, "out_days": 30}},
+            "too short",
+        ),
+    ],
+)
+def test_a_bad_sweep_is_refused_before_a_run_is_stored(
+    migrated_engine: Engine,
+    scan_settings: Settings,
+    stored_btc: Candles,
+    sweep: dict[str, object],
+    message: str,
+) -> None:
+    owner = add_user(migrated_engine, "sweeper@example.com")
+    with pytest.raises(ValidationError, match=message):
+        queue_run(
+            migrated_engine,
+            scan_settings,
+            Background(None),
+            user_id=owner,
+            request=_request(stored_btc),
+            sweep=sweep,
+        )
+    with Session(migrated_engine) as session:
+        assert session.query(BacktestRun).count() == 0

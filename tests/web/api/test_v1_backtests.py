@@ -253,3 +253,89 @@ def test_dates_without_a_time_or_offset_are_utc(
     assert made.status_code == 202, made.json
     wait_for_background()
     assert made.json["data"]["request"]["since"].startswith(f"{since.isoformat()}T00:00:00")
+
+
+def test_a_sweep_is_accepted_then_read_back_with_its_ranking(
+    app: Flask, premium_user: Person, hours: Candles
+) -> None:
+    key = make_key(app, premium_user.id)
+    sweep = {"space": {"min_confluence": [1, 2], "stop_atr": "0.5:1:0.5"}, "metric": "sortino"}
+    made = _call(app, "POST", "/backtests", key, json=_body(hours, params={}, sweep=sweep))
+    assert made.status_code == 202, made.json
+    queued = made.json["data"]
+    assert queued["kind"] == "sweep"
+    stored_sweep = queued["request"]["sweep"]
+    assert stored_sweep["space"] == ["min_confluence=1,2", "stop_atr=0.5:1:0.5"]
+    assert (stored_sweep["metric"], stored_sweep["backtests"]) == ("sortino", 4)
+    wait_for_background()
+    data = _call(app, "GET", f"/backtests/{queued['id']}", key).json["data"]
+    assert (data["status"], data["kind"], data["trades"], data["equity"]) == (
+        "done",
+        "sweep",
+        None,
+        None,
+    )
+    ranking = data["ranking"]
+    assert [r["rank"] for r in ranking] == [1, 2, 3, 4]
+    assert ranking[0]["single"] == ranking[0]["params"]
+    assert data["metrics"]["sortino"] == ranking[0]["score"]
+    assert data["metrics"]["trades"] == ranking[0]["metrics"]["trades"]
+    assert data["splits"] is None
+
+
+def test_a_walk_forward_is_read_back_with_its_splits(
+    app: Flask, premium_user: Person, hours: Candles
+) -> None:
+    key = make_key(app, premium_user.id)
+    sweep = {
+        "space": ["min_confluence=1,2"],
+        "walk_forward": {"in_days": 30, "out_days": 20},
+    }
+    made = _call(app, "POST", "/backtests", key, json=_body(hours, sweep=sweep))
+    assert made.status_code == 202, made.json
+    assert made.json["data"]["kind"] == "walk_forward"
+    wait_for_background()
+    data = _call(app, "GET", f"/backtests/{made.json['data']['id']}", key).json["data"]
+    assert data["status"] == "done", data["error"]
+    assert [s["index"] for s in data["splits"]] == [0, 1]
+    assert data["splits"][0]["in_end"] == data["splits"][0]["out_start"]
+    assert isinstance(data["warnings"], list)
+    assert data["ranking"] is None
+    assert data["metrics"]["trades"] == sum(s["out_of_sample"]["trades"] for s in data["splits"])
+
+
+@pytest.mark.parametrize(
+    ("sweep", "message"),
+    [
+        ({"space": {"bogus": [1, 2]}}, "unknown sweep parameter bogus"),
+        ({"space": ["min_confluence=1:8:1", "stop_atr=0.1:10:0.05"]}, "exceed the limit"),
+        ({"space": {"min_confluence": [1]}, "metric": "luck"}, "sweep.metric"),
+        ({"space": {"min_confluence": [1]}, "mode": "random"}, "needs the number"),
+        (
+            {"space": {"min_confluence": [1]}, "walk_forward": {"in_days": 0, "out_days": 5}},
+            "sweep.walk_forward.in_days",
+        ),
+        (
+            {"space": {"min_confluence": [1]}, "walk_forward": {"in_days": 80, "out_days": 30}},
+            "too short",
+        ),
+        ({"space": {}}, "at least one"),
+    ],
+)
+def test_a_bad_sweep_is_a_400_naming_it_and_stores_no_run(
+    app: Flask, premium_user: Person, hours: Candles, sweep: dict[str, Any], message: str
+) -> None:
+    key = make_key(app, premium_user.id)
+    refused = _call(app, "POST", "/backtests", key, json=_body(hours, sweep=sweep))
+    assert refused.status_code == 400, refused.json
+    assert message in refused.json["error"]
+    assert _runs(app) == 0
+
+
+def test_the_document_states_the_sweep_limits(app: Flask) -> None:
+    schemas = app.test_client().get("/api/v1/openapi.json").json["components"]["schemas"]
+    sweep = schemas["SweepBody"]["properties"]
+    assert "1,000 combinations" in sweep["space"]["description"]
+    assert "20,000" in sweep["walk_forward"]["description"]
+    assert "sharpe" in str(sweep["metric"])
+    assert {"ranking", "splits", "warnings"} <= set(schemas["BacktestRunOut"]["properties"])

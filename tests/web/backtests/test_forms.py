@@ -55,3 +55,49 @@ def test_malformed_advanced_lines_are_refused_by_line(text: str, message: str) -
 def test_the_dates_are_required_iso_days(fields: dict[str, str], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         backtest_form(fields)
+
+
+def test_the_sweep_section_is_a_sweep_object_and_swept_fields_are_not_fixed() -> None:
+    asked = backtest_form(
+        {
+            "since": "2024-01-01",
+            "until": "2024-01-31",
+            "min_confluence": "2",
+            "risk_pct": "1",
+            "tp1_r": "1",
+            "sweep": "min_confluence=1,2\n# a comment\n\ntargets=1/2/3,1/3/5",
+            "sweep_mode": "random",
+            "sweep_count": "3",
+            "sweep_seed": "7",
+            "sweep_metric": "sortino",
+            "wf_in_days": "60",
+            "wf_out_days": "",
+        }
+    )
+    assert asked.params == {"risk_pct": "1"}
+    assert asked.sweep == {
+        "space": ["min_confluence=1,2", "targets=1/2/3,1/3/5"],
+        "mode": "random",
+        "metric": "sortino",
+        "seed": 7,
+        "count": 3,
+        "walk_forward": {"in_days": "60", "out_days": "0"},
+    }
+
+
+def test_a_form_without_sweep_values_or_days_is_a_single_run() -> None:
+    asked = backtest_form({"since": "2024-01-01", "until": "2024-01-31", "sweep": " \n"})
+    assert asked.sweep is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"sweep_count": "many"}, "Combinations to draw must be a whole number"),
+        ({"sweep": "x" * 5_000}, "sweep values: at most 4,000 characters"),
+    ],
+)
+def test_bad_sweep_fields_are_named(fields: dict[str, str], message: str) -> None:
+    form = {"since": "2024-01-01", "until": "2024-01-31", "sweep": "min_confluence=1,2"}
+    with pytest.raises(ValidationError, match=message):
+        backtest_form(form | fields)

@@ -218,3 +218,83 @@ def test_a_shared_run_opens_for_signed_in_users_with_the_link_until_unshared(
     assert owner.post(f"/backtests/{run_id}/unshare").status_code == 302
     assert other.client.get(path).status_code == 404
     assert 'id="share-link"' not in owner.client.get(f"/backtests/{run_id}").text
+
+
+def test_a_sweep_goes_from_the_form_to_its_ranking_with_a_link_running_the_best(
+    premium_member: Member, stored_btc: Candles
+) -> None:
+    run_id = start_run(
+        premium_member,
+        advanced="risk_pct=2",
+        sweep="min_confluence=1,2\nstop_atr=0.5:1:0.5",
+        sweep_metric="total_return",
+    )
+    client = premium_member.client
+    status = client.get(f"/backtests/{run_id}/status").get_json()
+    assert status == {"status": "done", "progress": 1.0, "error": None, "done": 4, "total": 4}
+    page = client.get(f"/backtests/{run_id}")
+    assert page.status_code == 200
+    assert "Sweep #" in page.text
+    assert "Ranking by total_return · 4 combinations" in page.text
+    ranks = re.findall(r'<tr class="(best)?" data-rank="(\d)">', page.text)
+    assert ranks == [("best", "1"), ("", "2"), ("", "3"), ("", "4")]
+    assert 'id="best-metrics"' in page.text
+    assert 'id="bt-equity"' not in page.text  # no curve for a sweep
+    assert "<code>min_confluence=1,2</code> <code>stop_atr=0.5:1:0.5</code>" in page.text
+    link = re.search(r'class="button small run-combination" href="([^"]+)"', page.text)
+    assert link
+    form = client.get(link.group(1).replace("&amp;", "&"))
+    assert form.status_code == 200
+    advanced = re.search(r'id="bt-advanced"[^>]*>([^<]*)</textarea>', form.text)
+    assert advanced
+    lines = set(advanced.group(1).split("\n"))
+    assert "risk_pct=2.0" in lines
+    assert {line.split("=")[0] for line in lines} == {"risk_pct", "min_confluence", "stop_atr"}
+    assert 'name="since" id="bt-since" value="2017-07-02"' in form.text
+    listing = client.get("/backtests")
+    assert f'href="/backtests/{run_id}">#{run_id}</a></td><td>sweep</td>' in listing.text
+
+
+def test_a_walk_forward_shows_its_splits_and_stitched_metrics(
+    premium_member: Member, stored_btc: Candles
+) -> None:
+    run_id = start_run(
+        premium_member,
+        until="2017-09-20",
+        sweep="min_confluence=1,2",
+        wf_in_days="30",
+        wf_out_days="20",
+    )
+    page = premium_member.client.get(f"/backtests/{run_id}")
+    assert page.status_code == 200, page.text
+    assert "Walk-forward #" in page.text
+    assert 'id="wf-warnings"' in page.text
+    assert page.text.count("<td>2017-") == 2 * 2  # two splits, in and out windows
+    assert 'id="stitched-metrics"' in page.text
+    assert "30 days in, 20 days out" in page.text
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"sweep": "bogus=1,2"}, "unknown sweep parameter bogus"),
+        ({"sweep": "min_confluence=1:8:1\nstop_atr=0.1:10:0.05"}, "exceed the limit"),
+        ({"sweep": "min_confluence=1,2", "sweep_metric": "luck"}, "unknown ranking metric"),
+        ({"sweep": "min_confluence=1,2", "sweep_seed": "x"}, "Seed must be a whole number"),
+        ({"sweep": "min_confluence=1,2", "wf_in_days": "30"}, "out-of-sample days must be above 0"),
+        ({"wf_in_days": "30", "wf_out_days": "10"}, "a sweep needs at least one name=values"),
+        (
+            {"sweep": "min_confluence=1,2", "wf_in_days": "40", "wf_out_days": "10"},
+            "too short",
+        ),
+    ],
+)
+def test_a_bad_sweep_shows_the_form_again_and_stores_no_run(
+    app: Flask, premium_member: Member, stored_btc: Candles, fields: dict[str, str], message: str
+) -> None:
+    answer = premium_member.post("/backtests", run_form(**fields))
+    assert answer.status_code == 400
+    assert message in answer.text
+    assert "Traceback" not in answer.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(BacktestRun)) == 0

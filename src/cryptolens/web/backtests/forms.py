@@ -1,6 +1,9 @@
 """The backtest form as ``check_request`` arguments: the symbol, the dates (UTC days, the
 until day included) and the named parameters, from the main fields and the "advanced"
-lines of ``name=value``. Every refusal is a ValidationError naming what is wrong."""
+lines of ``name=value``; and its optional "Sweep" section as the sweep object
+``sweeps.check_sweep`` takes (lines of ``name=2,3,4`` or ``name=0.5:2:0.5``, mode, count,
+seed, ranking metric, walk-forward days). Every refusal is a ValidationError naming what is
+wrong."""
 
 from __future__ import annotations
 
@@ -37,6 +40,8 @@ class BacktestForm:
     since: datetime
     until: datetime
     params: dict[str, str]
+    #: The sweep object, None for a single run (no sweep line and no walk-forward days).
+    sweep: dict[str, object] | None = None
 
 
 def _day(form: Form, field: str, label: str) -> date:
@@ -76,15 +81,57 @@ def advanced_params(text: str) -> dict[str, str]:
 
 
 def backtest_form(form: Form) -> BacktestForm:
-    """The form's fields; the advanced lines override a main field of the same name."""
+    """The form's fields; the advanced lines override a main field of the same name, and
+    a swept parameter is left out of the fixed ones (its sweep values replace it)."""
     since = _day(form, "since", "Since")
     until = _day(form, "until", "Until")
     params = {name: form.get(name, "").strip() for name in MAIN_PARAMS}
     params = {name: value for name, value in params.items() if value}
     params |= advanced_params(form.get("advanced", ""))
+    swept = {line.partition("=")[0].strip() for line in _sweep_lines(form)}
+    if "targets" in swept:
+        swept |= {"tp1_r", "tp2_r", "tp3_r"}
     return BacktestForm(
         symbol=form.get("symbol", "").strip(),
         since=_midnight(since),
         until=_midnight(until) + timedelta(days=1),
-        params=params,
+        params={name: value for name, value in params.items() if name not in swept},
+        sweep=sweep_form(form),
     )
+
+
+def sweep_form(form: Form) -> dict[str, object] | None:
+    """The "Sweep" section as a sweep object; None when it names no values and no
+    walk-forward (the lines are not checked here: ``check_sweep`` names what is wrong)."""
+    lines = _sweep_lines(form)
+    in_days, out_days = (form.get(f, "").strip() for f in ("wf_in_days", "wf_out_days"))
+    if not lines and not in_days and not out_days:
+        return None
+    sweep: dict[str, object] = {
+        "space": lines,
+        "mode": form.get("sweep_mode", "grid").strip() or "grid",
+        "metric": form.get("sweep_metric", "sharpe").strip() or "sharpe",
+        "seed": _whole(form, "sweep_seed", "Seed") or 0,
+        "count": _whole(form, "sweep_count", "Combinations to draw"),
+    }
+    if in_days or out_days:
+        sweep["walk_forward"] = {"in_days": in_days or "0", "out_days": out_days or "0"}
+    return sweep
+
+
+def _sweep_lines(form: Form) -> list[str]:
+    text = form.get("sweep", "")
+    if len(text) > MAX_ADVANCED:
+        raise ValidationError(f"sweep values: at most {MAX_ADVANCED:,} characters")
+    lines = (line.strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _whole(form: Form, field: str, label: str) -> int | None:
+    text = form.get(field, "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValidationError(f"{label} must be a whole number, got {text[:20]!r}") from None

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from urllib.parse import quote
 
 from flask import Response, current_app, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from cryptolens.backtest.params import PARAMS, Value, run_params
+from cryptolens.backtest.sweep import RANKING, SWEEP_PARAMS
 from cryptolens.db.backtests import BacktestRun
 from cryptolens.db.transactions import unit_of_work
 from cryptolens.domain.errors import CryptoLensError, ValidationError
@@ -28,7 +30,7 @@ from cryptolens.services.backtests.pages import (
 from cryptolens.services.backtests.run import check_request
 from cryptolens.services.ops.background import Background
 from cryptolens.web.backtests import bp
-from cryptolens.web.backtests.forms import MAIN_PARAMS, backtest_form
+from cryptolens.web.backtests.forms import MAIN_PARAMS, MAX_ADVANCED, backtest_form
 from cryptolens.web.errors import form_error
 from cryptolens.web.principal import current_principal
 
@@ -52,6 +54,8 @@ def _index_context(form: Mapping[str, object] | None = None) -> dict[str, object
         "default_days": DEFAULT_DAYS,
         "max_days": policy.limits_for(principal).backtest_days,
         "last_day": last_day,
+        "sweep_params": list(SWEEP_PARAMS),
+        "ranking_metrics": list(RANKING),
     }
 
 
@@ -65,9 +69,21 @@ def _default_form(ranges: list[StoredRange], defaults: Mapping[str, Value]) -> d
     return form
 
 
+#: Ranking rows a sweep's page shows (the API answers them all).
+SHOWN_ROWS = 100
+#: Fields a link may prefill the form with ("run this combination" on a sweep's page).
+PREFILL_FIELDS = ("symbol", "since", "until", "advanced")
+
+
 @bp.get("")
 def index() -> str:
-    return render_template(INDEX_TEMPLATE, **_index_context())
+    """The form (with the defaults, or the fields of a prefill link) and the user's runs."""
+    prefill = {f: request.args[f][:MAX_ADVANCED] for f in PREFILL_FIELDS if f in request.args}
+    if not prefill:
+        return render_template(INDEX_TEMPLATE, **_index_context())
+    context = _index_context()
+    form = dict(context["form"]) | prefill  # type: ignore[call-overload]
+    return render_template(INDEX_TEMPLATE, **(context | {"form": form}))
 
 
 @bp.post("")
@@ -90,6 +106,7 @@ def create() -> Page:
             Background(app_redis(current_app)),
             user_id=principal.user_id or 0,
             request=checked,
+            sweep=asked.sweep,
         )
     except CryptoLensError as error:
         return form_error(INDEX_TEMPLATE, error, **_index_context(request.form))
@@ -129,11 +146,13 @@ def run(run_id: int) -> str:
     view = store.run_view(row)
     owner = row.user_id is not None and row.user_id == principal.user_id
     token = row.share_token if owner else None
-    done = view.status == store.DONE
+    done = view.status == store.DONE and view.kind == "single"
     return render_template(
         "backtests/run.html",
         view=view,
         chart=price_chart(db.session(), app_settings(current_app), view) if done else None,
+        single_link=partial(_single_link, view),
+        shown_rows=SHOWN_ROWS,
         owner=owner,
         share_link=_share_link(run_id, token) if token else None,
         share=request.args.get("share") or None,
@@ -142,10 +161,29 @@ def run(run_id: int) -> str:
     )
 
 
+def _single_link(view: store.RunView, params: Mapping[str, Value]) -> str:
+    """The form prefilled with ``view``'s symbol and range and ``params`` (as advanced
+    lines, so they override the main fields)."""
+    lines = "\n".join(
+        f"{name}={str(value).lower() if isinstance(value, bool) else value}"
+        for name, value in sorted(params.items())
+    )
+    since, until = view.since.strftime("%Y-%m-%d"), last_day(view.until)
+    return url_for("backtests.index", symbol=view.symbol, since=since, until=until, advanced=lines)
+
+
 @bp.get("/<int:run_id>/status")
 def status(run_id: int) -> Response:
+    """How far the run is; a sweep's also as backtests ``done`` of ``total``."""
     view = store.run_view(_visible(run_id))
-    return jsonify({"status": view.status, "progress": view.progress, "error": view.error})
+    answer: dict[str, object] = {
+        "status": view.status,
+        "progress": view.progress,
+        "error": view.error,
+    }
+    if view.backtests_done is not None:
+        answer["done"], answer["total"] = view.backtests_done
+    return jsonify(answer)
 
 
 @bp.get("/<int:run_id>/trades.csv")

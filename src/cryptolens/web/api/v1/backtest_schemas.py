@@ -5,17 +5,30 @@ parameter with its type, inclusive range and help, so the document lists exactly
 takes and an unknown name or a value out of range is a 400 naming it. ``check_request``
 stays the authority (it parses the same table again); the model only makes the document
 and the first refusal precise.
+
+The optional ``sweep`` object makes the run a sweep (every combination of the values given
+per parameter, ranked by one metric) or, with ``walk_forward``, a walk-forward test; its
+limits are stated in the fields' descriptions, ``sweeps.check_sweep`` checks the rest
+(names, values, combinations, windows) before anything is stored.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, get_type_hints
+from typing import Annotated, Any, Literal, get_type_hints
 
 from pydantic import AfterValidator, ConfigDict, Field, create_model
 
 from cryptolens.backtest.metrics import Metrics
 from cryptolens.backtest.params import PARAMS, Param
+from cryptolens.backtest.sweep import MAX_WALK_FORWARD_RUNS, RANKING, SWEEP_PARAMS
+from cryptolens.backtest.walkforward import MAX_COMBINATIONS
+from cryptolens.services.backtests.sweeps import (
+    MAIN_METRICS,
+    MAX_SEED,
+    MAX_VALUES_CHARS,
+    MAX_WALK_DAYS,
+)
 from cryptolens.web.api.v1.models import Out, envelope
 from cryptolens.web.api.v1.queries import In, Limit, Symbol
 
@@ -63,6 +76,58 @@ BacktestParams: type[In] = create_model(
 )
 
 
+SweepValues = Annotated[
+    str | list[bool | int | float | str],
+    Field(
+        description=(
+            "The values to try: a list, or text: 2,3,4 or a range start:stop:step such as "
+            f"0.5:2:0.5 (at most {MAX_VALUES_CHARS:,} characters)."
+        ),
+        examples=["1,2,3", [0.5, 1.0, 1.5]],
+    ),
+]
+SpaceLine = Annotated[str, Field(max_length=MAX_VALUES_CHARS, examples=["stop_atr=0.5:2:0.5"])]
+Days = Annotated[float, Field(gt=0, le=MAX_WALK_DAYS, allow_inf_nan=False)]
+
+
+class WalkForwardBody(In):
+    """Rolling windows over the run's range: the best combination of ``in_days`` is scored
+    on the next ``out_days``; the windows step by ``out_days``."""
+
+    in_days: Days
+    out_days: Days
+
+
+class SweepBody(In):
+    """Try combinations of parameter values and rank them, or walk forward with them."""
+
+    space: dict[str, SweepValues] | list[SpaceLine] = Field(
+        description=(
+            "Values per parameter name, as an object or as name=values lines. Names: "
+            f"{', '.join(SWEEP_PARAMS)}. At most {len(SWEEP_PARAMS)} parameters and "
+            f"{MAX_COMBINATIONS:,} combinations; the fixed ``params`` apply to every one."
+        ),
+        examples=[{"min_confluence": [1, 2], "stop_atr": "0.5:1.5:0.5"}],
+    )
+    mode: Literal["grid", "random"] = Field(
+        "grid", description="grid: every combination; random: ``count`` drawn from them."
+    )
+    count: int | None = Field(
+        None, ge=1, le=MAX_COMBINATIONS, description="Combinations drawn in random mode."
+    )
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="The random mode's seed.")
+    metric: Literal[tuple(RANKING)] = Field(  # type: ignore[valid-type]
+        "sharpe", description="The metric combinations are ranked by."
+    )
+    walk_forward: WalkForwardBody | None = Field(
+        None,
+        description=(
+            "Walk forward instead of ranking once: splits x (combinations + 1) backtests, "
+            f"at most {MAX_WALK_FORWARD_RUNS:,}."
+        ),
+    )
+
+
 class BacktestBody(In):
     """A backtest of one watched symbol's stored candles over ``[since, until)``."""
 
@@ -70,6 +135,7 @@ class BacktestBody(In):
     since: Moment
     until: Moment
     params: BacktestParams = Field(default_factory=BacktestParams)
+    sweep: SweepBody | None = None
 
 
 class BacktestQuery(In):
@@ -81,11 +147,29 @@ class BacktestLinksOut(Out):
     self: str
 
 
+class WalkForwardOut(Out):
+    in_days: float
+    out_days: float
+
+
+class SweepRequestOut(Out):
+    """A sweep as stored: the space as name=values lines and the backtests it runs."""
+
+    space: list[str]
+    mode: str
+    count: int | None
+    seed: int
+    metric: str
+    walk_forward: WalkForwardOut | None
+    backtests: int
+
+
 class BacktestRequestOut(Out):
     symbol: str
     since: datetime
     until: datetime
     params: dict[str, bool | int | float]
+    sweep: SweepRequestOut | None = None
 
 
 class BacktestSummaryOut(Out):
@@ -93,6 +177,8 @@ class BacktestSummaryOut(Out):
     or failed."""
 
     id: int
+    #: single, sweep or walk_forward.
+    kind: str
     status: str
     progress: float
     error: str | None
@@ -152,13 +238,57 @@ BacktestMetricsOut: type[Out] = create_model(
 )
 
 
+_METRIC_TYPES = get_type_hints(Metrics)
+#: The main metrics of each ranking row and walk-forward window.
+SweepMetricsOut: type[Out] = create_model(
+    "SweepMetricsOut",
+    __base__=_Stored,
+    **{name: (_METRIC_TYPES[name], ...) for name in MAIN_METRICS},  # type: ignore[call-overload]
+)
+SweepParamsOut = dict[str, bool | int | float | str]
+
+
+class SweepRowOut(_Stored):
+    """One combination: its rank (1 is best), values, score (null when the metric is
+    undefined, ranked last) and main metrics; ``single`` is the params of a single run
+    trading as it does (null for a pattern filter, which only sweeps have)."""
+
+    rank: int
+    params: SweepParamsOut
+    score: float | None
+    metrics: SweepMetricsOut
+    single: dict[str, bool | int | float] | None
+
+
+class SweepSplitOut(_Stored):
+    """One walk-forward split: the best in-sample combination and how it did after."""
+
+    index: int
+    in_start: datetime
+    in_end: datetime
+    out_start: datetime
+    out_end: datetime
+    params: SweepParamsOut
+    in_score: float | None
+    out_score: float | None
+    warning: str | None
+    in_sample: SweepMetricsOut
+    out_of_sample: SweepMetricsOut
+
+
 class BacktestRunOut(BacktestSummaryOut):
-    """A run with its results once done: metrics, every trade, the equity curve."""
+    """A run with its results once done: metrics, every trade, the equity curve. A sweep
+    answers ``ranking`` (best first) with the best combination's ``metrics``; a walk-forward
+    answers ``splits``, ``warnings`` and the stitched out-of-sample ``metrics`` (null when
+    the out-of-sample windows overlap); neither has trades or a curve."""
 
     code_version: str
     metrics: BacktestMetricsOut | None
     trades: list[BacktestTradeOut] | None
     equity: BacktestEquityOut | None
+    ranking: list[SweepRowOut] | None = None
+    splits: list[SweepSplitOut] | None = None
+    warnings: list[str] | None = None
 
 
 BacktestQueuedEnvelope = envelope("BacktestQueuedEnvelope", BacktestSummaryOut)

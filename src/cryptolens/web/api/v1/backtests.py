@@ -58,6 +58,7 @@ def _summary(view: RunView) -> dict[str, Any]:
     path = url_for("api_v1.get_backtest", run_id=view.id)
     return {
         "id": view.id,
+        "kind": view.kind,
         "status": view.status,
         "progress": view.progress,
         "error": view.error,
@@ -66,6 +67,7 @@ def _summary(view: RunView) -> dict[str, Any]:
             "since": view.since,
             "until": view.until,
             "params": view.params,
+            "sweep": view.sweep,
         },
         "created_at": view.created_at,
         "finished_at": view.finished_at,
@@ -85,7 +87,9 @@ def _summary(view: RunView) -> dict[str, Any]:
 def create_backtest(json: BacktestBody) -> Answer:
     """Start a backtest of a watched symbol's stored candles over ``[since, until)`` with
     the live signal rules, ``params`` overriding them; poll ``links.self`` until it is done.
-    At most two of your runs may be queued or running at once (409 otherwise)."""
+    With ``sweep`` the run tries combinations of values and ranks them (or walks forward),
+    checked before it is stored (400 naming what is wrong). At most two of your runs may be
+    queued or running at once (409 otherwise)."""
     principal, user_id = _backtester()
     params: dict[str, Value] = json.params.model_dump(exclude_none=True)
     request = check_request(
@@ -97,7 +101,10 @@ def create_backtest(json: BacktestBody) -> Answer:
     )
     background = Background(app_redis(current_app))
     settings = app_settings(current_app)
-    run_id = queue_run(db.engine, settings, background, user_id=user_id, request=request)
+    sweep = None if json.sweep is None else json.sweep.model_dump()
+    run_id = queue_run(
+        db.engine, settings, background, user_id=user_id, request=request, sweep=sweep
+    )
     db.session.rollback()  # a fresh snapshot: the run was committed by queue_run's session
     row = visible_run(db.session(), viewer=principal, run_id=run_id)
     return answer(BacktestQueuedEnvelope, _summary(run_view(row)), status=202)
@@ -116,13 +123,18 @@ def list_backtests(query: BacktestQuery) -> Answer:
 @endpoint(Scope.READ_BACKTEST, resp=BacktestEnvelope, tag=TAG, query=NoQuery)
 def get_backtest(run_id: int) -> Answer:
     """One run: its status and progress, the request it was made of and the code version
-    that ran it, and once done its metrics, every trade and the equity curve."""
+    that ran it, and once done its metrics, every trade and the equity curve; a sweep's
+    ranking, a walk-forward's splits and warnings."""
     principal, _ = _backtester()
     view = run_view(visible_run(db.session(), viewer=principal, run_id=run_id))
+    outcome = view.outcome or {}
     data = _summary(view) | {
         "code_version": view.code_version,
         "metrics": view.metrics,
         "trades": view.trades,
         "equity": view.equity,
+        "ranking": outcome.get("rows"),
+        "splits": outcome.get("splits"),
+        "warnings": outcome.get("warnings"),
     }
     return answer(BacktestEnvelope, data)

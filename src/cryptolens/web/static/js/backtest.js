@@ -1,5 +1,6 @@
 // A backtest run's page. While the run is queued or running: the <progress> bar follows
-// GET /backtests/<id>/status every second and the page reloads when the run ends. When it is
+// GET /backtests/<id>/status every second (a sweep's also as backtests done / total) and the
+// page reloads when the run ends. When it is
 // done: the equity curve, the drawdown curve and the price chart with the trades' markers,
 // drawn with lightweight-charts from the JSON in data- attributes (no inline script: the
 // page runs under a strict Content-Security-Policy). Each chart's element says
@@ -20,7 +21,8 @@
           var fraction = Math.max(0, Math.min(1, Number(body.progress) || 0));
           bar.value = fraction;
           bar.textContent = Math.round(fraction * 100) + "%";
-          if (text) text.textContent = (fraction * 100).toFixed(1) + "% · " + body.status;
+          var count = body.total ? body.done + " / " + body.total + " backtests · " : "";
+          if (text) text.textContent = count + (fraction * 100).toFixed(1) + "% · " + body.status;
           if (body.status === "done" || body.status === "failed") {
             window.location.reload();
             return;
