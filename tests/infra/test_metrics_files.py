@@ -10,7 +10,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from prometheus_client.metrics_core import Metric
 from prometheus_client.mmap_dict import MmapedDict, mmap_key
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from cryptolens.infra import metrics_files
 from tests.builders.metrics import scraped
@@ -85,6 +87,10 @@ def _write(path: Path, name: str, value: float) -> None:
     file.close()
 
 
+def _samples(found: list[Metric]) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value for m in found for s in m.samples}
+
+
 def _total(path: Path, sample: str, **labels: str) -> float:
     return sum(
         s.value
@@ -101,6 +107,9 @@ def test_two_processes_writing_one_directory_are_summed_by_a_scrape(
     for n in range(2):
         done = _python("record", database_url, str(shared), str(tmp_path / f"i{n}"), TOKEN)
         assert done.returncode == 0, done.stderr
+    # The scrape's own merge agrees with prometheus-client's, sample for sample.
+    theirs = MultiProcessCollector.merge([str(p) for p in shared.glob("*.db")], accumulate=True)
+    assert _samples(metrics_files.collect(shared)) == _samples(theirs)
     web_files = sorted(p.name for p in shared.glob("*.db"))
     assert len({name.rsplit("_", 1)[1] for name in web_files}) == 2  # one set per process
     assert all(name.rsplit("_", 1)[1].startswith("web") for name in web_files)

@@ -13,6 +13,7 @@ there and a scrape sums every process's (``infra.metrics_files``).
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -99,11 +100,14 @@ def use_directory(path: Path, role: str) -> None:
     if _directory["path"] == path and _directory["role"] == role:
         return
     path.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        # It warns that clearing is not done in files: these values were never in files.
+        warnings.simplefilter("ignore", UserWarning)
+        for metric in RECORDED:
+            metric.clear()
     # prometheus-client reads the directory from the environment when it opens a file.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
     values.ValueClass = values.MultiProcessValue(lambda: f"{role}{os.getpid()}")
-    for metric in RECORDED:
-        metric.clear()
     _directory.update(path=path, role=role)
 
 
