@@ -144,7 +144,7 @@ WRITER = textwrap.dedent(
     for job in range(12):
         metrics.observe_job(f"job{job}", "succeeded", 0.5)
         metrics.observe_job(f"job{job}", "failed", 0.5)
-    for cache in ("matrix_html", "signals_html", "patterns_html"):
+    for cache in ("pattern_matrix_html", "signals_html", "patterns_html"):
         metrics.count_cache(cache, hit=True)
         metrics.count_cache(cache, hit=False)
     metrics.count_signals("binance", 3)
