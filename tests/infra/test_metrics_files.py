@@ -3,10 +3,15 @@ folded into their worker's files, and the directory cleaned as processes start."
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import os
+import signal
+import socket
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +21,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from cryptolens.infra import metrics_files
 from tests.builders.metrics import scraped
+from tests.builders.settings import TEST_SECRET
 from tests.test_cli import _cryptolens
 
 pytestmark = pytest.mark.slow
@@ -212,3 +218,90 @@ def test_gunicorn_clears_the_web_files_on_start_and_drops_a_dead_workers_live_ga
         assert [p.name for p in tmp_path.glob("*.db")] == ["counter_rq1hall.db"]
     finally:
         sys.modules.pop("cryptolens.gunicorn_conf", None)
+
+
+def _get(port: int, path: str, token: str | None = None) -> tuple[int, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        connection.request("GET", path, headers=headers)
+        answer = connection.getresponse()
+        return answer.status, answer.read().decode()
+    finally:
+        connection.close()
+
+
+def _web_pids(path: Path) -> set[int]:
+    return {
+        int(p.name.removesuffix(".db").rsplit("_web", 1)[1]) for p in path.glob("counter_web*.db")
+    }
+
+
+def test_gunicorn_workers_one_killed_and_replaced_are_summed_by_a_scrape(
+    database_url: str, tmp_path: Path, migrated_engine: object
+) -> None:
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
+    _write(shared, "counter_web999999.db", 50)  # a previous run's: gunicorn clears it
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{root / 'src'}{os.pathsep}{root}",
+        "CRYPTOLENS_ENV": "testing",
+        "SECRET_KEY": TEST_SECRET,
+        "DATABASE_URL": database_url,
+        "INSTANCE_DIR": str(tmp_path / "instance"),
+        "REDIS_URL": "",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_WORKERS": "1",  # one at a time, so each request's worker is known
+        "LOG_LEVEL": "WARNING",
+        "PROMETHEUS_MULTIPROC_DIR": str(shared),
+        "METRICS_TOKEN": TOKEN,
+    }
+    command = [sys.executable, "-m", "gunicorn", "--config", "python:cryptolens.gunicorn_conf"]
+    process = subprocess.Popen(
+        [*command, "cryptolens:create_app()"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _until_answering(port, process)
+        for _ in range(10):
+            assert _get(port, "/api/health/live")[0] == 200
+        [first] = _web_pids(shared)
+        os.kill(first, signal.SIGKILL)  # the master starts another worker
+        _until_answering(port, process, not_pid=first, shared=shared)
+        for _ in range(5):
+            assert _get(port, "/api/health/live")[0] == 200
+        status, text = _get(port, "/metrics", TOKEN)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert status == 200
+    assert len(_web_pids(shared)) == 2  # the killed worker's file stays in the sums
+    live = {"method": "GET", "route": "/api/health/live"}
+    answered = scraped(text, "cryptolens_http_requests_total", status="200", **live)
+    assert answered >= 15  # polls for the new worker may add a few
+    assert scraped(text, "cryptolens_http_requests_total", **live) == answered
+    assert not (shared / "counter_web999999.db").exists()
+
+
+def _until_answering(
+    port: int, process: subprocess.Popen[bytes], *, not_pid: int = 0, shared: Path | None = None
+) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        with contextlib.suppress(OSError):
+            if _get(port, "/api/health/live")[0] == 200 and (
+                shared is None or _web_pids(shared) - {not_pid}
+            ):
+                return
+        assert process.poll() is None, "gunicorn exited"
+        assert time.monotonic() < deadline, "gunicorn did not answer"
+        time.sleep(0.1)
