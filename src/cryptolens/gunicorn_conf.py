@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 from datetime import timedelta
 from typing import Any
@@ -62,6 +63,11 @@ def on_starting(_server: Any) -> None:
     restart from zero, as they would in one process)."""
     if _settings.prometheus_multiproc_dir is not None:
         metrics_files.clear_role(_settings.prometheus_multiproc_dir, metrics_files.WEB_ROLE)
+    elif workers > 1:
+        logging.getLogger("gunicorn.error").warning(
+            "PROMETHEUS_MULTIPROC_DIR is not set: /metrics shows only the requests of the "
+            "worker that answers each scrape"
+        )
 
 
 def child_exit(_server: Any, worker: Any) -> None:

@@ -192,12 +192,19 @@ def test_folding_keeps_every_count_and_leaves_other_workers_alone(tmp_path: Path
 
 def test_starting_clears_the_restarted_role_and_gone_workers_only(tmp_path: Path) -> None:
     me = os.getpid()
-    for name in ("counter_web1.db", "histogram_web2.db", f"counter_rq{me}hall.db"):
+    alive = [f"counter_rq{me}hall.db", f"counter_rq{me}h5.db", f"histogram_cli{me}.db"]
+    for name in ("counter_web1.db", "histogram_web2.db", *alive):
         _write(tmp_path, name, 1)
-    _write(tmp_path, "counter_rq999999999hall.db", 1)  # a worker that is gone
+    # A worker (with a horse not yet folded) and a command that are gone.
+    for name in (
+        "counter_rq999999999hall.db",
+        "counter_rq999999999h7.db",
+        "counter_cli999999999.db",
+    ):
+        _write(tmp_path, name, 1)
     assert metrics_files.clear_role(tmp_path, metrics_files.WEB_ROLE) == 2
-    assert metrics_files.clear_gone_workers(tmp_path) == 1
-    assert [p.name for p in tmp_path.glob("*.db")] == [f"counter_rq{me}hall.db"]
+    assert metrics_files.clear_gone(tmp_path) == 3
+    assert sorted(p.name for p in tmp_path.glob("*.db")) == sorted(alive)
 
 
 def test_gunicorn_clears_the_web_files_on_start_and_drops_a_dead_workers_live_gauges(
@@ -305,3 +312,16 @@ def _until_answering(
         assert process.poll() is None, "gunicorn exited"
         assert time.monotonic() < deadline, "gunicorn did not answer"
         time.sleep(0.1)
+
+
+def test_a_command_running_a_job_records_under_its_own_name_not_the_webs(
+    database_url: str, tmp_path: Path, migrated_engine: object
+) -> None:
+    shared = tmp_path / "prometheus"
+    env = {"DATABASE_URL": database_url, "PROMETHEUS_MULTIPROC_DIR": str(shared), "REDIS_URL": ""}
+    ran = _cryptolens("jobs", "run", "refresh_stats", cwd=tmp_path, **env)
+    assert ran.returncode == 0, ran.stderr
+    assert [p.name.split("_")[-1][:3] for p in shared.glob("*.db")] == ["cli"]
+    assert metrics_files.clear_role(shared, metrics_files.WEB_ROLE) == 0  # gunicorn's start
+    count = "cryptolens_job_processing_seconds_count"
+    assert _total(shared, count, job="refresh_stats", status="succeeded") == 1

@@ -7,8 +7,13 @@ process is ``<role><pid>``:
   clears them on start and drops a dead worker's live gauges;
 - ``rq<worker pid>h<pid>``: a job's work horse, forked by the RQ worker ``<worker pid>``, which
   folds the horse's counters and histograms into ``rq<worker pid>hall`` once the job is done,
-  so the directory holds a file per worker, not one per job ever run; a worker starting
-  removes the files of workers that are gone.
+  so the directory holds a file per worker, not one per job ever run;
+- ``cli<pid>``: any other command (the scheduler running jobs without Redis, ``scan``, the
+  development server).
+
+A worker or command starting removes the files of workers and commands that are gone; the
+web's go when gunicorn starts (never while a process that writes them runs: its later counts
+would go to a deleted file).
 
 A scrape sums each sample over the files first and builds each series once (prometheus-client's
 own merge builds a sample per file and series: several times slower with a dozen processes).
@@ -36,6 +41,9 @@ LOCK_NAME = ".lock"
 SUMMED = ("counter", "histogram")
 _Labels = tuple[tuple[str, str], ...]
 WEB_ROLE = "web"
+CLI_ROLE = "cli"
+#: Roles whose files go once their process (for horses: their worker) is gone.
+PID_CHECKED_ROLES = (CLI_ROLE, "rq")
 _PROCESS = re.compile(r"^(?P<role>[a-z]+)(?P<pid>\d+)(?:h(?P<horse>\d+|all))?$")
 
 
@@ -142,14 +150,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def clear_gone_workers(path: Path) -> int:
-    """Remove the files of RQ workers (and their horses) that are no longer running."""
+def clear_gone(path: Path) -> int:
+    """Remove the files of commands and RQ workers (with their horses) no longer running."""
     path.mkdir(parents=True, exist_ok=True)
     removed = 0
     with _locked(path, fcntl.LOCK_EX):
         for file in path.glob("*.db"):
             found = _process_of(file)
-            if found is None or found["role"] != "rq" or found["horse"] is None:
+            if found is None or found["role"] not in PID_CHECKED_ROLES:
                 continue
             if not _alive(int(found["pid"])):
                 file.unlink(missing_ok=True)

@@ -37,7 +37,7 @@ def run_worker(redis: Redis[bytes], *, burst: bool, metrics_dir: Path | None) ->
         Worker(queues, connection=redis).work(burst=burst, with_scheduler=False)
         return
     # A worker starting: files of workers that are gone go (as a restarted web's do).
-    metrics_files.clear_gone_workers(metrics_dir)
+    metrics_files.clear_gone(metrics_dir)
     metrics.use_directory(metrics_dir, metrics_files.horse_role(os.getpid()))
     worker = MetricsWorker(queues, connection=redis)
     worker.metrics_dir = metrics_dir
