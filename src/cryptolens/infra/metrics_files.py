@@ -3,7 +3,7 @@
 A file is named ``<type>_<process>.db`` (gauges: ``gauge_<mode>_<process>.db``), where the
 process is ``<role><pid>``:
 
-- ``web<pid>``: a gunicorn worker (or any process that built the web app); gunicorn's master
+- ``web<pid>``: a gunicorn worker (built the web app outside a command); gunicorn's master
   clears them on start and drops a dead worker's live gauges;
 - ``rq<worker pid>h<pid>``: a job's work horse, forked by the RQ worker ``<worker pid>``, which
   folds the horse's counters and histograms into ``rq<worker pid>hall`` once the job is done,
