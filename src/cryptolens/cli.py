@@ -12,10 +12,14 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from cryptolens.version import __version__
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +143,21 @@ def _push_app_context(ctx: click.Context) -> None:
     if not has_app_context():
         from cryptolens.app import create_app
 
-        ctx.with_resource(create_app().app_context())
+        app = create_app()
+        _record_metrics_as_command(app)
+        ctx.with_resource(app.app_context())
+
+
+def _record_metrics_as_command(app: Flask) -> None:
+    """With a multiprocess directory, a command records under its own name, never as a web
+    process whose files gunicorn clears when it starts."""
+    from cryptolens.infra import metrics, metrics_files
+    from cryptolens.runtime import app_settings
+
+    directory = app_settings(app).prometheus_multiproc_dir
+    if directory is not None:
+        metrics_files.clear_gone(directory)
+        metrics.use_directory(directory, metrics_files.CLI_ROLE)
 
 
 @click.group(

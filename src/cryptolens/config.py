@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections import Counter
 from decimal import Decimal
@@ -31,6 +32,8 @@ MIN_PRODUCTION_SECRET_BITS = 80
 #: client uses "localhost").
 DEVELOPMENT_HOSTS = ("127.0.0.1", "localhost")
 SUPPORTED_DIALECTS = ("sqlite", "postgresql", "mysql", "mariadb")
+#: A bearer token shorter than this is refused (a scraper stores it; make it random).
+MIN_METRICS_TOKEN_LENGTH = 16
 
 
 class ConfigError(Exception):
@@ -201,11 +204,44 @@ class Settings(BaseSettings):
     payments_timeout_seconds: float = Field(
         default=10.0, gt=0, le=60, alias="PAYMENTS_TIMEOUT_SECONDS"
     )
+    # /metrics (Prometheus): answered to a bearer token or to addresses in the allow list
+    # (CIDR ranges); with neither set it answers 404. The multiprocess directory is where
+    # gunicorn workers and RQ jobs write their counters for a scrape to sum.
+    metrics_token: str | None = Field(default=None, alias="METRICS_TOKEN")
+    metrics_allow: Annotated[
+        tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode
+    ] = Field(default=(), alias="METRICS_ALLOW")
+    prometheus_multiproc_dir: Path | None = Field(default=None, alias="PROMETHEUS_MULTIPROC_DIR")
 
     @field_validator("symbols", "timeframes", "trusted_hosts", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)
+
+    @field_validator("metrics_allow", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        ranges = _split_csv(value)
+        if not isinstance(ranges, tuple | list):
+            return ranges
+        try:
+            return tuple(ipaddress.ip_network(str(r), strict=False) for r in ranges)
+        except ValueError as exc:
+            raise ValueError(f"must be CIDR ranges separated by commas ({exc})") from None
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _check_metrics_token(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str) and len(value.strip()) < MIN_METRICS_TOKEN_LENGTH:
+            raise ValueError(f"must be at least {MIN_METRICS_TOKEN_LENGTH} characters")
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("prometheus_multiproc_dir", mode="before")
+    @classmethod
+    def _blank_dir_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("signal_targets_r", mode="before")
     @classmethod

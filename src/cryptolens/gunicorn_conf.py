@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 from datetime import timedelta
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from gunicorn.glogging import Logger
 
 from cryptolens.config import load_settings
+from cryptolens.infra import metrics_files
 from cryptolens.logs import redact
 
 _settings = load_settings()
@@ -54,3 +56,23 @@ limit_request_line = 4094
 limit_request_fields = 50
 limit_request_field_size = 8190
 forwarded_allow_ips = "*" if _settings.trusted_proxies else "127.0.0.1"
+
+
+def on_starting(_server: Any) -> None:
+    """A fresh start of the web: the previous web processes' metric files go (counters
+    restart from zero, as they would in one process)."""
+    if _settings.prometheus_multiproc_dir is not None:
+        metrics_files.clear_role(_settings.prometheus_multiproc_dir, metrics_files.WEB_ROLE)
+    elif workers > 1:
+        logging.getLogger("gunicorn.error").warning(
+            "PROMETHEUS_MULTIPROC_DIR is not set: /metrics shows only the requests of the "
+            "worker that answers each scrape"
+        )
+
+
+def child_exit(_server: Any, worker: Any) -> None:
+    """A worker exited: its live gauges go; its counters stay in the sums."""
+    if _settings.prometheus_multiproc_dir is not None:
+        metrics_files.mark_dead(
+            _settings.prometheus_multiproc_dir, metrics_files.WEB_ROLE, int(worker.pid)
+        )

@@ -29,6 +29,7 @@ from tests.builders.market import (
     exact_dataset,
     source_slice,
 )
+from tests.builders.metrics import recorded
 
 T = TypeVar("T")
 KLINES = frozenset({"klines"})
@@ -355,3 +356,17 @@ def test_a_long_ban_is_not_slept_through_but_keeps_every_call_away(
     run(scenario())
     assert sleep.delays == []
     assert sim.stats().requests == 2  # exchangeInfo and the one banned request
+
+
+def test_each_failed_attempt_counts_as_an_exchange_error_by_operation_and_class(
+    sim: SimulatorServer, data: Dataset
+) -> None:
+    sim.faults.set_rules(
+        [FaultRule(FaultKind.RATE_LIMIT, count=2, retry_after_s=1, endpoints=KLINES)]
+    )
+    # CCXT's binance maps a 429 to DDoSProtection; the label is the class it raised.
+    labels = {"operation": "fetch_ohlcv", "error": "DDoSProtection"}
+    before = recorded("cryptolens_exchange_errors_total", **labels)
+    result = fetch(sim, retry=RetryPolicy(base_delay_s=0.01))
+    assert result.retries == 2
+    assert recorded("cryptolens_exchange_errors_total", **labels) == before + 2

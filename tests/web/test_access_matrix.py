@@ -113,6 +113,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "api.health"): Route("/api/health", public()),
     ("GET", "api.live"): Route("/api/health/live", public()),
     ("GET", "api.ready"): Route("/api/health/ready", public()),
+    # Neither METRICS_TOKEN nor METRICS_ALLOW set (the default): as if it did not exist;
+    # the token and address rules are in test_metrics.py.
+    ("GET", "metrics.scrape"): Route("/metrics", public(404)),
     ("GET", "dashboard.index"): Route("/", verified()),
     ("GET", "patterns.index"): Route("/patterns", BY_PLAN()),
     ("GET", "signals.index"): Route("/signals", BY_PLAN()),

@@ -18,7 +18,6 @@ from cryptolens.domain.jobs import JOBS, job, schedule
 from cryptolens.domain.symbols import parse_symbol
 from cryptolens.domain.timeframes import ms_to_datetime
 from cryptolens.extensions import db
-from cryptolens.jobs.queues import PRIORITY
 from cryptolens.jobs.scheduler import (
     Dispatch,
     EventWatch,
@@ -130,7 +129,7 @@ def signals_list(symbol: str | None, status: str | None, limit: int) -> None:
 @click.option("--burst", is_flag=True, help="Exit once the queues are empty.")
 def worker_command(burst: bool) -> None:
     """Run an RQ worker on the high, default and low queues (needs REDIS_URL)."""
-    from rq import Queue, Worker
+    from cryptolens.jobs.worker import run_worker  # RQ loads only for this command
 
     redis = app_redis(current_app)
     if redis is None:
@@ -138,8 +137,8 @@ def worker_command(burst: bool) -> None:
             "the worker needs REDIS_URL; without Redis run `cryptolens scheduler`, which "
             "runs every job in its own process"
         )
-    queues = [Queue(name.value, connection=redis) for name in PRIORITY]
-    Worker(queues, connection=redis).work(burst=burst, with_scheduler=False)
+    settings = app_settings(current_app)
+    run_worker(redis, burst=burst, metrics_dir=settings.prometheus_multiproc_dir)
 
 
 @click.command("scheduler")

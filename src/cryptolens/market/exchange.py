@@ -44,6 +44,7 @@ from cryptolens.domain.errors import (
     ValidationError,
 )
 from cryptolens.domain.timeframes import timeframe_ms
+from cryptolens.infra import metrics
 from cryptolens.market.ccxt_setup import (
     classify_error,
     create_ccxt_exchange,
@@ -212,7 +213,11 @@ class ExchangeClient:
             async with self._slots:
                 if tally is not None:
                     tally.requests += 1
-                return await call()
+                try:
+                    return await call()
+                except Exception as exc:
+                    metrics.count_exchange_error(self.exchange_id, what, exc)
+                    raise
 
         def on_retry(event: RetryEvent) -> None:
             if tally is not None:

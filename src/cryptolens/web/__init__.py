@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask import Flask
 
-from cryptolens.web import analytics_refresh, api_key_auth, errors, middleware, security, serving
+from cryptolens.web import (
+    analytics_refresh,
+    api_key_auth,
+    errors,
+    metrics,
+    middleware,
+    security,
+    serving,
+)
 from cryptolens.web.account import bp as account_bp
 from cryptolens.web.admin import bp as admin_bp
 from cryptolens.web.api import bp as api_bp
@@ -24,6 +32,7 @@ def register_web(app: Flask) -> None:
     """Register every blueprint, the middleware and the error handlers on ``app``."""
     serving.register(app)  # first: routes bind their converters when they are added
     middleware.register(app)
+    metrics.register(app)  # after middleware: it times from the middleware's start
     security.register(app)
     errors.register(app)
     api_key_auth.register(app)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from markupsafe import Markup
 
 from cryptolens.extensions import cache
+from cryptolens.infra import metrics
 
 #: Lists (patterns, signals): short, so a page never lags the scanner by more than this.
 LIST_TTL_S = 10
@@ -28,6 +29,7 @@ def fragment_key(name: str, parts: Mapping[str, object]) -> str:
 def cached_html(key: str, ttl_s: int, render: Callable[[], str]) -> Markup:
     """``render()``'s output, from the cache when it holds ``key``."""
     html: str | None = cache.get(key)
+    metrics.count_cache(key.partition(":")[0], hit=html is not None)
     if html is None:
         html = render()
         cache.set(key, html, timeout=ttl_s)

@@ -14,6 +14,7 @@ from cryptolens.notify.webhook import verify
 from cryptolens.services.notifications import delivery as delivery_module
 from cryptolens.services.notifications.delivery import claim_due, deliver_due
 from cryptolens.services.notifications.outcomes import DeliveryReport
+from tests.builders.metrics import recorded
 from tests.builders.notifications import (
     NOW,
     add_channel,
@@ -322,3 +323,15 @@ def test_a_target_saved_while_private_ones_were_allowed_fails_permanently_once_n
     assert (state.status, state.last_error) == ("failed", PRIVATE_REFUSED)
     assert attempt_outcomes(engine, delivery_id) == [("permanent", None)]
     assert webhook_server.requests == []
+
+
+def test_a_sent_delivery_counts_as_a_notification_sent_on_its_channel(
+    engine: Engine, notify_settings: Settings, ntfy_server: NtfyServer
+) -> None:
+    user, _ = _ntfy_user(engine, notify_settings)
+    add_notification(engine, user)
+    before = recorded("cryptolens_notifications_sent_total", channel="ntfy")
+    assert deliver_due(engine, notify_settings, now=NOW).sent == 1
+    assert recorded("cryptolens_notifications_sent_total", channel="ntfy") == before + 1
+    deliver_due(engine, notify_settings, now=NOW + timedelta(minutes=5))  # nothing left
+    assert recorded("cryptolens_notifications_sent_total", channel="ntfy") == before + 1

@@ -19,6 +19,7 @@ from cryptolens.domain.events import NewEvent
 from cryptolens.services.scanning import scan
 from cryptolens.services.scanning.scan import scan_stored
 from tests.builders.db import add_symbol, store
+from tests.builders.metrics import recorded
 
 
 def _events(engine: Engine) -> list[tuple[str, dict[str, Any]]]:
@@ -67,7 +68,7 @@ def test_a_scan_records_its_zones_signals_and_closes_and_names_the_signals_it_ma
     assert all(status[c["pattern_id"]] == c["change"] for c in final)
 
 
-def test_a_rolled_back_scan_leaves_no_events(
+def test_a_rolled_back_scan_leaves_no_events_and_counts_no_signals(
     scan_engine: Engine,
     scan_settings: Settings,
     btc_hours: Candles,
@@ -80,7 +81,21 @@ def test_a_rolled_back_scan_leaves_no_events(
     monkeypatch.setattr(scan, "record_events", record_then_fail)
     sid = add_symbol(scan_engine, "BTC/USDT")
     store(scan_engine, scan_settings, sid, btc_hours[:800])
+    signals = recorded("cryptolens_signals_total")
     failed = scan_stored(scan_engine, scan_settings, symbol_id=sid, symbol="BTC/USDT")
     assert failed.error == "RuntimeError: disk full"
+    assert recorded("cryptolens_signals_total") == signals
     assert _count(scan_engine, EventRow) == 0
     assert _count(scan_engine, Pattern) == _count(scan_engine, ScanState) == 0
+
+
+def test_signals_count_once_their_scan_has_committed(
+    scan_engine: Engine, scan_settings: Settings, btc_hours: Candles
+) -> None:
+    sid = add_symbol(scan_engine, "BTC/USDT")
+    store(scan_engine, scan_settings, sid, btc_hours[:800])
+    before = recorded("cryptolens_signals_total", exchange=scan_settings.exchange_id)
+    first = scan_stored(scan_engine, scan_settings, symbol_id=sid, symbol="BTC/USDT")
+    assert first.signals_new > 0
+    after = recorded("cryptolens_signals_total", exchange=scan_settings.exchange_id)
+    assert after == before + first.signals_new

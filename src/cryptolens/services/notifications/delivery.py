@@ -32,6 +32,7 @@ from cryptolens.db.notifications import (
     NotificationDelivery,
 )
 from cryptolens.db.transactions import claim_once
+from cryptolens.infra import metrics
 from cryptolens.notify.channel import Delivered, Message, Permanent
 from cryptolens.notify.links import PublicLinks
 from cryptolens.notify.send import deliver_all
@@ -334,6 +335,7 @@ def _deliver_round(
         write_batch(session, batch, lease=lease)
         notices = _pause_failing(session, settings, batch)
         _finish_notifications(session, batch.notifications)
+    metrics.count_notifications(batch.sent_by_channel)  # once the outcomes are committed
     _send_emails(engine, settings, [*notices, *emails])
     return DeliveryReport(
         claimed=len(ids),

@@ -93,6 +93,8 @@ class Batch:
     reasons: dict[int, str] = field(default_factory=dict)
     notifications: set[int] = field(default_factory=set)
     tally: Counter[str] = field(default_factory=Counter)
+    #: Deliveries that succeeded, by channel kind (email: handed to the outbox).
+    sent_by_channel: Counter[str] = field(default_factory=Counter)
 
     def _update(self, row: Claimed, status: str, **values: Any) -> None:
         self.notifications.add(row.notification_id)
@@ -139,6 +141,7 @@ class Batch:
         done = {"attempts": attempts, "first": first}
         if isinstance(result, Delivered):
             self.succeeded.add(row.channel_id)
+            self.sent_by_channel[row.kind] += 1
             self._update(row, SENT, sent=self.now, **done)
         elif isinstance(result, Permanent):
             self.failures[row.channel_id] += 1

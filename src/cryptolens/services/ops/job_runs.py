@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from cryptolens.clock import utcnow
 from cryptolens.db.models import JobRun
 from cryptolens.domain.enums import JobStatus
+from cryptolens.infra import metrics
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ def recorded_run(engine: Engine, name: str, *, target: str | None = None) -> Ite
         assert key is not None
         run_id = int(key[0])
     record = RunRecord(run_id, name, target)
+    started = time.perf_counter()
     try:
         yield record
     except BaseException as exc:
@@ -51,6 +54,7 @@ def recorded_run(engine: Engine, name: str, *, target: str | None = None) -> Ite
         record.error = f"{type(exc).__name__}: {exc}"
         raise
     finally:
+        metrics.observe_job(name, record.status.value, time.perf_counter() - started)
         with engine.begin() as connection:
             connection.execute(
                 update(JobRun)

@@ -50,6 +50,7 @@ from cryptolens.domain.enums import Direction
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.domain.events import NewEvent
 from cryptolens.domain.timeframes import TIMEFRAME_MS, finer_timeframes, timeframe_ms
+from cryptolens.infra import metrics
 from cryptolens.market.exchange import ExchangeClient
 from cryptolens.services.market.ingest import (
     IngestReport,
@@ -150,7 +151,7 @@ def scan_stored(
     phases = phases or Phases()
     try:
         with engine.begin() as connection:
-            return _scan(connection, settings, symbol_id, symbol, phases)
+            scanned = _scan(connection, settings, symbol_id, symbol, phases)
     except (_LostRace, IntegrityError):
         log.info("%s: another scan got there first; skipped", symbol)
         return SymbolScan(symbol_id, symbol, skipped="already scanned by another worker")
@@ -163,6 +164,8 @@ def scan_stored(
     except Exception as exc:  # one symbol's failure never stops the others
         log.exception("%s: scan failed", symbol)
         return SymbolScan(symbol_id, symbol, error=f"{type(exc).__name__}: {exc}")
+    metrics.count_signals(settings.exchange_id, scanned.signals_new)  # committed ones only
+    return scanned
 
 
 def _may_have_new(tf: str, since: int | None, base_through: int | None, base_ms: int) -> bool:
