@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import current_app, render_template
+from flask import current_app, redirect, render_template, url_for
 from markupsafe import Markup
+from werkzeug.wrappers import Response
 
 from cryptolens.extensions import db
 from cryptolens.runtime import app_settings
 from cryptolens.services.accounts import policy
 from cryptolens.services.views.dashboard import dashboard_summary
+from cryptolens.services.views.landing import landing
 from cryptolens.services.views.matrix import pattern_matrix
+from cryptolens.web.access import public
 from cryptolens.web.dashboard import bp
 from cryptolens.web.fragments import MATRIX_TTL_S, cached_html, fragment_key
 from cryptolens.web.principal import current_principal
+
+#: The landing page's sample chart: 60 four-hour candles (ten days) when 4h is configured.
+LANDING_TIMEFRAME = "4h"
 
 
 def _scope(values: frozenset[str] | None) -> str:
@@ -49,8 +55,26 @@ def cached_pattern_matrix(
 
 
 @bp.get("/")
-def index() -> str:
+@public
+def index() -> str | Response:
+    """The dashboard for verified users; the landing page for visitors who are not signed in
+    (the gate's rule for everyone else: an unverified user is sent to verify first)."""
     settings = app_settings(current_app)
+    principal = current_principal()
+    if not principal.is_authenticated:
+        return render_template(
+            "site/landing.html",
+            landing=landing(
+                db.session(),
+                exchange=settings.exchange_id,
+                symbol=settings.symbols[0],
+                timeframe=LANDING_TIMEFRAME
+                if LANDING_TIMEFRAME in settings.timeframes
+                else settings.timeframes[-1],
+            ),
+        )
+    if not principal.verified:
+        return redirect(url_for("auth.verify_pending"))
     summary = dashboard_summary(
         db.session(),
         exchange=settings.exchange_id,
