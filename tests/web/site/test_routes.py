@@ -104,6 +104,10 @@ def test_signed_in_pricing_posts_each_plan_and_period_to_checkout(
     assert 'id="buy-pro-monthly-lemonsqueezy"' in page
     assert 'id="buy-premium-yearly-nowpayments"' in page
     assert 'name="csrf_token"' in page
+    # The buy buttons' redirect goes to the providers' pages: this page's CSP allows them.
+    policy = client.get("/pricing").headers["Content-Security-Policy"]
+    assert f"form-action 'self' {ls_server.url} {np_server.url};" in policy
+    assert "form-action 'self';" in client.get("/account/").headers["Content-Security-Policy"]
     with app.app_context():
         db.engine.dispose()
 
@@ -114,6 +118,7 @@ def test_pricing_without_configured_providers_sells_nothing(app: Flask) -> None:
     assert page.status_code == 200
     assert "/payments/checkout" not in page.text
     assert "Payments are not open yet." in page.text
+    assert "form-action 'self';" in page.headers["Content-Security-Policy"]
 
 
 def test_plans_off_hides_pricing_everywhere(settings: Settings) -> None:

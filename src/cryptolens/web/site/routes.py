@@ -11,6 +11,7 @@ from cryptolens.domain.plans import PLANS, plan_features
 from cryptolens.runtime import app_settings
 from cryptolens.services.payments.providers import configured_providers, price_list
 from cryptolens.web.access import public
+from cryptolens.web.security import allow_form_targets
 from cryptolens.web.site import bp
 
 #: The templates an operator may replace: ``<INSTANCE_DIR>/legal/<name>``.
@@ -32,12 +33,15 @@ def pricing() -> str:
     if not settings.plans_enabled:
         raise NotFound()
     prices = price_list(settings).all()
+    providers = sorted(p.value for p in configured_providers(settings))
+    if providers:
+        allow_form_targets(settings.payment_page_origins)
     return render_template(
         "site/pricing.html",
         plans=sorted(PLANS.values(), key=lambda p: p.rank),
         prices={(p.plan, p.period): p for p in prices},
         periods=tuple(BillingPeriod),
-        providers=sorted(p.value for p in configured_providers(settings)),
+        providers=providers,
         features=plan_features,
     )
 
