@@ -3,7 +3,8 @@
 presses "Card" for Pro monthly, pays on the local LemonSqueezy checkout page (``#pay``: the
 signed webhooks go back to the app), lands on the return page and the billing page says Pro.
 The landing, pricing, return and billing pages fit a phone and a desktop without sideways
-scrolling (screenshots in build/screenshots)."""
+scrolling (screenshots in build/screenshots), and so do the admin payment pages that list
+the purchase."""
 
 from __future__ import annotations
 
@@ -20,9 +21,17 @@ from cryptolens.db.models import Symbol
 from cryptolens.domain.plans import Plan
 from cryptolens.extensions import db
 from cryptolens.services.accounts.subscriptions import plan_status
-from tests.builders.browser import BROWSER_MARKS, DESKTOP, PHONE, launch, public_app, widths
+from tests.builders.browser import (
+    BROWSER_MARKS,
+    DESKTOP,
+    PHONE,
+    launch,
+    public_app,
+    signed_in_tab,
+    widths,
+)
 from tests.builders.payment_servers import LemonSqueezyServer, NowPaymentsServer, with_payments
-from tests.web.accounts_helpers import PASSWORD, Mailbox, link_in
+from tests.web.accounts_helpers import PASSWORD, Mailbox, link_in, make_user
 from tests.web.seeding import add_signal, seed_btc_demo
 
 pytestmark = BROWSER_MARKS
@@ -115,6 +124,17 @@ def test_a_new_visitor_buys_pro_from_the_pricing_page_through_the_local_checkout
         assert tab.locator("#billing-plan").get_attribute("data-plan") == "pro"
         assert tab.locator("#payments tbody tr").count() == 1
         _fits(tab, "billing-pro")
+
+        # The administrator sees the payment and the subscription it bought.
+        admin = make_user(app, "root@example.com", admin=True)
+        desk, admin_errors = signed_in_tab(browser, base, admin, "/admin/payments")
+        assert desk.locator("#admin-payments tbody tr").count() == 1
+        assert BUYER in desk.locator("#admin-payments").inner_text()
+        _fits(desk, "admin-payments")
+        desk.goto(f"{base}/admin/subscriptions?email=buyer")
+        assert desk.locator("#admin-subscriptions tbody tr").count() == 1
+        _fits(desk, "admin-subscriptions")
+        errors += admin_errors
         browser.close()
     assert errors == []
     with app.app_context():
