@@ -18,6 +18,8 @@ from cryptolens.extensions import cache
 LIST_TTL_S = 10
 #: The dashboard matrix: the heaviest read, and it only changes once a scan.
 MATRIX_TTL_S = 60
+#: The landing page's chart and track record: public, so anyone can ask for it often.
+LANDING_TTL_S = 60
 
 
 def fragment_key(name: str, parts: Mapping[str, object]) -> str:

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from cryptolens import create_app
 from cryptolens.config import Settings
-from cryptolens.extensions import db
+from cryptolens.extensions import cache, db
 from tests.builders.payment_servers import LemonSqueezyServer, NowPaymentsServer, with_payments
 from tests.web.accounts_helpers import make_user, sign_in, signed_in_client
 from tests.web.seeding import add_signal, add_symbol, seed_btc_demo
@@ -43,6 +43,24 @@ def test_the_landing_page_shows_the_public_track_record(app: Flask, client: Flas
     assert re.search(r'id="record-trades">3<', page)
     assert re.search(r'id="record-win-rate">66.7%<', page)
     assert re.search(r'id="record-expectancy">\+0.67R<', page)
+
+
+def test_the_landing_figures_are_rendered_once_a_minute_for_every_visitor(
+    app: Flask, client: FlaskClient
+) -> None:
+    with app.app_context():
+        btc = add_symbol(db.session, "BTC/USDT")
+        add_signal(db.session, symbol_id=btc, status="closed", outcome="tp1", r_multiple=1.0)
+        db.session.commit()
+    assert re.search(r'id="record-trades">1<', client.get("/").text)
+    with app.app_context():
+        add_signal(db.session, symbol_id=btc, status="closed", outcome="stop", r_multiple=-1.0)
+        db.session.commit()
+    # Another visitor within the minute: the same rendered figures, no new queries.
+    assert re.search(r'id="record-trades">1<', app.test_client().get("/").text)
+    with app.app_context():
+        cache.clear()
+    assert re.search(r'id="record-trades">2<', client.get("/").text)
 
 
 def test_without_data_the_landing_page_says_so(client: FlaskClient) -> None:
