@@ -52,7 +52,7 @@ def test_users_verify_marks_an_unverified_address_verified_so_the_user_reaches_t
     assert user_row(app, person.id).email_verified_at is not None
     client = app.test_client()
     sign_in(client, person)
-    assert client.get("/").status_code == 200
+    assert client.get("/account/").status_code == 200
 
 
 def test_users_verify_says_when_the_address_was_already_verified(app: Flask) -> None:

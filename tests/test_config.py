@@ -285,3 +285,33 @@ def test_production_refuses_a_short_webhook_secret(
         load_settings(_env_file=None)
     monkeypatch.setenv(name, secrets.token_hex(16))
     assert load_settings(_env_file=None).is_production
+
+
+def test_payment_page_origins_are_a_list_of_origins(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().payment_page_origins == (
+        "https://*.lemonsqueezy.com",
+        "https://nowpayments.io",
+    )
+    monkeypatch.setenv("PAYMENT_PAGE_ORIGINS", "https://pay.example.com, http://127.0.0.1:8081")
+    assert load_settings().payment_page_origins == (
+        "https://pay.example.com",
+        "http://127.0.0.1:8081",
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://pay.example.com; script-src *",  # would add a directive to the policy
+        "https://pay.example.com/checkout",  # a path is not an origin
+        "pay.example.com",
+        "javascript:alert(1)",
+        "https://pay.example.com 'unsafe-inline'",
+    ],
+)
+def test_a_payment_page_origin_that_is_not_one_is_refused(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("PAYMENT_PAGE_ORIGINS", value)
+    with pytest.raises(ConfigError, match="PAYMENT_PAGE_ORIGINS"):
+        load_settings()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 from collections import Counter
 from decimal import Decimal
 from enum import StrEnum
@@ -55,6 +56,11 @@ class SmtpSecurity(StrEnum):
 class LogFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
+
+
+#: A CSP source naming one origin (or a host's subdomains): nothing that could end the
+#: directive or add another.
+_ORIGIN = re.compile(r"https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?")
 
 
 def _split_csv(value: Any) -> Any:
@@ -201,6 +207,12 @@ class Settings(BaseSettings):
     )
     nowpayments_api_key: SecretStr | None = Field(default=None, alias="NOWPAYMENTS_API_KEY")
     nowpayments_ipn_secret: SecretStr | None = Field(default=None, alias="NOWPAYMENTS_IPN_SECRET")
+    # The providers' payment pages the checkout redirects the buyer to: the pages with buy
+    # buttons allow these in their CSP form-action (a browser checks a form's redirect too).
+    payment_page_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("https://*.lemonsqueezy.com", "https://nowpayments.io"),
+        alias="PAYMENT_PAGE_ORIGINS",
+    )
     payments_timeout_seconds: float = Field(
         default=10.0, gt=0, le=60, alias="PAYMENTS_TIMEOUT_SECONDS"
     )
@@ -213,7 +225,9 @@ class Settings(BaseSettings):
     ] = Field(default=(), alias="METRICS_ALLOW")
     prometheus_multiproc_dir: Path | None = Field(default=None, alias="PROMETHEUS_MULTIPROC_DIR")
 
-    @field_validator("symbols", "timeframes", "trusted_hosts", mode="before")
+    @field_validator(
+        "symbols", "timeframes", "trusted_hosts", "payment_page_origins", mode="before"
+    )
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)
@@ -253,6 +267,17 @@ class Settings(BaseSettings):
     def _check_targets(cls, value: tuple[float, ...]) -> tuple[float, ...]:
         if len(value) != 3 or not 0 < value[0] < value[1] < value[2]:
             raise ValueError("must be three increasing positive R multiples, e.g. 1,2,3")
+        return value
+
+    @field_validator("payment_page_origins")
+    @classmethod
+    def _check_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin like https://pay.example.com or "
+                    "https://*.example.com (scheme, host, optional port; no path)"
+                )
         return value
 
     @field_validator("symbols")

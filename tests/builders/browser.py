@@ -4,6 +4,7 @@ both sizes with a screenshot of each in build/screenshots."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,8 +13,15 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import Engine
 from werkzeug.serving import make_server
 
+from cryptolens import create_app
+from cryptolens.config import Settings
+from cryptolens.extensions import db
+from cryptolens.services.ops.background import wait_for_background
+from tests.builders.db import clear_tables
+from tests.builders.settings import make_settings
 from tests.web.accounts_helpers import Person
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -90,3 +98,32 @@ def serving(app: Flask) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def public_app(settings: Settings, engine: Engine) -> Iterator[tuple[Flask, str]]:
+    """An app built from ``settings`` whose PUBLIC_URL is the address it is served at (links
+    and provider redirects lead back to it), on a threaded server; its base address. The
+    tables of ``engine`` are cleared afterwards."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    app = create_app(make_settings(**(settings.model_dump() | {"public_url": base, "port": port})))
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield app, base
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        wait_for_background()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        clear_tables(engine)

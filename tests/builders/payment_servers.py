@@ -365,6 +365,8 @@ def payment_settings(ls: LemonSqueezyServer, np: NowPaymentsServer) -> dict[str,
         "nowpayments_api_url": np.url,
         "nowpayments_api_key": "np-test-api-key",
         "nowpayments_ipn_secret": NP_SECRET,
+        # The checkout and invoice pages are on the servers themselves.
+        "payment_page_origins": (ls.url, np.url),
         "price_pro_monthly": "19",
         "price_pro_yearly": "190",
         "price_premium_monthly": "49",

@@ -4,6 +4,8 @@ A route in ``app.url_map`` without a row here fails the test, and so does a row 
 is gone: adding a route means adding one line below.
 
 Rules for market pages:
+- "/" is the landing page for signed-out visitors (200) and the dashboard for verified users;
+  pricing, terms and privacy are public;
 - dashboard, symbol chart and stats: every signed-in, verified user (``verified``); Free
   sees only BTC/USDT and FVG zones there (``test_tiers.py``);
 - patterns and signals pages and a signal's page: follow the plan (``by_plan``: Free gets a
@@ -116,7 +118,11 @@ ROUTES: dict[tuple[str, str], Route] = {
     # Neither METRICS_TOKEN nor METRICS_ALLOW set (the default): as if it did not exist;
     # the token and address rules are in test_metrics.py.
     ("GET", "metrics.scrape"): Route("/metrics", public(404)),
-    ("GET", "dashboard.index"): Route("/", verified()),
+    # Signed out: the public landing page; unverified: "verify your email" as elsewhere.
+    ("GET", "dashboard.index"): Route("/", _row(200, 302, 200, 200, 200, 200)),
+    ("GET", "site.pricing"): Route("/pricing", public()),
+    ("GET", "site.terms"): Route("/terms", public()),
+    ("GET", "site.privacy"): Route("/privacy", public()),
     ("GET", "patterns.index"): Route("/patterns", BY_PLAN()),
     ("GET", "signals.index"): Route("/signals", BY_PLAN()),
     ("GET", "signals.detail"): Route("/signals/{signal}", BY_PLAN()),
@@ -272,6 +278,11 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "admin.broadcast_page"): Route("/admin/broadcast", admin()),
     ("POST", "admin.broadcast_page"): Route("/admin/broadcast", admin(400)),
     ("GET", "admin.users"): Route("/admin/users", admin()),
+    ("GET", "admin.payments"): Route("/admin/payments?email=a&status=paid", admin()),
+    ("GET", "admin.payment_events"): Route("/admin/payments/events", admin()),
+    ("GET", "admin.subscriptions"): Route("/admin/subscriptions?state=active", admin()),
+    # No email, plan or reason: 400 naming what is missing.
+    ("POST", "admin.grant_plan"): Route("/admin/subscriptions/grant", admin(400)),
     ("POST", "admin.set_active"): Route("/admin/users/{other}/active", admin(302, other=403)),
     ("POST", "admin.subscribe"): Route("/admin/users/{other}/subscription", admin(400, other=403)),
 }

@@ -33,6 +33,8 @@ PAGES = (
     "/backtests",
 )
 ADMIN_PAGES = ("/admin/users", "/admin/broadcast", "/admin/settings", "/admin/jobs")
+#: What a signed-out visitor reads: the landing page and the legal pages.
+PUBLIC_PAGES = ("/", "/terms", "/privacy")
 
 
 @pytest.fixture
@@ -66,6 +68,7 @@ def test_without_plans_no_page_speaks_of_plans_tiers_or_upgrades(app: Flask) -> 
     admin = signed_in_client(app, "admin@example.com", admin=True)
     found = {path: _words(free, path.format(signal=signal_id)) for path in PAGES}
     found |= {path: _words(admin, path) for path in ADMIN_PAGES}
+    found |= {f"signed out {path}": _words(app.test_client(), path) for path in PUBLIC_PAGES}
     assert {path: words for path, words in found.items() if words} == {}
 
 
@@ -75,6 +78,7 @@ def test_with_plans_the_same_check_finds_the_plan_names(app: Flask) -> None:
     admin = signed_in_client(app, "admin@example.com", admin=True)
     assert "Premium" in _words(free, "/account/")
     assert "Pro" in _words(admin, "/admin/users")
+    assert "plans" in _words(app.test_client(), "/terms")
 
 
 def test_without_plans_every_account_keeps_a_journal_without_limits(app: Flask) -> None:

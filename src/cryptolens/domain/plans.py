@@ -151,3 +151,37 @@ def lowest_plan_with(capability: Capability) -> Plan:
         if limits.includes(capability):
             return limits.plan
     raise LookupError(capability)
+
+
+def _count(value: int | None, one: str, many: str) -> str:
+    if value is None:
+        return f"Unlimited {many}"
+    return f"{value} {one if value == 1 else many}"
+
+
+def plan_features(limits: PlanLimits) -> tuple[str, ...]:
+    """What ``limits`` includes, one line each, as the pricing page lists it."""
+    if limits.allowed_symbols is not None:
+        symbols = f"{', '.join(sorted(limits.allowed_symbols))} only"
+    else:
+        symbols = _count(limits.symbols, "symbol", "symbols")
+    every_type = limits.pattern_types == ALL_PATTERN_TYPES
+    lines = [
+        symbols,
+        "Every zone type" if every_type else f"{', '.join(sorted(limits.pattern_types))} zones",
+    ]
+    if limits.patterns_rows != 0:
+        lines.append(_count(limits.patterns_rows, "newest zone", "newest zones") + " listed")
+    if limits.signals_rows != 0:
+        lines.append(_count(limits.signals_rows, "newest signal", "newest signals") + " listed")
+    alerts = _count(limits.notifications_per_day, "alert", "alerts") + " a day"
+    delay = limits.notification_delay_seconds
+    lines.append(alerts + (f", {delay // 60} minutes late" if delay else ", as they happen"))
+    if limits.portfolios != 0:
+        lines.append(_count(limits.portfolios, "portfolio", "portfolios"))
+    if limits.backtest:
+        years = (limits.backtest_days or 0) // 365
+        lines.append(f"Backtests over up to {years} years" if years else "Backtests")
+    if limits.api:
+        lines.append("API keys")
+    return tuple(lines)

@@ -24,6 +24,8 @@ from cryptolens.web.patterns import bp as patterns_bp
 from cryptolens.web.payments import bp as payments_bp
 from cryptolens.web.portfolio import bp as portfolio_bp
 from cryptolens.web.signals import bp as signals_bp
+from cryptolens.web.site import bp as site_bp
+from cryptolens.web.site import routes as site_routes
 from cryptolens.web.stats import bp as stats_bp
 from cryptolens.web.symbols import bp as symbols_bp
 
@@ -37,6 +39,7 @@ def register_web(app: Flask) -> None:
     errors.register(app)
     api_key_auth.register(app)
     analytics_refresh.register(app)
+    site_routes.register(app)  # operators' own legal pages
     # CSRF is decided per request by how it is authenticated (web/principal.py), not
     # by blueprint: a cookie-authenticated write under /api needs a token too.
     blueprints = (api_bp, api_v1_bp, dashboard_bp, patterns_bp, signals_bp, symbols_bp, stats_bp)
@@ -48,5 +51,6 @@ def register_web(app: Flask) -> None:
         portfolio_bp,
         backtests_bp,
         payments_bp,
+        site_bp,
     ):
         app.register_blueprint(blueprint)

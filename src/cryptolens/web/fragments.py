@@ -19,6 +19,8 @@ from cryptolens.infra import metrics
 LIST_TTL_S = 10
 #: The dashboard matrix: the heaviest read, and it only changes once a scan.
 MATRIX_TTL_S = 60
+#: The landing page's chart and track record: public, so anyone can ask for it often.
+LANDING_TTL_S = 60
 
 
 def fragment_key(name: str, parts: Mapping[str, object]) -> str:

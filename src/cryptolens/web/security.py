@@ -42,18 +42,34 @@ from cryptolens.web.principal import (
 #: 'unsafe-inline'; a test recomputes it from the vendored file, so an upgrade that changes
 #: the rules fails there.
 CHART_ATTRIBUTION_STYLE = "'sha256-3pRED1tOXas1FXFoPb9TGCjmYe9XQsmO9OV23khV2nY='"
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        f"style-src 'self' {CHART_ATTRIBUTION_STYLE}",
-        "img-src 'self' data:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
+
+
+def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
+    """The policy; ``form_targets`` are origins a form on the page may also be sent (or
+    redirected) to: the payment providers' pages on pages with buy buttons."""
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            f"style-src 'self' {CHART_ATTRIBUTION_STYLE}",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            " ".join(("form-action 'self'", *form_targets)),
+            "frame-ancestors 'none'",
+        )
     )
-)
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
+FORM_TARGETS = "csp_form_targets"
+
+
+def allow_form_targets(origins: tuple[str, ...]) -> None:
+    """Let this response's forms lead to ``origins`` (CSP form-action): checkout answers a
+    buy button with a redirect to the provider, which the browser checks against it."""
+    setattr(g, FORM_TARGETS, origins)
+
 
 #: The page uses none of these browser features; deny them to anything embedded or injected.
 PERMISSIONS_POLICY = ", ".join(
@@ -221,7 +237,7 @@ def gate() -> BaseResponse | None:
 
 def security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("Content-Security-Policy", content_security_policy(g.get(FORM_TARGETS, ())))
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

@@ -4,7 +4,6 @@ with its reason, and a crypto payment that extends a granted plan from its end."
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from flask import Flask
@@ -14,7 +13,6 @@ from sqlalchemy.orm import Session
 from cryptolens.clock import utcnow
 from cryptolens.config import Settings
 from cryptolens.db.accounts import Subscription
-from cryptolens.db.payments import Payment
 from cryptolens.domain.billing import BillingPeriod, add_period
 from cryptolens.domain.errors import NotFoundError, ValidationError
 from cryptolens.services.payments.admin import (
@@ -25,24 +23,12 @@ from cryptolens.services.payments.admin import (
 from cryptolens.services.payments.lifecycle import apply_event
 from cryptolens.services.payments.nowpayments import NowPayments
 from tests.builders.payment_servers import NP_SECRET, nowpayments_signed, np_ipn
-from tests.builders.payments import recording_billing
+from tests.builders.payments import pro_payment, recording_billing
 from tests.web.accounts_helpers import make_user
 
 
 def _payment(session: Session, user_id: int, ref: str, status: str) -> None:
-    session.add(
-        Payment(
-            provider="nowpayments",
-            provider_payment_id=ref,
-            user_id=user_id,
-            plan="pro",
-            period="monthly",
-            amount=Decimal("19"),
-            currency="USD",
-            status=status,
-            credited=status == "paid",
-        )
-    )
+    session.add(pro_payment(user_id, ref, status))
     session.commit()
 
 

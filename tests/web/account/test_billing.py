@@ -116,3 +116,14 @@ def test_nobody_cancels_someone_elses_subscription(
     )
     assert answer.status_code == 404
     assert [r for r in ls_server.requests if r.method == "DELETE"] == []
+
+
+def test_the_buy_buttons_may_lead_to_the_providers_pages(
+    app: Flask, ls_server: LemonSqueezyServer, np_server: NowPaymentsServer
+) -> None:
+    """Checkout answers a buy button with a redirect to the provider; a browser checks that
+    redirect against the page's CSP form-action, so the page names the providers' origins."""
+    client = app.test_client()
+    assert sign_in(client, make_user(app, "buyer@example.com")).status_code == 302
+    policy = client.get("/account/billing").headers["Content-Security-Policy"]
+    assert f"form-action 'self' {ls_server.url} {np_server.url};" in policy

@@ -90,7 +90,7 @@ def test_deleting_the_account_removes_its_data(app: Flask, client: FlaskClient) 
     assert wrong.status_code == 400
     done = post_form(client, "/account/delete", {"password": user.password}, form_path="/account/")
     assert done.status_code == 200
-    assert client.get("/").status_code == 302
+    assert client.get("/account/").status_code == 302
     with app.app_context():
         for model in (User, Subscription, UserToken):
             assert db.session.scalar(select(func.count()).select_from(model)) == 0

@@ -22,13 +22,13 @@ def test_logout_everywhere_ends_other_clients_but_keeps_this_one(
     sign_in(client, user)
     sign_in(other, user)
     sign_in(remembered, user, remember=True)
-    assert other.get("/").status_code == 200
+    assert other.get("/account/").status_code == 200
 
     answer = post_form(client, "/account/sessions/revoke", form_path="/account/")
     assert answer.status_code == 200
-    assert other.get("/").status_code == 302
-    assert remembered.get("/").status_code == 302  # the remember cookie is revoked too
-    assert client.get("/").status_code == 200
+    assert other.get("/account/").status_code == 302
+    assert remembered.get("/account/").status_code == 302  # the remember cookie is revoked too
+    assert client.get("/account/").status_code == 200
 
 
 def test_a_password_change_ends_other_sessions(app: Flask, client: FlaskClient) -> None:
@@ -43,8 +43,8 @@ def test_a_password_change_ends_other_sessions(app: Flask, client: FlaskClient) 
         form_path="/account/",
     )
     assert answer.status_code == 200
-    assert other.get("/").status_code == 302
-    assert client.get("/").status_code == 200
+    assert other.get("/account/").status_code == 302
+    assert client.get("/account/").status_code == 200
     assert sign_in(app.test_client(), user, password=NEW_PASSWORD).status_code == 302
 
 
@@ -90,8 +90,8 @@ def test_signing_out_another_device_ends_only_that_session(app: Flask, client: F
     assert phone_session in _session_ids(client.get("/account/").text)
     answer = post_form(client, f"/account/sessions/{phone_session}/revoke", form_path="/account/")
     assert answer.status_code == 302
-    assert phone.get("/").status_code == 302
-    assert client.get("/").status_code == 200
+    assert phone.get("/account/").status_code == 302
+    assert client.get("/account/").status_code == 200
     assert len(_session_ids(client.get("/account/").text)) == 1
 
 
@@ -103,7 +103,7 @@ def test_signing_out_this_device_from_the_list_signs_this_browser_out(
     (mine,) = _session_ids(client.get("/account/").text)
     answer = post_form(client, f"/account/sessions/{mine}/revoke", form_path="/account/")
     assert answer.headers["Location"] == "/auth/login"
-    assert client.get("/").status_code == 302
+    assert client.get("/account/").status_code == 302
 
 
 def test_nobody_can_sign_out_someone_elses_session(app: Flask, client: FlaskClient) -> None:
@@ -114,7 +114,7 @@ def test_nobody_can_sign_out_someone_elses_session(app: Flask, client: FlaskClie
     sign_in(client, make_user(app, "mallory@example.com"))
     answer = post_form(client, f"/account/sessions/{theirs}/revoke", form_path="/account/")
     assert answer.status_code == 404
-    assert victim.get("/").status_code == 200
+    assert victim.get("/account/").status_code == 200
 
 
 def test_signing_out_everywhere_revokes_the_session_records(

@@ -45,7 +45,7 @@ def test_an_admin_can_deactivate_a_user_who_is_then_signed_out(
     sign_in(client, admin)
     answer = post_form(client, f"/admin/users/{target.id}/active", form_path="/admin/users")
     assert answer.status_code == 302
-    assert victim.get("/").status_code == 302
+    assert victim.get("/account/").status_code == 302
 
 
 def test_an_admin_grants_a_plan(app: Flask, client: FlaskClient) -> None:

@@ -31,9 +31,9 @@ def test_signing_in_reaches_the_dashboard_and_signing_out_leaves(
     answer = sign_in(client, user)
     assert answer.status_code == 302
     assert answer.headers["Location"] == "/"
-    assert client.get("/").status_code == 200
+    assert client.get("/account/").status_code == 200
     assert post_form(client, "/auth/logout").status_code == 302
-    assert client.get("/").status_code == 302
+    assert client.get("/account/").status_code == 302
 
 
 def test_wrong_password_and_unknown_email_get_the_same_answer(
@@ -158,7 +158,7 @@ def test_remember_me_keeps_a_new_browser_signed_in_for_seven_days(
     assert 6.9 < days <= 7.0
     browser = app.test_client()
     browser.set_cookie("remember_token", client.get_cookie("remember_token").value)  # type: ignore[union-attr]
-    assert browser.get("/").status_code == 200
+    assert browser.get("/account/").status_code == 200
 
 
 def test_a_deactivated_user_is_signed_out_at_the_next_request(
@@ -166,11 +166,11 @@ def test_a_deactivated_user_is_signed_out_at_the_next_request(
 ) -> None:
     user = make_user(app, "gone@example.com")
     sign_in(client, user)
-    assert client.get("/").status_code == 200
+    assert client.get("/account/").status_code == 200
     with app.app_context():
         set_active(db.session(), user_id=user.id, active=False)
         db.session.commit()
-    assert client.get("/").status_code == 302
+    assert client.get("/account/").status_code == 302
     assert _login(client, user.email, user.password).status_code == 400
 
 

@@ -37,7 +37,7 @@ def test_signing_out_after_keep_me_signed_in_leaves_the_next_request_anonymous(
     assert client.get_cookie("remember_token") is not None
     assert post_form(client, "/auth/logout", form_path="/account/").status_code == 302
     assert client.get_cookie("remember_token") is None
-    answer = client.get("/")
+    answer = client.get("/account/")
     assert answer.status_code == 302
     assert answer.headers["Location"].startswith("/auth/login")
 
@@ -50,9 +50,9 @@ def test_a_copied_cookie_stops_working_after_sign_out(
     sign_in(client, user, remember=remember)
     thief = app.test_client()
     _copy_cookies(client, thief)
-    assert thief.get("/").status_code == 200
+    assert thief.get("/account/").status_code == 200
     post_form(client, "/auth/logout", form_path="/account/")
-    assert thief.get("/").status_code == 302
+    assert thief.get("/account/").status_code == 302
 
 
 def test_a_copied_remember_cookie_alone_stops_working_after_sign_out(
@@ -63,7 +63,7 @@ def test_a_copied_remember_cookie_alone_stops_working_after_sign_out(
     thief = app.test_client()
     thief.set_cookie("remember_token", client.get_cookie("remember_token").value)  # type: ignore[union-attr]
     post_form(client, "/auth/logout", form_path="/account/")
-    assert thief.get("/").status_code == 302
+    assert thief.get("/account/").status_code == 302
 
 
 def _rows(app: Flask, user_id: int) -> list[UserSession]:
@@ -125,9 +125,9 @@ def test_a_remembered_session_ends_when_the_seven_day_lifetime_is_over(
     user = make_user(app, "expired@example.com")
     sign_in(client, user, remember=True)
     _move_clock(app, user.id, timedelta(days=7) - timedelta(minutes=5))
-    assert client.get("/").status_code == 200  # no idle timeout by default
+    assert client.get("/account/").status_code == 200  # no idle timeout by default
     _move_clock(app, user.id, timedelta(minutes=6))
-    assert client.get("/").status_code == 302
+    assert client.get("/account/").status_code == 302
 
 
 def test_an_idle_session_ends_after_the_idle_timeout(short_app: Flask) -> None:
@@ -135,8 +135,8 @@ def test_an_idle_session_ends_after_the_idle_timeout(short_app: Flask) -> None:
     client = short_app.test_client()
     sign_in(client, user, remember=True)
     _move_clock(short_app, user.id, timedelta(minutes=29))
-    assert client.get("/").status_code == 200  # this use moves last_seen_at to now
+    assert client.get("/account/").status_code == 200  # this use moves last_seen_at to now
     _move_clock(short_app, user.id, timedelta(minutes=29))
-    assert client.get("/").status_code == 200
+    assert client.get("/account/").status_code == 200
     _move_clock(short_app, user.id, timedelta(minutes=31))
-    assert client.get("/").status_code == 302
+    assert client.get("/account/").status_code == 302

@@ -31,7 +31,7 @@ def test_reset_link_sets_a_new_password_once_and_ends_other_sessions(
     user = make_user(app, "forgetful@example.com")
     elsewhere = app.test_client()
     sign_in(elsewhere, user)
-    assert elsewhere.get("/").status_code == 200
+    assert elsewhere.get("/account/").status_code == 200
 
     asked = post_form(client, "/auth/forgot", {"email": user.email})
     assert asked.status_code == 200
@@ -40,7 +40,7 @@ def test_reset_link_sets_a_new_password_once_and_ends_other_sessions(
     assert done.status_code == 200
     assert "every session was signed out" in done.text
 
-    assert elsewhere.get("/").status_code == 302  # the other session is over
+    assert elsewhere.get("/account/").status_code == 302  # the other session is over
     again = post_form(client, link, {"password": "yet another passphrase"}, form_path=link)
     assert again.status_code == 400
     assert sign_in(client, user).status_code == 400

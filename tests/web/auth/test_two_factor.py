@@ -72,11 +72,11 @@ def test_a_totp_code_cannot_be_replayed_and_backup_codes_work_once(
     totp, (first, *backups) = _enable(client)
 
     browser = _fresh_login(app, user)
-    assert browser.get("/").status_code == 302  # password alone is not enough
+    assert browser.get("/account/").status_code == 302  # password alone is not enough
     assert _second_step(browser, first) == 400  # the set-up code's step is spent
     later = totp.at(time.time() + 30)
     assert _second_step(browser, later) == 302
-    assert browser.get("/").status_code == 200
+    assert browser.get("/account/").status_code == 200
 
     replay = _fresh_login(app, user)
     assert _second_step(replay, later) == 400

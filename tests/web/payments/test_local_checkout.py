@@ -4,8 +4,6 @@ redirect to the return page; the account is Pro."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import urllib.request
 from collections.abc import Iterator
 from urllib.error import HTTPError
@@ -13,18 +11,14 @@ from urllib.error import HTTPError
 import pytest
 from flask import Flask
 from sqlalchemy import Engine
-from werkzeug.serving import make_server
 
-from cryptolens import create_app
 from cryptolens.clock import utcnow
 from cryptolens.config import Settings
 from cryptolens.domain.plans import Plan
 from cryptolens.extensions import db
 from cryptolens.services.accounts.subscriptions import plan_status
-from cryptolens.services.ops.background import wait_for_background
-from tests.builders.db import clear_tables
+from tests.builders.browser import public_app
 from tests.builders.payment_servers import LemonSqueezyServer
-from tests.builders.settings import make_settings
 from tests.web.accounts_helpers import make_user, post_form, sign_in
 
 
@@ -33,28 +27,10 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def served(settings: Settings, migrated_engine: Engine) -> Iterator[tuple[Flask, str]]:
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    app = create_app(make_settings(**(settings.model_dump() | {"public_url": base, "port": port})))
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, base
-    server.shutdown()
-    thread.join(timeout=5)
-    wait_for_background()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    clear_tables(migrated_engine)
+    with public_app(settings, migrated_engine) as served:
+        yield served
 
 
 def test_paying_on_the_local_checkout_page_makes_the_account_pro(

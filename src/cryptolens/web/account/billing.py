@@ -14,6 +14,7 @@ from cryptolens.runtime import app_settings
 from cryptolens.services.payments.billing import billing_summary, cancel_at_period_end
 from cryptolens.services.payments.providers import configured_providers, price_list
 from cryptolens.web.account import bp
+from cryptolens.web.security import allow_form_targets
 
 
 def _plans_are_sold() -> None:
@@ -26,12 +27,15 @@ def billing() -> str:
     _plans_are_sold()
     settings = app_settings(current_app)
     summary = billing_summary(db.session(), user_id=current_user.account.id, now=utcnow())
+    providers = sorted(p.value for p in configured_providers(settings))
+    if providers:
+        allow_form_targets(settings.payment_page_origins)
     return render_template(
         "account/billing.html",
         summary=summary,
         plans=PLANS,
         prices=price_list(settings).all(),
-        providers=sorted(p.value for p in configured_providers(settings)),
+        providers=providers,
     )
 
 

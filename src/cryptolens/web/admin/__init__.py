@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from cryptolens.web.admin import broadcast, routes  # noqa: E402,F401  (registers routes on bp)
+from cryptolens.web.admin import broadcast, payments, routes  # noqa: E402,F401  (registers routes on bp)

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import current_app, render_template
+from flask import current_app, redirect, render_template, url_for
 from markupsafe import Markup
+from werkzeug.wrappers import Response
 
 from cryptolens.extensions import db
 from cryptolens.runtime import app_settings
 from cryptolens.services.accounts import policy
 from cryptolens.services.views.dashboard import dashboard_summary
+from cryptolens.services.views.landing import landing
 from cryptolens.services.views.matrix import pattern_matrix
+from cryptolens.web.access import public
 from cryptolens.web.dashboard import bp
-from cryptolens.web.fragments import MATRIX_TTL_S, cached_html, fragment_key
+from cryptolens.web.fragments import LANDING_TTL_S, MATRIX_TTL_S, cached_html, fragment_key
 from cryptolens.web.principal import current_principal
+
+#: The landing page's sample chart: 60 four-hour candles (ten days) when 4h is configured.
+LANDING_TIMEFRAME = "4h"
 
 
 def _scope(values: frozenset[str] | None) -> str:
@@ -48,9 +54,36 @@ def cached_pattern_matrix(
     return cached_html(key, MATRIX_TTL_S, render)
 
 
-@bp.get("/")
-def index() -> str:
+def landing_page() -> str:
+    """The signed-out face of ``/``; its chart and figures are rendered at most once per
+    LANDING_TTL_S (every visitor sees the same)."""
     settings = app_settings(current_app)
+    symbol = settings.symbols[0]
+    timeframe = (
+        LANDING_TIMEFRAME if LANDING_TIMEFRAME in settings.timeframes else settings.timeframes[-1]
+    )
+
+    def render() -> str:
+        found = landing(
+            db.session(), exchange=settings.exchange_id, symbol=symbol, timeframe=timeframe
+        )
+        return render_template("site/_landing_data.html", landing=found)
+
+    key = fragment_key("landing_html", {"symbol": symbol, "timeframe": timeframe})
+    return render_template("site/landing.html", data_html=cached_html(key, LANDING_TTL_S, render))
+
+
+@bp.get("/")
+@public
+def index() -> str | Response:
+    """The dashboard for verified users; the landing page for visitors who are not signed in
+    (the gate's rule for everyone else: an unverified user is sent to verify first)."""
+    settings = app_settings(current_app)
+    principal = current_principal()
+    if not principal.is_authenticated:
+        return landing_page()
+    if not principal.verified:
+        return redirect(url_for("auth.verify_pending"))
     summary = dashboard_summary(
         db.session(),
         exchange=settings.exchange_id,
