@@ -41,7 +41,7 @@ def outcome(
     title: str, message: str, *, ok: bool = True, details: Mapping[str, object] | None = None
 ) -> None:
     """Say how an action went: a flash line, and a result panel on the next admin page."""
-    flash(message, "message" if ok else "error")
+    flash(f"{title}: {'done' if ok else 'failed'}.", "message" if ok else "error")
     session[RESULT_KEY] = {
         "title": title,
         "message": message,
