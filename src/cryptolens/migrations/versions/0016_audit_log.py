@@ -44,6 +44,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_audit_log_actor_id_created_at", table_name="audit_log")
-    op.drop_index("ix_audit_log_created_at", table_name="audit_log")
+    # The indexes go with the table (MariaDB refuses to drop one its foreign key uses).
     op.drop_table("audit_log")
