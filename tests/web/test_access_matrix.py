@@ -272,6 +272,11 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "admin.queues_page"): Route("/admin/queues", admin()),
     # Without Redis a retry is refused with the reason, on the queues page (302 back).
     ("POST", "admin.queue_job"): Route("/admin/queues/jobs/abc/retry", admin(302)),
+    ("GET", "admin.symbols"): Route("/admin/symbols", admin()),
+    # An empty symbol is refused before the exchange is asked.
+    ("POST", "admin.add_symbol"): Route("/admin/symbols", admin(400)),
+    ("POST", "admin.symbol_active"): Route("/admin/symbols/999999/active", admin(404)),
+    ("POST", "admin.purge_symbol"): Route("/admin/symbols/999999/purge", admin(404)),
     ("GET", "admin.settings"): Route("/admin/settings", admin()),
     ("POST", "admin.settings"): Route(
         "/admin/settings", admin(400), data={"scan_interval_seconds": "1"}

@@ -101,7 +101,8 @@ def test_two_quick_actions_show_their_results(
 
 
 @pytest.mark.parametrize(
-    "path", ["/admin/", "/admin/users", "/admin/settings", "/admin/jobs", "/admin/audit"]
+    "path",
+    ["/admin/", "/admin/users", "/admin/symbols", "/admin/settings", "/admin/jobs", "/admin/audit"],
 )
 def test_admin_pages_fit_a_phone_and_a_desktop(
     browser: Any, live: tuple[str, Flask, Person], path: str

@@ -7,4 +7,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from cryptolens.web.admin import broadcast, panel, routes, trail  # noqa: E402,F401  (routes on bp)
+from cryptolens.web.admin import broadcast, panel, routes, symbols, trail  # noqa: E402,F401
