@@ -76,7 +76,8 @@ def failed_jobs(redis: Redis[bytes] | None, *, limit: int = MAX_FAILED) -> list[
             for job in Job.fetch_many(ids, connection=redis):
                 if job is None:
                     continue
-                error = job.exc_info or ""
+                result = job.latest_result()
+                error = (result.exc_string if result is not None else None) or ""
                 found.append(
                     FailedJob(
                         id=job.id,
