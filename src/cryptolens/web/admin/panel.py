@@ -34,7 +34,7 @@ from cryptolens.services.ops.runtime_settings import (
 )
 from cryptolens.web.access import admin_only
 from cryptolens.web.admin import bp
-from cryptolens.web.admin.trail import outcome, record
+from cryptolens.web.admin.trail import forget_banner, outcome, record
 from cryptolens.web.errors import form_error
 
 Page = str | Response | tuple[str, int]
@@ -183,6 +183,7 @@ def settings() -> Page:
             if changed:
                 values = chosen.model_dump(include=set(changed))
                 record(work, "settings.update", target=", ".join(changed), details=values)
+        forget_banner()
     except CryptoLensError as error:
         return form_error(SETTINGS_TEMPLATE, error, **_settings_page(current, form=request.form))
     said = ", ".join(c.replace("_", " ") for c in changed) or "nothing changed"

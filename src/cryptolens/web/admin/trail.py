@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from cryptolens.clock import utcnow
-from cryptolens.extensions import db
+from cryptolens.extensions import cache, db
 from cryptolens.services.ops import audit
 from cryptolens.services.ops.runtime_settings import load_runtime
 from cryptolens.web.admin import bp
@@ -104,15 +104,28 @@ def admin_result() -> dict[str, object] | None:
     return result
 
 
-@bp.app_context_processor
-def maintenance_banner() -> dict[str, object]:
-    """The administrators' banner text for every page ("" when none or unreadable)."""
-    if request.blueprint in {"api", "api_v1", "metrics"}:
-        return {"maintenance_banner": ""}
+BANNER_KEY = "runtime:maintenance_banner"
+#: How long a worker may show a banner another worker changed (the saving one: at once).
+BANNER_TTL_S = 30
+
+
+@bp.app_template_global()
+def maintenance_banner() -> str:
+    """The administrators' banner text ("" when none or unreadable); base.html asks once a
+    page, and the text is kept in the shared cache for a few seconds."""
+    banner: str | None = cache.get(BANNER_KEY)
+    if banner is not None:
+        return banner
     try:
         banner = load_runtime(db.session()).maintenance_banner
     except SQLAlchemyError:  # the error page of a database outage still renders
         log.debug("no maintenance banner: database unavailable", exc_info=True)
         db.session.rollback()
-        banner = ""
-    return {"maintenance_banner": banner}
+        return ""
+    cache.set(BANNER_KEY, banner, timeout=BANNER_TTL_S)
+    return banner
+
+
+def forget_banner() -> None:
+    """After a save: the next page reads the banner again."""
+    cache.delete(BANNER_KEY)
