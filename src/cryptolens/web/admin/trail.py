@@ -72,6 +72,7 @@ NAV: tuple[tuple[str, tuple[Link, ...]], ...] = (
         "Operations",
         (
             Link("admin.jobs", "Jobs & schedule"),
+            Link("admin.queues_page", "Queues"),
             Link("admin.errors", "Errors"),
             Link("admin.logs", "Logs"),
         ),
