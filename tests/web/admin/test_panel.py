@@ -184,3 +184,14 @@ def test_the_audit_log_page_shows_rows_a_page_at_a_time(app: Flask, client: Flas
     assert page.count("<td>action.clear_caches</td>") == 3
     assert "boss@example.com" in page
     assert "page 1 of 1" in client.get("/admin/audit?page=x").text
+
+
+def test_a_quick_action_without_the_csrf_token_is_refused_and_changes_nothing(
+    app: Flask, client: FlaskClient
+) -> None:
+    _admin(app, client)
+    answer = client.post("/admin/actions/pause", data={})
+    assert answer.status_code == 403  # the app's answer to a missing or stale CSRF token
+    with app.app_context():
+        assert not load_runtime(db.session()).scheduler_paused
+    assert _audit(app) == []
