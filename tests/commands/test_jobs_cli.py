@@ -9,9 +9,11 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
+from cryptolens.clock import utcnow
 from cryptolens.db.models import JobRun, Pattern, Signal
 from cryptolens.market.simulator import SimulatorServer
 from cryptolens.market.simulator.demo import demo_datasets
+from cryptolens.services.ops.runtime_settings import RuntimeSettings, save_runtime
 from tests.test_cli import _cryptolens
 
 START = 1_514_764_800_000  # 2018-01-01: the demo history has six months behind it
@@ -128,3 +130,25 @@ def test_jobs_run_records_the_run_and_jobs_list_shows_it(
     unknown = _cryptolens("jobs", "run", "mine_bitcoin", cwd=workdir, **env)
     assert unknown.returncode == 2
     assert "mine_bitcoin" in unknown.stderr
+
+
+def test_a_paused_scheduler_says_so_fires_nothing_and_uses_the_admins_interval(
+    workdir: Path, env: dict[str, str]
+) -> None:
+    engine = create_engine(f"sqlite:///{workdir / 'instance' / 'cryptolens.sqlite'}")
+
+    def runtime(settings: RuntimeSettings) -> None:
+        with Session(engine) as session, session.begin():
+            save_runtime(session, settings, now=utcnow())
+
+    runtime(RuntimeSettings(scheduler_paused=True, scan_interval_seconds=120))
+    try:
+        runs = _count(workdir, JobRun)
+        result = _cryptolens("scheduler", "--once", cwd=workdir, **env)
+        assert result.returncode == 0, result.stderr
+        assert "running jobs in this process (paused)" in result.stdout
+        assert "scan every 120s" in result.stdout
+        assert _count(workdir, JobRun) == runs
+    finally:
+        runtime(RuntimeSettings())
+        engine.dispose()

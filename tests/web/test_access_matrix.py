@@ -272,8 +272,21 @@ ROUTES: dict[tuple[str, str], Route] = {
         "/payments/webhooks/lemonsqueezy", public(404)
     ),
     ("POST", "payments.webhook_nowpayments"): Route("/payments/webhooks/nowpayments", public(404)),
+    ("GET", "admin.index"): Route("/admin/", admin()),
+    ("POST", "admin.quick_action"): Route("/admin/actions/clear_caches", admin(302)),
+    ("GET", "admin.audit_log"): Route("/admin/audit", admin()),
+    ("GET", "admin.queues_page"): Route("/admin/queues", admin()),
+    # Without Redis a retry is refused with the reason, on the queues page (302 back).
+    ("POST", "admin.queue_job"): Route("/admin/queues/jobs/abc/retry", admin(302)),
+    ("GET", "admin.symbols"): Route("/admin/symbols", admin()),
+    # An empty symbol is refused before the exchange is asked.
+    ("POST", "admin.add_symbol"): Route("/admin/symbols", admin(400)),
+    ("POST", "admin.symbol_active"): Route("/admin/symbols/999999/active", admin(404)),
+    ("POST", "admin.purge_symbol"): Route("/admin/symbols/999999/purge", admin(404)),
     ("GET", "admin.settings"): Route("/admin/settings", admin()),
-    ("POST", "admin.settings"): Route("/admin/settings", admin(400)),
+    ("POST", "admin.settings"): Route(
+        "/admin/settings", admin(400), data={"scan_interval_seconds": "1"}
+    ),
     ("GET", "admin.jobs"): Route("/admin/jobs", admin()),
     ("GET", "admin.broadcast_page"): Route("/admin/broadcast", admin()),
     ("POST", "admin.broadcast_page"): Route("/admin/broadcast", admin(400)),
@@ -285,6 +298,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "admin.grant_plan"): Route("/admin/subscriptions/grant", admin(400)),
     ("POST", "admin.set_active"): Route("/admin/users/{other}/active", admin(302, other=403)),
     ("POST", "admin.subscribe"): Route("/admin/users/{other}/subscription", admin(400, other=403)),
+    ("POST", "admin.mark_verified"): Route("/admin/users/{other}/verified", admin(302, other=403)),
+    ("POST", "admin.resend_verification"): Route(
+        "/admin/users/{other}/verification", admin(302, other=403)
+    ),
 }
 
 

@@ -120,7 +120,9 @@ def test_pages_use_a_fixed_number_of_queries_whatever_the_volume(
     few = _queries_per_page(app, premium, _seeded(app, symbols=1, zones=2, signals=1))
     more = _queries_per_page(app, premium, _seeded(app, symbols=6, zones=40, signals=12))
     assert more == few
-    assert max(few.values()) <= 6 + account
+    # + 1: the maintenance banner (runtime settings), read once a page when the cache is
+    # cold, as here (cache.clear() before each page); cached between pages otherwise.
+    assert max(few.values()) <= 6 + 1 + account
 
 
 def test_matrix_is_cached_between_requests(

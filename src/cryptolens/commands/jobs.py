@@ -6,6 +6,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from types import FrameType
 
 import click
@@ -22,6 +23,7 @@ from cryptolens.jobs.scheduler import (
     Dispatch,
     EventWatch,
     RedisClaims,
+    RuntimeWatch,
     Scheduler,
     enqueuer,
     in_process,
@@ -29,6 +31,7 @@ from cryptolens.jobs.scheduler import (
 )
 from cryptolens.runtime import app_redis, app_settings
 from cryptolens.services.ops.job_runs import recent_runs
+from cryptolens.services.ops.runtime_settings import load_runtime_from
 from cryptolens.services.scanning.scan import ScanReport, ScanSession
 from cryptolens.services.views.listing import PageRequest
 from cryptolens.services.views.signal_list import SignalFilters, list_signals
@@ -162,12 +165,22 @@ def scheduler_command(once: bool) -> None:
         scheduler = Scheduler(entries, local)
         mode = "running jobs in this process"
     watch = EventWatch(engine, dispatch)
-    click.echo(f"scheduler: {mode}; " + ", ".join(f"{e.name} every {e.every}s" for e in entries))
+    runtime = RuntimeWatch(
+        scheduler,
+        partial(load_runtime_from, engine),
+        default_interval=settings.scan_interval_seconds,
+    )
+    paused = runtime()  # the administrators' scan interval and pause flag
+    entries = scheduler.entries
+    click.echo(
+        f"scheduler: {mode}{' (paused)' if paused else ''}; "
+        + ", ".join(f"{e.name} every {e.every}s" for e in entries)
+    )
     try:
         if once:
             scheduler.tick(time.time())
         else:
-            run_forever(scheduler, _stop_on_signals(), on_tick=_ticker(claims, watch))
+            run_forever(scheduler, _stop_on_signals(), on_tick=_ticker(claims, watch, runtime))
     finally:
         if claims is not None:
             claims.resign()
@@ -175,11 +188,15 @@ def scheduler_command(once: bool) -> None:
             local.close()
 
 
-def _ticker(claims: RedisClaims | None, watch: EventWatch) -> Callable[[], object]:
-    """Each tick: keep (or take) the leader lease; the leader, or the only scheduler,
-    dispatches new events at once."""
+def _ticker(
+    claims: RedisClaims | None, watch: EventWatch, runtime: RuntimeWatch
+) -> Callable[[], object]:
+    """Each tick: apply the runtime settings (paused: nothing more), keep (or take) the
+    leader lease; the leader, or the only scheduler, dispatches new events at once."""
 
     def tick() -> object:
+        if runtime():
+            return False
         if claims is None or claims.lead():
             return watch()
         return False

@@ -227,6 +227,7 @@ from cryptolens.db.accounts import (  # noqa: E402
 )
 from cryptolens.db.api_keys import ApiKey, ApiKeyUsage  # noqa: E402
 from cryptolens.db.attempts import AuthAttempt  # noqa: E402
+from cryptolens.db.audit import AuditEntry  # noqa: E402
 from cryptolens.db.backtests import BacktestRun  # noqa: E402
 from cryptolens.db.events import EventCursor, EventRow  # noqa: E402
 from cryptolens.db.notifications import (  # noqa: E402
@@ -250,6 +251,7 @@ from cryptolens.db.portfolio import (  # noqa: E402
 __all__ = [
     "ApiKey",
     "ApiKeyUsage",
+    "AuditEntry",
     "AuthAttempt",
     "BacktestRun",
     "BackupCode",

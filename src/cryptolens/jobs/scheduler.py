@@ -22,8 +22,9 @@ from cryptolens.db.events import undispatched_mark
 from cryptolens.domain.jobs import job
 from cryptolens.jobs import tasks
 from cryptolens.jobs.queues import QueueName
-from cryptolens.jobs.schedule import Entry
+from cryptolens.jobs.schedule import Entry, schedule
 from cryptolens.services.market.ingest import watched_symbols
+from cryptolens.services.ops.runtime_settings import RuntimeSettings
 from cryptolens.services.scanning.scan import ScanSession
 
 log = logging.getLogger(__name__)
@@ -63,10 +64,14 @@ class Scheduler:
         self._dispatch = dispatch
         self._claim = claim or (lambda _entry, _slot: True)
         self._last: dict[str, int] = {}
+        #: Set by an administrator (runtime settings, read by ``RuntimeWatch``): nothing fires.
+        self.paused = False
 
     def tick(self, now: float) -> list[str]:
         """Fire every entry whose slot changed since the last tick; returns their names."""
-        fired = []
+        fired: list[str] = []
+        if self.paused:
+            return fired
         for entry in self.entries:
             slot = entry.slot(now)
             previous = self._last.get(entry.name)
@@ -83,6 +88,50 @@ class Scheduler:
                 log.exception("scheduled job %s failed", entry.name)
             fired.append(entry.name)
         return fired
+
+
+class RuntimeWatch:
+    """Applies the administrators' runtime settings to a running scheduler: the pause flag and
+    the scan interval (the schedule is rebuilt when it changes). Reads them at most every
+    ``every_seconds``; a failed read keeps the current state."""
+
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        load: Callable[[], RuntimeSettings],
+        *,
+        default_interval: int,
+        every_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._scheduler = scheduler
+        self._load = load
+        self._default = default_interval
+        self._every = every_seconds
+        self._clock = clock
+        self._read_at = float("-inf")
+        self.interval: int | None = None
+
+    def __call__(self) -> bool:
+        """Read the settings when due; returns whether the scheduler is paused."""
+        now = self._clock()
+        if now - self._read_at >= self._every:
+            self._read_at = now
+            try:
+                runtime = self._load()
+            except Exception:  # the database is down: keep going as we were
+                log.warning("could not read the runtime settings", exc_info=True)
+                return self._scheduler.paused
+            if runtime.scheduler_paused != self._scheduler.paused:
+                log.info("scheduler %s", "paused" if runtime.scheduler_paused else "resumed")
+            self._scheduler.paused = runtime.scheduler_paused
+            interval = runtime.scan_interval(self._default)
+            if interval != self.interval:
+                if self.interval is not None:
+                    log.info("scan interval now %ss", interval)
+                self._scheduler.entries = tuple(schedule(interval))
+                self.interval = interval
+        return self._scheduler.paused
 
 
 class RedisClaims:

@@ -9,9 +9,11 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from cryptolens.clock import utcnow
 from cryptolens.config import Settings
 from cryptolens.db.models import Pattern, ScanState, Signal, SignalPattern
 from cryptolens.detect import Candles, detect_all
+from cryptolens.services.ops.runtime_settings import RuntimeSettings, save_runtime
 from cryptolens.services.scanning.scan import scan_all_stored, scan_stored
 from tests.builders.db import add_symbol, store
 
@@ -241,3 +243,21 @@ def test_the_scanner_builds_no_zone_across_missing_candles(
         for zone in detect_all(side, "1h")
     }
     assert stored == apart
+
+
+def test_the_scanner_reads_the_administrators_signal_overrides(
+    scan_engine: Engine, scan_settings: Settings, btc_hours: Candles
+) -> None:
+    """Same candles, two symbols: the one scanned after an administrator raised the
+    confluence rule above the configured timeframes' count gets no signal."""
+    assert len(scan_settings.timeframes) < 8
+    before = add_symbol(scan_engine, "BTC/USDT")
+    after = add_symbol(scan_engine, "ETH/USDT")
+    for sid in (before, after):
+        store(scan_engine, scan_settings, sid, btc_hours[:1500])
+    scan_stored(scan_engine, scan_settings, symbol_id=before, symbol="BTC/USDT")
+    with Session(scan_engine) as s, s.begin():
+        save_runtime(s, RuntimeSettings(signal_min_confluence=8), now=utcnow())
+    scan_stored(scan_engine, scan_settings, symbol_id=after, symbol="ETH/USDT")
+    assert len(_signals(scan_engine, before)) > 0
+    assert _signals(scan_engine, after) == []

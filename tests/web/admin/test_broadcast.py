@@ -47,6 +47,9 @@ def test_a_broadcast_to_pro_reaches_pro_channels_only_and_is_listed(
     row = admin.get(PAGE).text.split('id="broadcasts"', 1)[1]
     assert "Maintenance" in row
     assert '<td class="num">1</td>' in row
+    log = admin.get("/admin/audit").text
+    assert "<td>broadcast.send</td>" in log
+    assert "{&#34;audience&#34;: &#34;pro&#34;}" in log
 
 
 def test_a_bad_broadcast_is_a_400_with_the_reason(app: Flask) -> None:

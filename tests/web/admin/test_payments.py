@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from flask import Flask
+from sqlalchemy import Engine
 from werkzeug.test import TestResponse
 
 from cryptolens import create_app
@@ -16,6 +17,7 @@ from cryptolens.db.payments import PaymentEvent
 from cryptolens.domain.plans import Plan
 from cryptolens.extensions import db
 from cryptolens.services.accounts.subscriptions import plan_status
+from tests.builders.db import clear_tables
 from tests.builders.payments import pro_payment
 from tests.web.accounts_helpers import make_user, post_form, signed_in_client
 
@@ -132,11 +134,13 @@ def test_the_pages_are_for_administrators_only(app: Flask) -> None:
         assert user.get(path).status_code == 403, path
 
 
-def test_plans_off_the_payment_pages_are_gone(settings: Settings) -> None:
+def test_plans_off_the_payment_pages_are_gone(settings: Settings, migrated_engine: Engine) -> None:
     app = create_app(settings.model_copy(update={"plans_enabled": False}))
     admin = signed_in_client(app, "root@example.com", admin=True)
     for path in ("/admin/payments", "/admin/subscriptions", "/admin/payments/events"):
         assert admin.get(path).status_code == 404, path
     assert "/admin/payments" not in admin.get("/admin/users").text
     with app.app_context():
+        db.session.remove()
         db.engine.dispose()
+    clear_tables(migrated_engine)

@@ -93,8 +93,10 @@ def grant_subscription(
     plan: str,
     started_at: datetime,
     expires_at: datetime | None,
+    reason: str | None = None,
 ) -> int:
-    """Record a subscription (payments and admins call this); returns its id."""
+    """Record a subscription (payments and admins call this, an administrator with its
+    ``reason``); returns its id."""
     try:
         chosen = Plan(plan)
     except ValueError:
@@ -102,7 +104,11 @@ def grant_subscription(
     if expires_at is not None and expires_at <= started_at:
         raise ValidationError("A subscription must end after it starts.")
     row = Subscription(
-        user_id=user_id, plan=chosen.value, started_at=started_at, expires_at=expires_at
+        user_id=user_id,
+        plan=chosen.value,
+        started_at=started_at,
+        expires_at=expires_at,
+        grant_reason=reason,
     )
     session.add(row)
     session.flush()

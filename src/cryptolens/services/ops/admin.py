@@ -1,28 +1,21 @@
-"""Administration use cases: global settings and user management."""
+"""Administration use cases: the users list (search, paging) and the grant of a plan."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cryptolens.db.accounts import User
-from cryptolens.db.models import Setting
-from cryptolens.domain.errors import ValidationError
-from cryptolens.services.accounts.subscriptions import plan_status
+from cryptolens.domain.errors import NotFoundError, ValidationError
+from cryptolens.services.accounts.subscriptions import grant_subscription, plan_status
+from cryptolens.services.ops.audit import clamp_page
 
-_KEY = re.compile(r"^[a-z][a-z0-9_.]{0,99}$")
-MAX_VALUE_LENGTH = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class SettingView:
-    key: str
-    value: str
-    updated_at: datetime
+PAGE_SIZE = 25
+MAX_QUERY = 100
+MAX_REASON = 255
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,29 +29,38 @@ class UserSummary:
     created_at: datetime
 
 
-def list_settings(session: Session) -> list[SettingView]:
-    rows = session.scalars(select(Setting).order_by(Setting.key)).all()
-    return [SettingView(key=r.key, value=r.value, updated_at=r.updated_at) for r in rows]
+@dataclass(frozen=True, slots=True)
+class UserPage:
+    users: list[UserSummary]
+    query: str
+    page: int
+    pages: int
+    total: int
 
 
-def set_setting(session: Session, *, key: str, value: str, now: datetime) -> None:
-    """Create or replace a global setting; keys are lower-case dotted names."""
-    key = key.strip()
-    if not _KEY.match(key):
-        raise ValidationError("A setting key uses a-z, 0-9, _ and . and starts with a letter.")
-    if len(value) > MAX_VALUE_LENGTH:
-        raise ValidationError(f"A setting value may have at most {MAX_VALUE_LENGTH} characters.")
-    row = session.get(Setting, key)
-    if row is None:
-        session.add(Setting(key=key, value=value, updated_at=now))
-    else:
-        row.value = value
-        row.updated_at = now
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def list_users(session: Session, *, now: datetime, limit: int = 500) -> list[UserSummary]:
-    users = session.scalars(select(User).order_by(User.id).limit(limit)).all()
-    return [
+def list_users(
+    session: Session, *, now: datetime, query: str = "", page: int = 1, size: int = PAGE_SIZE
+) -> UserPage:
+    """Users whose address contains ``query`` (case-insensitive), a page at a time by id;
+    ``page`` is clamped to the last one."""
+    query = query.strip()[:MAX_QUERY]
+    where = (
+        func.lower(User.email).like(f"%{_escape_like(query.lower())}%", escape="\\")
+        if query
+        else None
+    )
+    count = select(func.count()).select_from(User)
+    rows = select(User).order_by(User.id)
+    if where is not None:
+        count, rows = count.where(where), rows.where(where)
+    total = session.scalar(count) or 0
+    page, pages = clamp_page(total, page, size)
+    users = session.scalars(rows.offset((page - 1) * size).limit(size)).all()
+    summaries = [
         UserSummary(
             id=u.id,
             email=u.email,
@@ -70,3 +72,34 @@ def list_users(session: Session, *, now: datetime, limit: int = 500) -> list[Use
         )
         for u in users
     ]
+    return UserPage(users=summaries, query=query, page=page, pages=pages, total=total)
+
+
+def grant_plan(
+    session: Session, *, user_id: int, plan: str, days: int, reason: str, now: datetime
+) -> int:
+    """An administrator's grant of ``plan`` for ``days`` (1 to 3660) with its reason (kept
+    with the subscription); returns the subscription id."""
+    why = " ".join(reason.split())
+    if not why:
+        raise ValidationError("Say why the plan is granted (the reason is kept with it).")
+    if len(why) > MAX_REASON:
+        raise ValidationError(f"The reason may have at most {MAX_REASON} characters.")
+    if not 1 <= days <= 3660:
+        raise ValidationError("Days must be a whole number from 1 to 3660.")
+    return grant_subscription(
+        session,
+        user_id=user_id,
+        plan=plan,
+        started_at=now,
+        expires_at=now + timedelta(days=days),
+        reason=why,
+    )
+
+
+def user_email(session: Session, *, user_id: int) -> str:
+    """The user's address; NotFoundError for an unknown user."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError("No such user.")
+    return user.email

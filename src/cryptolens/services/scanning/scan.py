@@ -58,6 +58,7 @@ from cryptolens.services.market.ingest import (
     ingest_cycle,
     watched_symbols,
 )
+from cryptolens.services.ops.runtime_settings import load_runtime
 from cryptolens.services.scanning import scan_events
 from cryptolens.services.scanning.zone_rows import (
     BookBuilder,
@@ -335,7 +336,8 @@ def _signals(target: _Target, got: _Collected) -> tuple[list[int], int]:
     if base is None:
         return [], 0
     connection, settings, symbol_id = target.connection, target.settings, target.symbol_id
-    params: SignalParams = settings.signal_params()
+    # The administrators' overrides (runtime settings) on the environment's rules.
+    params: SignalParams = load_runtime(connection).signal_params(settings.signal_params())
     step = timeframe_ms(settings.base_timeframe)
     finer = _FinerCandles(connection, symbol_id, settings.base_timeframe)
     with target.phases("signals"):

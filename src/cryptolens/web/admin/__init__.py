@@ -1,4 +1,5 @@
-"""Administration: global settings and user management (admin role only)."""
+"""Administration: the dashboard and quick actions, users, queues and jobs, broadcast, the
+audit log and the runtime settings (admin role only)."""
 
 from __future__ import annotations
 
@@ -6,4 +7,11 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from cryptolens.web.admin import broadcast, payments, routes  # noqa: E402,F401  (registers routes on bp)
+from cryptolens.web.admin import (  # noqa: E402,F401  (registers routes on bp)
+    broadcast,
+    panel,
+    payments,
+    routes,
+    symbols,
+    trail,
+)

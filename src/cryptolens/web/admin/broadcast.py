@@ -19,6 +19,7 @@ from cryptolens.services.ops.background import Background
 from cryptolens.services.views.broadcasts import recent_broadcasts
 from cryptolens.web.access import admin_only
 from cryptolens.web.admin import bp
+from cryptolens.web.admin.trail import record
 from cryptolens.web.errors import form_error
 
 Page = str | Response | tuple[str, int]
@@ -47,6 +48,12 @@ def broadcast_page() -> Page:
                 audience=request.form.get("audience", ""),
                 title=request.form.get("title", ""),
                 body=request.form.get("body", ""),
+            )
+            record(
+                work,
+                "broadcast.send",
+                target=str(broadcast_id),
+                details={"audience": request.form.get("audience", "")},
             )
     except CryptoLensError as error:
         return form_error(TEMPLATE, error, **_context(form=request.form))

@@ -19,6 +19,7 @@ from cryptolens.domain.errors import (
 )
 from cryptolens.extensions import db, limiter
 from cryptolens.services.accounts import accounts, twofactor
+from cryptolens.services.ops.runtime_settings import load_runtime
 from cryptolens.web.access import public, signed_in
 from cryptolens.web.auth import bp, throttle
 from cryptolens.web.auth.sessions import (
@@ -36,12 +37,16 @@ from cryptolens.web.mailer import links, password_reset_later, send_email
 Page = str | Response | tuple[str, int]
 CHECK_INBOX = "If that address can be used, we have sent it an email. Check your inbox."
 POST_LIMIT = "20/minute;200/hour"
+REGISTRATION_CLOSED = "Registration is closed for now; existing accounts can still sign in."
 
 
 @bp.route("/register", methods=["GET", "POST"])
 @public
 @limiter.limit("10/hour", methods=["POST"])
 def register() -> Page:
+    if not load_runtime(db.session()).registration_open:  # an administrator closed it
+        db.session.rollback()
+        return render_template("auth/message.html", error=REGISTRATION_CLOSED), 403
     if request.method == "GET":
         return render_template("auth/register.html")
     email = request.form.get("email", "")
