@@ -54,6 +54,7 @@ class SmtpSecurity(StrEnum):
 
 class LogFormat(StrEnum):
     TEXT = "text"
+    COLORED = "colored"
     JSON = "json"
 
 
@@ -289,8 +290,8 @@ class Settings(BaseSettings):
     @field_validator("log_format", mode="before")
     @classmethod
     def _check_log_format(cls, value: Any) -> Any:
-        if isinstance(value, str) and value.lower() not in ("text", "json"):
-            raise ValueError(f"must be 'text' or 'json' (got {value!r})")
+        if isinstance(value, str) and value.lower() not in ("text", "colored", "json"):
+            raise ValueError(f"must be 'text', 'colored' or 'json' (got {value!r})")
         return value.lower() if isinstance(value, str) else value
 
     @field_validator("database_url")

@@ -270,6 +270,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "admin.settings"): Route("/admin/settings", admin(400)),
     ("GET", "admin.jobs"): Route("/admin/jobs", admin()),
     ("GET", "admin.broadcast_page"): Route("/admin/broadcast", admin()),
+    ("GET", "admin.errors"): Route("/admin/errors", admin()),
+    ("POST", "admin.resolve_error"): Route("/admin/errors/999999/resolve", admin(404)),
     ("POST", "admin.broadcast_page"): Route("/admin/broadcast", admin(400)),
     ("GET", "admin.users"): Route("/admin/users", admin()),
     ("POST", "admin.set_active"): Route("/admin/users/{other}/active", admin(302, other=403)),

@@ -228,6 +228,7 @@ from cryptolens.db.accounts import (  # noqa: E402
 from cryptolens.db.api_keys import ApiKey, ApiKeyUsage  # noqa: E402
 from cryptolens.db.attempts import AuthAttempt  # noqa: E402
 from cryptolens.db.backtests import BacktestRun  # noqa: E402
+from cryptolens.db.errors import ErrorGroup  # noqa: E402
 from cryptolens.db.events import EventCursor, EventRow  # noqa: E402
 from cryptolens.db.notifications import (  # noqa: E402
     Broadcast,
@@ -255,6 +256,7 @@ __all__ = [
     "BackupCode",
     "Broadcast",
     "Candle",
+    "ErrorGroup",
     "EventCursor",
     "EventRow",
     "JobRun",
