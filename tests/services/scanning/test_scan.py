@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from cryptolens.config import Settings
 from cryptolens.db.models import Pattern, ScanState, Signal, SignalPattern
 from cryptolens.detect import Candles, detect_all
-from cryptolens.services.scanning.scan import scan_all_stored, scan_stored
+from cryptolens.services.scanning.scan import scan_all_stored, scan_stored, signal_line
 from tests.builders.db import add_symbol, store
 
 START = 600  # candles present at the first scan
@@ -241,3 +242,56 @@ def test_the_scanner_builds_no_zone_across_missing_candles(
         for zone in detect_all(side, "1h")
     }
     assert stored == apart
+
+
+def test_each_new_signal_gets_one_readable_info_line(
+    scan_engine: Engine,
+    scan_settings: Settings,
+    btc_hours: Candles,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sid = add_symbol(scan_engine, "BTC/USDT")
+    store(scan_engine, scan_settings, sid, btc_hours[:1500])
+    logging.getLogger("cryptolens").propagate = True
+    try:
+        with caplog.at_level(logging.INFO, logger="cryptolens.services.scanning.scan"):
+            scan_stored(scan_engine, scan_settings, symbol_id=sid, symbol="BTC/USDT")
+    finally:
+        logging.getLogger("cryptolens").propagate = False
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("new signal")]
+    with Session(scan_engine) as s:
+        signals = s.scalars(select(Signal).where(Signal.symbol_id == sid)).all()
+    assert signals
+    assert len(lines) == len(signals)
+    first = min(signals, key=lambda signal: signal.id)
+    assert lines[0] == signal_line(
+        "BTC/USDT",
+        first.id,
+        {
+            "direction": first.direction,
+            "confluence": first.confluence,
+            "timeframes": first.timeframes,
+            "entry": first.entry,
+            "stop": first.stop,
+            "target_1": first.target_1,
+            "target_2": first.target_2,
+            "target_3": first.target_3,
+        },
+    )
+
+
+def test_a_signal_line_names_symbol_direction_confluence_and_levels() -> None:
+    values = {
+        "direction": "long",
+        "confluence": 3,
+        "timeframes": "1h,4h,1d",
+        "entry": 100.0,
+        "stop": 98.5,
+        "target_1": 101.5,
+        "target_2": 103.0,
+        "target_3": 104.5,
+    }
+    assert signal_line("BTC/USDT", 12, values) == (
+        "new signal #12 BTC/USDT LONG confluence 3 (1h,4h,1d) entry 100 stop 98.5 "
+        "targets 101.5 / 103 / 104.5"
+    )
