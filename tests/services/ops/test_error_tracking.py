@@ -14,7 +14,10 @@ from sqlalchemy.orm import Session
 from cryptolens.config import Settings
 from cryptolens.db.accounts import OutboxEmail, User
 from cryptolens.db.errors import ErrorGroup
+from cryptolens.db.notifications import Notification
 from cryptolens.logs import REDACTED
+from cryptolens.notify.targets import ChannelKind
+from cryptolens.services.notifications.channels import set_channel
 from cryptolens.services.ops import error_tracking
 from cryptolens.services.ops.error_tracking import (
     fingerprint,
@@ -184,6 +187,25 @@ def test_a_new_group_alerts_every_administrator_once(
         "two@example.com",
     ]
     assert subject == "CryptoLens error: ValueError"
+
+
+def test_a_new_group_reaches_an_administrators_channels_but_not_a_users(
+    scan_engine: Engine, track_settings: Settings
+) -> None:
+    _add_admins(scan_engine, "admin@example.com")
+    with Session(scan_engine) as session, session.begin():
+        session.add(User(email="user@example.com", password_hash="x", email_verified_at=NOW))
+        session.flush()
+        for email in ("admin@example.com", "user@example.com"):
+            user_id = session.scalars(select(User.id).where(User.email == email)).one()
+            set_channel(
+                session, track_settings, user_id=user_id, kind=ChannelKind.NTFY, address="topic"
+            )
+    recorded = record_error(scan_engine, track_settings, _caught(_raise), source="job", now=NOW)
+    assert recorded is not None
+    with Session(scan_engine) as session:
+        rows = session.execute(select(Notification.source, User.email).join(User)).all()
+    assert [tuple(r) for r in rows] == [(f"error:{recorded.group_id}", "admin@example.com")]
 
 
 def test_a_failing_alert_never_hides_the_error(
