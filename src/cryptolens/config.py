@@ -213,6 +213,8 @@ class Settings(BaseSettings):
         tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode
     ] = Field(default=(), alias="METRICS_ALLOW")
     prometheus_multiproc_dir: Path | None = Field(default=None, alias="PROMETHEUS_MULTIPROC_DIR")
+    # Error tracking also reports to Sentry (or a compatible server) when this is set.
+    sentry_dsn: SecretStr | None = Field(default=None, alias="SENTRY_DSN")
 
     @field_validator("symbols", "timeframes", "trusted_hosts", mode="before")
     @classmethod
@@ -324,6 +326,7 @@ class Settings(BaseSettings):
         "lemonsqueezy_variant_premium_yearly",
         "nowpayments_api_key",
         "nowpayments_ipn_secret",
+        "sentry_dsn",
         mode="before",
     )
     @classmethod

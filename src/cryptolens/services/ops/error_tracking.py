@@ -28,6 +28,7 @@ from cryptolens.config import Settings, load_settings
 from cryptolens.db.accounts import User
 from cryptolens.db.errors import ErrorGroup
 from cryptolens.domain.errors import NotFoundError
+from cryptolens.infra import sentry
 from cryptolens.logs import REDACTED, redact
 from cryptolens.notify.channel import Message
 from cryptolens.notify.links import PublicLinks
@@ -131,8 +132,10 @@ def record_error(
         return None
     with contextlib.suppress(AttributeError, TypeError):  # an exception without __dict__
         setattr(error, _MARK, True)
+    cleaned = scrub(dict(context or {}))
+    sentry.report(error, source=source, context=cleaned)
     try:
-        recorded = _store(engine, error, source=source, context=context, now=now or utcnow())
+        recorded = _store(engine, error, source=source, context=cleaned, now=now or utcnow())
     except Exception:
         log.warning("could not record an error group", exc_info=True)
         return None
@@ -151,13 +154,13 @@ def _store(
     error: BaseException,
     *,
     source: str,
-    context: Mapping[str, Any] | None,
+    context: dict[str, Any],
     now: datetime,
 ) -> Recorded:
+    """Insert the group or count into it; ``context`` is scrubbed already."""
     found = fingerprint(error)
     text = redact("".join(traceback.format_exception(error)))[-MAX_TEXT:]
     message = redact(str(error))[:MAX_VALUE] or type(error).__name__
-    cleaned = scrub(dict(context or {}))
     digest = found.digest
     # Insert first: the unique fingerprint lets exactly one of two racing processes create
     # the group; the other (IntegrityError) counts into it.
@@ -173,7 +176,7 @@ def _store(
                     source=source[:16],
                     message=message,
                     traceback=text,
-                    context=cleaned,
+                    context=context,
                     count=1,
                     first_seen=now,
                     last_seen=now,
@@ -194,7 +197,7 @@ def _store(
                 last_seen=now,
                 message=message,
                 traceback=text,
-                context=cleaned,
+                context=context,
                 status=OPEN,
                 resolved_at=None,
             )
