@@ -77,6 +77,6 @@ def test_every_line_of_a_request_carries_its_id_and_the_id_is_gone_after(
             app.test_client().get("/speaks", headers={"X-Request-ID": "req-7"})
     finally:
         logging.getLogger("cryptolens").propagate = False
-    [inside] = [r for r in caplog.records if r.getMessage() == "inside the view"]
+    inside = next(r for r in caplog.records if r.getMessage() == "inside the view")
     assert inside.request_id == "req-7"  # type: ignore[attr-defined]
     assert current_request_id() is None

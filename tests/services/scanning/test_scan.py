@@ -245,20 +245,24 @@ def test_the_scanner_builds_no_zone_across_missing_candles(
 
 
 def test_each_new_signal_gets_one_readable_info_line(
-    scan_engine: Engine,
-    scan_settings: Settings,
-    btc_hours: Candles,
-    caplog: pytest.LogCaptureFixture,
+    scan_engine: Engine, scan_settings: Settings, btc_hours: Candles
 ) -> None:
     sid = add_symbol(scan_engine, "BTC/USDT")
     store(scan_engine, scan_settings, sid, btc_hours[:1500])
-    logging.getLogger("cryptolens").propagate = True
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = records.append  # type: ignore[method-assign]
+    scan_log = logging.getLogger("cryptolens.services.scanning.scan")
+    scan_log.addHandler(handler)
+    level = scan_log.level
+    scan_log.setLevel(logging.INFO)  # whatever LOG_LEVEL an earlier test configured
     try:
-        with caplog.at_level(logging.INFO, logger="cryptolens.services.scanning.scan"):
-            scan_stored(scan_engine, scan_settings, symbol_id=sid, symbol="BTC/USDT")
+        scan_stored(scan_engine, scan_settings, symbol_id=sid, symbol="BTC/USDT")
     finally:
-        logging.getLogger("cryptolens").propagate = False
-    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("new signal")]
+        scan_log.removeHandler(handler)
+        scan_log.setLevel(level)
+    lines = [r.getMessage() for r in records if r.getMessage().startswith("new signal")]
+    assert all(r.levelno == logging.INFO for r in records if r.getMessage() in lines)
     with Session(scan_engine) as s:
         signals = s.scalars(select(Signal).where(Signal.symbol_id == sid)).all()
     assert signals

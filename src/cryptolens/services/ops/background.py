@@ -37,13 +37,14 @@ class Background:
         caller then does the work itself)."""
         if self._redis is None:
             return False
+        request_id = current_request_id()
         try:
             Queue(job.queue.value, connection=self._redis).enqueue(
                 job.function,
                 *args,
                 job_timeout=job.timeout,
                 result_ttl=3600,
-                meta={REQUEST_ID_META: current_request_id()},
+                meta={REQUEST_ID_META: request_id} if request_id else {},
             )
         except RedisError:
             log.warning("Redis unavailable; running %s here", job.name)
