@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from cryptolens import create_app
 from cryptolens.db.errors import ErrorGroup
+from cryptolens.db.models import Setting
 from cryptolens.domain.errors import NotFoundError, ValidationError
 from cryptolens.extensions import db
 from cryptolens.web.access import public
@@ -157,3 +158,20 @@ def test_a_tracked_request_keeps_no_password_cookie_api_key_or_authorization(
     assert "sekrit" not in stored
     assert group.context is not None
     assert group.context["form"]["email"] == "a@example.com"
+
+
+def test_an_error_after_a_write_is_still_tracked(app: Flask) -> None:
+    """The failed request's open transaction (a SQLite write lock) is rolled back first."""
+
+    @app.get("/boom-after-write")
+    @public
+    def boom_after_write() -> str:
+        db.session.add(Setting(key="half-done", value="1"))
+        db.session.flush()
+        raise RuntimeError("after a write")
+
+    assert app.test_client().get("/boom-after-write").status_code == 500
+    with app.app_context():
+        assert db.session.get(Setting, "half-done") is None
+    [group] = _stored_groups(app)
+    assert group.function == "boom_after_write"

@@ -12,6 +12,7 @@ from markupsafe import escape
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
 
 from cryptolens.domain.errors import CryptoLensError, ThrottledError, TierRequiredError
+from cryptolens.extensions import db
 from cryptolens.logs import redact
 from cryptolens.runtime import app_runtime
 from cryptolens.services.ops.error_tracking import record_error
@@ -128,8 +129,18 @@ def _form() -> dict[str, str]:
         return {}
 
 
+def _abandon_transaction() -> None:
+    """Roll the failed request's session back first: on SQLite its open write transaction
+    would otherwise hold the lock the error's own row waits for."""
+    try:
+        db.session.rollback()
+    except Exception:
+        log.warning("could not roll back the failed request's session", exc_info=True)
+
+
 def handle_unexpected(error: Exception) -> Response | tuple[str, int]:
     log.exception("unhandled error on %s %s", request.method, redact(request.path))
+    _abandon_transaction()
     runtime = app_runtime(current_app)
     record_error(runtime.engine, runtime.settings, error, source="web", context=request_context())
     return _render(
