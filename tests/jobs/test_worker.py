@@ -66,7 +66,7 @@ def test_a_failing_job_is_tracked_once_with_its_job_and_request(
         assert Background(redis).enqueue(_spec("explode"))
     [job] = queue.get_jobs()
     worker = CryptoLensWorker(
-        [queue], connection=redis, exception_handlers=[error_handler(migrated_engine, settings)]
+        [queue], connection=redis, exception_handlers=[error_handler(settings)]
     )
     worker.work(burst=True)
     with Session(migrated_engine) as session:

@@ -143,7 +143,6 @@ def worker_command(burst: bool) -> None:
         redis,
         burst=burst,
         metrics_dir=settings.prometheus_multiproc_dir,
-        engine=db.engine,
         settings=settings,
     )
 

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from cryptolens.config import Settings
 from cryptolens.infra import metrics, metrics_files
+from cryptolens.jobs.context import job_engine
 from cryptolens.jobs.queues import PRIORITY
 from cryptolens.logs import request_id_bound
 from cryptolens.services.ops.background import REQUEST_ID_META
@@ -35,9 +36,10 @@ class CryptoLensWorker(Worker):
             return bool(super().perform_job(job, queue, execution))
 
 
-def error_handler(engine: Engine, settings: Settings) -> Any:
+def error_handler(settings: Settings, engine: Engine | None = None) -> Any:
     """An RQ exception handler recording the job's error (once: a recorded run inside the
-    job has already counted the same exception)."""
+    job has already counted the same exception). It runs in the job's forked process, so by
+    default on that process's own engine (``job_engine``), never on one the fork copied."""
 
     def handle(
         job: Any,
@@ -52,7 +54,7 @@ def error_handler(engine: Engine, settings: Settings) -> Any:
             "queue": job.origin,
             "request_id": meta.get(REQUEST_ID_META),
         }
-        record_job_error(engine, error, settings=settings, context=context)
+        record_job_error(engine or job_engine(settings), error, settings=settings, context=context)
         return True
 
     return handle
@@ -75,13 +77,12 @@ def run_worker(
     *,
     burst: bool,
     metrics_dir: Path | None,
-    engine: Engine | None = None,
     settings: Settings | None = None,
 ) -> None:
-    """Work the high, default and low queues (in that order) until stopped; with ``engine``
-    and ``settings``, a failing job is counted in error tracking."""
+    """Work the high, default and low queues (in that order) until stopped; with
+    ``settings``, a failing job is counted in error tracking."""
     queues = [Queue(name.value, connection=redis) for name in PRIORITY]
-    handlers = [error_handler(engine, settings)] if engine and settings else []
+    handlers = [error_handler(settings)] if settings is not None else []
     if metrics_dir is None:
         CryptoLensWorker(queues, connection=redis, exception_handlers=handlers).work(
             burst=burst, with_scheduler=False
