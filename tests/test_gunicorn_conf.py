@@ -87,3 +87,40 @@ def test_the_access_log_never_shows_an_api_key(monkeypatch: pytest.MonkeyPatch) 
     atoms = conf.RedactingLogger(Config()).atoms(response, request, environ, timedelta(0))
     assert atoms["r"] == "GET /api/v1/signals?api_key=[redacted]&limit=5 HTTP/1.1"
     assert all("S3cr3t" not in str(value) for value in atoms.values())
+
+
+@pytest.mark.parametrize(
+    ("level", "path", "logged"),
+    [
+        ("INFO", "/static/css/app.css", False),
+        ("INFO", "/signals", True),
+        ("DEBUG", "/static/css/app.css", True),
+    ],
+)
+def test_static_files_reach_the_access_log_only_at_debug(
+    monkeypatch: pytest.MonkeyPatch, level: str, path: str, logged: bool
+) -> None:
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    conf = _load(monkeypatch)
+    config = Config()
+    config.set("loglevel", level.lower())
+    config.set("accesslog", "-")
+    logger = conf.RedactingLogger(config)
+    lines: list[str] = []
+    monkeypatch.setattr(
+        logger.access_log, "info", lambda message, *args, **kw: lines.append(message)
+    )
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": path,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "PATH_INFO": path,
+    }
+    request = SimpleNamespace(headers=[])
+    response = SimpleNamespace(status="200 OK", sent=12, headers=[])
+    logger.access(response, request, environ, timedelta(0))
+    assert bool(lines) is logged

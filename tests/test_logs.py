@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import io
+import json
 import logging
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from cryptolens import create_app
-from cryptolens.logs import redact
+from cryptolens.logs import configure_logging, redact, request_id_bound
 from cryptolens.web.access import public
 from tests.builders.settings import make_settings
 
@@ -58,3 +61,37 @@ def test_any_cryptolens_log_line_is_redacted_on_the_way_out(
     logged = capsys.readouterr().err
     assert "opened /auth/reset/[redacted]" in logged
     assert "s3cr3t" not in logged
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _log_to(stream: io.StringIO, log_format: str, tmp_path: Path) -> str:
+    configure_logging(make_settings(instance_dir=tmp_path, log_format=log_format), stream)
+    with request_id_bound("req-9"):
+        logging.getLogger("cryptolens.somewhere").warning("disk %s", "nearly full")
+    return stream.getvalue()
+
+
+def test_colored_format_colours_only_a_terminal(tmp_path: Path) -> None:
+    on_terminal = _log_to(_Terminal(), "colored", tmp_path)
+    in_a_file = _log_to(io.StringIO(), "colored", tmp_path)
+    assert "\x1b[33mWARNING\x1b[0m" in on_terminal
+    assert "\x1b[" not in in_a_file
+    assert "WARNING cryptolens.somewhere: disk nearly full [rid=req-9]" in in_a_file
+    assert "\x1b[" not in _log_to(_Terminal(), "text", tmp_path)  # text: never coloured
+
+
+def test_json_format_lines_parse_and_carry_the_request_id(tmp_path: Path) -> None:
+    [line] = _log_to(io.StringIO(), "json", tmp_path).splitlines()
+    record = json.loads(line)
+    assert record["message"] == "disk nearly full"
+    assert record["level"] == "WARNING"
+    assert record["request_id"] == "req-9"
+
+
+def test_log_format_names_its_choices() -> None:
+    with pytest.raises(ValidationError, match="'text', 'colored' or 'json'"):
+        make_settings(log_format="rainbow")

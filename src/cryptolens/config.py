@@ -55,6 +55,7 @@ class SmtpSecurity(StrEnum):
 
 class LogFormat(StrEnum):
     TEXT = "text"
+    COLORED = "colored"
     JSON = "json"
 
 
@@ -224,6 +225,8 @@ class Settings(BaseSettings):
         tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode
     ] = Field(default=(), alias="METRICS_ALLOW")
     prometheus_multiproc_dir: Path | None = Field(default=None, alias="PROMETHEUS_MULTIPROC_DIR")
+    # Error tracking also reports to Sentry (or a compatible server) when this is set.
+    sentry_dsn: SecretStr | None = Field(default=None, alias="SENTRY_DSN")
 
     @field_validator(
         "symbols", "timeframes", "trusted_hosts", "payment_page_origins", mode="before"
@@ -314,8 +317,8 @@ class Settings(BaseSettings):
     @field_validator("log_format", mode="before")
     @classmethod
     def _check_log_format(cls, value: Any) -> Any:
-        if isinstance(value, str) and value.lower() not in ("text", "json"):
-            raise ValueError(f"must be 'text' or 'json' (got {value!r})")
+        if isinstance(value, str) and value.lower() not in ("text", "colored", "json"):
+            raise ValueError(f"must be 'text', 'colored' or 'json' (got {value!r})")
         return value.lower() if isinstance(value, str) else value
 
     @field_validator("database_url")
@@ -348,6 +351,7 @@ class Settings(BaseSettings):
         "lemonsqueezy_variant_premium_yearly",
         "nowpayments_api_key",
         "nowpayments_ipn_secret",
+        "sentry_dsn",
         mode="before",
     )
     @classmethod

@@ -37,6 +37,14 @@ class RedactingLogger(Logger):  # type: ignore[misc]
         found = super().atoms(resp, req, environ, request_time)
         return {k: redact(v) if isinstance(v, str) else v for k, v in found.items()}
 
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta) -> None:
+        """Static files are not logged unless LOG_LEVEL is DEBUG (nginx serves them in
+        production; through gunicorn they would drown the requests that matter)."""
+        static = str(environ.get("PATH_INFO", "")).startswith("/static/")
+        if static and not self.error_log.isEnabledFor(logging.DEBUG):
+            return
+        super().access(resp, req, environ, request_time)
+
 
 bind = f"{_settings.host}:{_settings.port}"
 workers = _workers()

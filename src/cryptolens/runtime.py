@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cryptolens.config import Settings, load_settings
 from cryptolens.db.engine import create_engine_for
 from cryptolens.infra.redis import redis_from_url
+from cryptolens.infra.sentry import init_sentry
 from cryptolens.logs import configure_logging
 from cryptolens.services.accounts import policy
 
@@ -47,6 +48,7 @@ def build(settings: Settings | None = None) -> Runtime:
     """Everything a process runs on, from ``settings`` (default: the environment)."""
     settings = settings or load_settings()
     configure_logging(settings)
+    init_sentry(settings)
     policy.configure(plans_enabled=settings.plans_enabled)
     engine = create_engine_for(settings)
     return Runtime(

@@ -289,6 +289,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("GET", "admin.jobs"): Route("/admin/jobs", admin()),
     ("GET", "admin.broadcast_page"): Route("/admin/broadcast", admin()),
+    ("GET", "admin.errors"): Route("/admin/errors", admin()),
+    ("POST", "admin.resolve_error"): Route("/admin/errors/999999/resolve", admin(404)),
     ("POST", "admin.broadcast_page"): Route("/admin/broadcast", admin(400)),
     ("GET", "admin.users"): Route("/admin/users", admin()),
     ("GET", "admin.payments"): Route("/admin/payments?email=a&status=paid", admin()),

@@ -28,6 +28,7 @@ from cryptolens.jobs.scheduler import (
     enqueuer,
     in_process,
     run_forever,
+    scheduler_errors,
 )
 from cryptolens.runtime import app_redis, app_settings
 from cryptolens.services.ops.job_runs import recent_runs
@@ -141,7 +142,12 @@ def worker_command(burst: bool) -> None:
             "runs every job in its own process"
         )
     settings = app_settings(current_app)
-    run_worker(redis, burst=burst, metrics_dir=settings.prometheus_multiproc_dir)
+    run_worker(
+        redis,
+        burst=burst,
+        metrics_dir=settings.prometheus_multiproc_dir,
+        settings=settings,
+    )
 
 
 @click.command("scheduler")
@@ -152,17 +158,18 @@ def scheduler_command(once: bool) -> None:
     settings = app_settings(current_app)
     engine = db.engine
     entries = schedule(settings.scan_interval_seconds)
+    on_error = scheduler_errors(engine, settings)
     local = None
     redis = app_redis(current_app)
     if redis is not None:
         claims = RedisClaims(redis)
         dispatch: Dispatch = enqueuer(engine, settings, redis)
-        scheduler = Scheduler(entries, dispatch, claim=claims)
+        scheduler = Scheduler(entries, dispatch, claim=claims, on_error=on_error)
         mode = "enqueuing to Redis"
     else:
         claims = None
         dispatch = local = in_process(engine, settings)
-        scheduler = Scheduler(entries, local)
+        scheduler = Scheduler(entries, local, on_error=on_error)
         mode = "running jobs in this process"
     watch = EventWatch(engine, dispatch)
     runtime = RuntimeWatch(

@@ -229,6 +229,7 @@ from cryptolens.db.api_keys import ApiKey, ApiKeyUsage  # noqa: E402
 from cryptolens.db.attempts import AuthAttempt  # noqa: E402
 from cryptolens.db.audit import AuditEntry  # noqa: E402
 from cryptolens.db.backtests import BacktestRun  # noqa: E402
+from cryptolens.db.errors import ErrorGroup  # noqa: E402
 from cryptolens.db.events import EventCursor, EventRow  # noqa: E402
 from cryptolens.db.notifications import (  # noqa: E402
     Broadcast,
@@ -257,6 +258,7 @@ __all__ = [
     "BackupCode",
     "Broadcast",
     "Candle",
+    "ErrorGroup",
     "EventCursor",
     "EventRow",
     "JobRun",

@@ -24,6 +24,7 @@ from cryptolens.jobs import tasks
 from cryptolens.jobs.queues import QueueName
 from cryptolens.jobs.schedule import Entry, schedule
 from cryptolens.services.market.ingest import watched_symbols
+from cryptolens.services.ops.error_tracking import record_job_error
 from cryptolens.services.ops.runtime_settings import RuntimeSettings
 from cryptolens.services.scanning.scan import ScanSession
 
@@ -48,6 +49,35 @@ return 0
 """
 
 Dispatch = Callable[[Entry, int], None]
+#: Told of a job that failed as the scheduler fired it (error tracking), with its name.
+OnError = Callable[[Exception, str], None]
+
+
+#: Counts that describe the work's size, not what it did.
+_SIZE_COUNTS = frozenset({"symbols", "skipped"})
+
+
+def idle(counts: object) -> bool:
+    """Whether a run's counts say it did nothing (every count zero but the sizes)."""
+    if not isinstance(counts, dict):
+        return False
+    return all(
+        not value
+        for key, value in counts.items()
+        if key not in _SIZE_COUNTS and not str(key).startswith("seconds_")
+    )
+
+
+def scheduler_errors(engine: Engine, settings: Settings) -> OnError:
+    """Count what a fired job raised in error tracking (once: a recorded run has counted
+    its own failure already)."""
+
+    def on_error(error: Exception, name: str) -> None:
+        record_job_error(
+            engine, error, source="scheduler", settings=settings, context={"job": name}
+        )
+
+    return on_error
 
 
 class Scheduler:
@@ -59,9 +89,11 @@ class Scheduler:
         dispatch: Dispatch,
         *,
         claim: Callable[[Entry, int], bool] | None = None,
+        on_error: OnError | None = None,
     ) -> None:
         self.entries = tuple(entries)
         self._dispatch = dispatch
+        self._on_error = on_error
         self._claim = claim or (lambda _entry, _slot: True)
         self._last: dict[str, int] = {}
         #: Set by an administrator (runtime settings, read by ``RuntimeWatch``): nothing fires.
@@ -84,8 +116,10 @@ class Scheduler:
                 continue
             try:
                 self._dispatch(entry, slot)
-            except Exception:  # a failing job never stops the schedule
+            except Exception as error:  # a failing job never stops the schedule
                 log.exception("scheduled job %s failed", entry.name)
+                if self._on_error is not None:
+                    self._on_error(error, entry.name)
             fired.append(entry.name)
         return fired
 
@@ -206,7 +240,8 @@ class InProcess:
             counts = tasks.recorded(tasks.work_for(spec.name), spec.name)(
                 self.engine, self.settings
             )
-        log.info("%s: %s", entry.name, counts)
+        # An idle cycle (nothing fetched, found or closed) is not news at INFO.
+        log.log(logging.DEBUG if idle(counts) else logging.INFO, "%s: %s", entry.name, counts)
 
     def close(self) -> None:
         self._scans.close()

@@ -44,3 +44,7 @@ class PublicLinks:
 
     def notifications(self) -> str:
         return self._at("/account/notifications")
+
+    def admin_errors(self) -> str:
+        """The administrators' list of error groups."""
+        return self._at("/admin/errors")

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from flask import Flask, Response, after_this_request, render_template, request
+from flask import Flask, Response, after_this_request, current_app, g, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
 
 from cryptolens.domain.errors import CryptoLensError, ThrottledError, TierRequiredError
+from cryptolens.extensions import db
 from cryptolens.logs import redact
+from cryptolens.runtime import app_runtime
+from cryptolens.services.ops.error_tracking import record_error
 from cryptolens.web.envelope import api_failure
 
 log = logging.getLogger(__name__)
@@ -95,8 +100,49 @@ def form_error(template: str, error: CryptoLensError, **context: object) -> tupl
     return render_template(template, error=str(error), **context), error.status_code
 
 
+def request_context() -> dict[str, Any]:
+    """What an error group keeps of the request; ``record_error`` scrubs secrets by key
+    name (Cookie, Authorization, X-API-Key, password fields...) and redacts the values."""
+    user_id = None
+    try:
+        if current_user.is_authenticated:
+            user_id = current_user.account.id
+    except Exception:  # the user loader itself may be what failed
+        user_id = None
+    return {
+        "request_id": g.get("request_id"),
+        "method": request.method,
+        "path": request.path,
+        "endpoint": request.endpoint,
+        "query": request.args.to_dict(flat=True),
+        "form": _form(),
+        "headers": dict(request.headers.items()),
+        "remote_addr": request.remote_addr,
+        "user_id": user_id,
+    }
+
+
+def _form() -> dict[str, str]:
+    try:
+        return request.form.to_dict(flat=True)
+    except Exception:  # an unreadable body is no reason to lose the error
+        return {}
+
+
+def _abandon_transaction() -> None:
+    """Roll the failed request's session back first: on SQLite its open write transaction
+    would otherwise hold the lock the error's own row waits for."""
+    try:
+        db.session.rollback()
+    except Exception:
+        log.warning("could not roll back the failed request's session", exc_info=True)
+
+
 def handle_unexpected(error: Exception) -> Response | tuple[str, int]:
     log.exception("unhandled error on %s %s", request.method, redact(request.path))
+    _abandon_transaction()
+    runtime = app_runtime(current_app)
+    record_error(runtime.engine, runtime.settings, error, source="web", context=request_context())
     return _render(
         500, "Internal Server Error", "An unexpected error occurred; it has been logged."
     )

@@ -9,7 +9,7 @@ import uuid
 
 from flask import Flask, Response, g, request
 
-from cryptolens.logs import redact
+from cryptolens.logs import redact, reset_request_id, set_request_id
 
 log = logging.getLogger("cryptolens.request")
 
@@ -22,6 +22,21 @@ def _start() -> None:
     g.started = time.perf_counter()
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    # Every log line of the request, and every job it enqueues, carries the id.
+    g.request_id_token = set_request_id(g.request_id)
+
+
+def _forget(_error: BaseException | None) -> None:
+    token = g.pop("request_id_token", None)
+    if token is not None:
+        try:
+            reset_request_id(token)
+        except ValueError:  # set in another context (a copied one): nothing to undo here
+            set_request_id(None)
+
+
+def _is_static() -> bool:
+    return request.endpoint == "static" or request.path.startswith("/static/")
 
 
 def _finish(response: Response) -> Response:
@@ -31,6 +46,8 @@ def _finish(response: Response) -> Response:
     elif elapsed >= NOTABLE_SECONDS:
         level = logging.INFO
     else:
+        level = logging.DEBUG
+    if _is_static():  # asset requests are noise at INFO; nginx serves them in production
         level = logging.DEBUG
     log.log(
         level,
@@ -48,3 +65,4 @@ def _finish(response: Response) -> Response:
 def register(app: Flask) -> None:
     app.before_request(_start)
     app.after_request(_finish)
+    app.teardown_request(_forget)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -14,7 +15,7 @@ from cryptolens.config import Settings
 from cryptolens.db.models import Pattern, ScanState, Signal, SignalPattern
 from cryptolens.detect import Candles, detect_all
 from cryptolens.services.ops.runtime_settings import RuntimeSettings, save_runtime
-from cryptolens.services.scanning.scan import scan_all_stored, scan_stored
+from cryptolens.services.scanning.scan import scan_all_stored, scan_stored, signal_line
 from tests.builders.db import add_symbol, store
 
 START = 600  # candles present at the first scan
@@ -261,3 +262,60 @@ def test_the_scanner_reads_the_administrators_signal_overrides(
     scan_stored(scan_engine, scan_settings, symbol_id=after, symbol="ETH/USDT")
     assert len(_signals(scan_engine, before)) > 0
     assert _signals(scan_engine, after) == []
+
+
+def test_each_new_signal_gets_one_readable_info_line(
+    scan_engine: Engine, scan_settings: Settings, btc_hours: Candles
+) -> None:
+    sid = add_symbol(scan_engine, "BTC/USDT")
+    store(scan_engine, scan_settings, sid, btc_hours[:1500])
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = records.append  # type: ignore[method-assign]
+    scan_log = logging.getLogger("cryptolens.services.scanning.scan")
+    scan_log.addHandler(handler)
+    level = scan_log.level
+    scan_log.setLevel(logging.INFO)  # whatever LOG_LEVEL an earlier test configured
+    try:
+        scan_stored(scan_engine, scan_settings, symbol_id=sid, symbol="BTC/USDT")
+    finally:
+        scan_log.removeHandler(handler)
+        scan_log.setLevel(level)
+    lines = [r.getMessage() for r in records if r.getMessage().startswith("new signal")]
+    assert all(r.levelno == logging.INFO for r in records if r.getMessage() in lines)
+    with Session(scan_engine) as s:
+        signals = s.scalars(select(Signal).where(Signal.symbol_id == sid)).all()
+    assert signals
+    assert len(lines) == len(signals)
+    first = min(signals, key=lambda signal: signal.id)
+    assert lines[0] == signal_line(
+        "BTC/USDT",
+        first.id,
+        {
+            "direction": first.direction,
+            "confluence": first.confluence,
+            "timeframes": first.timeframes,
+            "entry": first.entry,
+            "stop": first.stop,
+            "target_1": first.target_1,
+            "target_2": first.target_2,
+            "target_3": first.target_3,
+        },
+    )
+
+
+def test_a_signal_line_names_symbol_direction_confluence_and_levels() -> None:
+    values = {
+        "direction": "long",
+        "confluence": 3,
+        "timeframes": "1h,4h,1d",
+        "entry": 100.0,
+        "stop": 98.5,
+        "target_1": 101.5,
+        "target_2": 103.0,
+        "target_3": 104.5,
+    }
+    assert signal_line("BTC/USDT", 12, values) == (
+        "new signal #12 BTC/USDT LONG confluence 3 (1h,4h,1d) entry 100 stop 98.5 "
+        "targets 101.5 / 103 / 104.5"
+    )

@@ -39,6 +39,7 @@ from cryptolens.db.backtests import BacktestRun
 from cryptolens.domain.errors import ConflictError, CryptoLensError, NotFoundError
 from cryptolens.domain.jobs import job
 from cryptolens.domain.timeframes import timeframe_ms
+from cryptolens.logs import current_request_id
 from cryptolens.services.backtests.run import (
     BacktestRequest,
     Progress,
@@ -52,6 +53,7 @@ from cryptolens.services.backtests.sweeps import (
     sweep_payload,
 )
 from cryptolens.services.ops.background import Background
+from cryptolens.services.ops.error_tracking import record_job_error
 from cryptolens.version import __version__
 
 log = logging.getLogger(__name__)
@@ -198,9 +200,15 @@ def execute_run(
     except CryptoLensError as error:
         _finish(engine, run_id, status=FAILED, error=str(error))
         return FAILED
-    except Exception:
+    except Exception as error:
         log.exception("backtest run %s failed", run_id)
         _finish(engine, run_id, status=FAILED, error="the backtest failed unexpectedly")
+        record_job_error(
+            engine,
+            error,
+            settings=settings,
+            context={"job": "backtest", "run_id": run_id, "request_id": current_request_id()},
+        )
         raise
     _finish(engine, run_id, status=DONE, **values)
     return DONE

@@ -4,6 +4,7 @@ daemon thread running the same work in-process."""
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections.abc import Callable
@@ -13,6 +14,10 @@ from redis.exceptions import RedisError
 from rq import Queue
 
 from cryptolens.domain.jobs import JobSpec
+from cryptolens.logs import current_request_id
+
+#: Job meta key carrying the enqueuing request's id (the worker restores it for the job).
+REQUEST_ID_META = "request_id"
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +37,14 @@ class Background:
         caller then does the work itself)."""
         if self._redis is None:
             return False
+        request_id = current_request_id()
         try:
             Queue(job.queue.value, connection=self._redis).enqueue(
-                job.function, *args, job_timeout=job.timeout, result_ttl=3600
+                job.function,
+                *args,
+                job_timeout=job.timeout,
+                result_ttl=3600,
+                meta={REQUEST_ID_META: request_id} if request_id else {},
             )
         except RedisError:
             log.warning("Redis unavailable; running %s here", job.name)
@@ -61,7 +71,9 @@ class Background:
     def submit(self, job: JobSpec, *args: object, inline: Callable[[], object]) -> None:
         if self.enqueue(job, *args):
             return
-        thread = threading.Thread(target=_logged, args=(job.name, inline), daemon=True)
+        # The thread runs in a copy of this context: its logs carry the request's id.
+        context = contextvars.copy_context()
+        thread = threading.Thread(target=context.run, args=(_logged, job.name, inline), daemon=True)
         with _threads_lock:
             _threads[:] = [t for t in _threads if t.is_alive()]
             _threads.append(thread)

@@ -16,6 +16,8 @@ from cryptolens.clock import utcnow
 from cryptolens.db.models import JobRun
 from cryptolens.domain.enums import JobStatus
 from cryptolens.infra import metrics
+from cryptolens.logs import current_request_id
+from cryptolens.services.ops.error_tracking import record_job_error
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,16 @@ def recorded_run(engine: Engine, name: str, *, target: str | None = None) -> Ite
     except BaseException as exc:
         record.status = JobStatus.FAILED
         record.error = f"{type(exc).__name__}: {exc}"
+        record_job_error(
+            engine,
+            exc,
+            context={
+                "job": name,
+                "target": target,
+                "run_id": run_id,
+                "request_id": current_request_id(),
+            },
+        )
         raise
     finally:
         metrics.observe_job(name, record.status.value, time.perf_counter() - started)

@@ -103,6 +103,8 @@ class SymbolScan:
     error: str | None = None
     #: Ids of the signals this scan created.
     signal_ids: tuple[int, ...] = ()
+    #: One readable line per new signal, logged once the scan is committed.
+    signal_lines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +168,20 @@ def scan_stored(
         log.exception("%s: scan failed", symbol)
         return SymbolScan(symbol_id, symbol, error=f"{type(exc).__name__}: {exc}")
     metrics.count_signals(settings.exchange_id, scanned.signals_new)  # committed ones only
+    for line in scanned.signal_lines:
+        log.info("%s", line)
     return scanned
+
+
+def signal_line(symbol: str, signal_id: int, values: dict[str, Any]) -> str:
+    """``new signal #12 BTC/USDT LONG confluence 3 (1h,4h) entry 100 stop 98 targets 102 /
+    104 / 106``: one line a person reads in the log."""
+    targets = " / ".join(f"{values[f'target_{n}']:.6g}" for n in (1, 2, 3))
+    return (
+        f"new signal #{signal_id} {symbol} {str(values['direction']).upper()} "
+        f"confluence {values['confluence']} ({values.get('timeframes', '')}) "
+        f"entry {values['entry']:.6g} stop {values['stop']:.6g} targets {targets}"
+    )
 
 
 def _may_have_new(tf: str, since: int | None, base_through: int | None, base_ms: int) -> bool:
@@ -188,6 +203,7 @@ class _Collected:
     base_atr: Any = None
     #: Open time of the last base candle stored (tells which higher timeframes can be new).
     base_through: int | None = None
+    signal_lines: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +244,7 @@ def _scan(
         signals_new=len(signal_ids),
         signals_closed=signals_closed,
         signal_ids=tuple(signal_ids),
+        signal_lines=tuple(got.signal_lines),
     )
 
 
@@ -377,6 +394,7 @@ def _signals(target: _Target, got: _Collected) -> tuple[list[int], int]:
         )
     for signal_id, values in zip(signal_ids, rows, strict=True):
         got.events.append(scan_events.signal_created(symbol_id, signal_id, values))
+        got.signal_lines.append(signal_line(target.symbol, signal_id, values))
     return signal_ids, closed
 
 

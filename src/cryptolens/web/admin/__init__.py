@@ -9,6 +9,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 from cryptolens.web.admin import (  # noqa: E402,F401  (registers routes on bp)
     broadcast,
+    errors,
     panel,
     payments,
     routes,
