@@ -33,6 +33,10 @@ COMMANDS: dict[str, CommandSpec] = {
     "api-keys": CommandSpec(
         "cryptolens.commands.api_keys:api_keys_group", "API keys: create, list, revoke, rotate."
     ),
+    "backup": CommandSpec(
+        "cryptolens.commands.backup:backup_command",
+        "Back up the database to TARGET (SQLite: online copy; PostgreSQL: pg_dump custom format).",
+    ),
     "backfill": CommandSpec(
         "cryptolens.commands.market:backfill_command",
         "Fetch SYMBOL's missing candles in a range; run it again to resume.",
@@ -65,6 +69,10 @@ COMMANDS: dict[str, CommandSpec] = {
     "notify": CommandSpec(
         "cryptolens.commands.notify:notify_group",
         "Signal alerts: set a user's channel, send a test, list deliveries.",
+    ),
+    "restore": CommandSpec(
+        "cryptolens.commands.backup:restore_command",
+        "Restore the database from SOURCE, a file written by `cryptolens backup`.",
     ),
     "routes": CommandSpec("flask.cli:routes_command", "Show the routes for the app."),
     "scan": CommandSpec(
