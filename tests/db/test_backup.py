@@ -3,6 +3,7 @@ TEST_DATABASE_URL), and the refusals that name their problem."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,3 +128,16 @@ def test_the_password_goes_to_the_environment_not_the_command_line() -> None:
         "PGPASSWORD": "s3cret",
         "PGDATABASE": "cryptolens",
     }
+
+
+def test_a_failing_pg_dump_is_one_line_naming_the_database(tmp_path: Path) -> None:
+    if shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump is not installed")
+    url = make_url("postgresql+psycopg://nobody:s3cret@127.0.0.1:1/absent")
+    with pytest.raises(BackupError) as caught:
+        backup(url, tmp_path / "absent.backup")
+    message = str(caught.value)
+    assert message.startswith("pg_dump failed on postgresql+psycopg://nobody:***@127.0.0.1:1/")
+    assert "s3cret" not in message
+    assert "\n" not in message
+    assert not list(tmp_path.iterdir())

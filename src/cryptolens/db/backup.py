@@ -72,7 +72,14 @@ def restore(url: URL, source: Path, *, force: bool = False) -> None:
     else:
         _run_pg(
             url,
-            ["pg_restore", "--clean", "--if-exists", "--no-owner", "--exit-on-error", str(source)],
+            [
+                "pg_restore",
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                str(source),
+            ],
             database_flag=True,
         )
 
