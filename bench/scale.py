@@ -11,6 +11,9 @@ It DROPS AND RECREATES the schema of --database-url and FLUSHES the Redis databa
 
     cd bench && python scale.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/db \\
         --redis-url redis://127.0.0.1:6379/4 [--symbols 1000] [--cycles 3] [--workers 1,2]
+
+With SCALE_PROFILE=/tmp/prof in the environment each job dumps a cProfile file
+(/tmp/prof.<horse pid>) of ``scan_symbol_job``.
 """
 
 from __future__ import annotations
