@@ -11,7 +11,7 @@ import ccxt.async_support as ccxt_async
 import pytest
 
 from cryptolens.domain.errors import ExchangeError, UnknownSymbolError, ValidationError
-from cryptolens.market.ccxt_setup import point_api_at
+from cryptolens.market.ccxt_setup import create_ccxt_exchange, point_api_at
 from cryptolens.market.exchange import (
     ExchangeClient,
     FetchRequest,
@@ -78,6 +78,16 @@ def test_point_api_at_rewrites_nested_urls_and_keeps_their_paths() -> None:
         "public": "http://127.0.0.1:9/api/v3",
         "nested": {"a": "http://127.0.0.1:9/fapi/v1"},
     }
+
+
+def test_closing_a_client_does_not_wait_a_quarter_second() -> None:
+    # CCXT's default is a 250 ms sleep in close(), paid once per per-symbol scan job.
+    exchange = create_ccxt_exchange("binance", api_url="http://127.0.0.1:9")
+    assert exchange.timeout_on_exit == 0
+    explicit = create_ccxt_exchange("binance", config={"timeout_on_exit": 100})
+    assert explicit.timeout_on_exit == 100
+    run(exchange.close())
+    run(explicit.close())
 
 
 def test_markets_are_loaded_once_and_shared_by_every_symbol(sim: SimulatorServer) -> None:

@@ -99,6 +99,10 @@ def create_ccxt_exchange(
         "enableRateLimit": enable_rate_limit,
         "timeout": timeout_ms,
         "options": {"defaultType": "spot"},
+        # CCXT sleeps this long (250 ms by default) in every close(), to let SSL transports
+        # finish closing before a loop ends. A scan job opens and closes a client per symbol,
+        # so that sleep was most of a job's time; unclosed-transport noise is all it saves.
+        "timeout_on_exit": 0,
     }
     for key, value in (config or {}).items():
         if key == "options" and isinstance(value, Mapping):
