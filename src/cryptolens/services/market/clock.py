@@ -6,10 +6,14 @@ market (the demo simulator) looks the same as a live one.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+import typing
+
+from sqlalchemy import BigInteger, Table, bindparam, cast, select, update
 from sqlalchemy.orm import Session
 
+from cryptolens.clock import utcnow
 from cryptolens.db.models import Setting
+from cryptolens.db.upsert import upsert_rows
 
 KEY_PREFIX = "market_now:"
 #: Built once (pages read the clock on every request); a plain column read, no ORM object.
@@ -17,13 +21,27 @@ _NOW_QUERY = select(Setting.value).where(Setting.key == bindparam("key"))
 
 
 def record_market_now(session: Session, *, exchange: str, now_ms: int) -> None:
-    """Remember ``now_ms`` as the exchange's latest known time (never moves backwards)."""
+    """Remember ``now_ms`` as the exchange's latest known time (never moves backwards).
+
+    Two statements that are safe when several workers record at once: insert the row unless
+    it exists (a read, then an insert, let two first writers collide on the key), then move
+    it forward only where it is behind."""
     key = f"{KEY_PREFIX}{exchange}"
-    row = session.get(Setting, key)
-    if row is None:
-        session.add(Setting(key=key, value=str(now_ms)))
-    elif int(row.value) < now_ms:
-        row.value = str(now_ms)
+    now = utcnow()
+    connection = session.connection()
+    table = typing.cast(Table, Setting.__table__)
+    upsert_rows(
+        connection,
+        table,
+        [{"key": key, "value": str(now_ms), "updated_at": now}],
+        key=["key"],
+        update=[],
+    )
+    connection.execute(
+        update(table)
+        .where(table.c.key == key, cast(table.c.value, BigInteger) < now_ms)
+        .values(value=str(now_ms), updated_at=now)
+    )
 
 
 def market_now(session: Session, *, exchange: str) -> int | None:
