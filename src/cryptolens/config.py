@@ -358,9 +358,9 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("lemonsqueezy_api_url", "nowpayments_api_url")
+    @field_validator("lemonsqueezy_api_url", "nowpayments_api_url", "ntfy_default_url")
     @classmethod
-    def _check_provider_url(cls, value: str) -> str:
+    def _check_service_url(cls, value: str) -> str:
         parts = urlsplit(value.strip())
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("must be an absolute http:// or https:// URL")
@@ -402,16 +402,6 @@ class Settings(BaseSettings):
             raise ValueError("must be an absolute http:// or https:// URL")
         if parts.query or parts.fragment:
             raise ValueError("must not have a query or fragment")
-        return value.strip().rstrip("/")
-
-    @field_validator("ntfy_default_url")
-    @classmethod
-    def _check_ntfy_default_url(cls, value: str) -> str:
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an absolute http:// or https:// URL")
-        if parts.username or parts.password or parts.query or parts.fragment:
-            raise ValueError("must not contain credentials, a query or a fragment")
         return value.strip().rstrip("/")
 
     @field_validator("redis_url")
