@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from cryptolens.config import Settings
-from cryptolens.db.candles import load_candles, load_candles_after, no_candles
+from cryptolens.db.candles import load_candles_after, no_candles
 from cryptolens.db.events import record_events
 from cryptolens.db.patterns import (
     OpenPattern,
@@ -49,7 +49,7 @@ from cryptolens.detect import (
 from cryptolens.domain.enums import Direction
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.domain.events import NewEvent
-from cryptolens.domain.timeframes import TIMEFRAME_MS, finer_timeframes, timeframe_ms
+from cryptolens.domain.timeframes import timeframe_ms
 from cryptolens.infra import metrics
 from cryptolens.market.exchange import ExchangeClient
 from cryptolens.services.market.ingest import (
@@ -60,6 +60,7 @@ from cryptolens.services.market.ingest import (
 )
 from cryptolens.services.ops.runtime_settings import load_runtime
 from cryptolens.services.scanning import scan_events
+from cryptolens.services.scanning.finer import StoredFinerCandles
 from cryptolens.services.scanning.zone_rows import (
     BookBuilder,
     draft_trade,
@@ -356,7 +357,7 @@ def _signals(target: _Target, got: _Collected) -> tuple[list[int], int]:
     # The administrators' overrides (runtime settings) on the environment's rules.
     params: SignalParams = load_runtime(connection).signal_params(settings.signal_params())
     step = timeframe_ms(settings.base_timeframe)
-    finer = _FinerCandles(connection, symbol_id, settings.base_timeframe)
+    finer = StoredFinerCandles(connection, symbol_id, settings.base_timeframe)
     with target.phases("signals"):
         last = last_signal_times(connection, symbol_id=symbol_id)
         drafts = find_signals(
@@ -396,29 +397,6 @@ def _signals(target: _Target, got: _Collected) -> tuple[list[int], int]:
         got.events.append(scan_events.signal_created(symbol_id, signal_id, values))
         got.signal_lines.append(signal_line(target.symbol, signal_id, values))
     return signal_ids, closed
-
-
-class _FinerCandles:
-    """Candles below the base timeframe, if any are stored, to settle same-candle exits."""
-
-    def __init__(self, connection: Connection, symbol_id: int, base_timeframe: str) -> None:
-        self._connection = connection
-        self._symbol_id = symbol_id
-        self._candidates = finer_timeframes(base_timeframe)
-
-    def __call__(self, open_time: int, span_ms: int) -> tuple[Candles, int] | None:
-        for tf in self._candidates:
-            step = TIMEFRAME_MS[tf]
-            stored = load_candles(
-                self._connection,
-                symbol_id=self._symbol_id,
-                timeframe=tf,
-                start_ms=open_time,
-                end_ms=open_time + span_ms,
-            )
-            if len(stored.open_time) == span_ms // step:
-                return as_candles(stored), step
-        return None
 
 
 def scan_all_stored(
