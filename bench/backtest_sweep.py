@@ -28,8 +28,8 @@ from cryptolens.backtest.sweep import (
     SweepSpec,
     parse_space,
     run_sweep,
-    run_walk_forward,
 )
+from cryptolens.backtest.sweep_forward import run_walk_forward
 from cryptolens.backtest.walkforward import walk_forward_splits
 from cryptolens.detect import Candles
 from cryptolens.domain.timeframes import DAY_MS, TIMEFRAME_MS

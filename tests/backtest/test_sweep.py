@@ -27,9 +27,9 @@ from cryptolens.backtest.sweep import (
     relevel,
     result_metrics,
     run_sweep,
-    run_walk_forward,
     score_combination,
 )
+from cryptolens.backtest.sweep_forward import WalkForwardResult, run_walk_forward
 from cryptolens.backtest.walkforward import MAX_COMBINATIONS, Range, walk_forward_splits
 from cryptolens.detect import Candles
 from cryptolens.domain.enums import PatternType
@@ -335,7 +335,7 @@ def test_a_window_scores_only_the_signals_created_in_it(hours: Candles) -> None:
 # -- walk-forward ----------------------------------------------------------------------------
 
 
-def _walk(base: Candles, splits: Any, **options: Any) -> sweep_module.WalkForwardResult:
+def _walk(base: Candles, splits: Any, **options: Any) -> WalkForwardResult:
     spec = _spec({"min_confluence": [1, 2], "stop_atr": [0.5, 1.5]})
     return run_walk_forward({"BTC": base}, spec, splits, **options)
 
@@ -352,12 +352,12 @@ def _splits(base: Candles, **options: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def walked(hours: Candles) -> sweep_module.WalkForwardResult:
+def walked(hours: Candles) -> WalkForwardResult:
     return _walk(hours, _splits(hours))
 
 
 def test_each_split_keeps_its_best_in_sample_combination(
-    walked: sweep_module.WalkForwardResult, hours: Candles
+    walked: WalkForwardResult, hours: Candles
 ) -> None:
     assert len(walked.splits) == 3
     for result in walked.splits:
@@ -378,7 +378,7 @@ def test_each_split_keeps_its_best_in_sample_combination(
 
 
 def test_warnings_follow_the_divergence_of_each_split(
-    walked: sweep_module.WalkForwardResult,
+    walked: WalkForwardResult,
 ) -> None:
     expected = tuple(
         f"split {r.split.index}: {r.warning}" for r in walked.splits if r.warning is not None
@@ -393,7 +393,7 @@ def test_warnings_follow_the_divergence_of_each_split(
 
 
 def test_the_stitched_summary_chains_the_out_of_sample_windows(
-    walked: sweep_module.WalkForwardResult, hours: Candles
+    walked: WalkForwardResult, hours: Candles
 ) -> None:
     stitched = walked.stitched
     assert stitched is not None

@@ -22,7 +22,8 @@ from cryptolens.backtest.report import (
     report_metrics,
     trade_dict,
 )
-from cryptolens.backtest.sweep import Mode, SweepResult, WalkForwardResult
+from cryptolens.backtest.sweep import Mode, SweepResult
+from cryptolens.backtest.sweep_forward import WalkForwardResult
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.domain.timeframes import timeframe_ms
 from cryptolens.extensions import db

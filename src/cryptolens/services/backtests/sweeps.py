@@ -29,11 +29,10 @@ from cryptolens.backtest.sweep import (
     Mode,
     SweepResult,
     SweepSpec,
-    WalkForwardResult,
     parse_space,
     run_sweep,
-    run_walk_forward,
 )
+from cryptolens.backtest.sweep_forward import WalkForwardResult, run_walk_forward
 from cryptolens.backtest.walkforward import Split, walk_forward_splits
 from cryptolens.backtest.walkforward import Value as SweepValue
 from cryptolens.config import Settings
