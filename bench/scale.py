@@ -10,7 +10,12 @@ largest worker count misses --goal seconds.
 It DROPS AND RECREATES the schema of --database-url and FLUSHES the Redis database given:
 
     cd bench && python scale.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/db \\
-        --redis-url redis://127.0.0.1:6379/4 [--symbols 1000] [--cycles 3] [--workers 1,2]
+        --redis-url redis://127.0.0.1:6379/4 [--symbols 1000] [--cycles 3] [--workers 1,2] \\
+        [--no-fork]
+
+``--no-fork`` runs the workers as ``cryptolens worker --no-fork``: each keeps its engine,
+compiled statements and exchange client (markets loaded once) from one job to the next, as a
+long-running worker does; one untimed cycle after the workers start warms them up.
 
 With SCALE_PROFILE=/tmp/prof in the environment each job dumps a cProfile file
 (/tmp/prof.<horse pid>) of ``scan_symbol_job``.
@@ -116,11 +121,12 @@ def worker_env(args: argparse.Namespace, exchange: str) -> dict[str, str]:
 
 
 def start_workers(
-    n: int, env: dict[str, str], redis: Redis[bytes]
+    n: int, env: dict[str, str], redis: Redis[bytes], *, fork: bool = True
 ) -> list[subprocess.Popen[bytes]]:
+    command = [sys.executable, "-m", "cryptolens", "worker"] + ([] if fork else ["--no-fork"])
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "cryptolens", "worker"],
+            command,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -223,11 +229,13 @@ def main() -> int:
         "--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/h10"
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/4")
+    parser.add_argument("--no-fork", action="store_true", help="workers keep state between jobs")
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
     header(
         f"bench/scale.py — {args.symbols} symbols x 8 timeframes, PostgreSQL, one RQ scan job "
         f"per symbol, {' and '.join(map(str, counts))} workers"
+        + (" (--no-fork: kept processes)" if args.no_fork else " (forking)")
     )
     print(f"# load average at start: {os.getloadavg()}")
     history = int(args.history_days * DAY)
@@ -252,7 +260,7 @@ def main() -> int:
         env = worker_env(args, sim.base_url)
         rows = []
         for index, n in enumerate(counts):
-            procs = start_workers(n, env, redis)
+            procs = start_workers(n, env, redis, fork=not args.no_fork)
             try:
                 if index == 0:
                     # The first scan of the stored history: set-up, untimed in the table.
@@ -262,7 +270,11 @@ def main() -> int:
                         f"setup: first scan of the history by {n} worker(s): {seconds:.1f} s"
                         + (f"; problems: {problems[:3]}" if problems else "")
                     )
-                # No warm-up after a change of workers: each job runs in a fresh fork.
+                elif args.no_fork:
+                    # Fresh processes: the first cycle builds what they keep (untimed).
+                    seconds, _, _ = run_cycle(redis, sim, ids)
+                    print(f"warm-up cycle of {n} new worker(s): {seconds:.1f} s")
+                # A forking worker needs no warm-up: each job runs in a fresh fork anyway.
                 times, calls, per_job = [], [], []
                 for _ in range(args.cycles):
                     seconds, commands, jobs = run_cycle(redis, sim, ids)

@@ -100,6 +100,13 @@ def test_the_worker_without_redis_says_what_to_run_instead(
     assert "scheduler" in result.stderr
 
 
+def test_the_worker_names_an_unknown_queue(workdir: Path, env: dict[str, str]) -> None:
+    result = _cryptolens("worker", "--no-fork", "--queue", "urgent", cwd=workdir, **env)
+    assert result.returncode == 2
+    assert "'urgent' is not one of 'high', 'default', 'low'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_the_scheduler_without_redis_runs_the_jobs_itself(
     workdir: Path, env: dict[str, str]
 ) -> None:

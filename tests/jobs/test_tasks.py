@@ -15,9 +15,10 @@ from cryptolens.db.models import JobRun, Pattern, Signal
 from cryptolens.db.symbols import ensure_symbol
 from cryptolens.domain.jobs import JOBS, PRIORITY, schedule
 from cryptolens.jobs import tasks
-from cryptolens.jobs.context import job_settings
+from cryptolens.jobs.context import close_scan_sessions, job_settings
 from cryptolens.jobs.schedule import Entry
 from cryptolens.jobs.scheduler import Scheduler, enqueuer, in_process
+from cryptolens.jobs.worker import KeptProcessWorker
 from cryptolens.market.simulator import SimulatorServer
 from cryptolens.services.scanning.scan import ScanSession
 from tests.builders.db import clear_tables
@@ -59,6 +60,7 @@ def job_env(
     with Session(migrated_engine) as session, session.begin():
         ensure_symbol(session, exchange="binance", symbol="BTC/USDT")
     yield migrated_engine
+    close_scan_sessions()
     clear_tables(migrated_engine)
 
 
@@ -143,6 +145,38 @@ def test_rq_workers_run_scan_jobs_and_skip_a_symbol_already_being_scanned(
     assert runs[2][2] is not None
     assert runs[2][2]["zones_new"] == 0
     redis.close()
+
+
+def test_a_kept_worker_process_loads_the_markets_once_for_all_its_scan_jobs(
+    job_env: Engine, sim: SimulatorServer, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``cryptolens worker --no-fork``: per-symbol scan jobs share one exchange client (one
+    ``exchangeInfo``), where each used to build its own and load the markets again."""
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    redis: Redis[bytes] = Redis.from_url(redis_url)
+    queue = Queue("default", connection=redis)
+    queue.empty()
+    with Session(job_env) as session:
+        btc = ensure_symbol(session, exchange="binance", symbol="BTC/USDT").id
+    for _ in range(3):
+        queue.enqueue(tasks.scan_symbol_job, btc, job_timeout=120)
+    KeptProcessWorker([queue], connection=redis).work(burst=True)
+    runs = _runs(job_env)
+    assert [(n, s) for n, s, _ in runs] == [("scan_symbol", "succeeded")] * 3
+    assert sim.stats().by_endpoint["exchangeInfo"] == 1
+    assert sim.stats().by_endpoint["klines"] >= 3
+    redis.close()
+
+
+def test_job_settings_are_read_again_only_when_the_environment_changes(
+    job_env: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = job_settings()
+    assert job_settings() is first
+    monkeypatch.setenv("SCAN_INTERVAL_SECONDS", "17")
+    changed = job_settings()
+    assert changed is not first
+    assert changed.scan_interval_seconds == 17
 
 
 def test_the_daily_health_job_records_what_it_found(job_env: Engine) -> None:

@@ -15,7 +15,7 @@ from flask import current_app
 from cryptolens.db.symbols import require_symbol
 from cryptolens.domain.enums import JobStatus, SignalStatus
 from cryptolens.domain.errors import CryptoLensError, ValidationError
-from cryptolens.domain.jobs import JOBS, job, schedule
+from cryptolens.domain.jobs import JOBS, PRIORITY, job, schedule
 from cryptolens.domain.symbols import parse_symbol
 from cryptolens.domain.timeframes import ms_to_datetime
 from cryptolens.extensions import db
@@ -131,7 +131,20 @@ def signals_list(symbol: str | None, status: str | None, limit: int) -> None:
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Exit once the queues are empty.")
-def worker_command(burst: bool) -> None:
+@click.option(
+    "--queue",
+    "queue_names",
+    multiple=True,
+    type=click.Choice([name.value for name in PRIORITY]),
+    help="A queue to work (repeatable, in priority order); default: high, default, low.",
+)
+@click.option(
+    "--no-fork",
+    is_flag=True,
+    help="Run jobs in this process, keeping connections and loaded markets between them "
+    "(for many small scan jobs; leave heavy backtests to a forking worker).",
+)
+def worker_command(burst: bool, queue_names: tuple[str, ...], no_fork: bool) -> None:
     """Run an RQ worker on the high, default and low queues (needs REDIS_URL)."""
     from cryptolens.jobs.worker import run_worker  # RQ loads only for this command
 
@@ -147,6 +160,8 @@ def worker_command(burst: bool) -> None:
         burst=burst,
         metrics_dir=settings.prometheus_multiproc_dir,
         settings=settings,
+        queue_names=queue_names,
+        fork=not no_fork,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -42,11 +44,19 @@ def ensure_symbol(session: Session, *, exchange: str, symbol: str) -> Symbol:
 
 
 def list_symbols(
-    session: Session, *, exchange: str | None = None, active_only: bool = False
+    session: Session,
+    *,
+    exchange: str | None = None,
+    active_only: bool = False,
+    names: Collection[str] | None = None,
 ) -> list[Symbol]:
+    """Symbols by exchange and name; ``names`` filters in the query (a per-symbol job must
+    not read every symbol of the exchange)."""
     query = select(Symbol).order_by(Symbol.exchange, Symbol.symbol)
     if exchange is not None:
         query = query.where(Symbol.exchange == exchange)
+    if names is not None:
+        query = query.where(Symbol.symbol.in_(list(names)))
     if active_only:
         query = query.where(Symbol.active.is_(True))
     return list(session.scalars(query))

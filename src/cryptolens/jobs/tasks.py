@@ -16,7 +16,7 @@ from cryptolens.config import Settings
 from cryptolens.db.symbols import symbol_by_id
 from cryptolens.domain.enums import JobStatus
 from cryptolens.domain.jobs import RUN_JOB, job
-from cryptolens.jobs.context import job_engine, job_redis, job_settings
+from cryptolens.jobs.context import job_engine, job_redis, job_scan_session, job_settings
 from cryptolens.jobs.queues import LOCK_GRACE_SECONDS
 from cryptolens.services.accounts.api_usage import RedisUsage, flush_usage
 from cryptolens.services.accounts.user_sessions import purge_sessions
@@ -84,7 +84,7 @@ def scan_symbol_job(symbol_id: int) -> dict[str, Any]:
             run.counts = {"reason": "already being scanned"}
             return run.counts
         try:
-            record_scan(run, scan_cycle(engine, settings, symbols=[name]))
+            record_scan(run, job_scan_session(settings).cycle(symbols=[name]))
         finally:
             if lock is not None:
                 lock.release()

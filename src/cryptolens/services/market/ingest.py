@@ -84,11 +84,10 @@ def watched_symbols(
 ) -> list[tuple[int, str]]:
     """(id, symbol) of the exchange's active symbols, or of those among ``symbols``."""
     with Session(engine) as session:
-        return [
-            (s.id, s.symbol)
-            for s in list_symbols(session, exchange=settings.exchange_id, active_only=True)
-            if symbols is None or s.symbol in symbols
-        ]
+        found = list_symbols(
+            session, exchange=settings.exchange_id, active_only=True, names=symbols
+        )
+        return [(s.id, s.symbol) for s in found]
 
 
 def _since(last: int | None, timeframe: str, now_ms: int) -> int:
