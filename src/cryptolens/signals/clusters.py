@@ -110,22 +110,30 @@ def cluster_nodes(
         label = new
 
 
-def votes(group: IntArray, tf_index: IntArray, cluster: IntArray, n_groups: int) -> IntArray:
+def votes(
+    group: IntArray,
+    tf_index: IntArray,
+    cluster: IntArray,
+    n_groups: int,
+    alone: IntArray | None = None,
+) -> IntArray:
     """Per group (0 .. n_groups - 1), the largest number of timeframes each given a
-    different cluster, from its nodes' group, timeframe and cluster (``cluster_nodes``)."""
+    different cluster, from its nodes' group, timeframe and cluster (``cluster_nodes``);
+    ``alone`` adds per group the timeframes (a bit set) holding zones of their own that
+    were left out of the nodes."""
     # One row per cluster with the bit set of its timeframes.
     ids, row = np.unique(cluster, return_inverse=True)
     mask = np.zeros(ids.shape[0], dtype=np.int64)
     np.bitwise_or.at(mask, row, np.left_shift(1, tf_index))
     cgroup = np.zeros(ids.shape[0], dtype=np.int64)
     cgroup[row] = group
-    present = np.zeros(n_groups, dtype=np.int64)
+    present = np.zeros(n_groups, dtype=np.int64) if alone is None else alone.copy()
     np.bitwise_or.at(present, cgroup, mask)
     sizes = _popcount(present)
     # A timeframe with a cluster of its own alone votes with it: no other timeframe needs
     # that cluster, and it frees any other. Only the rest can fall short.
     single = _popcount(mask) == 1
-    own = np.zeros(n_groups, dtype=np.int64)
+    own = np.zeros(n_groups, dtype=np.int64) if alone is None else alone.copy()
     np.bitwise_or.at(own, cgroup[single], mask[single])
     rest = present & ~own
     left = rest[cgroup] & mask

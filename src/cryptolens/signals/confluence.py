@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from cryptolens.domain.enums import Direction
 from cryptolens.domain.errors import ValidationError
-from cryptolens.signals.clusters import group_refs
+from cryptolens.signals.clusters import event_links, group_refs
 from cryptolens.signals.levels import Levels, signal_levels
 from cryptolens.signals.params import HIGHER_TIMEFRAMES, SignalParams
 from cryptolens.signals.voting import Voter
@@ -143,16 +143,32 @@ def find_signals(
     opens = np.searchsorted(t, book.formed_at, side="left")
     ends = np.searchsorted(t, book.ends_at, side="left")
     zone, first, last, whole = _near_pairs(book, opens, ends, close, proximity)
-    held = _held(book, n, n_tf, zone, first, last, whole, close, proximity)
+    # Zones linked to none are events of their own; the linked ones may share clusters.
+    links = event_links(book, timeframes)
+    linked = np.zeros(len(book), dtype=bool)
+    linked[links[0]] = linked[links[1]] = True
+    mine = linked[zone]
+    held_linked, held_alone = (
+        _held(book, n, n_tf, zone[m], first[m], last[m], whole[m], close, proximity)
+        for m in (mine, ~mine)
+    )
+    held = held_linked | held_alone
     # Timeframes held per step and direction (a byte sum: fewer than 256 timeframes): an
-    # upper bound of the votes, which are counted only where a signal could come of them.
-    counts = (held.view(np.uint8) @ np.ones(n_tf, dtype=np.uint8)).astype(np.int64)
+    # upper bound of the votes, which are counted only where a signal could come of them
+    # and two timeframes hold linked zones.
+    ones = np.ones(n_tf, dtype=np.uint8)
+    counts = (held.view(np.uint8) @ ones).astype(np.int64)
+    own = held_alone.astype(np.int64) @ np.left_shift(1, np.arange(n_tf, dtype=np.int64))
     higher_ok: BoolArray = np.ones((n, 2), dtype=bool)
     if params.require_higher_timeframe:
         higher = np.array([tf in HIGHER_TIMEFRAMES for tf in timeframes], dtype=bool)
         higher_ok = np.asarray(held[:, :, higher].any(axis=2), dtype=bool)
-    voter = Voter(book, timeframes, (zone, first, last), close, proximity, counts, BLOCK)
-    voter.settle(np.flatnonzero(((counts >= params.min_confluence) & higher_ok).any(axis=1)))
+    near_linked = (zone[mine], first[mine], last[mine])
+    voter = Voter(book, links, near_linked, close, proximity, counts, own, BLOCK)
+    may_share = (held_linked.view(np.uint8) @ ones) >= 2
+    voter.settle(
+        np.flatnonzero(((counts >= params.min_confluence) & higher_ok & may_share).any(axis=1))
+    )
     ok = (counts >= params.min_confluence) & higher_ok
     # Both directions: more votes win, a tie is a conflict.
     both = ok[:, 0] & ok[:, 1]
@@ -170,7 +186,10 @@ def find_signals(
     at_signal[chosen[Direction.BEARISH]] = True
     signal_steps = np.flatnonzero(at_signal)
     # The zones that made each signal: actionable at its step, in its direction.
-    step, zone, cluster = voter.pairs(signal_steps)
+    in_block = np.zeros(-(-n // BLOCK), dtype=bool)
+    in_block[signal_steps // BLOCK] = True
+    near = in_block[first // BLOCK]
+    step, zone, cluster = voter.pairs(signal_steps, (zone[near], first[near], last[near]))
     keep = book.bullish[zone] == bull_at[step]
     made = Made(
         step[keep],
