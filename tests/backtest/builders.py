@@ -54,6 +54,8 @@ def replay_of(candles: Candles, *plans: Plan, atr: float = 4.0) -> Replay:
             levels=levels,
             entry_ref=0,
             zone_refs=(0,),
+            confluence=2,
+            clusters=((0,),),
         )
         trade = Trade(
             direction=plan.direction,

@@ -210,7 +210,7 @@ def test_stored_finer_candles_settle_the_same_candles_in_the_backtest_as_live(
         timeframes=("5m", "15m", "1h", "4h"),
         exchange_id="binance",
     )
-    data = exact_dataset(6 * 24 * 60, seed=3)
+    data = exact_dataset(6 * 24 * 60, seed=11)  # a seed whose trades need finer candles
     minutes = Candles(data.open_time, data.open, data.high, data.low, data.close, data.volume)
     five = aggregate_candles(minutes, base_timeframe="1m", target_timeframe="5m").as_candles()
     symbol_id = add_symbol(clean_engine, "BTC/USDT")

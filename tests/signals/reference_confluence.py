@@ -1,6 +1,7 @@
 """The confluence search as it was before the block pruning (issue 16): every step of a block
-against every zone live in it. Kept as the reference the fast ``find_signals`` must equal
-exactly (tests/signals/test_confluence_reference.py)."""
+against every zone live in it, with the votes of issue 20 counted the plain way (pairs of zones
+compared one by one, clusters by union-find, votes by augmenting paths). Kept as the reference
+the fast ``find_signals`` must equal exactly (tests/signals/test_confluence_reference.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from cryptolens.domain.enums import Direction
+from cryptolens.domain.timeframes import TIMEFRAME_MS
 from cryptolens.signals.confluence import (
     BoolArray,
     FloatArray,
@@ -48,7 +50,9 @@ def reference_find_signals(
                 [mask[:, zones.tf_index == i].any(axis=1) for i in range(len(timeframes))],
                 axis=1,
             )
-            counts[direction] = per_tf.sum(axis=1)
+            counts[direction] = np.array(
+                [_votes(zones, np.flatnonzero(row), timeframes) for row in mask], dtype=np.int64
+            )
             ok = counts[direction] >= params.min_confluence
             if params.require_higher_timeframe:
                 ok &= per_tf[:, higher].any(axis=1)
@@ -115,7 +119,10 @@ def _draft(
         atr=atr,
         params=params,
     )
+    clusters = _clusters(zones, rows, timeframes)
     return SignalDraft(
+        confluence=_votes(zones, rows, timeframes),
+        clusters=tuple(sorted(tuple(sorted(int(zones.ref[r]) for r in c)) for c in clusters)),
         created_at=int(steps.time[step]),
         direction=direction,
         timeframes=tuple(timeframes[i] for i in used),
@@ -126,3 +133,57 @@ def _draft(
         entry_ref=int(zones.ref[entry]),
         zone_refs=tuple(sorted(int(r) for r in zones.ref[rows].tolist())),
     )
+
+
+def _same_event(zones: ZoneBook, a: int, b: int, timeframes: Sequence[str]) -> bool:
+    ms_a, ms_b = (TIMEFRAME_MS[timeframes[zones.tf_index[r]]] for r in (a, b))
+    f_a, f_b = int(zones.formed_at[a]), int(zones.formed_at[b])
+    if ms_a == ms_b:
+        window = f_a == f_b
+    elif ms_a < ms_b:
+        window = f_b - ms_b < f_a <= f_b
+    else:
+        window = f_a - ms_a < f_b <= f_a
+    overlap = zones.zone_low[a] <= zones.zone_high[b] and zones.zone_low[b] <= zones.zone_high[a]
+    return bool(window and overlap and zones.bullish[a] == zones.bullish[b])
+
+
+def _clusters(zones: ZoneBook, rows: IntArray, timeframes: Sequence[str]) -> list[list[int]]:
+    parent = {int(r): int(r) for r in rows}
+
+    def root(r: int) -> int:
+        while parent[r] != r:
+            r = parent[r]
+        return r
+
+    for i, a in enumerate(rows.tolist()):
+        for b in rows.tolist()[i + 1 :]:
+            if _same_event(zones, a, b, timeframes):
+                parent[root(a)] = root(b)
+    groups: dict[int, list[int]] = {}
+    for r in rows.tolist():
+        groups.setdefault(root(r), []).append(r)
+    return list(groups.values())
+
+
+def _votes(zones: ZoneBook, rows: IntArray, timeframes: Sequence[str]) -> int:
+    """Timeframes matched to distinct clusters (Kuhn's augmenting paths)."""
+    clusters = _clusters(zones, rows, timeframes)
+    reach = {
+        tf: [
+            c for c, members in enumerate(clusters) if any(zones.tf_index[m] == tf for m in members)
+        ]
+        for tf in {int(zones.tf_index[r]) for r in rows}
+    }
+    owner: dict[int, int] = {}
+
+    def assign(tf: int, seen: set[int]) -> bool:
+        for c in reach[tf]:
+            if c not in seen:
+                seen.add(c)
+                if c not in owner or assign(owner[c], seen):
+                    owner[c] = tf
+                    return True
+        return False
+
+    return sum(assign(tf, set()) for tf in reach)

@@ -14,6 +14,10 @@ from cryptolens.signals import OPEN_END, SignalParams, Steps, ZoneBook, find_sig
 TFS = ("1h", "4h", "1d")
 HOUR = 3_600_000
 PARAMS = SignalParams(cooldown_ms=0)
+#: Formation times whose deciding candles share no window (1h, 4h, 1d at 0): each zone formed
+#: at them is an event of its own, so every timeframe votes (issue 20).
+APART_1H, APART_4H = -25 * HOUR, -48 * HOUR
+APART = (APART_1H, APART_4H, 0)
 
 
 def book(*zones: tuple[int, bool, float, float, int, int, float]) -> ZoneBook:
@@ -46,8 +50,8 @@ def run(b: ZoneBook, s: Steps, params: SignalParams = PARAMS, last=None):  # typ
 
 def test_two_timeframes_with_aligned_zones_near_price_make_a_bullish_signal() -> None:
     zones = book(
-        (0, True, 95.0, 99.0, 0, OPEN_END, 0.4),
-        (1, True, 97.0, 99.5, 0, OPEN_END, 0.8),
+        (0, True, 95.0, 99.0, APART_1H, OPEN_END, 0.4),
+        (1, True, 97.0, 99.5, APART_4H, OPEN_END, 0.8),
     )
     [signal] = run(zones, steps(100.0))
     assert signal.direction is Direction.BULLISH
@@ -62,9 +66,9 @@ def test_two_timeframes_with_aligned_zones_near_price_make_a_bullish_signal() ->
 
 def test_each_timeframe_counts_once_however_many_zones_it_has() -> None:
     zones = book(
-        (0, True, 95.0, 99.0, 0, OPEN_END, 0.5),
-        (0, True, 96.0, 99.8, 0, OPEN_END, 0.5),
-        (0, True, 97.0, 99.9, 0, OPEN_END, 0.5),
+        (0, True, 95.0, 99.0, APART_1H, OPEN_END, 0.5),
+        (0, True, 96.0, 99.8, APART_1H, OPEN_END, 0.5),
+        (0, True, 97.0, 99.9, APART_1H, OPEN_END, 0.5),
     )
     assert run(zones, steps(100.0)) == []
     assert len(run(zones, steps(100.0), replace(PARAMS, min_confluence=1))) == 1
@@ -72,13 +76,13 @@ def test_each_timeframe_counts_once_however_many_zones_it_has() -> None:
 
 def test_zones_too_far_below_or_already_traded_through_do_not_count() -> None:
     far = book(
-        (0, True, 90.0, 98.9, 0, OPEN_END, 0.5),  # 1.1 % below: beyond 1 % proximity
-        (1, True, 97.0, 99.5, 0, OPEN_END, 0.5),
+        (0, True, 90.0, 98.9, APART_1H, OPEN_END, 0.5),  # 1.1 % below: beyond 1 % proximity
+        (1, True, 97.0, 99.5, APART_4H, OPEN_END, 0.5),
     )
     assert run(far, steps(100.0)) == []
     through = book(
-        (0, True, 101.0, 103.0, 0, OPEN_END, 0.5),  # price is below a bullish zone
-        (1, True, 97.0, 99.5, 0, OPEN_END, 0.5),
+        (0, True, 101.0, 103.0, APART_1H, OPEN_END, 0.5),  # price is below a bullish zone
+        (1, True, 97.0, 99.5, APART_4H, OPEN_END, 0.5),
     )
     assert run(through, steps(100.0)) == []
 
@@ -87,7 +91,7 @@ def test_zones_count_only_between_formation_and_their_end() -> None:
     t = 10 * HOUR
     zones = book(
         (0, True, 97.0, 99.5, t + HOUR, OPEN_END, 0.5),  # known from the second step
-        (1, True, 97.0, 99.5, 0, t + 2 * HOUR, 0.5),  # filled at the third step
+        (1, True, 97.0, 99.5, APART_4H, t + 2 * HOUR, 0.5),  # filled at the third step
     )
     found = run(zones, steps(100.0, 100.0, 100.0, 100.0))
     assert [s.created_at for s in found] == [t + HOUR]
@@ -95,7 +99,7 @@ def test_zones_count_only_between_formation_and_their_end() -> None:
 
 def test_bearish_zones_above_price_make_a_bearish_signal_with_mirrored_levels() -> None:
     zones = book(
-        (0, False, 100.5, 103.0, 0, OPEN_END, 0.5),
+        (0, False, 100.5, 103.0, APART_1H, OPEN_END, 0.5),
         (2, False, 100.8, 104.0, 0, OPEN_END, 0.5),
     )
     [signal] = run(zones, steps(100.0, atr=2.0))
@@ -109,24 +113,27 @@ def test_bearish_zones_above_price_make_a_bearish_signal_with_mirrored_levels() 
 
 
 def test_the_stop_buffer_never_falls_below_the_minimum_fraction() -> None:
-    zones = book((0, True, 97.0, 99.5, 0, OPEN_END, 0.5), (1, True, 97.0, 99.0, 0, OPEN_END, 0.5))
+    zones = book(
+        (0, True, 97.0, 99.5, APART_1H, OPEN_END, 0.5),
+        (1, True, 97.0, 99.0, APART_4H, OPEN_END, 0.5),
+    )
     [signal] = run(zones, steps(100.0, atr=0.001), replace(PARAMS, stop_min_fraction=0.01))
     assert signal.levels.stop == pytest.approx(97.0 - 0.01 * 99.5)
 
 
 def test_equal_confluence_in_both_directions_is_a_conflict_and_more_wins() -> None:
     both = book(
-        (0, True, 97.0, 99.5, 0, OPEN_END, 0.5),
-        (1, True, 97.0, 99.5, 0, OPEN_END, 0.5),
-        (0, False, 100.5, 102.0, 0, OPEN_END, 0.5),
-        (1, False, 100.5, 102.0, 0, OPEN_END, 0.5),
+        (0, True, 97.0, 99.5, APART_1H, OPEN_END, 0.5),
+        (1, True, 97.0, 99.5, APART_4H, OPEN_END, 0.5),
+        (0, False, 100.5, 102.0, APART_1H, OPEN_END, 0.5),
+        (1, False, 100.5, 102.0, APART_4H, OPEN_END, 0.5),
     )
     assert run(both, steps(100.0)) == []
-    more_bearish = book(*[(i, False, 100.5, 102.0, 0, OPEN_END, 0.5) for i in range(3)][:3])
+    more_bearish = book(*[(i, False, 100.5, 102.0, APART[i], OPEN_END, 0.5) for i in range(3)][:3])
     mixed = book(
-        (0, True, 97.0, 99.5, 0, OPEN_END, 0.5),
-        (1, True, 97.0, 99.5, 0, OPEN_END, 0.5),
-        *[(i, False, 100.5, 102.0, 0, OPEN_END, 0.5) for i in range(3)],
+        (0, True, 97.0, 99.5, APART_1H, OPEN_END, 0.5),
+        (1, True, 97.0, 99.5, APART_4H, OPEN_END, 0.5),
+        *[(i, False, 100.5, 102.0, APART[i], OPEN_END, 0.5) for i in range(3)],
     )
     assert len(run(more_bearish, steps(100.0))) == 1
     [winner] = run(mixed, steps(100.0))
@@ -134,15 +141,20 @@ def test_equal_confluence_in_both_directions_is_a_conflict_and_more_wins() -> No
 
 
 def test_the_higher_timeframe_requirement_needs_a_4h_or_1d_zone() -> None:
-    low_only = book((0, True, 97.0, 99.5, 0, OPEN_END, 0.5))
-    with_daily = book((0, True, 97.0, 99.5, 0, OPEN_END, 0.5), (2, True, 96, 99, 0, OPEN_END, 0.5))
+    low_only = book((0, True, 97.0, 99.5, APART_1H, OPEN_END, 0.5))
+    with_daily = book(
+        (0, True, 97.0, 99.5, APART_1H, OPEN_END, 0.5), (2, True, 96, 99, 0, OPEN_END, 0.5)
+    )
     strict = replace(PARAMS, require_higher_timeframe=True, min_confluence=1)
     assert run(low_only, steps(100.0), strict) == []
     assert len(run(with_daily, steps(100.0), strict)) == 1
 
 
 def test_cooldown_suppresses_repeats_per_direction_and_honours_the_previous_signal() -> None:
-    zones = book((0, True, 97.0, 99.5, 0, OPEN_END, 0.5), (1, True, 96.0, 99.0, 0, OPEN_END, 0.5))
+    zones = book(
+        (0, True, 97.0, 99.5, APART_1H, OPEN_END, 0.5),
+        (1, True, 96.0, 99.0, APART_4H, OPEN_END, 0.5),
+    )
     prices = [100.0] * 10
     cooled = replace(PARAMS, cooldown_ms=4 * HOUR)
     times = [s.created_at for s in run(zones, steps(*prices), cooled)]

@@ -19,7 +19,7 @@ from cryptolens.db import migrate
 from cryptolens.db.models import Setting, Signal
 from cryptolens.domain.timeframes import HOUR_MS
 from cryptolens.extensions import db
-from tests.builders.browser import BROWSER_MARKS, CHROMIUM, SCREENSHOTS
+from tests.builders.browser import BROWSER_MARKS, CHROMIUM, SCREENSHOTS, widths
 from tests.builders.portfolio_web import seed_portfolio
 from tests.builders.settings import make_settings
 from tests.web.accounts_helpers import Person, make_user
@@ -62,16 +62,39 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             status="expired",
             outcome="unfilled",
         )
+        clustered = _clustered_signal(symbol_id, int(hourly.open_time[-30]), price)
         eth = add_symbol(db.session, "ETH/USDT")
         add_pattern(db.session, symbol_id=eth, pattern_type="order_block")
         # Admin pages with unbroken long text: a 3,000-character setting (the form takes up
         # to 10,000) once made /admin/settings 2,436 px wide.
         db.session.add(Setting(key="notes.long", value="x" * 3000))
         db.session.commit()
-        app.config["SEEDED"] = {"signal": signal_id, "old_signal": old.id, "old_time": then}
+        app.config["SEEDED"] = {
+            "signal": signal_id,
+            "old_signal": old.id,
+            "old_time": then,
+            "clustered": clustered,
+        }
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+def _clustered_signal(symbol_id: int, around: int, price: float) -> int:
+    """A signal of three zones: a 1h and a 4h sweep that are one event, and a 1h gap."""
+    day = around - around % (24 * HOUR_MS)
+    zones = [
+        add_pattern(db.session, symbol_id=symbol_id, timeframe=tf, pattern_type=kind,
+                    zone_low=price * low, zone_high=price * high, formed_at=day + hours * HOUR_MS)
+        for tf, kind, low, high, hours in (
+            ("1h", "liquidity_sweep", 0.99, 1.0, 3),
+            ("4h", "liquidity_sweep", 0.985, 0.995, 4),
+            ("1h", "fvg", 0.97, 0.975, 9),
+        )
+    ]  # fmt: skip
+    return add_signal(
+        db.session, symbol_id=symbol_id, patterns=tuple(zones), confluence=2, entry=price
+    ).id
 
 
 @pytest.fixture(scope="module")
@@ -236,6 +259,19 @@ def test_stats_draw_expectancy_bars_and_signal_page_shows_levels(
     page.wait_for_url("**/signals/*")
     assert page.locator("#levels tr").count() == 6
     _shot(page, "signal")
+
+
+def test_signal_page_shows_which_zones_counted_as_one_event_at_both_widths(
+    live_server: str, page: Any, live_app: Flask
+) -> None:
+    page.goto(f"{live_server}/signals/{live_app.config['SEEDED']['clustered']}")
+    events = page.locator("#signal-zones tbody.event")
+    assert events.count() == 2
+    assert events.nth(0).get_attribute("data-zones") == "2"
+    assert "counted as one" in events.nth(0).locator("tr.event-head").inner_text()
+    phone, desktop = widths(page, "signal-events")
+    assert phone <= 390
+    assert desktop <= 1280
 
 
 def test_signing_in_leads_back_to_the_chart_asked_for(

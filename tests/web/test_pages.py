@@ -255,3 +255,37 @@ def test_vendor_files_come_from_a_fixed_list(client: FlaskClient) -> None:
 
 def test_every_area_is_its_own_blueprint(app: Flask) -> None:
     assert {"dashboard", "patterns", "signals", "symbols", "stats", "api"} <= set(app.blueprints)
+
+
+def test_signal_page_groups_the_zones_of_one_market_event(
+    premium: FlaskClient, session: Session
+) -> None:
+    day = 1_699_920_000_000  # 2023-11-14 00:00 UTC
+    hour = 3_600_000
+    symbol_id = add_symbol(session, "BTC/USDT")
+    # A 1h sweep closing at 03:00 inside the 4h candle 00:00-04:00, ranges overlapping: one
+    # event; a 1h gap closing at 09:00 is another.
+    sweep_1h = add_pattern(
+        session, symbol_id=symbol_id, timeframe="1h", pattern_type="liquidity_sweep",
+        zone_low=99.0, zone_high=100.0, formed_at=day + 3 * hour,
+    )  # fmt: skip
+    sweep_4h = add_pattern(
+        session, symbol_id=symbol_id, timeframe="4h", pattern_type="liquidity_sweep",
+        zone_low=98.0, zone_high=99.5, formed_at=day + 4 * hour,
+    )  # fmt: skip
+    gap_1h = add_pattern(
+        session, symbol_id=symbol_id, timeframe="1h", zone_low=96.0, zone_high=97.0,
+        formed_at=day + 9 * hour,
+    )  # fmt: skip
+    signal = add_signal(
+        session, symbol_id=symbol_id, patterns=(sweep_1h, sweep_4h, gap_1h), confluence=2
+    )
+    session.commit()
+    page = premium.get(f"/signals/{signal.id}").get_data(as_text=True)
+    assert "(2 market events)" in page
+    first, second = page.split('id="event-1"')[1].split('id="event-2"')
+    assert "Event 1 · 1h, 4h · 2 zones counted as one" in first
+    assert first.count("<td>1h</td>") == 1
+    assert first.count("<td>4h</td>") == 1
+    assert "Event 2 · 1h<" in second
+    assert second.split("</tbody>")[0].count("<td>1h</td>") == 1

@@ -86,7 +86,7 @@ def _show(number: float) -> str:
 PARAMS: dict[str, Param] = {
     p.name: p
     for p in (
-        Param("min_confluence", "int", 1, 8, "signals", "timeframes that must agree"),
+        Param("min_confluence", "int", 1, 8, "signals", "votes: timeframes on distinct events"),
         Param("require_higher_timeframe", "bool", 0, 1, "signals", "one of them must be 4h or 1d"),
         Param("cooldown_hours", "float", 0, 720, "signals", "hours between same-side signals"),
         Param("proximity", "float", 0, 0.2, "signals", "how near a zone counts (fraction)"),

@@ -6,6 +6,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from cryptolens.signals.clusters import Events, zone_events
     from cryptolens.signals.confluence import (
         OPEN_END,
         SignalDraft,
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 #: Where each public name lives. Loaded on first use: the settings import signals.params,
 #: and every command would otherwise pay for pandas (through confluence and outcome).
 _HOMES = {
+    "Events": "clusters",
+    "zone_events": "clusters",
     "OPEN_END": "confluence",
     "SignalDraft": "confluence",
     "Steps": "confluence",
@@ -39,6 +42,7 @@ __all__ = [
     "DEFAULT_SIGNAL_PARAMS",
     "HIGHER_TIMEFRAMES",
     "OPEN_END",
+    "Events",
     "FinerCandles",
     "Levels",
     "SignalDraft",
@@ -49,6 +53,7 @@ __all__ = [
     "find_signals",
     "signal_levels",
     "track",
+    "zone_events",
 ]
 
 

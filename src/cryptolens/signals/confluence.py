@@ -7,9 +7,12 @@ Rules (documented in the README):
   (``ends_at > t``: not yet filled, invalidated or expired).
 * It is actionable if price is inside it, or on the side price approaches it from and at
   most ``proximity`` x price from its near edge: above a bullish zone, below a bearish one.
-* Each timeframe counts once; ``min_confluence`` timeframes are needed, optionally one of
-  them 4h or 1d. If both directions qualify at once, the one with more timeframes wins and
-  a tie is a conflict: no signal.
+* One event, one vote (``signals.clusters``): zones of several timeframes whose deciding
+  candles fall in the same window of the longer timeframe and whose ranges overlap are one
+  market event; each event votes once and each timeframe once, and ``min_confluence`` votes
+  are needed, optionally with a zone of 4h or 1d among them. If both directions qualify at
+  once, the one with more votes wins and a tie is a conflict: no signal. The signal still
+  lists every timeframe that held a zone.
 * A signal of the same direction within ``cooldown_ms`` of the previous one is suppressed.
 """
 
@@ -24,8 +27,10 @@ import numpy.typing as npt
 
 from cryptolens.domain.enums import Direction
 from cryptolens.domain.errors import ValidationError
+from cryptolens.signals.clusters import event_links, group_refs
 from cryptolens.signals.levels import Levels, signal_levels
 from cryptolens.signals.params import HIGHER_TIMEFRAMES, SignalParams
+from cryptolens.signals.voting import Voter
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -87,10 +92,21 @@ class SignalDraft:
     #: ``ref`` of the zone the entry trades, and of every zone that made the signal.
     entry_ref: int
     zone_refs: tuple[int, ...]
+    #: Votes: timeframes each given a different market event (``signals.clusters``).
+    confluence: int
+    #: ``zone_refs`` by market event: refs ascending within one, events by their first ref.
+    clusters: tuple[tuple[int, ...], ...]
 
-    @property
-    def confluence(self) -> int:
-        return len(self.timeframes)
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Made:
+    """The (step, zone) pairs that made signals, sorted by step then zone, with each pair's
+    cluster (``signals.clusters.cluster_nodes``), and each signal's votes."""
+
+    step: IntArray
+    zone: IntArray
+    cluster: IntArray
+    votes: IntArray
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,14 +143,34 @@ def find_signals(
     opens = np.searchsorted(t, book.formed_at, side="left")
     ends = np.searchsorted(t, book.ends_at, side="left")
     zone, first, last, whole = _near_pairs(book, opens, ends, close, proximity)
-    held = _held(book, n, n_tf, zone, first, last, whole, close, proximity)
-    # Timeframes held per step and direction (a byte sum: fewer than 256 timeframes).
-    counts = held.view(np.uint8) @ np.ones(n_tf, dtype=np.uint8)
-    ok = counts >= params.min_confluence
+    # Zones linked to none are events of their own; the linked ones may share clusters.
+    links = event_links(book, timeframes)
+    linked = np.zeros(len(book), dtype=bool)
+    linked[links[0]] = linked[links[1]] = True
+    mine = linked[zone]
+    held_linked, held_alone = (
+        _held(book, n, n_tf, zone[m], first[m], last[m], whole[m], close, proximity)
+        for m in (mine, ~mine)
+    )
+    held = held_linked | held_alone
+    # Timeframes held per step and direction (a byte sum: fewer than 256 timeframes): an
+    # upper bound of the votes, which are counted only where a signal could come of them
+    # and two timeframes hold linked zones.
+    ones = np.ones(n_tf, dtype=np.uint8)
+    counts = (held.view(np.uint8) @ ones).astype(np.int64)
+    own = held_alone.astype(np.int64) @ np.left_shift(1, np.arange(n_tf, dtype=np.int64))
+    higher_ok: BoolArray = np.ones((n, 2), dtype=bool)
     if params.require_higher_timeframe:
         higher = np.array([tf in HIGHER_TIMEFRAMES for tf in timeframes], dtype=bool)
-        ok &= held[:, :, higher].any(axis=2)
-    # Both directions: more timeframes win, a tie is a conflict.
+        higher_ok = np.asarray(held[:, :, higher].any(axis=2), dtype=bool)
+    near_linked = (zone[mine], first[mine], last[mine])
+    voter = Voter(book, links, near_linked, close, proximity, counts, own, BLOCK)
+    may_share = (held_linked.view(np.uint8) @ ones) >= 2
+    voter.settle(
+        np.flatnonzero(((counts >= params.min_confluence) & higher_ok & may_share).any(axis=1))
+    )
+    ok = (counts >= params.min_confluence) & higher_ok
+    # Both directions: more votes win, a tie is a conflict.
     both = ok[:, 0] & ok[:, 1]
     bull_ok = ok[:, 1] & ~(both & (counts[:, 1] <= counts[:, 0]))
     bear_ok = ok[:, 0] & ~(both & (counts[:, 0] <= counts[:, 1]))
@@ -150,11 +186,18 @@ def find_signals(
     at_signal[chosen[Direction.BEARISH]] = True
     signal_steps = np.flatnonzero(at_signal)
     # The zones that made each signal: actionable at its step, in its direction.
-    step, zone = _at_steps(book, zone, first, last, signal_steps, close, proximity)
+    in_block = np.zeros(-(-n // BLOCK), dtype=bool)
+    in_block[signal_steps // BLOCK] = True
+    near = in_block[first // BLOCK]
+    step, zone, cluster = voter.pairs(signal_steps, (zone[near], first[near], last[near]))
     keep = book.bullish[zone] == bull_at[step]
-    step, zone = step[keep], zone[keep]
-    order = np.lexsort((zone, step))
-    return _drafts(book, steps, timeframes, params, signal_steps, step[order], zone[order])
+    made = Made(
+        step[keep],
+        zone[keep],
+        cluster[keep],
+        counts[signal_steps, bull_at[signal_steps].astype(np.int64)],
+    )
+    return _drafts(book, steps, timeframes, params, signal_steps, made)
 
 
 def _after_cooldown(
@@ -212,35 +255,6 @@ def _held(
                 flat[(step * 2 + bullish) * n_tf + book.tf_index[hit]] = True
     flat.reshape(blocks, BLOCK, 2 * n_tf)[...] |= by_block.reshape(blocks, 1, 2 * n_tf)
     return flat.reshape(blocks * BLOCK, 2, n_tf)[:n]
-
-
-def _at_steps(
-    book: ZoneBook,
-    zone: IntArray,
-    first: IntArray,
-    last: IntArray,
-    at: IntArray,
-    close: FloatArray,
-    proximity: float,
-) -> tuple[IntArray, IntArray]:
-    """The (step, zone) pairs actionable at the steps ``at`` (ascending), from the near
-    pairs of ``_near_pairs``."""
-    in_block = np.zeros(-(-close.shape[0] // BLOCK), dtype=bool)
-    in_block[at // BLOCK] = True
-    near = in_block[first // BLOCK]
-    zone, first, last = zone[near], first[near], last[near]
-    lo = np.searchsorted(at, first, side="left")
-    count = np.searchsorted(at, last, side="left") - lo
-    pair = np.repeat(np.arange(zone.shape[0]), count)
-    step = at[lo[pair] + (np.arange(pair.shape[0]) - (np.cumsum(count) - count)[pair])]
-    zone = zone[pair]
-    p = close[step]
-    reach = proximity * p
-    low, high = book.zone_low[zone], book.zone_high[zone]
-    bull = (low <= p) & (p - high <= reach)
-    bear = (p <= high) & (low - p <= reach)
-    hit = np.where(book.bullish[zone], bull, bear)
-    return step[hit], zone[hit]
 
 
 def _exact(
@@ -342,13 +356,13 @@ def _drafts(
     timeframes: Sequence[str],
     params: SignalParams,
     signal_steps: IntArray,
-    step: IntArray,
-    rows: IntArray,
+    made: Made,
 ) -> list[SignalDraft]:
-    """The signals at ``signal_steps`` (ascending), each made by the zones ``rows`` at its
-    ``step`` (sorted by step, then row)."""
+    """The signals at ``signal_steps`` (ascending), each made by the zones of ``made`` at
+    its step."""
     if signal_steps.shape[0] == 0:
         return []
+    step, rows = made.step, made.zone
     bounds = [*np.searchsorted(step, signal_steps, side="left").tolist(), step.shape[0]]
     group = np.searchsorted(signal_steps, step)
     price = steps.close[step]
@@ -367,7 +381,9 @@ def _drafts(
     used = tf[by_key][firsts].tolist()
     used_bounds = np.searchsorted(group[by_key][firsts], np.arange(len(bounds))).tolist()
     refs = book.ref[rows]
-    refs = refs[np.lexsort((refs, group))].tolist()
+    by_ref = np.lexsort((refs, group))
+    clusters, refs = made.cluster[by_ref], refs[by_ref]
+    confluence = made.votes.tolist()
     entry_bullish = book.bullish[entry_at].tolist()
     entry_low, entry_high = book.zone_low[entry_at].tolist(), book.zone_high[entry_at].tolist()
     entry_refs = book.ref[entry_at].tolist()
@@ -386,6 +402,7 @@ def _drafts(
             params=params,
         )
         strongest = best[begin:end]
+        mine = slice(bounds[i], bounds[i + 1])
         drafts.append(
             SignalDraft(
                 created_at=times[i],
@@ -396,7 +413,9 @@ def _drafts(
                 atr=atrs[i],
                 levels=levels,
                 entry_ref=entry_refs[i],
-                zone_refs=tuple(refs[bounds[i] : bounds[i + 1]]),
+                zone_refs=tuple(refs[mine].tolist()),
+                confluence=confluence[i],
+                clusters=tuple(group_refs(refs[mine], clusters[mine])),
             )
         )
     return drafts

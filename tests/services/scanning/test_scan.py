@@ -16,6 +16,7 @@ from cryptolens.db.models import Pattern, ScanState, Signal, SignalPattern
 from cryptolens.detect import Candles, detect_all
 from cryptolens.services.ops.runtime_settings import RuntimeSettings, save_runtime
 from cryptolens.services.scanning.scan import scan_all_stored, scan_stored, signal_line
+from cryptolens.signals import zone_events
 from tests.builders.db import add_symbol, store
 
 START = 600  # candles present at the first scan
@@ -208,23 +209,37 @@ def test_every_signal_has_its_zones_and_meets_the_confluence_rule(
     sid = add_symbol(scan_engine, "BTC/USDT")
     store(scan_engine, settings, sid, btc_hours[:1500])
     scan_stored(scan_engine, settings, symbol_id=sid, symbol="BTC/USDT")
+    clustered = 0
     with Session(scan_engine) as s:
         signals = s.scalars(select(Signal).where(Signal.symbol_id == sid)).all()
         assert signals
         for signal in signals:
-            zone_tfs = set(
-                s.scalars(
-                    select(Pattern.timeframe)
-                    .join(SignalPattern, SignalPattern.pattern_id == Pattern.id)
-                    .where(SignalPattern.signal_id == signal.id)
-                ).all()
-            )
+            zones = s.execute(
+                select(
+                    Pattern.timeframe,
+                    Pattern.direction,
+                    Pattern.zone_low,
+                    Pattern.zone_high,
+                    Pattern.formed_at,
+                )
+                .join(SignalPattern, SignalPattern.pattern_id == Pattern.id)
+                .where(SignalPattern.signal_id == signal.id)
+            ).all()
+            zone_tfs = {z.timeframe for z in zones}
             assert zone_tfs == set(signal.timeframes.split(","))
-            assert signal.confluence == len(zone_tfs) >= settings.signal_min_confluence
+            assert {z.direction for z in zones} == {signal.direction}
+            # One event, one vote: the stored confluence counts the linked zones' events.
+            events = zone_events(
+                *zip(*[(z[0], z[1] == "bullish", *z[2:]) for z in zones], strict=False)
+            )
+            assert signal.confluence == events.votes >= settings.signal_min_confluence
+            assert signal.confluence <= len(zone_tfs)
+            clustered += signal.confluence < len(zone_tfs)
             if require_htf:
                 assert zone_tfs & {"4h", "1d"}
             risk = abs(signal.entry - signal.stop)
             assert signal.risk_reward == pytest.approx(abs(signal.target_3 - signal.entry) / risk)
+    assert clustered, "no signal where one event spanned several timeframes"
 
 
 def test_the_scanner_builds_no_zone_across_missing_candles(

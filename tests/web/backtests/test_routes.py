@@ -51,7 +51,7 @@ def test_the_form_offers_the_stored_symbols_and_their_newest_ninety_days(
     assert 'name="since" id="bt-since" value="2017-07-02"' in page.text
     assert 'name="until" id="bt-until" value="2017-09-29"' in page.text
     assert 'name="min_confluence" value="2"' in page.text
-    assert "timeframes that must agree" in page.text
+    assert "votes: timeframes on distinct events" in page.text
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ from cryptolens.services.views.listing import (
     window,
 )
 from cryptolens.services.views.zone_list import PATTERN_COLUMNS, PatternRow
+from cryptolens.signals import zone_events
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +68,41 @@ class SignalRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ZoneEvent:
+    """Zones of a signal that are one market event: they voted once (``signals.clusters``)."""
+
+    number: int
+    zones: tuple[PatternRow, ...]
+
+    @property
+    def timeframes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(z.timeframe for z in self.zones))
+
+
+@dataclass(frozen=True, slots=True)
 class SignalDetail:
     signal: SignalRow
     zones: tuple[PatternRow, ...]
     market_now: int | None
     #: Signals newer than this one, counted up to the cap asked for (None: not counted).
     newer: int | None = None
+    #: ``zones`` by market event, as confluence counted them.
+    events: tuple[ZoneEvent, ...] = ()
+
+
+def zone_events_of(zones: tuple[PatternRow, ...]) -> tuple[ZoneEvent, ...]:
+    """A signal's zones grouped into the market events its confluence counted once each."""
+    found = zone_events(
+        [z.timeframe for z in zones],
+        [z.direction == Direction.BULLISH.value for z in zones],
+        [z.zone_low for z in zones],
+        [z.zone_high for z in zones],
+        [z.formed_at for z in zones],
+    )
+    return tuple(
+        ZoneEvent(number, tuple(zones[i] for i in cluster))
+        for number, cluster in enumerate(found.clusters, start=1)
+    )
 
 
 SIGNAL_COLUMNS = (
@@ -225,12 +255,13 @@ def signal_detail(
         .where(SignalPattern.signal_id == signal_id)
         .order_by(Pattern.formed_at, Pattern.id)
     ).all()
+    rows = tuple(
+        PatternRow(*zone, age_ms=None if now is None else now - zone.formed_at) for zone in zones
+    )
     return SignalDetail(
         signal=SignalRow(*tuple(row)),
-        zones=tuple(
-            PatternRow(*zone, age_ms=None if now is None else now - zone.formed_at)
-            for zone in zones
-        ),
+        zones=rows,
+        events=zone_events_of(rows),
         market_now=now,
         newer=None
         if count_newer_within is None
