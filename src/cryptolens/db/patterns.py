@@ -166,3 +166,19 @@ def expire_stale_patterns(connection: Connection, *, now_ms: int) -> list[Expire
         )
         expired += [ExpiredPattern(pid, sid, tf, int(at)) for pid, sid, at in stale]
     return expired
+
+
+def zone_times(
+    connection: Connection, *, symbol_id: int, timeframe: str, start_ms: int, end_ms: int
+) -> list[tuple[int, str]]:
+    """(formed_at, direction) of the stored zones of a symbol and timeframe formed in
+    ``[start_ms, end_ms)`` (the identity index serves it)."""
+    rows = connection.execute(
+        select(Pattern.formed_at, Pattern.direction).where(
+            Pattern.symbol_id == symbol_id,
+            Pattern.timeframe == timeframe,
+            Pattern.formed_at >= start_ms,
+            Pattern.formed_at < end_ms,
+        )
+    ).all()
+    return [(int(formed), str(direction)) for formed, direction in rows]

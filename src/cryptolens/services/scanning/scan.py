@@ -59,6 +59,8 @@ from cryptolens.services.market.ingest import (
     watched_symbols,
 )
 from cryptolens.services.ops.runtime_settings import load_runtime
+from cryptolens.services.quality.models import StoredModel
+from cryptolens.services.quality.predict import Quality, current_model, score_new_zones
 from cryptolens.services.scanning import scan_events
 from cryptolens.services.scanning.finer import StoredFinerCandles
 from cryptolens.services.scanning.zone_rows import (
@@ -216,12 +218,13 @@ class _Target:
     symbol_id: int
     symbol: str
     phases: Phases
+    model: StoredModel | None = None
 
 
 def _scan(
     connection: Connection, settings: Settings, symbol_id: int, symbol: str, phases: Phases
 ) -> SymbolScan:
-    target = _Target(connection, settings, symbol_id, symbol, phases)
+    target = _Target(connection, settings, symbol_id, symbol, phases, current_model(settings))
     with phases("load"):
         progress = load_scan_states(connection, symbol_id=symbol_id)
         open_rows: dict[str, list[OpenPattern]] = defaultdict(list)
@@ -284,8 +287,13 @@ def _scan_timeframe(
     with phases("lifecycle"):
         new_states = [ZoneState.open(z, tf) for z in zones]
         advanced = advance_zones([*old_states, *new_states], candles, tf)
+    with phases("quality"):
+        quality = score_new_zones(
+            target.connection, settings, symbol_id=target.symbol_id, timeframe=tf,
+            zones=zones, new_candles=candles, model=target.model,
+        )  # fmt: skip
     _collect_changes(target, got, index, olds, old_states, advanced[: len(olds)])
-    _collect_new(target, got, index, tf, zones, advanced[len(olds) :])
+    _collect_new(target, got, index, tf, zones, advanced[len(olds) :], quality)
     with phases("write"):
         moved = advance_scan_state(
             target.connection,
@@ -336,11 +344,12 @@ def _collect_new(
     tf: str,
     zones: Sequence[Zone],
     states: Sequence[ZoneState],
+    quality: Sequence[Quality],
 ) -> None:
     """Zones formed among the new candles: their rows and a zone_formed event each (with
     the status they already reached, so a zone formed and filled at once is one event)."""
-    for zone, state in zip(zones, states, strict=True):
-        got.new_rows.append(new_pattern_row(target.symbol_id, tf, zone, state))
+    for zone, state, scored in zip(zones, states, quality, strict=True):
+        got.new_rows.append(new_pattern_row(target.symbol_id, tf, zone, state, scored))
         got.closed += not state.status.is_open
         key = (tf, zone.pattern_type.value, zone.direction.value, zone.formed_at)
         got.book.add(index, key, state, zone.strength)
