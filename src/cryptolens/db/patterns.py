@@ -44,6 +44,7 @@ class OpenPattern:
     strength: float
     touched_at: int | None
     extreme: float | None
+    quality_probability: float | None = None
 
     @property
     def key(self) -> PatternKey:
@@ -63,6 +64,7 @@ _OPEN = (
         Pattern.strength,
         Pattern.touched_at,
         Pattern.extreme,
+        Pattern.quality_probability,
     )
     .where(Pattern.symbol_id == bindparam("symbol_id"), Pattern.status.in_(OPEN_STATUSES))
     .order_by(Pattern.formed_at, Pattern.id)

@@ -12,7 +12,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from cryptolens.backtest.replay import prepare
-from cryptolens.db.models import Pattern
+from cryptolens.config import Settings
+from cryptolens.db.models import Pattern, SignalPattern
 from cryptolens.detect import Candles
 from cryptolens.detect.zones import PATTERNS
 from cryptolens.quality.features import build_dataset
@@ -74,3 +75,38 @@ def test_new_zones_get_the_models_probability_and_version(
     got = np.array([r.quality_probability for r in rows])
     want = np.array([offline[index[(r[0], r[1], r[2], r[3])]] for r in rows])
     np.testing.assert_allclose(got, want, atol=1e-9)
+
+
+def test_signal_min_quality_keeps_weaker_zones_out_of_signals(
+    scan_engine: Engine, database_url: str, btc_hours: Candles, tmp_path: Path
+) -> None:
+    def settings_with(minimum: float) -> Settings:
+        return make_settings(
+            database_url=database_url,
+            base_timeframe="1h",
+            timeframes=("1h", "4h"),
+            exchange_id="binance",
+            instance_dir=tmp_path,
+            signal_min_confluence=1,
+            signal_min_quality=minimum,
+        )
+
+    open_gate, gated = settings_with(0.0), settings_with(0.5)
+    train = add_symbol(scan_engine, "TRAIN/USD")
+    store(scan_engine, open_gate, train, btc_hours[:TRAIN])
+    scan_stored(scan_engine, open_gate, symbol_id=train, symbol="TRAIN/USD")
+    train_stored(scan_engine, open_gate, now=datetime(2026, 1, 1, tzinfo=UTC))
+    counted = {}
+    for name, settings in (("OPEN/USD", open_gate), ("GATED/USD", gated)):
+        sid = add_symbol(scan_engine, name)
+        store(scan_engine, settings, sid, btc_hours[TRAIN : TRAIN + 60 * 24])
+        scan_stored(scan_engine, settings, symbol_id=sid, symbol=name)
+        with Session(scan_engine) as s:
+            counted[name] = s.execute(
+                select(Pattern.quality_probability)
+                .join(SignalPattern, SignalPattern.pattern_id == Pattern.id)
+                .where(Pattern.symbol_id == sid)
+            ).scalars().all()  # fmt: skip
+    assert any(p is not None and p < 0.5 for p in counted["OPEN/USD"])
+    assert counted["GATED/USD"]
+    assert all(p is None or p >= 0.5 for p in counted["GATED/USD"])

@@ -74,6 +74,7 @@ from cryptolens.services.scanning.zone_rows import (
     stored_zone_state,
 )
 from cryptolens.signals import SignalParams, Steps, find_signals, track
+from cryptolens.signals.quality_gate import counts
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +208,13 @@ class _Collected:
     #: Open time of the last base candle stored (tells which higher timeframes can be new).
     base_through: int | None = None
     signal_lines: list[str] = field(default_factory=list)
+    min_quality: float = 0.0
+
+    def add(self, index: int, key: PatternKey, state: ZoneState, strength: float,
+            quality: float | None) -> None:  # fmt: skip
+        """Put a zone in the book if it counts under SIGNAL_MIN_QUALITY."""
+        if counts(quality, self.min_quality):
+            self.book.add(index, key, state, strength)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +238,7 @@ def _scan(
         open_rows: dict[str, list[OpenPattern]] = defaultdict(list)
         for row in load_open_patterns(connection, symbol_id=symbol_id):
             open_rows[row.timeframe].append(row)
-    got = _Collected()
+    got = _Collected(min_quality=settings.signal_min_quality)
     for index, tf in enumerate(settings.timeframes):
         _scan_timeframe(target, got, index, tf, progress.get(tf), open_rows.get(tf, []))
     with phases("write"):
@@ -269,7 +277,7 @@ def _scan_timeframe(
         got.base_through = int(stored.open_time[-1]) if len(stored.open_time) else since
     if len(stored.open_time) == 0:
         for row, state in zip(olds, old_states, strict=True):
-            got.book.add(index, row.key, state, row.strength)
+            got.add(index, row.key, state, row.strength, row.quality_probability)
         return
     candles = as_candles(stored)
     through = int(candles.open_time[-1])
@@ -334,7 +342,7 @@ def _collect_changes(
             got.events += scan_events.zone_changed(
                 target.symbol_id, row.id, row.timeframe, before, after
             )
-        got.book.add(index, row.key, after, row.strength)
+        got.add(index, row.key, after, row.strength, row.quality_probability)
 
 
 def _collect_new(
@@ -352,7 +360,7 @@ def _collect_new(
         got.new_rows.append(new_pattern_row(target.symbol_id, tf, zone, state, scored))
         got.closed += not state.status.is_open
         key = (tf, zone.pattern_type.value, zone.direction.value, zone.formed_at)
-        got.book.add(index, key, state, zone.strength)
+        got.add(index, key, state, zone.strength, scored[0])
         got.events.append(scan_events.zone_formed(target.symbol_id, tf, zone, state))
 
 
