@@ -51,3 +51,9 @@ def test_no_model_and_too_little_data_are_told_apart(tmp_path: Path) -> None:
             train_model([("X", synthetic_dataset(800, seed=1)[0])], now=NOW, params=PARAMS)[0],
             {"version": "../evil"},
         )
+
+
+def test_a_damaged_model_file_is_skipped_not_raised(tmp_path: Path) -> None:
+    (tmp_path / "zone-quality-20260105T040000Z.joblib").write_bytes(b"not a pickle")
+    (tmp_path / "zone-quality-20260105T040000Z.json").write_text("{}")
+    assert load_latest(tmp_path) is None

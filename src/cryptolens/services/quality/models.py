@@ -12,6 +12,7 @@ ever loaded.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -40,6 +41,8 @@ from cryptolens.quality.walkforward import (
     fit_model,
     walk_forward_probabilities,
 )
+
+log = logging.getLogger(__name__)
 
 PREFIX = "zone-quality-"
 _VERSION = re.compile(r"^\d{8}T\d{6}Z$")
@@ -100,10 +103,14 @@ def load_latest(directory: Path) -> StoredModel | None:
     cached = _cache.get(path)
     if cached is not None and cached[0] == mtime:
         return cached[1]
-    model = joblib.load(path)
+    try:
+        model = joblib.load(path)
+        card = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    except Exception:  # a damaged file must not stop scans: they go on without scores
+        log.warning("zone-quality model %s cannot be read; zones go unscored", path.name)
+        return None
     if not isinstance(model, ZoneModel) or model.feature_names != FEATURES:
         return None  # written by another version of the app: retrain
-    card = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
     stored = StoredModel(versions[-1], model, card, path)
     _cache[path] = (mtime, stored)
     return stored
