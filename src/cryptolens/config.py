@@ -217,6 +217,11 @@ class Settings(BaseSettings):
     payments_timeout_seconds: float = Field(
         default=10.0, gt=0, le=60, alias="PAYMENTS_TIMEOUT_SECONDS"
     )
+    # --- Honest edge (issue 20) ---
+    # Signals count only zones whose zone-quality probability of holding reaches this
+    # (0 = off; zones without a probability, e.g. before the first model, always count).
+    signal_min_quality: float = Field(default=0.0, ge=0, le=1, alias="SIGNAL_MIN_QUALITY")
+
     # /metrics (Prometheus): answered to a bearer token or to addresses in the allow list
     # (CIDR ranges); with neither set it answers 404. The multiprocess directory is where
     # gunicorn workers and RQ jobs write their counters for a scrape to sum.
@@ -454,6 +459,7 @@ class Settings(BaseSettings):
             targets_r=(r1, r2, r3),
             entry_ttl_ms=self.signal_entry_ttl_minutes * minute,
             max_hold_ms=self.signal_max_hold_minutes * minute,
+            min_quality=self.signal_min_quality,
         )
 
     @property

@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import update
 from werkzeug.serving import make_server
 
 from cryptolens import create_app
 from cryptolens.db import migrate
-from cryptolens.db.models import Setting, Signal
+from cryptolens.db.models import Pattern, Setting, Signal
 from cryptolens.domain.timeframes import HOUR_MS
 from cryptolens.extensions import db
 from tests.builders.browser import BROWSER_MARKS, CHROMIUM, SCREENSHOTS, widths
@@ -44,6 +45,13 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         migrate.upgrade(db.engine)
         signal_id = seed_btc_demo(db.session, hours=2000)
         symbol_id = db.session.get(Signal, signal_id).symbol_id  # type: ignore[union-attr]
+        # Zone-quality probabilities on the seeded zones: the Hold % column and chart labels.
+        db.session.execute(
+            update(Pattern).values(
+                quality_probability=0.3 + 0.5 * Pattern.strength,
+                quality_model_version="20260101T000000Z",
+            )
+        )
         for outcome, r in (("tp2", 2.0), ("stop", -1.0), ("tp1", 1.0)):
             add_signal(db.session, symbol_id=symbol_id, outcome=outcome, r_multiple=r)
         # An old signal that expired unfilled, 1,500 hours before the newest candle.

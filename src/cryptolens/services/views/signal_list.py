@@ -256,7 +256,8 @@ def signal_detail(
         .order_by(Pattern.formed_at, Pattern.id)
     ).all()
     rows = tuple(
-        PatternRow(*zone, age_ms=None if now is None else now - zone.formed_at) for zone in zones
+        PatternRow(*tuple(zone), age_ms=None if now is None else now - zone.formed_at)  # type: ignore[misc]
+        for zone in zones
     )
     return SignalDetail(
         signal=SignalRow(*tuple(row)),

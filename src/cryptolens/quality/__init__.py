@@ -1,0 +1,1 @@
+"""Zone quality: outcome labels, features known at formation, and walk-forward models."""
