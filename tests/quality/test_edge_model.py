@@ -26,7 +26,10 @@ def calibrated(n: int, seed: int, pattern_type: str = "fvg") -> list[Scored]:
     p = rng.random(n)
     held = rng.random(n) < p
     noise = rng.random(n)
-    return [Scored(pattern_type, float(a), float(b), bool(c)) for a, b, c in zip(p, noise, held)]
+    return [
+        Scored(pattern_type, float(a), float(b), bool(c))
+        for a, b, c in zip(p, noise, held, strict=True)
+    ]
 
 
 def test_calibrated_predictions_fill_each_decile_near_its_rate() -> None:
@@ -35,9 +38,12 @@ def test_calibrated_predictions_fill_each_decile_near_its_rate() -> None:
     assert [round(b.low, 1) for b in section.reliability] == [i / 10 for i in range(10)]
     assert sum(b.zones for b in section.reliability) == 20_000
     for b in section.reliability:
-        assert b.predicted is not None and b.low <= b.predicted <= b.high
-        assert b.gap_points is not None and b.gap_points < 3
-    assert section.max_gap_points is not None and section.max_gap_points < 3
+        assert b.predicted is not None
+        assert b.low <= b.predicted <= b.high
+        assert b.gap_points is not None
+        assert b.gap_points < 3
+    assert section.max_gap_points is not None
+    assert section.max_gap_points < 3
 
 
 def test_auc_ranks_a_real_signal_well_and_noise_near_a_coin_toss() -> None:
@@ -47,7 +53,8 @@ def test_auc_ranks_a_real_signal_well_and_noise_near_a_coin_toss() -> None:
     # P(p_held > p_failed) = 2 * integral of u^2 (2 - u) over [0, 1] = 5/6.
     assert row.auc == pytest.approx(5 / 6, abs=0.02)
     assert row.strength_auc == pytest.approx(0.5, abs=0.03)
-    assert row.zones == 5_000 and not row.small
+    assert row.zones == 5_000
+    assert not row.small
 
 
 def test_aucs_per_type_and_over_all_and_undecided_zones_left_out() -> None:
@@ -77,11 +84,14 @@ def test_reliability_bins_match_hand_counts_and_skip_empty_bins() -> None:
     assert [b.zones for b in table] == [2, 1, 0, 0, 0, 0, 0, 0, 0, 2]
     assert (table[0].predicted, table[0].observed) == (pytest.approx(0.05), 0.5)
     assert table[0].gap_points == pytest.approx(45.0)
-    assert table[2].predicted is None and table[2].gap_points is None
+    assert table[2].predicted is None
+    assert table[2].gap_points is None
     assert table[9].observed == 1.0
 
 
 def test_no_scores_give_an_empty_table() -> None:
     section = model_section([])
-    assert section.zones == 0 and section.aucs == () and section.max_gap_points is None
+    assert section.zones == 0
+    assert section.aucs == ()
+    assert section.max_gap_points is None
     assert all(b.zones == 0 for b in section.reliability)

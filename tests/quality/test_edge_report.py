@@ -33,7 +33,8 @@ def test_real_zones_holding_far_more_often_than_placebo_show_an_edge() -> None:
     placebo = outcomes(50, 50)
     [row] = hold_rows([FVG_1H_BULL] * 100, real, placebo)
     assert row.verdict is Verdict.EDGE
-    assert row.difference is not None and row.difference.low > 0
+    assert row.difference is not None
+    assert row.difference.low > 0
     assert not row.small
 
 
@@ -56,7 +57,8 @@ def test_fewer_than_thirty_decided_zones_on_either_side_flags_a_small_sample() -
     assert row.small
     assert row.real.decided == 29
     [row] = hold_rows(keys, outcomes(20, 19), outcomes(15, 14, untouched=10), draws=1)
-    assert row.small and row.placebo.decided == 29
+    assert row.small
+    assert row.placebo.decided == 29
     [row] = hold_rows(keys, outcomes(20, 19), outcomes(20, 19), draws=1)
     assert not row.small
 
@@ -74,8 +76,10 @@ def test_rows_are_grouped_and_sorted_and_placebo_draws_follow_their_zone() -> No
 
 def test_a_group_without_decided_zones_has_no_interval_and_no_edge() -> None:
     [row] = hold_rows([FVG_1H_BULL] * 2, [UNTOUCHED, UNDECIDED], [HELD, FAILED])
-    assert row.real.rate is None and row.difference is None
-    assert row.verdict is Verdict.NO_EDGE and row.small
+    assert row.real.rate is None
+    assert row.difference is None
+    assert row.verdict is Verdict.NO_EDGE
+    assert row.small
 
 
 def test_misaligned_outcomes_are_refused() -> None:
@@ -111,8 +115,10 @@ def test_signal_rows_give_expectancy_in_r_and_percent_with_deterministic_interva
         ("bearish", 100),
     ]
     everything = rows[0]
-    assert everything.trades == 200 and not everything.small
-    assert everything.expectancy_r is not None and everything.expectancy_pct is not None
+    assert everything.trades == 200
+    assert not everything.small
+    assert everything.expectancy_r is not None
+    assert everything.expectancy_pct is not None
     assert everything.expectancy_r.value == pytest.approx(r.mean())
     # pnl / (100 x 1) in percent: the same numbers as R here.
     assert everything.expectancy_pct.value == pytest.approx(r.mean())
@@ -123,5 +129,7 @@ def test_signal_rows_give_expectancy_in_r_and_percent_with_deterministic_interva
 def test_few_losing_trades_are_flagged_and_have_no_edge() -> None:
     trades = [Trade(Direction.BULLISH, -0.5, -0.5), Trade(Direction.BULLISH, 0.2, 0.2)]
     [everything, bullish] = signal_rows(trades, seed=1)
-    assert everything.small and everything.verdict is Verdict.NO_EDGE
-    assert bullish.scope == "bullish" and bullish.trades == 2
+    assert everything.small
+    assert everything.verdict is Verdict.NO_EDGE
+    assert bullish.scope == "bullish"
+    assert bullish.trades == 2

@@ -40,7 +40,8 @@ def test_wilson_interval_matches_newcombes_published_values(
 def test_difference_interval_matches_newcombes_method_ten() -> None:
     # Newcombe (1998), Statistics in Medicine 17:873, table II: 56/70 - 48/80.
     first, second = wilson(56, 70), wilson(48, 80)
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     got = difference(first, second)
     assert got.value == pytest.approx(0.2)
     assert (round(got.low, 4), round(got.high, 4)) == (0.0524, 0.3339)
