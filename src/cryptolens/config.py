@@ -217,6 +217,11 @@ class Settings(BaseSettings):
     payments_timeout_seconds: float = Field(
         default=10.0, gt=0, le=60, alias="PAYMENTS_TIMEOUT_SECONDS"
     )
+    # --- Honest edge (issue 20) ---
+    # The edge report (`cryptolens edge-report`, /edge): the seed of its placebo zones and
+    # bootstrap intervals, and how many placebo zones it draws for each real zone.
+    edge_seed: int = Field(default=20, ge=0, alias="EDGE_SEED")
+    edge_placebo_draws: int = Field(default=5, ge=1, le=50, alias="EDGE_PLACEBO_DRAWS")
     # /metrics (Prometheus): answered to a bearer token or to addresses in the allow list
     # (CIDR ranges); with neither set it answers 404. The multiprocess directory is where
     # gunicorn workers and RQ jobs write their counters for a scrape to sum.

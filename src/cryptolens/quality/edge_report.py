@@ -52,12 +52,10 @@ class Tally:
     untouched: int
     #: Entered, but neither held nor failed before expiry.
     undecided: int
-    #: Held among decided (held + failed), with Wilson's 95 % interval; None when none decided.
+    #: Held or failed: the zones the rate is read from.
+    decided: int
+    #: Held among decided, with Wilson's 95 % interval; None when none decided.
     rate: Interval | None
-
-    @property
-    def decided(self) -> int:
-        return self.held + self.failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +120,7 @@ def tally(outcomes: Iterable[Outcome]) -> Tally:
         failed=failed,
         untouched=counts["untouched"],
         undecided=counts["undecided"],
+        decided=held + failed,
         rate=wilson(held, held + failed),
     )
 
