@@ -414,6 +414,10 @@ class _ZoneColumns:
             for r in refs
         )
 
+    def detections(self) -> list[tuple[str, Detections]]:
+        """Each timeframe's detections, shortest timeframe first (book rows in this order)."""
+        return [(tf, found) for _, tf, found, _ in self._parts]
+
     def patterns(self) -> npt.NDArray[np.int64]:
         """Each zone's pattern code (index into ``PATTERNS``), by row."""
         codes = [found.pattern for _, _, found, _ in self._parts]
