@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import Result
@@ -21,6 +22,7 @@ TIMEFRAMES = ("1h", "1d")
 
 
 def run(tmp_path: Path, *args: str, seed: int = 20) -> Result:
+    """``cryptolens edge-report ARGS`` in-process (the model left out: it is slow)."""
     settings = make_settings(
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
         instance_dir=tmp_path / "instance",
@@ -31,36 +33,51 @@ def run(tmp_path: Path, *args: str, seed: int = 20) -> Result:
     )
     app = create_app(settings)
     with app.app_context():
-        return app.test_cli_runner().invoke(cli, args=["edge-report", *args])
+        return app.test_cli_runner().invoke(cli, args=["edge-report", "--without-model", *args])
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    result = run(tmp_path_factory.mktemp("edge"), "--json")
-    assert result.exit_code == 0, result.output
-    parsed: dict[str, object] = json.loads(result.output)
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The whole report, model included, from the command run in its own process."""
+    tmp_path = tmp_path_factory.mktemp("edge")
+    env = {
+        **os.environ,
+        "CRYPTOLENS_ENV": "testing",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+        "INSTANCE_DIR": str(tmp_path / "instance"),
+        "BASE_TIMEFRAME": "1h",
+        "TIMEFRAMES": ",".join(TIMEFRAMES),
+        "EDGE_PLACEBO_DRAWS": "2",
+    }
+    env.pop("REDIS_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "cryptolens", "edge-report", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    parsed: dict[str, Any] = json.loads(done.stdout)
+    assert json.loads((tmp_path / "instance" / "edge-report.json").read_text()) == parsed
     return parsed
 
 
-def test_json_report_holds_rows_whose_figures_follow_from_their_counts(
-    report: dict[str, object],
-) -> None:
+def test_hold_rows_figures_follow_from_their_counts(report: dict[str, Any]) -> None:
     holds = report["holds"]
-    assert isinstance(holds, list)
-    assert holds
     assert {h["timeframe"] for h in holds} == set(TIMEFRAMES)
     for h in holds:
         for side in ("real", "placebo"):
             tally = h[side]
             assert tally["decided"] == tally["held"] + tally["failed"]
             expected = wilson(tally["held"], tally["decided"])
-            assert tally["rate"] == (
-                None
-                if expected is None
-                else pytest.approx(
-                    {"value": expected.value, "low": expected.low, "high": expected.high}
-                )
-            )
+            if expected is None:
+                assert tally["rate"] is None
+            else:
+                assert tally["rate"]["value"] == pytest.approx(expected.value)
+                assert tally["rate"]["low"] == pytest.approx(expected.low)
+                assert tally["rate"]["high"] == pytest.approx(expected.high)
         assert h["small"] == (min(h["real"]["decided"], h["placebo"]["decided"]) < 30)
         diff = h["difference"]
         if h["verdict"] == "edge":
@@ -72,8 +89,8 @@ def test_json_report_holds_rows_whose_figures_follow_from_their_counts(
     assert any(h["small"] for h in holds)  # daily sweeps and order blocks are few
 
 
-def test_json_report_says_where_it_comes_from_and_how_signals_did_after_fees(
-    report: dict[str, object],
+def test_report_says_where_it_comes_from_and_how_signals_did_after_fees(
+    report: dict[str, Any],
 ) -> None:
     assert report["data"] == {
         "file": "coinbase_btcusd_1h.csv.gz",
@@ -81,16 +98,30 @@ def test_json_report_says_where_it_comes_from_and_how_signals_did_after_fees(
     }
     assert report["candles"] == 20_111
     params = report["params"]
-    assert isinstance(params, dict)
     assert (params["seed"], params["placebo_draws"], params["taker_fee_bps"]) == (20, 2, 10.0)
-    signals = report["signals"]
-    assert isinstance(signals, list)
-    assert signals[0]["scope"] == "all"
-    assert signals[0]["trades"] > 30
-    r = signals[0]["expectancy_r"]
+    everything = report["signals"][0]
+    assert everything["scope"] == "all"
+    assert everything["trades"] > 30
+    r = everything["expectancy_r"]
     assert r["low"] <= r["value"] <= r["high"]
-    assert report["model"] is None
-    assert "not available" in str(report["model_note"])
+
+
+def test_model_section_has_an_auc_per_type_and_ten_reliability_bins(
+    report: dict[str, Any],
+) -> None:
+    model = report["model"]
+    assert report["params"]["model"] is True
+    assert [a["pattern_type"] for a in model["aucs"]] == [
+        "fvg",
+        "liquidity_sweep",
+        "order_block",
+        "all",
+    ]
+    for row in model["aucs"]:
+        assert 0 < row["auc"] < 1
+    bins = model["reliability"]
+    assert len(bins) == 10
+    assert sum(b["zones"] for b in bins) == model["zones"] == model["aucs"][-1]["zones"]
 
 
 def test_text_report_prints_the_tables_then_reuses_the_stored_report(tmp_path: Path) -> None:
@@ -101,6 +132,7 @@ def test_text_report_prints_the_tables_then_reuses_the_stored_report(tmp_path: P
     assert "liquidity_sweep" in first.output
     assert "no edge" in first.output
     assert "expectancy R" in first.output
+    assert "computed without the model" in first.output
     assert "computed now and stored in" in first.output
     stored = tmp_path / "instance" / "edge-report.json"
     computed_at = json.loads(stored.read_text())["computed_at"]
@@ -123,26 +155,3 @@ def test_a_damaged_stored_report_is_computed_again(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "computed now" in result.output
     assert json.loads(stored.read_text())["candles"] == 20_111
-
-
-def test_the_installed_command_runs_in_its_own_process(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "CRYPTOLENS_ENV": "testing",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
-        "INSTANCE_DIR": str(tmp_path / "instance"),
-        "BASE_TIMEFRAME": "1h",
-        "TIMEFRAMES": "1h,1d",
-        "EDGE_PLACEBO_DRAWS": "1",
-    }
-    env.pop("REDIS_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "cryptolens", "edge-report", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["params"]["placebo_draws"] == 1

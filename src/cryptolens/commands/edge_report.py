@@ -26,16 +26,25 @@ from cryptolens.services.quality.edge_report import (
 @click.command("edge-report")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--refresh", is_flag=True, help="Compute again even if the stored report is current.")
-def edge_report_command(as_json: bool, refresh: bool) -> None:
+@click.option(
+    "--without-model",
+    is_flag=True,
+    help="Leave out the model section (walk-forward training is the slow part).",
+)
+def edge_report_command(as_json: bool, refresh: bool, without_model: bool) -> None:
     """Hold rates against placebo zones, the model's out-of-sample quality and the signals'
     expectancy after fees, on the shipped BTC/USD history."""
     settings = app_settings(current_app)
     try:
         stored = None if refresh else cached_report(settings)
-        if stored is not None and stored.current:
+        with_model = not without_model
+        if stored is not None and stored.current and stored.report["params"]["model"] == with_model:
             report, how = stored.report, "read from {}: data, code and parameters unchanged"
         else:
-            report, how = compute_report(settings, now=utcnow()), "computed now and stored in {}"
+            report, how = (
+                compute_report(settings, now=utcnow(), with_model=with_model),
+                "computed now and stored in {}",
+            )
             save_report(settings, report)
     except CryptoLensError as error:
         raise click.ClickException(str(error)) from None

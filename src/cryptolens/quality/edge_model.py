@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-from sklearn.calibration import calibration_curve  # type: ignore[import-untyped]
-from sklearn.metrics import roc_auc_score  # type: ignore[import-untyped]
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import roc_auc_score
 
 from cryptolens.quality.stats import SMALL_SAMPLE
 

@@ -22,7 +22,6 @@ import numpy as np
 
 from cryptolens.backtest.metrics import TradeRecord, entry_notional
 from cryptolens.backtest.replay import Prepared
-from cryptolens.detect import detect
 from cryptolens.detect.zones import PATTERNS
 from cryptolens.domain.enums import Direction
 from cryptolens.domain.timeframes import timeframe_ms
@@ -88,8 +87,7 @@ def replay_zones(prepared: Prepared) -> tuple[list[GroupKey], list[ZoneSpec]]:
     """Every zone the replay detected, timeframe by timeframe: its group and its spec."""
     keys: list[GroupKey] = []
     specs: list[ZoneSpec] = []
-    for tf in prepared.timeframes:
-        found = detect(prepared.candles[tf], tf, prepared.detection)
+    for tf, found in prepared.columns.detections():
         for code, bullish, low, high, formed, atr in zip(
             found.pattern.tolist(),
             found.bullish.tolist(),

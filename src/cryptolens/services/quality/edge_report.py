@@ -27,6 +27,7 @@ from cryptolens.detect import Candles, as_candles
 from cryptolens.domain.errors import ValidationError
 from cryptolens.domain.timeframes import TIMEFRAME_MS
 from cryptolens.quality.edge import EdgeReport, compute_edge
+from cryptolens.quality.walkforward import DEFAULT_MODEL
 from cryptolens.version import __version__
 
 PACKAGE = Path(__file__).resolve().parents[2]
@@ -38,10 +39,6 @@ CODE = ("detect", "signals", "backtest", "quality", "market/aggregate.py")
 CACHE_FILE = "edge-report.json"
 #: Changes when the report's JSON layout changes.
 FORMAT = 1
-MODEL_NOTE = (
-    "The zone-quality model's out-of-sample predictions are not available in this build, so "
-    "there is no AUC or reliability table yet."
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +64,10 @@ def report_timeframes(settings: Settings) -> tuple[str, ...]:
     return tuple(dict.fromkeys([HISTORY_TIMEFRAME, *chosen]))
 
 
-def report_params(settings: Settings) -> dict[str, Any]:
+def report_params(settings: Settings, *, with_model: bool = True) -> dict[str, Any]:
     return {
         "timeframes": list(report_timeframes(settings)),
+        "model": with_model,
         "seed": settings.edge_seed,
         "placebo_draws": settings.edge_placebo_draws,
         "format": FORMAT,
@@ -88,18 +86,26 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def report_key(settings: Settings, history: Path = SHIPPED_HISTORY) -> str:
+def report_key(
+    settings: Settings, history: Path = SHIPPED_HISTORY, *, with_model: bool = True
+) -> str:
     digest = hashlib.sha256(history.read_bytes())
     digest.update(code_fingerprint().encode())
-    digest.update(json.dumps(report_params(settings), sort_keys=True).encode())
+    params = report_params(settings, with_model=with_model)
+    digest.update(json.dumps(params, sort_keys=True).encode())
     return digest.hexdigest()
 
 
 def compute_report(
-    settings: Settings, *, now: datetime, history: Path = SHIPPED_HISTORY
+    settings: Settings,
+    *,
+    now: datetime,
+    history: Path = SHIPPED_HISTORY,
+    with_model: bool = True,
 ) -> dict[str, Any]:
-    """The edge report on ``history`` as a JSON-ready dict (keyed, stamped ``now``)."""
-    params = report_params(settings)
+    """The edge report on ``history`` as a JSON-ready dict (keyed, stamped ``now``);
+    ``with_model`` False leaves out the model section, the slow part."""
+    params = report_params(settings, with_model=with_model)
     report = compute_edge(
         load_history(history),
         base_timeframe=HISTORY_TIMEFRAME,
@@ -107,10 +113,10 @@ def compute_report(
         seed=settings.edge_seed,
         placebo_draws=settings.edge_placebo_draws,
         execution=DEFAULT_EXECUTION,
-        model_note=MODEL_NOTE,
+        model=DEFAULT_MODEL if with_model else None,
     )
     return {
-        "key": report_key(settings, history),
+        "key": report_key(settings, history, with_model=with_model),
         "computed_at": now.isoformat(timespec="seconds"),
         "format": FORMAT,
         "version": __version__,
@@ -141,11 +147,14 @@ def save_report(settings: Settings, report: dict[str, Any]) -> Path:
 
 
 def cached_report(settings: Settings, history: Path = SHIPPED_HISTORY) -> CachedReport | None:
-    """The stored report, if any, and whether it is the current one."""
+    """The stored report, if any, and whether it is current (same data, code and parameters,
+    with or without the model section as it was computed)."""
     try:
         report = json.loads(cache_path(settings).read_text())
     except (OSError, ValueError):
         return None
-    if not isinstance(report, dict) or report.get("format", FORMAT) != FORMAT:
+    if not isinstance(report, dict) or report.get("format") != FORMAT:
         return None
-    return CachedReport(report, report.get("key") == report_key(settings, history))
+    with_model = bool(report.get("params", {}).get("model", True))
+    key = report_key(settings, history, with_model=with_model)
+    return CachedReport(report, report.get("key") == key)
