@@ -64,6 +64,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return parsed
 
 
+@pytest.mark.slow
 def test_hold_rows_figures_follow_from_their_counts(report: dict[str, Any]) -> None:
     holds = report["holds"]
     assert {h["timeframe"] for h in holds} == set(TIMEFRAMES)
@@ -89,6 +90,7 @@ def test_hold_rows_figures_follow_from_their_counts(report: dict[str, Any]) -> N
     assert any(h["small"] for h in holds)  # daily sweeps and order blocks are few
 
 
+@pytest.mark.slow
 def test_report_says_where_it_comes_from_and_how_signals_did_after_fees(
     report: dict[str, Any],
 ) -> None:
@@ -106,6 +108,7 @@ def test_report_says_where_it_comes_from_and_how_signals_did_after_fees(
     assert r["low"] <= r["value"] <= r["high"]
 
 
+@pytest.mark.slow
 def test_model_section_has_an_auc_per_type_and_ten_reliability_bins(
     report: dict[str, Any],
 ) -> None:

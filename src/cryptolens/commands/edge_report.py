@@ -15,10 +15,10 @@ from flask import current_app
 from cryptolens.clock import utcnow
 from cryptolens.domain.errors import CryptoLensError
 from cryptolens.runtime import app_settings
-from cryptolens.services.quality.edge_report import (
+from cryptolens.services.quality.edge_report import compute_report
+from cryptolens.services.quality.edge_store import (
     cache_path,
     cached_report,
-    compute_report,
     save_report,
 )
 
