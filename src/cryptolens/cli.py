@@ -75,6 +75,10 @@ COMMANDS: dict[str, CommandSpec] = {
         "cryptolens.commands.notify:notify_group",
         "Signal alerts: set a user's channel, send a test, list deliveries.",
     ),
+    "quality": CommandSpec(
+        "cryptolens.commands.quality:quality_group",
+        "Zone-quality model: train it, list the saved versions.",
+    ),
     "restore": CommandSpec(
         "cryptolens.commands.backup:restore_command",
         "Restore the database from SOURCE, a file written by `cryptolens backup`.",

@@ -222,6 +222,10 @@ class Settings(BaseSettings):
     # bootstrap intervals, and how many placebo zones it draws for each real zone.
     edge_seed: int = Field(default=20, ge=0, alias="EDGE_SEED")
     edge_placebo_draws: int = Field(default=5, ge=1, le=50, alias="EDGE_PLACEBO_DRAWS")
+    # Signals count only zones whose zone-quality probability of holding reaches this
+    # (0 = off; zones without a probability, e.g. before the first model, always count).
+    signal_min_quality: float = Field(default=0.0, ge=0, le=1, alias="SIGNAL_MIN_QUALITY")
+
     # /metrics (Prometheus): answered to a bearer token or to addresses in the allow list
     # (CIDR ranges); with neither set it answers 404. The multiprocess directory is where
     # gunicorn workers and RQ jobs write their counters for a scrape to sum.
@@ -459,6 +463,7 @@ class Settings(BaseSettings):
             targets_r=(r1, r2, r3),
             entry_ttl_ms=self.signal_entry_ttl_minutes * minute,
             max_hold_ms=self.signal_max_hold_minutes * minute,
+            min_quality=self.signal_min_quality,
         )
 
     @property

@@ -99,6 +99,9 @@ PARAMS: dict[str, Param] = {
         Param("tp3_r", "float", 0.1, 20, "signals", "third target, in R"),
         Param("entry_ttl_hours", "float", 1, 720, "signals", "hours the entry order waits"),
         Param("max_hold_hours", "float", 1, 8760, "signals", "hours before a timeout exit"),
+        Param(
+            "min_quality", "float", 0, 1, "signals", "zones' least P(hold), walk-forward (0 off)"
+        ),
         Param("initial_equity", "float", 1, 1e12, "execution", "starting equity (quote)"),
         Param("maker_fee_bps", "float", 0, 500, "execution", "entry and target fee (bps)"),
         Param("taker_fee_bps", "float", 0, 500, "execution", "stop and timeout fee (bps)"),
@@ -176,6 +179,7 @@ def run_params(
         "proximity",
         "stop_atr",
         "stop_min_fraction",
+        "min_quality",
     ):
         if field in s:
             signal_changes[field] = s[field]

@@ -17,7 +17,7 @@ single allowed exception). ``tests/backtest/test_sameness.py`` proves the samene
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,8 @@ from cryptolens.domain.enums import Direction, PatternType
 from cryptolens.domain.errors import ValidationError
 from cryptolens.domain.timeframes import TIMEFRAME_MS, parse_timeframes, timeframe_ms
 from cryptolens.market.aggregate import aggregate_all
+from cryptolens.quality.features import build_dataset
+from cryptolens.quality.walkforward import walk_forward_probabilities
 from cryptolens.signals import (
     DEFAULT_SIGNAL_PARAMS,
     FinerCandles,
@@ -53,6 +55,7 @@ from cryptolens.signals import (
 )
 from cryptolens.signals.book import ZoneKey
 from cryptolens.signals.outcome import Tracking, draft_trade
+from cryptolens.signals.quality_gate import counting
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -122,10 +125,20 @@ class Prepared:
     patterns: npt.NDArray[np.int64]
     steps: Steps
     columns: _ZoneColumns
+    #: Each zone's walk-forward probability of holding, computed on first use (by row).
+    quality: list[FloatArray] = field(default_factory=list)
 
     @property
     def zones(self) -> int:
         return len(self.book)
+
+    def quality_probability(self) -> FloatArray:
+        """P(held) of every zone from models trained only on zones whose verdict was known
+        before it formed (``quality.walkforward``); NaN before the first model."""
+        if not self.quality:
+            data = build_dataset(self.columns.detections(), self.candles)
+            self.quality.append(walk_forward_probabilities(data))
+        return self.quality[0]
 
 
 def prepare(
@@ -195,7 +208,8 @@ def find_drafts(
     patterns: Collection[PatternType] | None = None,
 ) -> list[SignalDraft]:
     """``find_signals`` at every base close, over the zones of ``patterns`` (None: all)."""
-    return find_signals(_book(prepared, patterns), prepared.steps, prepared.timeframes, signals, {})
+    book = _book(prepared, patterns, signals.min_quality)
+    return find_signals(book, prepared.steps, prepared.timeframes, signals, {})
 
 
 def track_drafts(
@@ -227,11 +241,20 @@ def track_drafts(
     )
 
 
-def _book(prepared: Prepared, patterns: Collection[PatternType] | None) -> ZoneBook:
-    if patterns is None:
+def _book(
+    prepared: Prepared, patterns: Collection[PatternType] | None, min_quality: float = 0.0
+) -> ZoneBook:
+    """The zones that count: of ``patterns`` (None: all) and, with ``min_quality``, whose
+    walk-forward probability of holding reaches it (``signals.quality_gate``)."""
+    if patterns is None and min_quality <= 0:
         return prepared.book
-    codes = [PATTERNS.index(PatternType(p)) for p in patterns]
-    return prepared.book.take(np.flatnonzero(np.isin(prepared.patterns, codes)))
+    keep = np.ones(prepared.zones, dtype=bool)
+    if patterns is not None:
+        codes = [PATTERNS.index(PatternType(p)) for p in patterns]
+        keep &= np.isin(prepared.patterns, codes)
+    if min_quality > 0:
+        keep &= counting(prepared.quality_probability(), min_quality)
+    return prepared.book.take(np.flatnonzero(keep))
 
 
 def _zone_count(prepared: Prepared, patterns: Collection[PatternType] | None) -> int:

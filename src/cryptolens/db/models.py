@@ -117,6 +117,9 @@ class Pattern(Base):
     invalidated_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
     expires_at: Mapped[int] = mapped_column(BigInteger)
     expired_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    #: The zone-quality model's probability of holding, at detection (None: no model then).
+    quality_probability: Mapped[float | None] = mapped_column(Double, default=None)
+    quality_model_version: Mapped[str | None] = mapped_column(String(20), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

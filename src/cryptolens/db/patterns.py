@@ -44,6 +44,7 @@ class OpenPattern:
     strength: float
     touched_at: int | None
     extreme: float | None
+    quality_probability: float | None = None
 
     @property
     def key(self) -> PatternKey:
@@ -63,6 +64,7 @@ _OPEN = (
         Pattern.strength,
         Pattern.touched_at,
         Pattern.extreme,
+        Pattern.quality_probability,
     )
     .where(Pattern.symbol_id == bindparam("symbol_id"), Pattern.status.in_(OPEN_STATUSES))
     .order_by(Pattern.formed_at, Pattern.id)
@@ -166,3 +168,19 @@ def expire_stale_patterns(connection: Connection, *, now_ms: int) -> list[Expire
         )
         expired += [ExpiredPattern(pid, sid, tf, int(at)) for pid, sid, at in stale]
     return expired
+
+
+def zone_times(
+    connection: Connection, *, symbol_id: int, timeframe: str, start_ms: int, end_ms: int
+) -> list[tuple[int, str]]:
+    """(formed_at, direction) of the stored zones of a symbol and timeframe formed in
+    ``[start_ms, end_ms)`` (the identity index serves it)."""
+    rows = connection.execute(
+        select(Pattern.formed_at, Pattern.direction).where(
+            Pattern.symbol_id == symbol_id,
+            Pattern.timeframe == timeframe,
+            Pattern.formed_at >= start_ms,
+            Pattern.formed_at < end_ms,
+        )
+    ).all()
+    return [(int(formed), str(direction)) for formed, direction in rows]

@@ -141,6 +141,14 @@ JOBS: tuple[JobSpec, ...] = (
         summary="renewal reminders 7 days before a paid period ends; an email once one lapsed",
     ),
     _scheduled(
+        "train_quality_model",
+        QueueName.LOW,
+        1800,
+        7 * DAY,
+        offset=4 * HOUR,
+        summary="retrain the zone-quality model from stored candles (weekly)",
+    ),
+    _scheduled(
         "db_health",
         QueueName.LOW,
         1800,

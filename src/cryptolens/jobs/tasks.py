@@ -15,6 +15,7 @@ from cryptolens.clock import utcnow
 from cryptolens.config import Settings
 from cryptolens.db.symbols import symbol_by_id
 from cryptolens.domain.enums import JobStatus
+from cryptolens.domain.errors import ValidationError
 from cryptolens.domain.jobs import RUN_JOB, job
 from cryptolens.jobs.context import job_engine, job_redis, job_settings
 from cryptolens.jobs.queues import LOCK_GRACE_SECONDS
@@ -36,6 +37,7 @@ from cryptolens.services.ops.outbox import (
 )
 from cryptolens.services.payments.lifecycle import Billing, remind_and_expire
 from cryptolens.services.payments.providers import price_list
+from cryptolens.services.quality.models import train_stored
 from cryptolens.services.scanning.expiry import expire_zones
 from cryptolens.services.scanning.scan import ScanReport, ScanSession, scan_cycle
 from cryptolens.services.views.stats import refresh_snapshot
@@ -227,6 +229,16 @@ def flush_api_usage(engine: Engine, settings: Settings) -> dict[str, Any]:
         return {"requests": 0, "reason": "no Redis: web processes write their own counts"}
     with Session(engine) as session:
         return {"requests": flush_usage(session, RedisUsage(redis))}
+
+
+def train_quality_model(engine: Engine, settings: Settings) -> dict[str, Any]:
+    """Retrain the zone-quality model on every active symbol's stored candles; too few
+    verdicts yet is a skip, not a failure (the scanner keeps the previous model, or none)."""
+    try:
+        stored = train_stored(engine, settings, now=utcnow())
+    except ValidationError as exc:
+        return {"trained": 0, "reason": str(exc)}
+    return {"trained": 1, "version": stored.version, "zones": stored.card["data"]["zones"]}
 
 
 def work_for(name: str) -> Work:

@@ -93,6 +93,26 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.zones)
 
+    @classmethod
+    def concat(cls, parts: Sequence[Dataset]) -> Dataset:
+        """The rows of every part (e.g. one per symbol), in that order."""
+        if not parts:
+            raise ValueError("no data sets to join")
+        zones = parts[0].zones
+        plain = {
+            f.name: np.concatenate([getattr(p.zones, f.name) for p in parts])
+            for f in fields(ZoneTable)
+            if f.name != "inputs"
+        }
+        inputs = {k: np.concatenate([p.zones.inputs[k] for p in parts]) for k in zones.inputs}
+        return cls(
+            ZoneTable(**plain, inputs=inputs),
+            np.concatenate([p.features for p in parts]),
+            parts[0].feature_names,
+            np.concatenate([p.verdict for p in parts]),
+            np.concatenate([p.known_at for p in parts]),
+        )
+
     @property
     def labelled(self) -> BoolArray:
         """Rows with a verdict (held or failed)."""

@@ -34,10 +34,10 @@ from cryptolens.quality.outcomes import HELD
 class ModelParams:
     """Hyper-parameters of the booster and the walk-forward schedule."""
 
-    max_iter: int = 150
+    max_iter: int = 60
     learning_rate: float = 0.05
     max_depth: int = 3
-    min_samples_leaf: int = 50
+    min_samples_leaf: int = 150
     l2_regularization: float = 1.0
     #: Latest share of the training rows kept apart to calibrate on.
     calibration_fraction: float = 0.3

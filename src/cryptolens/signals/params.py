@@ -32,6 +32,9 @@ class SignalParams:
     entry_ttl_ms: int = 24 * 3_600_000
     #: A triggered trade still open after this time (ms) is closed at the market: timeout.
     max_hold_ms: int = 7 * 24 * 3_600_000
+    #: Zones whose model probability of holding is below this do not count (0: off; a zone
+    #: without a probability counts). See ``signals.quality_gate``.
+    min_quality: float = 0.0
 
     def __post_init__(self) -> None:
         if self.min_confluence < 1:
@@ -42,6 +45,8 @@ class SignalParams:
             raise ValidationError("proximity must be a fraction in [0, 1)")
         if self.stop_atr < 0 or self.stop_min_fraction <= 0:
             raise ValidationError("the stop buffer needs stop_atr >= 0 and stop_min_fraction > 0")
+        if not 0 <= self.min_quality <= 1:
+            raise ValidationError("min_quality must be a probability in [0, 1]")
         r = self.targets_r
         if len(r) != 3 or not 0 < r[0] < r[1] < r[2]:
             raise ValidationError("targets_r must be three increasing positive multiples")

@@ -1,0 +1,1 @@
+"""Zone-quality models: training from stored history, versioned files, predictions."""

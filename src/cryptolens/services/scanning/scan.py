@@ -59,6 +59,8 @@ from cryptolens.services.market.ingest import (
     watched_symbols,
 )
 from cryptolens.services.ops.runtime_settings import load_runtime
+from cryptolens.services.quality.models import StoredModel
+from cryptolens.services.quality.predict import Quality, current_model, score_new_zones
 from cryptolens.services.scanning import scan_events
 from cryptolens.services.scanning.finer import StoredFinerCandles
 from cryptolens.services.scanning.zone_rows import (
@@ -72,6 +74,7 @@ from cryptolens.services.scanning.zone_rows import (
     stored_zone_state,
 )
 from cryptolens.signals import SignalParams, Steps, find_signals, track
+from cryptolens.signals.quality_gate import counts
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +208,13 @@ class _Collected:
     #: Open time of the last base candle stored (tells which higher timeframes can be new).
     base_through: int | None = None
     signal_lines: list[str] = field(default_factory=list)
+    min_quality: float = 0.0
+
+    def add(self, index: int, key: PatternKey, state: ZoneState, strength: float,
+            quality: float | None) -> None:  # fmt: skip
+        """Put a zone in the book if it counts under SIGNAL_MIN_QUALITY."""
+        if counts(quality, self.min_quality):
+            self.book.add(index, key, state, strength)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,18 +226,19 @@ class _Target:
     symbol_id: int
     symbol: str
     phases: Phases
+    model: StoredModel | None = None
 
 
 def _scan(
     connection: Connection, settings: Settings, symbol_id: int, symbol: str, phases: Phases
 ) -> SymbolScan:
-    target = _Target(connection, settings, symbol_id, symbol, phases)
+    target = _Target(connection, settings, symbol_id, symbol, phases, current_model(settings))
     with phases("load"):
         progress = load_scan_states(connection, symbol_id=symbol_id)
         open_rows: dict[str, list[OpenPattern]] = defaultdict(list)
         for row in load_open_patterns(connection, symbol_id=symbol_id):
             open_rows[row.timeframe].append(row)
-    got = _Collected()
+    got = _Collected(min_quality=settings.signal_min_quality)
     for index, tf in enumerate(settings.timeframes):
         _scan_timeframe(target, got, index, tf, progress.get(tf), open_rows.get(tf, []))
     with phases("write"):
@@ -266,7 +277,7 @@ def _scan_timeframe(
         got.base_through = int(stored.open_time[-1]) if len(stored.open_time) else since
     if len(stored.open_time) == 0:
         for row, state in zip(olds, old_states, strict=True):
-            got.book.add(index, row.key, state, row.strength)
+            got.add(index, row.key, state, row.strength, row.quality_probability)
         return
     candles = as_candles(stored)
     through = int(candles.open_time[-1])
@@ -284,8 +295,13 @@ def _scan_timeframe(
     with phases("lifecycle"):
         new_states = [ZoneState.open(z, tf) for z in zones]
         advanced = advance_zones([*old_states, *new_states], candles, tf)
+    with phases("quality"):
+        quality = score_new_zones(
+            target.connection, settings, symbol_id=target.symbol_id, timeframe=tf,
+            zones=zones, new_candles=candles, model=target.model,
+        )  # fmt: skip
     _collect_changes(target, got, index, olds, old_states, advanced[: len(olds)])
-    _collect_new(target, got, index, tf, zones, advanced[len(olds) :])
+    _collect_new(target, got, index, tf, zones, advanced[len(olds) :], quality)
     with phases("write"):
         moved = advance_scan_state(
             target.connection,
@@ -326,7 +342,7 @@ def _collect_changes(
             got.events += scan_events.zone_changed(
                 target.symbol_id, row.id, row.timeframe, before, after
             )
-        got.book.add(index, row.key, after, row.strength)
+        got.add(index, row.key, after, row.strength, row.quality_probability)
 
 
 def _collect_new(
@@ -336,14 +352,15 @@ def _collect_new(
     tf: str,
     zones: Sequence[Zone],
     states: Sequence[ZoneState],
+    quality: Sequence[Quality],
 ) -> None:
     """Zones formed among the new candles: their rows and a zone_formed event each (with
     the status they already reached, so a zone formed and filled at once is one event)."""
-    for zone, state in zip(zones, states, strict=True):
-        got.new_rows.append(new_pattern_row(target.symbol_id, tf, zone, state))
+    for zone, state, scored in zip(zones, states, quality, strict=True):
+        got.new_rows.append(new_pattern_row(target.symbol_id, tf, zone, state, scored))
         got.closed += not state.status.is_open
         key = (tf, zone.pattern_type.value, zone.direction.value, zone.formed_at)
-        got.book.add(index, key, state, zone.strength)
+        got.add(index, key, state, zone.strength, scored[0])
         got.events.append(scan_events.zone_formed(target.symbol_id, tf, zone, state))
 
 

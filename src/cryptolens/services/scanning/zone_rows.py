@@ -51,7 +51,14 @@ def lifecycle_values(state: ZoneState) -> dict[str, Any]:
     }
 
 
-def new_pattern_row(symbol_id: int, timeframe: str, zone: Zone, state: ZoneState) -> dict[str, Any]:
+def new_pattern_row(
+    symbol_id: int,
+    timeframe: str,
+    zone: Zone,
+    state: ZoneState,
+    quality: tuple[float | None, str | None] = (None, None),
+) -> dict[str, Any]:
+    """A new zone's row; ``quality`` is the model's P(held) and version (None: no model)."""
     return {
         "symbol_id": symbol_id,
         "timeframe": timeframe,
@@ -64,6 +71,8 @@ def new_pattern_row(symbol_id: int, timeframe: str, zone: Zone, state: ZoneState
         "strength": zone.strength,
         "strength_inputs": zone.inputs,
         "expires_at": state.expires_at,
+        "quality_probability": quality[0],
+        "quality_model_version": quality[1],
         **lifecycle_values(state),
     }
 

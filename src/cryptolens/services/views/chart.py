@@ -85,6 +85,8 @@ class ChartZone:
     ended_at: int | None
     status: str
     strength: float
+    #: The zone-quality model's probability of holding (None: no model at detection).
+    quality_probability: float | None = None
 
 
 def _bounded(args: Mapping[str, str], name: str, default: int, maximum: int) -> int:
@@ -177,6 +179,7 @@ def chart_zones(
             ended,
             Pattern.status,
             Pattern.strength,
+            Pattern.quality_probability,
         )
         .where(*conditions)
         .order_by(Pattern.formed_at.desc(), Pattern.id.desc())

@@ -228,7 +228,7 @@ def signal_detail(
     return SignalDetail(
         signal=SignalRow(*tuple(row)),
         zones=tuple(
-            PatternRow(*zone, age_ms=None if now is None else now - zone.formed_at)
+            PatternRow(*tuple(zone), age_ms=None if now is None else now - zone.formed_at)  # type: ignore[misc]
             for zone in zones
         ),
         market_now=now,

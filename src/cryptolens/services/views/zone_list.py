@@ -64,6 +64,9 @@ class PatternRow:
     fill_fraction: float
     status: str
     formed_at: int
+    #: The zone-quality model's probability of holding at detection (None: no model then).
+    quality_probability: float | None
+    quality_model_version: str | None
     #: Milliseconds since formation on the market clock (None before the first ingestion).
     age_ms: int | None
 
@@ -81,6 +84,8 @@ PATTERN_COLUMNS = (
     Pattern.fill_fraction,
     Pattern.status,
     Pattern.formed_at,
+    Pattern.quality_probability,
+    Pattern.quality_model_version,
 )
 
 

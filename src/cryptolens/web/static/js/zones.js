@@ -56,6 +56,14 @@
           var edge = Math.max(1, Math.round(hr));
           var edgeY = zone.direction === "bullish" ? bottom - edge : top;
           ctx.fillRect(left, edgeY, right - left, edge);
+          // The model's probability of holding, where the zone is tall and wide enough.
+          if (zone.quality_probability !== null && zone.quality_probability !== undefined &&
+              bottom - top >= 11 * vr && right - left >= 30 * hr) {
+            ctx.font = Math.round(10 * vr) + "px sans-serif";
+            ctx.fillStyle = "rgba(230, 230, 230, 0.9)";
+            ctx.textBaseline = "top";
+            ctx.fillText(Math.round(zone.quality_probability * 100) + "%", left + 3 * hr, top + 1 * vr);
+          }
           drawn += 1;
         });
       });
