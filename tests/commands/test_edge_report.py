@@ -158,3 +158,11 @@ def test_a_damaged_stored_report_is_computed_again(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "computed now" in result.output
     assert json.loads(stored.read_text())["candles"] == 20_111
+
+
+def test_an_instance_folder_that_cannot_be_written_is_named(tmp_path: Path) -> None:
+    (tmp_path / "instance").write_text("a file where the folder should be")
+    result = run(tmp_path)
+    assert result.exit_code == 1
+    assert "cannot store the report in" in result.output
+    assert "Traceback" not in result.output

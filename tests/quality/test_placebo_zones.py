@@ -92,3 +92,13 @@ def test_bad_inputs_are_named() -> None:
     off_grid = ZoneSpec("1h", BULL, 90.0, 91.0, START + 10 * HOUR + 5, 1.0)
     with pytest.raises(ValidationError, match="not a 1h candle's close"):
         placebo_zones([off_grid], {"1h": candles}, {"1h": atr}, seed=1)
+
+
+def test_no_placebo_forms_during_the_atr_warm_up() -> None:
+    candles = walk(40)
+    atr = timeframe_atr(candles, "1h")
+    zone = ZoneSpec("1h", BEAR, 200.0, 201.0, START + 30 * HOUR, 1.0)
+    got = placebo_zones([zone], {"1h": candles}, {"1h": atr}, seed=3, draws=200, warmup=14)
+    first = min(p.formed_at for p in got)
+    assert first >= START + 15 * HOUR  # the close of candle 14, the first after the warm-up
+    assert len({p.formed_at for p in got}) > 10

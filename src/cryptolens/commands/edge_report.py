@@ -48,6 +48,10 @@ def edge_report_command(as_json: bool, refresh: bool, without_model: bool) -> No
             save_report(settings, report)
     except CryptoLensError as error:
         raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot store the report in {cache_path(settings)}: {error.strerror or error}"
+        ) from None
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return

@@ -82,7 +82,14 @@ def compute_edge(
         tf: timeframe_atr(prepared.candles[tf], tf, prepared.detection)
         for tf in prepared.timeframes
     }
-    placebos = placebo_zones(zones, prepared.candles, atr, seed=seed, draws=placebo_draws)
+    placebos = placebo_zones(
+        zones,
+        prepared.candles,
+        atr,
+        seed=seed,
+        draws=placebo_draws,
+        warmup=prepared.detection.atr_period,
+    )
     real = zone_outcomes(zones, prepared.candles, atr_mult=atr_mult)
     fake = zone_outcomes(placebos, prepared.candles, atr_mult=atr_mult)
     scored, note = None, "left out on request: this report was computed without the model"

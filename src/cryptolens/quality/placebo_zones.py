@@ -2,7 +2,8 @@
 this size, this far from price, in this direction, have held as often?".
 
 For every real zone and draw, a candle of the zone's own timeframe is picked at random
-(uniformly among those with a positive ATR) with a seeded ``numpy`` generator; the placebo
+(uniformly among those past the ATR's warm-up with a positive ATR) with a seeded ``numpy``
+generator; the placebo
 forms at that candle's close with:
 
 * the same direction and timeframe;
@@ -45,8 +46,10 @@ def placebo_zones(
     *,
     seed: int,
     draws: int = 1,
+    warmup: int = 0,
 ) -> list[ZoneSpec]:
-    """``draws`` placebos per zone, zone by zone (placebo ``i * draws + d`` is zone ``i``'s).
+    """``draws`` placebos per zone, zone by zone (placebo ``i * draws + d`` is zone ``i``'s),
+    never on the first ``warmup`` candles of a timeframe (where ATR is still settling).
 
     Raises ValidationError for fewer than one draw, a timeframe without candles or ATR, or a
     zone whose formation is not the close of one of its timeframe's candles."""
@@ -63,7 +66,9 @@ def placebo_zones(
             raise ValidationError(f"no candles or ATR for timeframe {tf!r}")
         candles, atr = candles_by_tf[tf], atr_by_tf[tf]
         if tf not in valid:
-            valid[tf] = np.flatnonzero(np.isfinite(atr) & (atr > 0))
+            usable = np.isfinite(atr) & (atr > 0)
+            usable[:warmup] = False
+            valid[tf] = np.flatnonzero(usable)
             if not len(valid[tf]):
                 raise ValidationError(f"timeframe {tf!r} has no candle with a positive ATR")
         step = timeframe_ms(tf)

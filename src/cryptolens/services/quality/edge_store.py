@@ -126,5 +126,8 @@ def cached_report(settings: Settings, history: Path = SHIPPED_HISTORY) -> Cached
         return None
     params = report.get("params")
     with_model = bool(params.get("model", True)) if isinstance(params, dict) else True
-    key = report_key(settings, history, with_model=with_model)
+    try:
+        key = report_key(settings, history, with_model=with_model)
+    except OSError:  # the history file is gone: nothing can be current
+        return CachedReport(report, current=False)
     return CachedReport(report, report.get("key") == key)
