@@ -53,6 +53,11 @@ COMMANDS: dict[str, CommandSpec] = {
         "higher timeframes that disagree with the base data (missing, extra or different "
         "buckets).",
     ),
+    "edge-report": CommandSpec(
+        "cryptolens.commands.edge_report:edge_report_command",
+        "Hold rates against placebo zones, the model's out-of-sample quality and the signals' "
+        "expectancy after fees, on the shipped BTC/USD history.",
+    ),
     "exchange-sim": CommandSpec(
         "cryptolens.commands.market:exchange_sim",
         "Serve the Binance-compatible exchange simulator over the demo history.",

@@ -218,6 +218,10 @@ class Settings(BaseSettings):
         default=10.0, gt=0, le=60, alias="PAYMENTS_TIMEOUT_SECONDS"
     )
     # --- Honest edge (issue 20) ---
+    # The edge report (`cryptolens edge-report`, /edge): the seed of its placebo zones and
+    # bootstrap intervals, and how many placebo zones it draws for each real zone.
+    edge_seed: int = Field(default=20, ge=0, alias="EDGE_SEED")
+    edge_placebo_draws: int = Field(default=5, ge=1, le=50, alias="EDGE_PLACEBO_DRAWS")
     # Signals count only zones whose zone-quality probability of holding reaches this
     # (0 = off; zones without a probability, e.g. before the first model, always count).
     signal_min_quality: float = Field(default=0.0, ge=0, le=1, alias="SIGNAL_MIN_QUALITY")

@@ -6,8 +6,8 @@ is gone: adding a route means adding one line below.
 Rules for market pages:
 - "/" is the landing page for signed-out visitors (200) and the dashboard for verified users;
   pricing, terms and privacy are public;
-- dashboard, symbol chart and stats: every signed-in, verified user (``verified``); Free
-  sees only BTC/USDT and FVG zones there (``test_tiers.py``);
+- dashboard, symbol chart, stats and the edge report: every signed-in, verified user
+  (``verified``); Free sees only BTC/USDT and FVG zones there (``test_tiers.py``);
 - patterns and signals pages and a signal's page: follow the plan (``by_plan``: Free gets a
   403 upgrade page; Pro sees the newest 100 zones / 50 signals, ``test_tiers.py``);
 - /api/chart/*: JSON for the chart page's script (``chart_api``): anonymous 401, unverified
@@ -129,6 +129,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "symbols.chart"): Route("/symbols/BTC/USDT", verified()),
     ("GET", "symbols.vendor"): Route(f"/vendor/{VENDOR_FILE}", public()),
     ("GET", "stats.index"): Route("/stats", verified()),
+    ("GET", "edge.index"): Route("/edge", verified()),
     ("GET", "api.candles"): Route("/api/chart/candles?symbol=BTC/USDT", chart_api()),
     ("GET", "api.zones"): Route("/api/chart/zones?symbol=BTC/USDT", chart_api()),
     ("GET", "api.signals"): Route("/api/chart/signals?symbol=BTC/USDT", chart_api()),

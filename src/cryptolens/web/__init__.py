@@ -20,6 +20,7 @@ from cryptolens.web.api.v1 import bp as api_v1_bp
 from cryptolens.web.auth import bp as auth_bp
 from cryptolens.web.backtests import bp as backtests_bp
 from cryptolens.web.dashboard import bp as dashboard_bp
+from cryptolens.web.edge import bp as edge_bp
 from cryptolens.web.patterns import bp as patterns_bp
 from cryptolens.web.payments import bp as payments_bp
 from cryptolens.web.portfolio import bp as portfolio_bp
@@ -42,7 +43,16 @@ def register_web(app: Flask) -> None:
     site_routes.register(app)  # operators' own legal pages
     # CSRF is decided per request by how it is authenticated (web/principal.py), not
     # by blueprint: a cookie-authenticated write under /api needs a token too.
-    blueprints = (api_bp, api_v1_bp, dashboard_bp, patterns_bp, signals_bp, symbols_bp, stats_bp)
+    blueprints = (
+        api_bp,
+        api_v1_bp,
+        dashboard_bp,
+        patterns_bp,
+        signals_bp,
+        symbols_bp,
+        stats_bp,
+        edge_bp,
+    )
     for blueprint in (
         *blueprints,
         auth_bp,
