@@ -149,6 +149,14 @@ JOBS: tuple[JobSpec, ...] = (
         summary="retrain the zone-quality model from stored candles (weekly)",
     ),
     _scheduled(
+        "edge_report",
+        QueueName.LOW,
+        1800,
+        DAY,
+        offset=5 * HOUR,
+        summary="recompute the edge report when its data, code or parameters changed",
+    ),
+    _scheduled(
         "db_health",
         QueueName.LOW,
         1800,

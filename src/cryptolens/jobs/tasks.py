@@ -37,6 +37,8 @@ from cryptolens.services.ops.outbox import (
 )
 from cryptolens.services.payments.lifecycle import Billing, remind_and_expire
 from cryptolens.services.payments.providers import price_list
+from cryptolens.services.quality.edge_report import compute_report
+from cryptolens.services.quality.edge_store import cached_report, save_report
 from cryptolens.services.quality.models import train_stored
 from cryptolens.services.scanning.expiry import expire_zones
 from cryptolens.services.scanning.scan import ScanReport, ScanSession, scan_cycle
@@ -239,6 +241,16 @@ def train_quality_model(engine: Engine, settings: Settings) -> dict[str, Any]:
     except ValidationError as exc:
         return {"trained": 0, "reason": str(exc)}
     return {"trained": 1, "version": stored.version, "zones": stored.card["data"]["zones"]}
+
+
+def edge_report(engine: Engine, settings: Settings) -> dict[str, Any]:
+    """The edge report (with its model section) computed and stored for the page, unless the
+    stored one is still current: same history, code and parameters (``engine`` unused)."""
+    stored = cached_report(settings)
+    if stored is not None and stored.current and stored.report["params"]["model"]:
+        return {"computed": 0, "reason": "the stored report is current"}
+    save_report(settings, compute_report(settings, now=utcnow()))
+    return {"computed": 1}
 
 
 def work_for(name: str) -> Work:
