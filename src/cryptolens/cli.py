@@ -89,6 +89,11 @@ COMMANDS: dict[str, CommandSpec] = {
     "signals": CommandSpec(
         "cryptolens.commands.jobs:signals_group", "Signals found by the scanner."
     ),
+    "stream": CommandSpec(
+        "cryptolens.commands.stream:stream_command",
+        "Serve the real-time feeds: SSE at /stream, WebSocket at /ws.",
+        needs_app=False,
+    ),
     "symbols": CommandSpec(
         "cryptolens.commands.market:symbols_group", "Watched symbols: add, list, remove."
     ),
