@@ -3,6 +3,7 @@ with), and a real gateway on loopback reading the same database."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,12 @@ def btc(migrated_engine: Engine, app: Flask) -> int:
 @pytest.fixture
 def eth(migrated_engine: Engine, app: Flask) -> int:
     return add_symbol(migrated_engine, "ETH/USDT")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def session_cookie(app: Flask, email: str, plan: str | None) -> str:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import socket
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -19,7 +20,7 @@ from redis.asyncio import Redis
 from sqlalchemy import Engine
 
 from cryptolens.clock import utcnow
-from cryptolens.services.ops.stream_feed import last_position, load_feed, sequence_waiting
+from cryptolens.services.ops.stream_feed import Feed, last_position, load_feed, sequence_waiting
 from cryptolens.stream.items import StreamItem
 from cryptolens.stream.translate import stream_items
 
@@ -31,6 +32,8 @@ PUBSUB_CHANNEL = "cryptolens:stream:items"
 LEADER_KEY = "cryptolens:stream:leader"
 POSITION_KEY = "cryptolens:stream:position"
 BATCH = 500
+#: A replay reads at most this many batches (the window is minutes, not days).
+MAX_REPLAY_BATCHES = 20
 
 
 class Tailer:
@@ -56,13 +59,14 @@ def replay(engine: Engine, *, after: int, seconds: int) -> list[StreamItem]:
     client's Last-Event-ID), oldest first (blocking)."""
     since = utcnow() - timedelta(seconds=seconds)
     items: list[StreamItem] = []
-    while True:
-        feed = load_feed(engine, after=after, limit=BATCH, since=None)
+    for _ in range(MAX_REPLAY_BATCHES):
+        feed = load_feed(engine, after=after, limit=BATCH)
         if not feed.events:
-            return items
+            break
         after = feed.events[-1].position
         recent = [e for e in feed.events if e.created_at >= since]
-        items += stream_items(type(feed)(recent, feed.symbols, feed.zones))
+        items += stream_items(Feed(recent, feed.symbols, feed.zones))
+    return items
 
 
 async def tail_locally(engine: Engine, publish: Publish, *, every: float) -> None:
@@ -78,7 +82,7 @@ async def tail_locally(engine: Engine, publish: Publish, *, every: float) -> Non
 
 
 def _me() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 async def lead_through_redis(redis: Redis[bytes], engine: Engine, *, every: float) -> None:
@@ -96,9 +100,9 @@ async def lead_through_redis(redis: Redis[bytes], engine: Engine, *, every: floa
             else:
                 if tailer is None:
                     stored = await redis.get(POSITION_KEY)
-                    start = (
-                        int(stored) if stored else await asyncio.to_thread(last_position, engine)
-                    )
+                    top = await asyncio.to_thread(last_position, engine)
+                    # Past the table's end: a database restored from an older backup.
+                    start = int(stored) if stored and int(stored) <= top else top
                     tailer = Tailer(engine, start)
                 items = await asyncio.to_thread(tailer.read)
                 for item in items:
