@@ -100,7 +100,7 @@ COMMANDS: dict[str, CommandSpec] = {
     "up": CommandSpec(
         "cryptolens.commands.up:up",
         "Migrate, start the demo exchange (unless --live), load history, start the "
-        "scheduler (and a worker when REDIS_URL is set), and serve.",
+        "scheduler (and a worker when REDIS_URL is set) and the stream gateway, and serve.",
     ),
     "users": CommandSpec("cryptolens.commands.users:users_group", "User accounts."),
     "worker": CommandSpec(

@@ -101,3 +101,10 @@ def test_the_app_origin_gets_cors_with_credentials_and_other_sites_cannot_use_th
     theirs = sse("signals", cookie=cookie, headers={"Origin": "https://evil.example"})
     assert theirs.status == 401
     assert "access-control-allow-origin" not in theirs.headers
+
+
+def test_a_development_page_on_localhost_may_use_the_stream_too(sse: Sse, app: Flask) -> None:
+    cookie = session_cookie(app, "l@example.com", "pro")
+    local = sse("signals", cookie=cookie, headers={"Origin": "http://localhost:5000"})
+    assert local.status == 200
+    assert local.headers["access-control-allow-origin"] == "http://localhost:5000"

@@ -39,6 +39,18 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def allowed_origins(settings: Settings) -> frozenset[str]:
+    """The pages' origin (PUBLIC_URL); outside production also its other loopback spelling
+    (a developer may open http://localhost:5000 or http://127.0.0.1:5000)."""
+    origin = origin_of(settings.resolved_public_url)
+    found = {origin}
+    if not settings.is_production:
+        for one, other in (("//127.0.0.1", "//localhost"), ("//localhost", "//127.0.0.1")):
+            if one in origin:
+                found.add(origin.replace(one, other))
+    return frozenset(found)
+
+
 class Gateway:
     def __init__(
         self,
@@ -58,7 +70,7 @@ class Gateway:
         self.redis_url = redis_url
         self.exchange = exchange
         self.poller: PricePoller | None = None
-        self.origins = {origin_of(settings.resolved_public_url)}
+        self.origins = allowed_origins(settings)
         self._tasks: list[asyncio.Task[None]] = []
         self._redis: Redis[bytes] | None = None
 
