@@ -24,6 +24,7 @@ class CloseReason:
     SLOW = ("slow_client", 4408)
     ENDED = ("session_ended", 4401)
     SHUTDOWN = ("shutdown", 1001)
+    GONE = ("gone", 1000)
 
 
 class TooManyConnections(Exception):
@@ -100,6 +101,7 @@ class Hub:
                 del self._by_channel[name]
 
     def remove(self, client: Client) -> None:
+        client.close(CloseReason.GONE)  # a delayed item due later is not queued for it
         for name in client.channels:
             self._forget(name, client)
         mine = self._by_user.get(client.viewer.user_id)

@@ -76,6 +76,9 @@ async def tail_locally(engine: Engine, publish: Publish, *, every: float) -> Non
         try:
             for item in await asyncio.to_thread(tailer.read):
                 publish(item)
+                # Let the clients' writers take it before the next: a burst (a catch-up
+                # scan) must not fill the queues of clients that keep up.
+                await asyncio.sleep(0)
         except Exception:  # a database hiccup: try again next tick
             log.exception("reading events for the stream failed")
         await asyncio.sleep(every)
