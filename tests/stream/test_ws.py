@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from tests.builders.api_keys import make_key
 from tests.builders.stream import GatewayServer, record, signal_event, zone_event
+from tests.stream.conftest import ORIGIN, session_cookie
 from tests.web.accounts_helpers import make_user
 
 Scenario = Callable[[aiohttp.ClientWebSocketResponse], Awaitable[Any]]
@@ -151,3 +152,23 @@ def test_connections_past_the_per_user_cap_are_refused_with_429(
             return [101, len(held)]
 
     assert asyncio.run(scenario()) == [429, 10]
+
+
+def test_the_session_cookie_opens_a_websocket_only_from_the_sites_own_origin(
+    gateway: GatewayServer, app: Flask
+) -> None:
+    cookie = session_cookie(app, "cookie-ws@example.com", "pro")
+
+    async def status(origin: str) -> int:
+        headers = {"Cookie": f"session={cookie}", "Origin": origin}
+        async with aiohttp.ClientSession() as http:
+            try:
+                async with http.ws_connect(f"{gateway.base}/ws", headers=headers) as ws:
+                    hello = await ws.receive_json(timeout=5)
+                    assert hello["data"] == {"plan": "pro"}
+                    return 101
+            except aiohttp.WSServerHandshakeError as refused:
+                return refused.status
+
+    assert asyncio.run(status(ORIGIN)) == 101
+    assert asyncio.run(status("https://evil.example")) == 401  # cross-site WebSocket hijacking

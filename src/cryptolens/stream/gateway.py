@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 #: Channels one connection may follow at once.
 MAX_CHANNELS = 20
+#: Credential checks in flight at once (each a database read in a worker thread).
+RECHECKS_AT_ONCE = 4
 
 
 def origin_of(url: str) -> str:
@@ -120,22 +122,28 @@ class Gateway:
     # -- background -------------------------------------------------------------------------
 
     async def recheck(self) -> None:
-        """Check every connection's credential again (each distinct one once): a revoked
-        key or an ended session closes its connections; a changed plan applies at once."""
+        """Check every connection's credential again (each distinct one once, a few at a
+        time): a revoked key or an ended session closes its connections; a changed plan
+        applies at once."""
         groups: dict[Credential, list[Client]] = {}
         for client in self.hub.clients:
             groups.setdefault(client.viewer.credential, []).append(client)
-        for credential, clients in groups.items():
-            try:
-                found = await asyncio.to_thread(self.auth.check, credential)
-            except Exception:  # the database away: keep the connections until it is back
-                log.exception("checking a stream credential failed")
-                continue
+        gate = asyncio.Semaphore(RECHECKS_AT_ONCE)
+
+        async def one(credential: Credential, clients: list[Client]) -> None:
+            async with gate:
+                try:
+                    found = await asyncio.to_thread(self.auth.check, credential)
+                except Exception:  # the database away: keep the connections until it is back
+                    log.exception("checking a stream credential failed")
+                    return
             for client in clients:
                 if isinstance(found, Refused):
                     client.close(CloseReason.ENDED)
                 else:
                     client.viewer = found
+
+        await asyncio.gather(*(one(c, group) for c, group in groups.items()))
 
     async def _heartbeat_checks(self) -> None:
         while True:
