@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from aiohttp import web
+from flask import Flask
 from sqlalchemy import Engine
 
 from cryptolens.config import Settings
@@ -21,8 +22,12 @@ from cryptolens.domain.events import EventType, NewEvent
 from cryptolens.market.exchange import ExchangeClient
 from cryptolens.stream.app import make_app
 from cryptolens.stream.gateway import Gateway
+from tests.web.accounts_helpers import signed_in_client
 
 T = TypeVar("T")
+
+#: The web app's origin in the stream tests' settings (PUBLIC_URL).
+ORIGIN = "http://127.0.0.1:5000"
 
 
 class GatewayServer:
@@ -208,3 +213,17 @@ def zone_event(symbol_id: int, *, pattern_type: str = "fvg", formed_at: int = 1)
         "status": "active",
     }
     return NewEvent(EventType.ZONE_FORMED, symbol_id, payload)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def session_cookie(app: Flask, email: str, plan: str | None) -> str:
+    """The session cookie of a user signed in through the web app's login form."""
+    client = signed_in_client(app, email, plan=plan)
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return cookie.value

@@ -3,7 +3,6 @@ with), and a real gateway on loopback reading the same database."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,7 @@ from sqlalchemy import Engine
 from cryptolens.config import Settings
 from tests.builders.db import add_symbol
 from tests.builders.settings import make_settings
-from tests.builders.stream import GatewayServer, SseClient
-from tests.web.accounts_helpers import signed_in_client
-
-ORIGIN = "http://127.0.0.1:5000"
+from tests.builders.stream import ORIGIN, GatewayServer, SseClient
 
 
 @pytest.fixture
@@ -47,20 +43,6 @@ def btc(migrated_engine: Engine, app: Flask) -> int:
 @pytest.fixture
 def eth(migrated_engine: Engine, app: Flask) -> int:
     return add_symbol(migrated_engine, "ETH/USDT")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def session_cookie(app: Flask, email: str, plan: str | None) -> str:
-    """The session cookie of a user signed in through the web app's login form."""
-    client = signed_in_client(app, email, plan=plan)
-    cookie = client.get_cookie("session")
-    assert cookie is not None
-    return cookie.value
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from sqlalchemy import Engine
 
 from cryptolens.config import Settings
 from cryptolens.stream.items import StreamItem
-from tests.builders.stream import GatewayServer, SseClient, SseEvent
-from tests.stream.conftest import session_cookie
+from tests.builders.stream import GatewayServer, SseClient, SseEvent, session_cookie
 
 ITEMS = 700
 PAD = "x" * 16_000  # ~11 MB in all: far more than the kernel buffers a stalled reader

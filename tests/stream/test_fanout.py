@@ -18,8 +18,7 @@ from sqlalchemy import Engine
 
 from cryptolens.stream.source import LEADER_KEY, POSITION_KEY
 from tests.builders.settings import TEST_SECRET
-from tests.builders.stream import SseClient, record, signal_event
-from tests.stream.conftest import ORIGIN, free_port, session_cookie
+from tests.builders.stream import ORIGIN, SseClient, free_port, record, session_cookie, signal_event
 
 
 def _wait_until_up(port: int, process: subprocess.Popen[bytes]) -> None:

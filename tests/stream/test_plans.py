@@ -7,8 +7,7 @@ from collections.abc import Callable
 from flask import Flask
 from sqlalchemy import Engine
 
-from tests.builders.stream import SseClient, record, signal_event, zone_event
-from tests.stream.conftest import session_cookie
+from tests.builders.stream import SseClient, record, session_cookie, signal_event, zone_event
 
 Sse = Callable[..., SseClient]
 

@@ -13,8 +13,7 @@ from sqlalchemy import Engine
 from cryptolens.config import Settings
 from cryptolens.market.simulator import SimulatorServer
 from tests.builders.market import HOUR, T0, client_for, exact_dataset
-from tests.builders.stream import GatewayServer, SseClient, SseEvent
-from tests.stream.conftest import session_cookie
+from tests.builders.stream import GatewayServer, SseClient, SseEvent, session_cookie
 
 START = T0 + 3 * 24 * HOUR + 10 * 60_000  # ten minutes into an hour
 

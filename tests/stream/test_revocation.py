@@ -15,8 +15,7 @@ from cryptolens.extensions import db
 from cryptolens.services.accounts.accounts import end_all_sessions, set_active
 from cryptolens.services.accounts.api_keys import revoke_key
 from tests.builders.api_keys import make_key
-from tests.builders.stream import GatewayServer, SseClient, SseEvent
-from tests.stream.conftest import session_cookie
+from tests.builders.stream import GatewayServer, SseClient, SseEvent, session_cookie
 from tests.web.accounts_helpers import make_user
 
 Sse = Callable[..., SseClient]

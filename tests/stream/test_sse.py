@@ -7,8 +7,15 @@ from collections.abc import Callable
 from flask import Flask
 from sqlalchemy import Engine
 
-from tests.builders.stream import SseClient, SseEvent, record, signal_event, zone_event
-from tests.stream.conftest import ORIGIN, session_cookie
+from tests.builders.stream import (
+    ORIGIN,
+    SseClient,
+    SseEvent,
+    record,
+    session_cookie,
+    signal_event,
+    zone_event,
+)
 
 Sse = Callable[..., SseClient]
 

@@ -10,8 +10,7 @@ from sqlalchemy import Engine
 
 from cryptolens.extensions import db
 from cryptolens.services.scanning.scan_events import candles_closed, zone_expired
-from tests.builders.stream import SseClient, record
-from tests.stream.conftest import session_cookie
+from tests.builders.stream import SseClient, record, session_cookie
 from tests.web.seeding import add_pattern
 
 Sse = Callable[..., SseClient]

@@ -13,8 +13,14 @@ from flask import Flask
 from sqlalchemy import Engine
 
 from tests.builders.api_keys import make_key
-from tests.builders.stream import GatewayServer, record, signal_event, zone_event
-from tests.stream.conftest import ORIGIN, session_cookie
+from tests.builders.stream import (
+    ORIGIN,
+    GatewayServer,
+    record,
+    session_cookie,
+    signal_event,
+    zone_event,
+)
 from tests.web.accounts_helpers import make_user
 
 Scenario = Callable[[aiohttp.ClientWebSocketResponse], Awaitable[Any]]
