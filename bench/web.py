@@ -182,7 +182,7 @@ def free_port() -> int:
 
 
 def start_gunicorn(
-    url: str, port: int, folder: Path, extra: list[str] | None = None
+    url: str, port: int, folder: Path, extra: list[str] | None = None, *, wait: float = 30.0
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -212,7 +212,7 @@ def start_gunicorn(
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)

@@ -10,7 +10,10 @@ X-Forwarded-For (refused): the app sees the address nginx saw, never a client's 
 from __future__ import annotations
 
 import argparse
+import base64
 import http.client
+import os
+import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -189,11 +192,73 @@ def check_body_limit(checks: Checks, nginx: str) -> None:
     )
 
 
+def _open_stream(nginx: str, path: str, headers: dict[str, str]) -> socket.socket:
+    host, port = _split(nginx)
+    sock = socket.create_connection((host, port), timeout=5)
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host}", *(f"{k}: {v}" for k, v in headers.items())]
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    return sock
+
+
+def _read_until(sock: socket.socket, marker: bytes, seen: bytes, deadline: float) -> bytes:
+    while marker not in seen:
+        sock.settimeout(max(deadline - time.monotonic(), 0.01))
+        part = sock.recv(4096)
+        if not part:
+            break
+        seen += part
+    return seen
+
+
+def check_stream(checks: Checks, nginx: str, key: str) -> None:
+    """SSE through nginx comes through as it is written (the hello event, then a heartbeat a
+    second later: nothing waits in a buffer), and the WebSocket handshake is passed on."""
+    auth = {"Authorization": f"Bearer {key}"}
+    sock = _open_stream(nginx, "/stream?channels=signals", auth)
+    try:
+        started = time.monotonic()
+        seen = _read_until(sock, b"event: hello", b"", started + 5)
+        hello_at = time.monotonic()
+        seen = _read_until(sock, b": ping", seen, hello_at + 5)
+        ping_after = time.monotonic() - hello_at
+    except OSError as exc:
+        seen, ping_after = str(exc).encode(), 99.0
+    finally:
+        sock.close()
+    checks.expect(
+        seen.startswith(b"HTTP/1.1 200") and b"text/event-stream" in seen,
+        f"/stream answers an event stream through nginx ({seen[:15]!r})",
+    )
+    checks.expect(
+        b"event: hello" in seen and b": ping" in seen and ping_after < 3.0,
+        f"SSE comes through nginx unbuffered: a heartbeat {ping_after:.1f} s after hello",
+    )
+    upgrade = {
+        **auth,
+        "Upgrade": "websocket",
+        "Connection": "Upgrade",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode(),
+    }
+    sock = _open_stream(nginx, "/ws", upgrade)
+    try:
+        answer = _read_until(sock, b"\r\n\r\n", b"", time.monotonic() + 5)
+    except OSError as exc:
+        answer = str(exc).encode()
+    finally:
+        sock.close()
+    checks.expect(
+        answer.startswith(b"HTTP/1.1 101"),
+        f"the WebSocket upgrade at /ws passes through nginx ({answer[:20]!r})",
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--nginx", required=True, help="host:port of nginx")
     parser.add_argument("--app", required=True, help="host:port of gunicorn")
     parser.add_argument("--static-root", required=True, type=Path)
+    parser.add_argument("--stream-key-file", type=Path, help="a read:stream API key's file")
     args = parser.parse_args()
     started = time.monotonic()
     wait_ready(args.nginx)
@@ -202,6 +267,8 @@ def main() -> int:
     check_app_headers(checks, args.nginx)
     check_client_address(checks, args.nginx)
     check_body_limit(checks, args.nginx)
+    if args.stream_key_file is not None:
+        check_stream(checks, args.nginx, args.stream_key_file.read_text().strip())
     took = time.monotonic() - started
     if checks.failures:
         print(

@@ -69,6 +69,10 @@ def test_a_dotenv_file_is_honoured(tmp_path: Path) -> None:
         ("REDIS_URL", "localhost:6379"),
         ("EXCHANGE_API_URL", "127.0.0.1:9000"),
         ("LOG_LEVEL", "LOUD"),
+        ("STREAM_PUBLIC_URL", "stream.example.com"),
+        ("STREAM_PUBLIC_URL", "https://example.com/stream"),
+        ("STREAM_PORT", "70000"),
+        ("STREAM_HEARTBEAT_SECONDS", "0"),
     ],
 )
 def test_bad_setting_is_refused_with_one_line_naming_it(
@@ -315,3 +319,10 @@ def test_a_payment_page_origin_that_is_not_one_is_refused(
     monkeypatch.setenv("PAYMENT_PAGE_ORIGINS", value)
     with pytest.raises(ConfigError, match="PAYMENT_PAGE_ORIGINS"):
         load_settings()
+
+
+def test_the_stream_origin_is_kept_without_a_trailing_slash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STREAM_PUBLIC_URL", "https://stream.example.com/")
+    assert load_settings().stream_public_url == "https://stream.example.com"

@@ -17,7 +17,7 @@ from cryptolens.cli import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
-UNITS = ("cryptolens-web", "cryptolens-worker", "cryptolens-scheduler")
+UNITS = ("cryptolens-web", "cryptolens-worker", "cryptolens-scheduler", "cryptolens-stream")
 
 
 def _unit(name: str) -> configparser.ConfigParser:
@@ -33,7 +33,9 @@ def test_compose_runs_postgres_redis_and_the_three_processes() -> None:
     assert {"postgres", "redis", "web", "worker", "scheduler"} <= set(services)
     assert services["worker"]["command"] == ["cryptolens", "worker"]
     assert services["scheduler"]["command"] == ["cryptolens", "scheduler"]
-    for name in ("web", "worker", "scheduler"):
+    assert services["stream"]["command"][:2] == ["cryptolens", "stream"]
+    assert services["stream"]["ports"] == ["127.0.0.1:5001:5001"]
+    for name in ("web", "worker", "scheduler", "stream"):
         environment = services[name]["environment"]
         assert environment["DATABASE_URL"].startswith("postgresql+psycopg://")
         assert environment["REDIS_URL"].startswith("redis://redis:")

@@ -98,13 +98,18 @@ COMMANDS: dict[str, CommandSpec] = {
     "signals": CommandSpec(
         "cryptolens.commands.jobs:signals_group", "Signals found by the scanner."
     ),
+    "stream": CommandSpec(
+        "cryptolens.commands.stream:stream_command",
+        "Serve the real-time feeds: SSE at /stream, WebSocket at /ws.",
+        needs_app=False,
+    ),
     "symbols": CommandSpec(
         "cryptolens.commands.market:symbols_group", "Watched symbols: add, list, remove."
     ),
     "up": CommandSpec(
         "cryptolens.commands.up:up",
         "Migrate, start the demo exchange (unless --live), load history, start the "
-        "scheduler (and a worker when REDIS_URL is set), and serve.",
+        "scheduler (and a worker when REDIS_URL is set) and the stream gateway, and serve.",
     ),
     "users": CommandSpec("cryptolens.commands.users:users_group", "User accounts."),
     "worker": CommandSpec(

@@ -226,6 +226,40 @@ class Settings(BaseSettings):
     # (0 = off; zones without a probability, e.g. before the first model, always count).
     signal_min_quality: float = Field(default=0.0, ge=0, le=1, alias="SIGNAL_MIN_QUALITY")
 
+    # --- Real time (issue 19) ---
+    # The streaming gateway (`cryptolens stream`): where it listens, and the origin pages
+    # reach it at (empty: the site's own origin, behind nginx).
+    stream_host: str = Field(default="127.0.0.1", alias="STREAM_HOST")
+    stream_port: int = Field(default=5001, ge=1, le=65535, alias="STREAM_PORT")
+    stream_public_url: str = Field(default="", alias="STREAM_PUBLIC_URL")
+    # An SSE comment / WebSocket ping this often; a revoked key or ended session is noticed
+    # at the next one.
+    stream_heartbeat_seconds: float = Field(
+        default=15.0, gt=0, le=300, alias="STREAM_HEARTBEAT_SECONDS"
+    )
+    # How far back a reconnecting client (Last-Event-ID) is replayed.
+    stream_replay_seconds: int = Field(default=300, ge=0, le=86_400, alias="STREAM_REPLAY_SECONDS")
+    # Open streams per user (SSE and WebSocket together); one more is answered 429.
+    stream_max_connections_per_user: int = Field(
+        default=10, ge=1, le=100_000, alias="STREAM_MAX_CONNECTIONS_PER_USER"
+    )
+    # Messages waiting for one client; a client that falls this far behind is dropped.
+    stream_client_queue: int = Field(default=256, ge=1, le=100_000, alias="STREAM_CLIENT_QUEUE")
+    # Largest WebSocket message a client may send, and subscribe/unsubscribe messages a
+    # client may send per minute.
+    stream_ws_max_message_bytes: int = Field(
+        default=4096, ge=256, le=1_048_576, alias="STREAM_WS_MAX_MESSAGE_BYTES"
+    )
+    stream_subscribes_per_minute: int = Field(
+        default=30, ge=1, le=10_000, alias="STREAM_SUBSCRIBES_PER_MINUTE"
+    )
+    # How often the gateway looks for new events in the database (without Redis, or as the
+    # Redis publisher).
+    stream_poll_seconds: float = Field(default=0.25, gt=0, le=10, alias="STREAM_POLL_SECONDS")
+    # Forming-candle requests to the exchange per symbol per second, shared by all viewers.
+    stream_price_polls_per_second: float = Field(
+        default=2.0, gt=0, le=20, alias="STREAM_PRICE_POLLS_PER_SECOND"
+    )
     # /metrics (Prometheus): answered to a bearer token or to addresses in the allow list
     # (CIDR ranges); with neither set it answers 404. The multiprocess directory is where
     # gunicorn workers and RQ jobs write their counters for a scrape to sum.
@@ -412,6 +446,19 @@ class Settings(BaseSettings):
         if parts.query or parts.fragment:
             raise ValueError("must not have a query or fragment")
         return value.strip().rstrip("/")
+
+    @field_validator("stream_public_url")
+    @classmethod
+    def _check_stream_public_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http:// or https:// URL, or empty")
+        if parts.query or parts.fragment or parts.path.strip("/"):
+            raise ValueError("must be an origin (scheme, host and port) only")
+        return value.rstrip("/")
 
     @field_validator("redis_url")
     @classmethod

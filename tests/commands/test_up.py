@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import socket
+import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -12,13 +16,18 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from cryptolens import create_app
-from cryptolens.commands.up import DEMO_START, _announce_demo_login, _demo_start_at
+from cryptolens.commands.up import (
+    DEMO_START,
+    _announce_demo_login,
+    _demo_start_at,
+    _start_stream_gateway,
+)
 from cryptolens.domain.timeframes import datetime_to_ms
 from cryptolens.extensions import db
 from cryptolens.runtime import app_settings
 from cryptolens.services.market.clock import record_market_now
 from tests.builders.db import clear_tables
-from tests.builders.settings import make_settings
+from tests.builders.settings import TEST_SECRET, make_settings
 
 
 @pytest.fixture
@@ -68,3 +77,28 @@ def test_a_restarted_demo_resumes_its_market_where_the_stored_clock_stopped(
         record_market_now(session, exchange="binance", now_ms=stopped)
     assert _demo_start_at(app_settings(app)) == "2019-02-03T04:00:00+00:00"
     assert "resumes at 2019-02-03 04:00 UTC" in capsys.readouterr().out
+
+
+def test_up_starts_the_stream_gateway_and_points_the_pages_at_it(
+    app: Flask, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    for name, value in {
+        "CRYPTOLENS_ENV": "testing",
+        "SECRET_KEY": TEST_SECRET,
+        "DATABASE_URL": database_url,
+        "INSTANCE_DIR": str(tmp_path / "instance"),
+        "LOG_LEVEL": "WARNING",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    settings = app_settings(app).model_copy(update={"stream_port": port})
+    assert 'name="stream-url" content="/stream"' in app.test_client().get("/").text
+    with contextlib.ExitStack() as stack:
+        _start_stream_gateway(stack, settings)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/stream/health", timeout=5) as answer:
+            assert json.loads(answer.read())["status"] == "ok"
+        page = app.test_client().get("/").text
+    assert f'name="stream-url" content="http://127.0.0.1:{port}/stream"' in page

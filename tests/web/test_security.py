@@ -131,3 +131,20 @@ def test_every_response_denies_browser_features_it_does_not_use(client: FlaskCli
         assert "camera=()" in policy
         assert "geolocation=()" in policy
         assert "microphone=()" in policy
+
+
+def test_pages_may_connect_to_a_stream_gateway_on_its_own_origin_and_nowhere_else(
+    settings: Settings, migrated_engine: object
+) -> None:
+    same = create_app(settings)
+    own = create_app(settings.model_copy(update={"stream_public_url": "http://127.0.0.1:5001"}))
+    try:
+        policy = same.test_client().get("/auth/login").headers["Content-Security-Policy"]
+        assert "connect-src" not in policy  # default-src 'self' covers /stream
+        policy = own.test_client().get("/auth/login").headers["Content-Security-Policy"]
+        assert "connect-src 'self' http://127.0.0.1:5001;" in policy
+    finally:
+        for application in (same, own):
+            with application.app_context():
+                db.session.remove()
+                db.engine.dispose()

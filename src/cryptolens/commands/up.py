@@ -37,13 +37,15 @@ DEMO_START = "2019-01-01"
 DEMO_HISTORY_START = "2017-07-01"
 
 
-def _wait_for_port(host: str, port: int, timeout: float = 20.0) -> None:
+def _wait_for_port(
+    host: str, port: int, timeout: float = 20.0, *, what: str = "the exchange simulator"
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
             return
         time.sleep(0.1)
-    raise click.ClickException(f"the exchange simulator did not start on {host}:{port}")
+    raise click.ClickException(f"{what} did not start on {host}:{port}")
 
 
 @contextlib.contextmanager
@@ -111,6 +113,18 @@ def _start_demo_exchange(stack: contextlib.ExitStack, settings: Settings, speed:
     )
 
 
+def _start_stream_gateway(stack: contextlib.ExitStack, settings: Settings) -> None:
+    """Start ``cryptolens stream`` and point the pages at it (STREAM_PUBLIC_URL, unless set):
+    its own port, where the browser sends the session cookie too (cookies ignore ports)."""
+    host, port = settings.stream_host, settings.stream_port
+    stack.enter_context(_background(["stream", "--host", host, "--port", str(port)]))
+    reachable = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    _wait_for_port(reachable, port, what="the stream gateway")
+    public = settings.stream_public_url or f"http://{reachable}:{port}"
+    current_app.config["STREAM_URL"] = f"{public}/stream"
+    click.echo(f"  Real-time stream: {public}/stream (SSE) and {public}/ws (WebSocket)")
+
+
 def _cryptolens(*args: str, check: bool) -> None:
     subprocess.run([sys.executable, "-m", "cryptolens", *args], check=check)
 
@@ -132,7 +146,7 @@ def _watch_and_load(symbols: list[str], *, live: bool) -> None:
 )
 def up(live: bool, speed: float, scan_interval: int) -> None:
     """Migrate, start the demo exchange (unless --live), load history, start the scheduler
-    (and a worker when REDIS_URL is set), and serve.
+    (and a worker when REDIS_URL is set) and the stream gateway, and serve.
 
     A restarted demo resumes its market where the stored clock stopped."""
     settings = app_settings(current_app)
@@ -151,4 +165,5 @@ def up(live: bool, speed: float, scan_interval: int) -> None:
         stack.enter_context(_background(["scheduler"], env=interval))
         if settings.redis_url:
             stack.enter_context(_background(["worker"], env=interval))
+        _start_stream_gateway(stack, settings)
         click.get_current_context().invoke(serve)

@@ -184,3 +184,12 @@ def zone_times(
         )
     ).all()
     return [(int(formed), str(direction)) for formed, direction in rows]
+
+
+def zones_by_id(connection: Connection, *, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The stored rows (every column) of the zones ``ids``, by id; missing ones left out."""
+    if not ids:
+        return {}
+    table = Pattern.__table__
+    rows = connection.execute(select(table).where(table.c.id.in_(sorted(set(ids))))).mappings()
+    return {int(row["id"]): dict(row) for row in rows}

@@ -433,6 +433,17 @@ class ExchangeClient:
             confirmed_gaps=tally.confirmed_gaps,
         )
 
+    async def fetch_forming_candle(self, symbol: str, timeframe: str) -> tuple[float, ...] | None:
+        """The newest candle of ``timeframe`` as the exchange has it now, usually the still
+        forming one: (open time ms, open, high, low, close, volume); None if none came."""
+        raw = await self._request(
+            "fetch_ohlcv",
+            lambda: self.exchange.fetch_ohlcv(symbol, timeframe, limit=2),
+            symbol=symbol,
+        )
+        rows = [r for r in raw or () if len(r) >= 6 and all(v is not None for v in r[:6])]
+        return tuple(float(v) for v in rows[-1][:6]) if rows else None
+
     async def fetch_many(
         self, requests: Iterable[FetchRequest], *, now_ms: int | None = None
     ) -> dict[FetchRequest, FetchOutcome]:

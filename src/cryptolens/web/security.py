@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, redirect, request, session, url_for
 from flask_login import AnonymousUserMixin, UserMixin, current_user, logout_user
@@ -44,12 +45,18 @@ from cryptolens.web.principal import (
 CHART_ATTRIBUTION_STYLE = "'sha256-3pRED1tOXas1FXFoPb9TGCjmYe9XQsmO9OV23khV2nY='"
 
 
-def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
+def content_security_policy(
+    form_targets: tuple[str, ...] = (), connect_targets: tuple[str, ...] = ()
+) -> str:
     """The policy; ``form_targets`` are origins a form on the page may also be sent (or
-    redirected) to: the payment providers' pages on pages with buy buttons."""
+    redirected) to: the payment providers' pages on pages with buy buttons;
+    ``connect_targets`` origins scripts may also connect to (the stream gateway's, when it
+    has one of its own)."""
+    connect = ("connect-src " + " ".join(("'self'", *connect_targets)),) if connect_targets else ()
     return "; ".join(
         (
             "default-src 'self'",
+            *connect,
             "script-src 'self'",
             f"style-src 'self' {CHART_ATTRIBUTION_STYLE}",
             "img-src 'self' data:",
@@ -235,9 +242,17 @@ def gate() -> BaseResponse | None:
     return _check_level(current_principal(), level)
 
 
+def _stream_origin() -> tuple[str, ...]:
+    """The stream gateway's origin when pages reach it on one of its own (STREAM_URL is
+    absolute: STREAM_PUBLIC_URL, or what `cryptolens up` set)."""
+    parts = urlsplit(current_app.config.get("STREAM_URL") or "")
+    return (f"{parts.scheme}://{parts.netloc}",) if parts.scheme and parts.netloc else ()
+
+
 def security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy(g.get(FORM_TARGETS, ())))
+    policy = content_security_policy(g.get(FORM_TARGETS, ()), _stream_origin())
+    headers.setdefault("Content-Security-Policy", policy)
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from cryptolens.config import Settings
 from cryptolens.db.events import EventRow
 from cryptolens.db.events import record_events as real_record_events
-from cryptolens.db.models import Pattern, ScanState, Signal
+from cryptolens.db.models import Pattern, ScanState, Signal, SignalPattern
 from cryptolens.detect import Candles
 from cryptolens.domain.events import NewEvent
 from cryptolens.services.scanning import scan
@@ -50,6 +50,21 @@ def test_a_scan_records_its_zones_signals_and_closes_and_names_the_signals_it_ma
     closes = {p["timeframe"]: p for k, p in events if k == "candle_closed"}
     assert closes["1h"]["candles"] == 800
     assert closes["1h"]["through"] == int(btc_hours.open_time[799])
+    # What the real-time stream shows without a query: the last candle, the signal's levels
+    # and the zone types behind it (plan policy filters by them).
+    assert closes["1h"]["last"]["close"] == float(btc_hours.close[799])
+    assert closes["1h"]["last"]["volume"] == float(btc_hours.volume[799])
+    with Session(scan_engine) as session:
+        stored = {s.id: s for s in session.scalars(select(Signal))}
+        kinds_of = {p.id: p.pattern_type for p in session.scalars(select(Pattern))}
+        links = session.execute(select(SignalPattern.signal_id, SignalPattern.pattern_id)).all()
+    assert stored  # the history makes signals, so the loop below checks something
+    for payload in (p for k, p in events if k == "signal_created"):
+        row = stored[payload["signal_id"]]
+        assert (payload["target_1"], payload["target_3"]) == (row.target_1, row.target_3)
+        assert payload["confluence"] == row.confluence
+        linked = {kinds_of[pid] for sid, pid in links if sid == row.id}
+        assert set(payload["pattern_types"]) == linked
 
     store(scan_engine, scan_settings, sid, btc_hours[800:900])
     later = scan_stored(scan_engine, scan_settings, symbol_id=sid, symbol="BTC/USDT")

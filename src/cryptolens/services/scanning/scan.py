@@ -281,8 +281,14 @@ def _scan_timeframe(
         return
     candles = as_candles(stored)
     through = int(candles.open_time[-1])
+    last = {
+        name: float(getattr(candles, name)[-1])
+        for name in ("open", "high", "low", "close", "volume")
+    }
     got.events.append(
-        scan_events.candles_closed(target.symbol_id, tf, through=through, count=len(candles))
+        scan_events.candles_closed(
+            target.symbol_id, tf, through=through, count=len(candles), last=last
+        )
     )
     with phases("detect"):
         saved = previous.detector_state if previous else None
@@ -410,8 +416,9 @@ def _signals(target: _Target, got: _Collected) -> tuple[list[int], int]:
             rows=rows,
             pattern_ids=[[ids[keys[r]] for r in d.zone_refs if keys[r] in ids] for d in drafts],
         )
-    for signal_id, values in zip(signal_ids, rows, strict=True):
-        got.events.append(scan_events.signal_created(symbol_id, signal_id, values))
+    for signal_id, values, draft in zip(signal_ids, rows, drafts, strict=True):
+        types = [keys[r][1] for r in draft.zone_refs]
+        got.events.append(scan_events.signal_created(symbol_id, signal_id, values, types))
         got.signal_lines.append(signal_line(target.symbol, signal_id, values))
     return signal_ids, closed
 

@@ -4,6 +4,7 @@ candle: a catch-up after days down would otherwise write tens of thousands of th
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cryptolens.detect import Zone, ZoneState
@@ -11,9 +12,12 @@ from cryptolens.domain.events import EventType, NewEvent, ZoneChange, zone_chang
 from cryptolens.services.scanning.zone_rows import lifecycle_values
 
 
-def candles_closed(symbol_id: int, timeframe: str, *, through: int, count: int) -> NewEvent:
-    """``count`` candles of ``timeframe`` closed, the last one opening at ``through``."""
-    payload = {"timeframe": timeframe, "through": through, "candles": count}
+def candles_closed(
+    symbol_id: int, timeframe: str, *, through: int, count: int, last: Mapping[str, float]
+) -> NewEvent:
+    """``count`` candles of ``timeframe`` closed, the last one opening at ``through`` with
+    the prices and volume ``last`` (the real-time stream shows it without a query)."""
+    payload = {"timeframe": timeframe, "through": through, "candles": count, "last": dict(last)}
     return NewEvent(EventType.CANDLE_CLOSED, symbol_id, payload)
 
 
@@ -50,6 +54,7 @@ def zone_formed(symbol_id: int, timeframe: str, zone: Zone, state: ZoneState) ->
         "pattern_type": zone.pattern_type.value,
         "direction": zone.direction.value,
         "formed_at": zone.formed_at,
+        "candle_time": zone.formed_open_time,
         "zone_low": zone.zone_low,
         "zone_high": zone.zone_high,
         "status": state.status.value,
@@ -57,7 +62,25 @@ def zone_formed(symbol_id: int, timeframe: str, zone: Zone, state: ZoneState) ->
     return NewEvent(EventType.ZONE_FORMED, symbol_id, payload)
 
 
-def signal_created(symbol_id: int, signal_id: int, row: dict[str, Any]) -> NewEvent:
-    payload = {"signal_id": signal_id}
-    payload |= {k: row[k] for k in ("direction", "created_at", "entry", "stop", "timeframes")}
+_SIGNAL_FIELDS = (
+    "direction",
+    "created_at",
+    "entry",
+    "stop",
+    "timeframes",
+    "confluence",
+    "target_1",
+    "target_2",
+    "target_3",
+)
+
+
+def signal_created(
+    symbol_id: int, signal_id: int, row: dict[str, Any], pattern_types: Sequence[str]
+) -> NewEvent:
+    """A new signal with what an alert or the real-time stream shows, and the zone types it
+    was built from (plan policy decides who may see it by them)."""
+    payload: dict[str, Any] = {"signal_id": signal_id}
+    payload |= {k: row[k] for k in _SIGNAL_FIELDS}
+    payload["pattern_types"] = sorted(set(pattern_types))
     return NewEvent(EventType.SIGNAL_CREATED, symbol_id, payload)
