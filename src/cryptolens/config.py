@@ -217,6 +217,12 @@ class Settings(BaseSettings):
     payments_timeout_seconds: float = Field(
         default=10.0, gt=0, le=60, alias="PAYMENTS_TIMEOUT_SECONDS"
     )
+    # --- Real time (issue 19) ---
+    # STREAM_PUBLIC_URL: the origin pages open the live stream at (the gateway, `cryptolens
+    # stream`); unset: the site's own origin, where nginx routes /stream to the gateway.
+    # STREAM_PAGES=false keeps pages from opening it at all (no gateway runs).
+    stream_public_url: str | None = Field(default=None, alias="STREAM_PUBLIC_URL")
+    stream_pages: bool = Field(default=True, alias="STREAM_PAGES")
     # /metrics (Prometheus): answered to a bearer token or to addresses in the allow list
     # (CIDR ranges); with neither set it answers 404. The multiprocess directory is where
     # gunicorn workers and RQ jobs write their counters for a scrape to sum.
@@ -342,6 +348,7 @@ class Settings(BaseSettings):
         "redis_url",
         "smtp_host",
         "public_url",
+        "stream_public_url",
         "lemonsqueezy_api_key",
         "lemonsqueezy_store_id",
         "lemonsqueezy_webhook_secret",
@@ -392,7 +399,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/") if value else value
 
-    @field_validator("public_url")
+    @field_validator("public_url", "stream_public_url")
     @classmethod
     def _check_public_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -512,6 +519,21 @@ class Settings(BaseSettings):
     def resolved_public_url(self) -> str:
         """The site's public address, without a trailing slash (development: this machine)."""
         return self.public_url or f"http://127.0.0.1:{self.port}"
+
+    @property
+    def page_stream_url(self) -> str | None:
+        """Where pages open the live stream (None: they do not), as in the stream contract."""
+        if not self.stream_pages:
+            return None
+        return (self.stream_public_url or "") + "/stream"
+
+    @property
+    def stream_origin(self) -> str | None:
+        """The gateway's origin when it is not the site's own (the pages' CSP allows it)."""
+        if self.stream_public_url is None:
+            return None
+        parts = urlsplit(self.stream_public_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def resolved_database_url(self) -> str:

@@ -137,7 +137,8 @@ def register_filters(app: Flask) -> None:
 def page_context(app: Flask) -> dict[str, object]:
     """What every page may show: where its prices come from, the configured timeframes
     (filter menus offer only those), the reader's time zone, and whether plans exist at all
-    (``PLANS_ENABLED=false``: no plan, tier or upgrade wording anywhere)."""
+    (``PLANS_ENABLED=false``: no plan, tier or upgrade wording anywhere), and where the live
+    stream is (None: pages do not open it)."""
     settings = app_settings(app)
     return {
         "market_source": market_source(
@@ -148,4 +149,5 @@ def page_context(app: Flask) -> dict[str, object]:
         "configured_timeframes": settings.timeframes,
         "reader_zone": reader_zone().key,
         "plans_enabled": settings.plans_enabled,
+        "stream_url": settings.page_stream_url,
     }

@@ -44,13 +44,18 @@ from cryptolens.web.principal import (
 CHART_ATTRIBUTION_STYLE = "'sha256-3pRED1tOXas1FXFoPb9TGCjmYe9XQsmO9OV23khV2nY='"
 
 
-def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
+def content_security_policy(
+    form_targets: tuple[str, ...] = (), connect_sources: tuple[str, ...] = ()
+) -> str:
     """The policy; ``form_targets`` are origins a form on the page may also be sent (or
-    redirected) to: the payment providers' pages on pages with buy buttons."""
+    redirected) to: the payment providers' pages on pages with buy buttons;
+    ``connect_sources`` origins scripts may also open connections to: the live stream's
+    gateway when it has an origin of its own (STREAM_PUBLIC_URL)."""
     return "; ".join(
         (
             "default-src 'self'",
             "script-src 'self'",
+            " ".join(("connect-src 'self'", *connect_sources)),
             f"style-src 'self' {CHART_ATTRIBUTION_STYLE}",
             "img-src 'self' data:",
             "object-src 'none'",
@@ -237,7 +242,11 @@ def gate() -> BaseResponse | None:
 
 def security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy(g.get(FORM_TARGETS, ())))
+    stream_origin = app_settings(current_app).stream_origin
+    policy = content_security_policy(
+        g.get(FORM_TARGETS, ()), (stream_origin,) if stream_origin else ()
+    )
+    headers.setdefault("Content-Security-Policy", policy)
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

@@ -1,6 +1,6 @@
 // Zone rectangles for lightweight-charts: a series primitive (the library has no rectangle
 // shape) drawing each zone from its forming candle to the candle where it ended, or to the
-// right edge while it is still open. Colour by type, edge by direction.
+// right edge while it is still open. Colour by type, edge by direction, a label in the corner.
 (function (global) {
   "use strict";
 
@@ -19,6 +19,20 @@
       if (times[mid] <= time) { found = mid; lo = mid + 1; } else { hi = mid - 1; }
     }
     return found;
+  }
+
+  var LABEL = { fvg: "FVG", order_block: "OB", liquidity_sweep: "SW" };
+
+  // The zone's type and direction in its top-left corner, where the rectangle has room.
+  function label(ctx, zone, left, top, width, height, ratio) {
+    var size = Math.round(10 * ratio);
+    if (height < size + 2 * ratio || width < 4 * size) return;
+    ctx.font = size + "px system-ui, sans-serif";
+    ctx.textBaseline = "top";
+    ctx.fillStyle = "rgba(216, 222, 233, 0.85)";
+    var text = (LABEL[zone.pattern_type] || zone.pattern_type) +
+      (zone.direction === "bullish" ? " ▲" : " ▼");
+    ctx.fillText(text, Math.max(left, 0) + 3 * ratio, top + 2 * ratio);
   }
 
   function ZonesRenderer(owner) { this.owner = owner; }
@@ -56,6 +70,7 @@
           var edge = Math.max(1, Math.round(hr));
           var edgeY = zone.direction === "bullish" ? bottom - edge : top;
           ctx.fillRect(left, edgeY, right - left, edge);
+          label(ctx, zone, left, top, right - left, bottom - top, vr);
           drawn += 1;
         });
       });
