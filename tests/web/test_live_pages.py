@@ -18,7 +18,7 @@ from cryptolens.db.models import NotificationPreference, User
 from cryptolens.extensions import db
 from cryptolens.services.ops.background import wait_for_background
 from tests.builders.settings import make_settings
-from tests.web.accounts_helpers import signed_in_client
+from tests.web.accounts_helpers import make_user, sign_in, signed_in_client
 
 GATEWAY = "http://127.0.0.1:5001"
 
@@ -66,6 +66,14 @@ def test_signed_out_visitors_get_no_stream(streaming_app: Flask) -> None:
     page = streaming_app.test_client().get("/").get_data(as_text=True)
     assert "stream-url" not in page
     assert "live.js" not in page
+
+
+def test_an_unverified_users_pages_do_not_open_the_stream(streaming_app: Flask) -> None:
+    client = streaming_app.test_client()
+    assert sign_in(client, make_user(streaming_app, "new@example.com", verified=False))
+    page = client.get("/auth/verify-pending").get_data(as_text=True)
+    assert "Verify" in page or "verify" in page
+    assert "stream-url" not in page
 
 
 def test_same_origin_stream_is_at_slash_stream_and_the_csp_adds_nothing(

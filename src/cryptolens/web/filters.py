@@ -16,6 +16,7 @@ from flask_login import current_user
 from cryptolens.domain.timeframes import DAY_MS, HOUR_MS, MINUTE_MS, ms_to_datetime
 from cryptolens.runtime import app_settings
 from cryptolens.services.ops.demo import market_source
+from cryptolens.web.principal import current_principal
 
 #: Significant digits shown for a price, whatever its magnitude.
 PRICE_SIGNIFICANT = 6
@@ -149,5 +150,13 @@ def page_context(app: Flask) -> dict[str, object]:
         "configured_timeframes": settings.timeframes,
         "reader_zone": reader_zone().key,
         "plans_enabled": settings.plans_enabled,
-        "stream_url": settings.page_stream_url,
+        "stream_url": settings.page_stream_url if _may_stream() else None,
     }
+
+
+def _may_stream() -> bool:
+    """Only a signed-in, verified reader's pages open the stream (the gateway refuses others)."""
+    if not has_request_context():
+        return False
+    principal = current_principal()
+    return principal.is_authenticated and principal.verified
