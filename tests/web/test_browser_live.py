@@ -388,9 +388,12 @@ def test_indicator_shows_reconnecting_and_offline_and_resumes_from_the_last_even
 def test_dashboard_matrix_and_latest_signals_update_in_place(
     contexts: dict[str, Any], site: tuple[Flask, str], double: StreamDouble
 ) -> None:
+    opened = len(double.opened)
     page, errors = open_tab(contexts, site[1], "/")
     double.current("zones:BTC/USDT")
     _state(page, "connected")
+    # One stream with every channel the page's scripts asked for, not one per script.
+    assert len(double.opened) == opened + 1
     cell = "#pattern-matrix a.cell-link[data-symbol='BTC/USDT'][data-timeframe='1h']"
     chip = f"{cell} .chip[data-type='order_block'][data-direction='bullish']"
     before = int(page.locator(chip).get_attribute("data-count") or 0)

@@ -72,12 +72,14 @@
   }
 
   var pending = null;
-  // Ask for `list` on behalf of `owner` (replacing what it asked before); one reconnection
-  // however many scripts ask in the same turn.
+  var parsed = document.readyState !== "loading";
+  // Ask for `list` on behalf of `owner` (replacing what it asked before). The first
+  // connection waits for every page script to have asked (the document parsed); later
+  // changes reconnect once however many scripts ask in the same turn.
   function want(owner, list) {
     var before = channels().join(",");
     wanted[owner] = list.slice();
-    if (channels().join(",") === before && source) return;
+    if (!parsed || (channels().join(",") === before && source)) return;
     clearTimeout(pending);
     pending = setTimeout(connect, 0);
   }
@@ -88,5 +90,6 @@
   global.addEventListener("pageshow", function (event) { if (event.persisted) connect(); });
 
   global.CryptoLensLive = { want: want, channels: channels };
-  pending = setTimeout(connect, 0);
+  if (parsed) pending = setTimeout(connect, 0);
+  else document.addEventListener("DOMContentLoaded", function () { parsed = true; connect(); });
 })(window);
