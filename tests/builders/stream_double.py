@@ -2,12 +2,13 @@
 tests of the live pages until they run against the gateway itself.
 
 It speaks the stream contract's SSE side only: ``GET /stream?channels=...`` on 127.0.0.1 (a
-free port), CORS with credentials for one origin (the app's), ``hello`` on connect, events
-with ``id:`` lines pushed by the test (``send``), ``Last-Event-ID`` recorded. It holds no
-plan policy and no replay: the tests push exactly what a page should receive. ``drop``
-closes every open stream (the browser reconnects by itself); ``refuse`` answers 503 (the
-browser gives up and the page retries later). A real aiohttp server in a background thread
-with its own event loop, like tests/builders/notify_servers.py.
+free port), CORS with credentials for one origin (the app's; chromium's EventSource sends no
+preflight, with or without Last-Event-ID), ``hello`` on connect, events with ``id:`` lines
+pushed by the test (``send``), ``Last-Event-ID`` recorded. It holds no plan policy and no
+replay: the tests push exactly what a page should receive. ``drop`` closes every open stream
+(the browser reconnects by itself); with ``refusing`` set it answers 503 (the browser gives
+up and the page retries later). A real aiohttp server in a background thread with its own
+event loop, like tests/builders/notify_servers.py.
 """
 
 from __future__ import annotations
@@ -68,7 +69,6 @@ class StreamDouble:
 
     def start(self) -> Self:
         app = web.Application()
-        app.router.add_route("OPTIONS", "/stream", self._preflight)
         app.router.add_get("/stream", self._stream)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1)
         self._loop.run_until_complete(self._runner.setup())
@@ -139,13 +139,6 @@ class StreamDouble:
             "Access-Control-Allow-Credentials": "true",
             "Vary": "Origin",
         }
-
-    async def _preflight(self, request: web.Request) -> web.Response:
-        headers = self._cors() | {
-            "Access-Control-Allow-Methods": "GET",
-            "Access-Control-Allow-Headers": "Last-Event-ID, Cache-Control",
-        }
-        return web.Response(status=204, headers=headers)
 
     async def _stream(self, request: web.Request) -> web.StreamResponse:
         if self.refusing:
