@@ -438,3 +438,21 @@ def test_dashboard_matrix_and_latest_signals_update_in_place(
     assert page.locator("#signals tr[data-id='930004']").count() == 0
     page.close()
     assert errors == []
+
+
+def test_switching_the_timeframe_follows_that_series_on_the_stream(
+    tab: tuple[Any, list[str]], double: StreamDouble
+) -> None:
+    page, errors = tab
+    double.current("price:BTC/USDT:1h")
+    page.click(".tf-switcher button[data-timeframe='4h']")
+    page.wait_for_function(f"() => {DATA}.timeframe === '4h' && {DATA}.state === 'ready'")
+    stream = double.current("price:BTC/USDT:4h")
+    assert "price:BTC/USDT:1h" not in stream.channels
+    assert {"candles:BTC/USDT:4h", "zones:BTC/USDT", "signals"} <= set(stream.channels)
+    shown = chart(page)
+    close = float(shown["lastClose"]) * 0.995
+    candle = _candle(shown, hours_after=0, close=close, closed=False) | {"timeframe": "4h"}
+    double.send("price", candle, channel="price:BTC/USDT:4h")
+    page.wait_for_function(f"() => Number({DATA}.lastClose) === {close}")
+    assert errors == []
