@@ -35,7 +35,7 @@ from cryptolens.db.engine import create_engine_for
 from cryptolens.db.models import Pattern, Signal
 from cryptolens.db.symbols import ensure_symbol
 from cryptolens.domain.timeframes import TIMEFRAME_MS
-from cryptolens.market.synthetic import synthetic_candles
+from cryptolens.market.synthetic import DEFAULT_START_MS, synthetic_candles
 from cryptolens.services.accounts.accounts import register, verify_email
 from cryptolens.services.accounts.passwords import Passwords
 from cryptolens.services.accounts.subscriptions import grant_subscription
@@ -283,6 +283,13 @@ def main() -> None:
         "signals": "/signals",
         "chart candles 1000": "/api/chart/candles?symbol=S07/USDT&timeframe=1m&limit=1000",
         "chart zones": "/api/chart/zones?symbol=S07/USDT&timeframe=1m&limit=500",
+        # Issue 19: the page of older candles the chart loads when scrolled left (the middle
+        # of the series), and the toast filter every live page reads once.
+        "chart older 1000": (
+            "/api/chart/candles?symbol=S07/USDT&timeframe=1m&limit=1000"
+            f"&end={DEFAULT_START_MS + (args.candles // 160) * 60_000}"
+        ),
+        "live toasts": "/api/live/toasts",
     }
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)

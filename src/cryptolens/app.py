@@ -44,7 +44,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
-        STREAM_URL=f"{settings.stream_public_url}/stream",
         **cache_config(settings),
         **security_config(settings),
     )

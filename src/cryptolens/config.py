@@ -227,11 +227,13 @@ class Settings(BaseSettings):
     signal_min_quality: float = Field(default=0.0, ge=0, le=1, alias="SIGNAL_MIN_QUALITY")
 
     # --- Real time (issue 19) ---
-    # The streaming gateway (`cryptolens stream`): where it listens, and the origin pages
-    # reach it at (empty: the site's own origin, behind nginx).
+    # The streaming gateway (`cryptolens stream`): where it listens. STREAM_PUBLIC_URL: the
+    # origin pages open the live stream at; unset: the site's own origin, where nginx routes
+    # /stream and /ws to the gateway. STREAM_PAGES=false keeps pages from opening it at all.
     stream_host: str = Field(default="127.0.0.1", alias="STREAM_HOST")
     stream_port: int = Field(default=5001, ge=1, le=65535, alias="STREAM_PORT")
-    stream_public_url: str = Field(default="", alias="STREAM_PUBLIC_URL")
+    stream_public_url: str | None = Field(default=None, alias="STREAM_PUBLIC_URL")
+    stream_pages: bool = Field(default=True, alias="STREAM_PAGES")
     # An SSE comment / WebSocket ping this often; a revoked key or ended session is noticed
     # at the next one.
     stream_heartbeat_seconds: float = Field(
@@ -385,6 +387,7 @@ class Settings(BaseSettings):
         "redis_url",
         "smtp_host",
         "public_url",
+        "stream_public_url",
         "lemonsqueezy_api_key",
         "lemonsqueezy_store_id",
         "lemonsqueezy_webhook_secret",
@@ -435,7 +438,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/") if value else value
 
-    @field_validator("public_url")
+    @field_validator("public_url", "stream_public_url")
     @classmethod
     def _check_public_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -446,19 +449,6 @@ class Settings(BaseSettings):
         if parts.query or parts.fragment:
             raise ValueError("must not have a query or fragment")
         return value.strip().rstrip("/")
-
-    @field_validator("stream_public_url")
-    @classmethod
-    def _check_stream_public_url(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            return value
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an absolute http:// or https:// URL, or empty")
-        if parts.query or parts.fragment or parts.path.strip("/"):
-            raise ValueError("must be an origin (scheme, host and port) only")
-        return value.rstrip("/")
 
     @field_validator("redis_url")
     @classmethod
@@ -569,6 +559,21 @@ class Settings(BaseSettings):
     def resolved_public_url(self) -> str:
         """The site's public address, without a trailing slash (development: this machine)."""
         return self.public_url or f"http://127.0.0.1:{self.port}"
+
+    @property
+    def page_stream_url(self) -> str | None:
+        """Where pages open the live stream (None: they do not), as in the stream contract."""
+        if not self.stream_pages:
+            return None
+        return (self.stream_public_url or "") + "/stream"
+
+    @property
+    def stream_origin(self) -> str | None:
+        """The gateway's origin when it is not the site's own (the pages' CSP allows it)."""
+        if self.stream_public_url is None:
+            return None
+        parts = urlsplit(self.stream_public_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def resolved_database_url(self) -> str:

@@ -21,6 +21,9 @@ def make_settings(**overrides: object) -> Settings:
         # Notification tests send to local servers on 127.0.0.1; the tests of the SSRF guard
         # turn this off.
         "notify_allow_private_targets": True,
+        # No stream gateway runs for most tests: pages do not open the live stream (the tests
+        # of the live pages turn it on, against a stand-in gateway).
+        "stream_pages": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

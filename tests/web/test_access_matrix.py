@@ -10,8 +10,8 @@ Rules for market pages:
   (``verified``); Free sees only BTC/USDT and FVG zones there (``test_tiers.py``);
 - patterns and signals pages and a signal's page: follow the plan (``by_plan``: Free gets a
   403 upgrade page; Pro sees the newest 100 zones / 50 signals, ``test_tiers.py``);
-- /api/chart/*: JSON for the chart page's script (``chart_api``): anonymous 401, unverified
-  403, both in the envelope, never a redirect;
+- /api/chart/* and /api/live/toasts: JSON for the pages' scripts (``chart_api``): anonymous
+  401, unverified 403, both in the envelope, never a redirect;
 - /api/health, /live, /ready, /static and /vendor: public;
 - /backtests pages follow the plan (``by_plan``: Free and Pro 403); each signed-in visitor
   opens their own queued run (``{run}``), and the "other owner" column is a Premium user on
@@ -133,6 +133,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "api.candles"): Route("/api/chart/candles?symbol=BTC/USDT", chart_api()),
     ("GET", "api.zones"): Route("/api/chart/zones?symbol=BTC/USDT", chart_api()),
     ("GET", "api.signals"): Route("/api/chart/signals?symbol=BTC/USDT", chart_api()),
+    ("GET", "api.toasts"): Route("/api/live/toasts", chart_api()),
     ("GET", "api.docs"): Route("/api/docs", public()),
     ("GET", "api_v1.openapi"): Route("/api/v1/openapi.json", public()),
     # API v1 with the session cookie (keys: tests/web/api): the pages' plan rules.

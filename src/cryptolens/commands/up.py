@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import socket
@@ -22,7 +23,7 @@ from cryptolens.config import Settings
 from cryptolens.db import migrate
 from cryptolens.domain.timeframes import datetime_to_ms, ms_to_datetime
 from cryptolens.extensions import db
-from cryptolens.runtime import app_settings
+from cryptolens.runtime import RUNTIME_KEY, app_runtime, app_settings
 from cryptolens.services.accounts.passwords import Passwords
 from cryptolens.services.ops.demo import (
     DEMO_DATA,
@@ -121,7 +122,9 @@ def _start_stream_gateway(stack: contextlib.ExitStack, settings: Settings) -> No
     reachable = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
     _wait_for_port(reachable, port, what="the stream gateway")
     public = settings.stream_public_url or f"http://{reachable}:{port}"
-    current_app.config["STREAM_URL"] = f"{public}/stream"
+    runtime = app_runtime(current_app)
+    pointed = runtime.settings.model_copy(update={"stream_public_url": public})
+    current_app.extensions[RUNTIME_KEY] = dataclasses.replace(runtime, settings=pointed)
     click.echo(f"  Real-time stream: {public}/stream (SSE) and {public}/ws (WebSocket)")
 
 

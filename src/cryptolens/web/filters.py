@@ -16,6 +16,7 @@ from flask_login import current_user
 from cryptolens.domain.timeframes import DAY_MS, HOUR_MS, MINUTE_MS, ms_to_datetime
 from cryptolens.runtime import app_settings
 from cryptolens.services.ops.demo import market_source
+from cryptolens.web.principal import current_principal
 
 #: Significant digits shown for a price, whatever its magnitude.
 PRICE_SIGNIFICANT = 6
@@ -137,8 +138,8 @@ def register_filters(app: Flask) -> None:
 def page_context(app: Flask) -> dict[str, object]:
     """What every page may show: where its prices come from, the configured timeframes
     (filter menus offer only those), the reader's time zone, and whether plans exist at all
-    (``PLANS_ENABLED=false``: no plan, tier or upgrade wording anywhere), and where the
-    real-time stream is (``STREAM_URL``: ``cryptolens up`` points it at its own gateway)."""
+    (``PLANS_ENABLED=false``: no plan, tier or upgrade wording anywhere), and where the live
+    stream is (None: pages do not open it)."""
     settings = app_settings(app)
     return {
         "market_source": market_source(
@@ -149,5 +150,13 @@ def page_context(app: Flask) -> dict[str, object]:
         "configured_timeframes": settings.timeframes,
         "reader_zone": reader_zone().key,
         "plans_enabled": settings.plans_enabled,
-        "stream_url": app.config["STREAM_URL"],
+        "stream_url": settings.page_stream_url if _may_stream() else None,
     }
+
+
+def _may_stream() -> bool:
+    """Only a signed-in, verified reader's pages open the stream (the gateway refuses others)."""
+    if not has_request_context():
+        return False
+    principal = current_principal()
+    return principal.is_authenticated and principal.verified

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, redirect, request, session, url_for
 from flask_login import AnonymousUserMixin, UserMixin, current_user, logout_user
@@ -46,18 +45,17 @@ CHART_ATTRIBUTION_STYLE = "'sha256-3pRED1tOXas1FXFoPb9TGCjmYe9XQsmO9OV23khV2nY='
 
 
 def content_security_policy(
-    form_targets: tuple[str, ...] = (), connect_targets: tuple[str, ...] = ()
+    form_targets: tuple[str, ...] = (), connect_sources: tuple[str, ...] = ()
 ) -> str:
     """The policy; ``form_targets`` are origins a form on the page may also be sent (or
     redirected) to: the payment providers' pages on pages with buy buttons;
-    ``connect_targets`` origins scripts may also connect to (the stream gateway's, when it
-    has one of its own)."""
-    connect = ("connect-src " + " ".join(("'self'", *connect_targets)),) if connect_targets else ()
+    ``connect_sources`` origins scripts may also open connections to: the live stream's
+    gateway when it has an origin of its own (STREAM_PUBLIC_URL)."""
     return "; ".join(
         (
             "default-src 'self'",
-            *connect,
             "script-src 'self'",
+            " ".join(("connect-src 'self'", *connect_sources)),
             f"style-src 'self' {CHART_ATTRIBUTION_STYLE}",
             "img-src 'self' data:",
             "object-src 'none'",
@@ -242,16 +240,12 @@ def gate() -> BaseResponse | None:
     return _check_level(current_principal(), level)
 
 
-def _stream_origin() -> tuple[str, ...]:
-    """The stream gateway's origin when pages reach it on one of its own (STREAM_URL is
-    absolute: STREAM_PUBLIC_URL, or what `cryptolens up` set)."""
-    parts = urlsplit(current_app.config.get("STREAM_URL") or "")
-    return (f"{parts.scheme}://{parts.netloc}",) if parts.scheme and parts.netloc else ()
-
-
 def security_headers(response: Response) -> Response:
     headers = response.headers
-    policy = content_security_policy(g.get(FORM_TARGETS, ()), _stream_origin())
+    stream_origin = app_settings(current_app).stream_origin
+    policy = content_security_policy(
+        g.get(FORM_TARGETS, ()), (stream_origin,) if stream_origin else ()
+    )
     headers.setdefault("Content-Security-Policy", policy)
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-from cryptolens.web.api import chart, docs, health  # noqa: E402,F401  (registers routes on bp)
+from cryptolens.web.api import chart, docs, health, live  # noqa: E402,F401  (registers routes on bp)

@@ -21,6 +21,8 @@ VENDOR_DIR = Path(__file__).resolve().parents[1] / "static" / "vendor"
 VENDOR_FILES = frozenset(
     {"lightweight-charts.standalone.production.js", "swagger-ui-bundle.js", "swagger-ui.css"}
 )
+#: The chart's zone toggles, in this order (those the plan shows).
+ZONE_TYPES = ("fvg", "order_block", "liquidity_sweep")
 #: Signal ids are signed 64-bit integers in every database.
 MAX_ID = 2**63 - 1
 
@@ -54,6 +56,7 @@ def chart(symbol: str) -> str:
         timeframe=timeframe,
         timeframes=settings.timeframes,
         requested=_requested_signal(name),
+        zone_types=[t for t in ZONE_TYPES if t in policy.pattern_types(current_principal())],
     )
 
 

@@ -6,6 +6,7 @@
   if (!el || !window.LightweightCharts) return;
   var LWC = window.LightweightCharts;
   var fmt = window.CryptoLensFormat;
+  var data = window.CryptoLensChartData;
   var status = document.getElementById("chart-status");
   var symbol = el.dataset.symbol;
   var CANDLES = 1000;
@@ -71,6 +72,14 @@
   // The signal named by ?signal=N, chosen and checked by the server (null: the newest live one).
   var asked = el.dataset.signal ? JSON.parse(el.dataset.signal) : null;
   var requested = asked ? Object.assign({ live: asked.live }, asked.signal) : null;
+  // What is on the chart: the series (times, bars, volumes), every zone loaded (toggles hide
+  // some), the signals with markers and the one whose levels are drawn.
+  var series = data.fromColumns({ open_time: [], open: [], high: [], low: [], close: [], volume: [] });
+  var allZones = [];
+  var signals = [];
+  var drawn = null;
+  var hidden = data.hiddenTypes();
+  var older = { busy: false, done: false };
 
   chart.timeScale().subscribeVisibleTimeRangeChange(function (range) {
     el.dataset.visibleFrom = range ? String(range.from * 1000) : "";
@@ -108,21 +117,38 @@
     return parseInt(timeframe, 10) * unit;
   }
 
-  // The open time (seconds) of the candle holding ``seconds``: markers must sit on a bar.
-  function barAt(times, seconds) {
-    var found = null;
-    for (var i = 0; i < times.length && times[i] <= seconds; i++) found = times[i];
-    return found;
+  function drawZones() {
+    var shown = data.shownZones(allZones, hidden);
+    zones.setZones(series.times, shown);
+    el.dataset.zones = String(allZones.length);
+    el.dataset.zonesShown = String(shown.length);
+  }
+
+  function drawMarkers() {
+    var list = data.markersFor(signals, series.times, drawn ? drawn.id : null);
+    markers.setMarkers(list);
+    el.dataset.markers = String(list.length);
+  }
+
+  function drawSeries() {
+    candles.setData(series.bars);
+    volume.setData(series.volumes);
+    var n = series.times.length;
+    el.dataset.candles = String(n);
+    el.dataset.firstTime = n ? String(series.times[0] * 1000) : "";
+    el.dataset.lastTime = n ? String(series.times[n - 1] * 1000) : "";
+    el.dataset.lastClose = n ? String(series.bars[n - 1].close) : "";
   }
 
   // A live signal (pending or triggered) is drawn in colour; a finished one (closed, expired,
   // unfilled) only when its page asked for it, grey and dotted: history, not open orders.
-  function drawLevels(signal, times) {
+  function drawLevels(signal) {
     priceLines.forEach(function (line) { candles.removePriceLine(line); });
     priceLines = [];
-    markers.setMarkers([]);
+    drawn = signal;
     el.dataset.priceLines = "0";
     el.dataset.signalDrawn = signal ? (signal.live ? "live" : "historical") : "none";
+    drawMarkers();
     if (!signal) return;
     var grey = "#7b8494";
     var dotted = LWC.LineStyle.Dotted;
@@ -142,14 +168,6 @@
       }));
     });
     el.dataset.priceLines = String(priceLines.length);
-    var at = barAt(times, Math.floor(signal.created_at / 1000));
-    if (at !== null) {
-      var up = signal.direction === "bullish";
-      markers.setMarkers([{
-        time: at, position: up ? "belowBar" : "aboveBar", shape: up ? "arrowUp" : "arrowDown",
-        color: signal.live ? "#4fa3ff" : grey, text: "#" + signal.id,
-      }]);
-    }
   }
 
   function describe(signal) {
@@ -168,49 +186,60 @@
     chart.timeScale().setVisibleRange({ from: at - 60 * step, to: at + 40 * step });
   }
 
+  function showStatus() {
+    var n = series.times.length;
+    var timeframe = el.dataset.timeframe;
+    status.textContent = n
+      ? n + " candles · " + allZones.length + " zones · " + timeframe + describe(drawn)
+      : "No " + timeframe + " candles stored for " + symbol + ".";
+  }
+
+  // The newest candles in view, about eight pixels a candle (not the whole history).
+  function showRecent() {
+    var n = series.times.length;
+    var count = Math.max(30, Math.round(el.clientWidth / 8));
+    chart.timeScale().setVisibleLogicalRange({ from: n - count, to: n + 2 });
+  }
+
   function load(timeframe) {
     var seq = ++loadSeq;
     el.dataset.state = "loading";
     status.textContent = "Loading " + symbol + " " + timeframe + "…";
+    older = { busy: false, done: false };
     var params = { symbol: symbol, timeframe: timeframe };
     if (requested) {
       // Candles up to half a window after the signal, so that its time is inside the data.
       params.end = requested.created_at + (CANDLES / 2) * timeframeSeconds(timeframe) * 1000;
     }
     return getData(url(el.dataset.candlesUrl, Object.assign({ limit: CANDLES }, params)))
-      .then(function (data) {
-        var times = data.open_time.map(function (t) { return t / 1000; });
-        var bars = times.map(function (t, i) {
-          return { time: t, open: data.open[i], high: data.high[i], low: data.low[i], close: data.close[i] };
-        });
-        var vols = times.map(function (t, i) {
-          var up = data.close[i] >= data.open[i];
-          return { time: t, value: data.volume[i], color: up ? "rgba(38,166,154,0.45)" : "rgba(239,83,80,0.45)" };
-        });
-        var start = data.open_time.length ? data.open_time[0] : 0;
+      .then(function (answer) {
+        var loaded = data.fromColumns(answer);
+        var start = answer.open_time.length ? answer.open_time[0] : 0;
         return Promise.all([
           getData(url(el.dataset.zonesUrl, Object.assign({ limit: 2000, start: start }, params))),
-          requested ? Promise.resolve([requested])
-            : getData(url(el.dataset.signalsUrl, { symbol: symbol, limit: 10 })),
+          getData(url(el.dataset.signalsUrl, { symbol: symbol, limit: 50 })),
         ]).then(function (more) {
-          var signal = requested || more[1].find(function (s) { return s.live; }) || null;
           if (seq !== loadSeq) return;
-          if (bars.length) applyPriceFormat(bars[bars.length - 1].close);
-          candles.setData(bars);
-          volume.setData(vols);
-          zones.setZones(times, more[0]);
-          drawLevels(signal, times);
-          if (requested && bars.length) showSignalTime(requested, timeframe);
-          else chart.timeScale().fitContent();
+          series = loaded;
+          allZones = more[0];
+          signals = more[1];
+          var signal = requested || signals.find(function (s) { return s.live; }) || null;
+          if (requested && !signals.some(function (s) { return s.id === requested.id; })) {
+            signals.push(requested);
+          }
+          var n = series.times.length;
+          if (n) applyPriceFormat(series.bars[n - 1].close);
+          drawSeries();
+          drawZones();
+          drawLevels(signal);
+          if (requested && n) showSignalTime(requested, timeframe);
+          else showRecent();
           el.dataset.timeframe = timeframe;
-          el.dataset.candles = String(bars.length);
-          el.dataset.firstTime = bars.length ? String(data.open_time[0]) : "";
-          el.dataset.zones = String(more[0].length);
+          // Live candles extend the series only when it reaches the newest stored candle.
+          el.dataset.atNewest = requested ? "false" : "true";
           el.dataset.state = "ready";
-          status.textContent = bars.length
-            ? bars.length + " candles · " + more[0].length + " zones · " + timeframe +
-              describe(signal)
-            : "No " + timeframe + " candles stored for " + symbol + ".";
+          showStatus();
+          document.dispatchEvent(new CustomEvent("chart:loaded", { detail: { timeframe: timeframe } }));
         });
       })
       .catch(function (error) {
@@ -219,6 +248,103 @@
         status.textContent = "Could not load the chart: " + error.message;
       });
   }
+
+  // The page of candles (and zones formed among them) before the first one shown, joined in
+  // front when the reader scrolls near the left edge; the view stays on the same candles.
+  function loadOlder() {
+    var seq = loadSeq;
+    var timeframe = el.dataset.timeframe;
+    var firstMs = series.times[0] * 1000;
+    var params = { symbol: symbol, timeframe: timeframe, end: firstMs };
+    older.busy = true;
+    el.dataset.olderState = "loading";
+    getData(url(el.dataset.candlesUrl, Object.assign({ limit: CANDLES }, params)))
+      .then(function (answer) {
+        if (!answer.open_time.length) return [answer, []];
+        var zoneParams = Object.assign({ limit: 2000, start: answer.open_time[0] }, params);
+        return getData(url(el.dataset.zonesUrl, zoneParams)).then(function (found) {
+          return [answer, found];
+        });
+      })
+      .then(function (pair) {
+        if (seq !== loadSeq) return;
+        older = { busy: false, done: pair[0].open_time.length < CANDLES };
+        if (!pair[0].open_time.length) { el.dataset.olderState = "done"; return; }
+        series = data.prepend(data.fromColumns(pair[0]), series);
+        allZones = data.joinZones(pair[1], allZones);
+        drawSeries();
+        drawZones();
+        drawMarkers();
+        el.dataset.olderState = older.done ? "done" : "idle";
+      })
+      .catch(function (error) {
+        older.busy = false;
+        el.dataset.olderState = "error";
+        status.textContent = "Could not load older candles: " + error.message;
+      });
+  }
+
+  chart.timeScale().subscribeVisibleLogicalRangeChange(function (range) {
+    if (!range || el.dataset.state !== "ready" || older.busy || older.done) return;
+    if (series.times.length && range.from < 20) loadOlder();
+  });
+
+  document.querySelectorAll("#zone-toggles input[data-type]").forEach(function (box) {
+    box.checked = hidden.indexOf(box.dataset.type) < 0;
+    box.addEventListener("change", function () {
+      hidden = hidden.filter(function (t) { return t !== box.dataset.type; });
+      if (!box.checked) hidden.push(box.dataset.type);
+      data.setHiddenTypes(hidden);
+      drawZones();
+    });
+  });
+
+  // Live updates (chart-live.js): a forming or closed candle, a zone, a signal.
+  function liveBar(event) {
+    var n = series.times.length;
+    if (el.dataset.atNewest !== "true" || !n || event.time < series.times[n - 1]) return;
+    var made = data.barOf(event);
+    candles.update(made.bar);
+    volume.update(made.volume);
+    if (event.time > series.times[n - 1]) {
+      series.times.push(event.time);
+      series.bars.push(made.bar);
+      series.volumes.push(made.volume);
+      drawZones();
+    } else {
+      series.bars[n - 1] = made.bar;
+      series.volumes[n - 1] = made.volume;
+    }
+    el.dataset.candles = String(series.times.length);
+    el.dataset.lastTime = String(event.time * 1000);
+    el.dataset.lastClose = String(event.close);
+    el.dataset.lastClosed = String(Boolean(event.closed));
+  }
+
+  function liveZone(event) {
+    var n = series.times.length;
+    var now = n ? series.times[n - 1] * 1000 : event.formed_at;
+    allZones = data.upsertZone(allZones, data.zoneOf(event, now));
+    drawZones();
+  }
+
+  function liveSignal(event) {
+    var signal = {
+      id: event.id, direction: event.direction, entry: event.entry, stop: event.stop,
+      target_1: event.targets[0], target_2: event.targets[1], target_3: event.targets[2],
+      created_at: event.created_at, status: "pending", outcome: null, live: true,
+    };
+    signals = signals.filter(function (s) { return s.id !== signal.id; }).concat([signal]);
+    if (!requested) drawLevels(signal);
+    else drawMarkers();
+    showStatus();
+  }
+
+  window.CryptoLensChart = {
+    symbol: symbol,
+    timeframe: function () { return el.dataset.timeframe; },
+    bar: liveBar, zone: liveZone, signal: liveSignal,
+  };
 
   function select(timeframe) {
     document.querySelectorAll(".tf-switcher .tf").forEach(function (button) {

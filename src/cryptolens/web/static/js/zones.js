@@ -1,6 +1,6 @@
 // Zone rectangles for lightweight-charts: a series primitive (the library has no rectangle
 // shape) drawing each zone from its forming candle to the candle where it ended, or to the
-// right edge while it is still open. Colour by type, edge by direction.
+// right edge while it is still open. Colour by type, edge by direction, a label in the corner.
 (function (global) {
   "use strict";
 
@@ -19,6 +19,24 @@
       if (times[mid] <= time) { found = mid; lo = mid + 1; } else { hi = mid - 1; }
     }
     return found;
+  }
+
+  var LABEL = { fvg: "FVG", order_block: "OB", liquidity_sweep: "SW" };
+
+  // The zone's type and direction in its top-left corner, where the rectangle has room.
+  function label(ctx, zone, left, top, width, height, ratio) {
+    var size = Math.round(10 * ratio);
+    if (height < size + 2 * ratio || width < 4 * size) return;
+    ctx.font = size + "px system-ui, sans-serif";
+    ctx.textBaseline = "top";
+    ctx.fillStyle = "rgba(216, 222, 233, 0.85)";
+    var text = (LABEL[zone.pattern_type] || zone.pattern_type) +
+      (zone.direction === "bullish" ? " ▲" : " ▼");
+    // The model's probability of holding, when the zone has one.
+    if (zone.quality_probability !== null && zone.quality_probability !== undefined) {
+      text += " " + Math.round(zone.quality_probability * 100) + "%";
+    }
+    ctx.fillText(text, Math.max(left, 0) + 3 * ratio, top + 2 * ratio);
   }
 
   function ZonesRenderer(owner) { this.owner = owner; }
@@ -56,14 +74,7 @@
           var edge = Math.max(1, Math.round(hr));
           var edgeY = zone.direction === "bullish" ? bottom - edge : top;
           ctx.fillRect(left, edgeY, right - left, edge);
-          // The model's probability of holding, where the zone is tall and wide enough.
-          if (zone.quality_probability !== null && zone.quality_probability !== undefined &&
-              bottom - top >= 11 * vr && right - left >= 30 * hr) {
-            ctx.font = Math.round(10 * vr) + "px sans-serif";
-            ctx.fillStyle = "rgba(230, 230, 230, 0.9)";
-            ctx.textBaseline = "top";
-            ctx.fillText(Math.round(zone.quality_probability * 100) + "%", left + 3 * hr, top + 1 * vr);
-          }
+          label(ctx, zone, left, top, right - left, bottom - top, vr);
           drawn += 1;
         });
       });
