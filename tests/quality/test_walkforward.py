@@ -96,3 +96,18 @@ def test_a_model_needs_both_verdicts_in_its_training_and_calibration_rows() -> N
         model.predict(data.features[:, :3])
     with pytest.raises(ValidationError, match="calibration_fraction"):
         ModelParams(calibration_fraction=1.0)
+
+
+def test_a_feature_no_training_zone_has_is_ignored_not_an_error() -> None:
+    """One timeframe only: higher-timeframe agreement is NaN for every zone, which the
+    booster's binning rejects (the daily edge-report job failed on it)."""
+    data, _ = synthetic_dataset(400, seed=1)
+    rows = data.labelled
+    features = data.features[rows].copy()
+    features[:, 1] = np.nan
+    held = data.verdict[rows] == HELD
+    model = fit_model(features, held, data.known_at[rows])
+    p = model.predict(features)
+    assert np.isfinite(p).all()
+    assert ((p >= 0) & (p <= 1)).all()
+    assert np.isnan(features[:, 1]).all()  # the caller's array is left as it was

@@ -83,6 +83,9 @@ class ZoneModel:
     #: Latest verdict time (epoch ms) among the training rows.
     trained_through: int
     rows: int
+    #: Columns empty (all NaN) in the training rows, given a constant instead (see
+    #: ``_fillable``); None: none were.
+    empty: BoolArray | None = None
 
     def predict(self, features: FloatArray) -> FloatArray:
         """Calibrated probability of holding, one per row of ``features``."""
@@ -90,6 +93,7 @@ class ZoneModel:
             raise ValidationError(
                 f"expected {len(self.feature_names)} feature columns, got {features.shape}"
             )
+        features = _filled(features, getattr(self, "empty", None))  # older files lack it
         with threadpool_limits(limits=1):
             raw = self.booster.predict_proba(features)[:, 1]
         return self.calibration.apply(raw)
@@ -146,6 +150,11 @@ def fit_model(
     for part, name in ((fit, "training"), (cal, "calibration")):
         if part.shape[0] == 0 or np.unique(held[part]).shape[0] < 2:
             raise ValidationError(f"the {name} rows need both held and failed zones")
+    # A feature no training zone has (e.g. higher-timeframe agreement with one timeframe)
+    # is all NaN, which the booster's binning cannot take: it becomes a constant, unused.
+    empty = np.all(np.isnan(features[fit]), axis=0)
+    empty_mask = empty if bool(empty.any()) else None
+    features = _filled(features, empty_mask)
     booster = HistGradientBoostingClassifier(
         max_iter=params.max_iter,
         learning_rate=params.learning_rate,
@@ -161,7 +170,18 @@ def fit_model(
         booster.fit(features[fit], held[fit])
         raw = booster.predict_proba(features[cal])[:, 1]
     calibration = Calibration.fit(params.calibration, raw, held[cal])
-    return ZoneModel(booster, calibration, FEATURES, int(known_at.max()), len(order))
+    return ZoneModel(
+        booster, calibration, FEATURES, int(known_at.max()), len(order), empty=empty_mask
+    )
+
+
+def _filled(features: FloatArray, empty: BoolArray | None) -> FloatArray:
+    """``features`` with the ``empty`` columns set to 0 (a copy; as given if none)."""
+    if empty is None:
+        return features
+    filled = features.copy()
+    filled[:, empty] = 0.0
+    return filled
 
 
 def walk_forward_folds(
