@@ -70,7 +70,6 @@ def test_a_dotenv_file_is_honoured(tmp_path: Path) -> None:
         ("EXCHANGE_API_URL", "127.0.0.1:9000"),
         ("LOG_LEVEL", "LOUD"),
         ("STREAM_PUBLIC_URL", "stream.example.com"),
-        ("STREAM_PUBLIC_URL", "https://example.com/stream"),
         ("STREAM_PORT", "70000"),
         ("STREAM_HEARTBEAT_SECONDS", "0"),
     ],

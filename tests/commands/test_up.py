@@ -95,10 +95,15 @@ def test_up_starts_the_stream_gateway_and_points_the_pages_at_it(
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("REDIS_URL", raising=False)
     settings = app_settings(app).model_copy(update={"stream_port": port})
-    assert 'name="stream-url" content="/stream"' in app.test_client().get("/").text
+    assert app_settings(app).stream_public_url is None
     with contextlib.ExitStack() as stack:
         _start_stream_gateway(stack, settings)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/stream/health", timeout=5) as answer:
             assert json.loads(answer.read())["status"] == "ok"
-        page = app.test_client().get("/").text
-    assert f'name="stream-url" content="http://127.0.0.1:{port}/stream"' in page
+        policy = app.test_client().get("/").headers["Content-Security-Policy"]
+    pointed = app_settings(app)
+    assert pointed.stream_public_url == f"http://127.0.0.1:{port}"
+    assert pointed.model_copy(update={"stream_pages": True}).page_stream_url == (
+        f"http://127.0.0.1:{port}/stream"
+    )
+    assert f"connect-src 'self' http://127.0.0.1:{port};" in policy
