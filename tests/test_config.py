@@ -325,3 +325,17 @@ def test_the_stream_origin_is_kept_without_a_trailing_slash(
 ) -> None:
     monkeypatch.setenv("STREAM_PUBLIC_URL", "https://stream.example.com/")
     assert load_settings().stream_public_url == "https://stream.example.com"
+
+
+def test_every_group_validator_still_runs_in_the_assembled_settings() -> None:
+    """A validator of a group (billing, stream, observability) is shadowed if ``Settings``
+    defines a method of the same name: each group's must reach the assembled class."""
+    from cryptolens.config import Settings
+    from cryptolens.config.billing import BillingSettings
+    from cryptolens.config.live import ObservabilitySettings, StreamSettings
+
+    assembled = Settings.__pydantic_decorators__.field_validators
+    for group in (BillingSettings, StreamSettings, ObservabilitySettings):
+        for name, validator in group.__pydantic_decorators__.field_validators.items():
+            assert name in assembled, f"{group.__name__}.{name} is shadowed"
+            assert assembled[name].info.fields == validator.info.fields

@@ -1,40 +1,41 @@
-"""Typed settings: the only place CryptoLens reads the environment (and a ``.env`` file)."""
+"""Typed settings: the only place CryptoLens reads the environment (and a ``.env`` file).
+
+``Settings`` is one flat, frozen object (``settings.stream_port``, ``settings.price_pro_monthly``)
+assembled from groups: billing (``config.billing``), the stream gateway and observability
+(``config.live``), and the core settings here; the rules several groups share are in
+``config.checks``."""
 
 from __future__ import annotations
 
-import ipaddress
-import math
-import re
-from collections import Counter
-from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from cryptolens.config.billing import BillingSettings
+from cryptolens.config.checks import (
+    DEFAULT_SECRET_KEY,
+    blank_to_none,
+    check_production_secret,
+    check_webhook_secret,
+    public_address,
+    service_url,
+    split_csv,
+)
+from cryptolens.config.live import ObservabilitySettings, StreamSettings
 from cryptolens.domain.errors import ValidationError as DomainValidationError
 from cryptolens.domain.symbols import parse_symbol
 from cryptolens.domain.timeframes import TIMEFRAME_MS, parse_timeframes
 from cryptolens.signals.params import SignalParams
 
-#: The development secret; a production run refuses it.
-DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105
-MIN_PRODUCTION_SECRET_LENGTH = 32
-#: Estimated entropy (length x per-character Shannon entropy) a production key needs: a
-#: blank or one-letter key (32 spaces, "x" * 48) is long enough but guessable. 32 random
-#: hex digits score about 93 at worst, token_urlsafe(32) about 185.
-MIN_PRODUCTION_SECRET_BITS = 80
 #: Hosts a development or test app answers to when TRUSTED_HOSTS is not set (the test
 #: client uses "localhost").
 DEVELOPMENT_HOSTS = ("127.0.0.1", "localhost")
 SUPPORTED_DIALECTS = ("sqlite", "postgresql", "mysql", "mariadb")
-#: A bearer token shorter than this is refused (a scraper stores it; make it random).
-MIN_METRICS_TOKEN_LENGTH = 16
 
 
 class ConfigError(Exception):
@@ -59,18 +60,7 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
-#: A CSP source naming one origin (or a host's subdomains): nothing that could end the
-#: directive or add another.
-_ORIGIN = re.compile(r"https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?")
-
-
-def _split_csv(value: Any) -> Any:
-    if isinstance(value, str):
-        return tuple(part.strip() for part in value.split(",") if part.strip())
-    return value
-
-
-class Settings(BaseSettings):
+class Settings(BillingSettings, StreamSettings, ObservabilitySettings, BaseSettings):
     """Every setting CryptoLens understands, validated once at start-up."""
 
     model_config = SettingsConfigDict(
@@ -168,55 +158,6 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = Field(
         default=19456, ge=1024, le=1048576, alias="PASSWORD_HASH_MEMORY_KIB"
     )
-    # Plans (Free, Pro, Premium) and their limits; false: every account gets everything
-    # (a one-person install needs no tiers).
-    plans_enabled: bool = Field(default=True, alias="PLANS_ENABLED")
-
-    # Selling the plans (README "Payments"): prices, and the two providers. A provider is on
-    # once its key, secret and ids are all set; secrets are SecretStr (never in a log or repr).
-    plan_currency: str = Field(default="USD", alias="PLAN_CURRENCY")
-    price_pro_monthly: Decimal = Field(default=Decimal("19"), gt=0, alias="PRICE_PRO_MONTHLY")
-    price_pro_yearly: Decimal = Field(default=Decimal("190"), gt=0, alias="PRICE_PRO_YEARLY")
-    price_premium_monthly: Decimal = Field(
-        default=Decimal("49"), gt=0, alias="PRICE_PREMIUM_MONTHLY"
-    )
-    price_premium_yearly: Decimal = Field(
-        default=Decimal("490"), gt=0, alias="PRICE_PREMIUM_YEARLY"
-    )
-    lemonsqueezy_api_url: str = Field(
-        default="https://api.lemonsqueezy.com", alias="LEMONSQUEEZY_API_URL"
-    )
-    lemonsqueezy_api_key: SecretStr | None = Field(default=None, alias="LEMONSQUEEZY_API_KEY")
-    lemonsqueezy_store_id: str | None = Field(default=None, alias="LEMONSQUEEZY_STORE_ID")
-    lemonsqueezy_webhook_secret: SecretStr | None = Field(
-        default=None, alias="LEMONSQUEEZY_WEBHOOK_SECRET"
-    )
-    lemonsqueezy_variant_pro_monthly: str | None = Field(
-        default=None, alias="LEMONSQUEEZY_VARIANT_PRO_MONTHLY"
-    )
-    lemonsqueezy_variant_pro_yearly: str | None = Field(
-        default=None, alias="LEMONSQUEEZY_VARIANT_PRO_YEARLY"
-    )
-    lemonsqueezy_variant_premium_monthly: str | None = Field(
-        default=None, alias="LEMONSQUEEZY_VARIANT_PREMIUM_MONTHLY"
-    )
-    lemonsqueezy_variant_premium_yearly: str | None = Field(
-        default=None, alias="LEMONSQUEEZY_VARIANT_PREMIUM_YEARLY"
-    )
-    nowpayments_api_url: str = Field(
-        default="https://api.nowpayments.io", alias="NOWPAYMENTS_API_URL"
-    )
-    nowpayments_api_key: SecretStr | None = Field(default=None, alias="NOWPAYMENTS_API_KEY")
-    nowpayments_ipn_secret: SecretStr | None = Field(default=None, alias="NOWPAYMENTS_IPN_SECRET")
-    # The providers' payment pages the checkout redirects the buyer to: the pages with buy
-    # buttons allow these in their CSP form-action (a browser checks a form's redirect too).
-    payment_page_origins: Annotated[tuple[str, ...], NoDecode] = Field(
-        default=("https://*.lemonsqueezy.com", "https://nowpayments.io"),
-        alias="PAYMENT_PAGE_ORIGINS",
-    )
-    payments_timeout_seconds: float = Field(
-        default=10.0, gt=0, le=60, alias="PAYMENTS_TIMEOUT_SECONDS"
-    )
     # --- Honest edge (issue 20) ---
     # The edge report (`cryptolens edge-report`, /edge): the seed of its placebo zones and
     # bootstrap intervals, and how many placebo zones it draws for each real zone.
@@ -226,106 +167,21 @@ class Settings(BaseSettings):
     # (0 = off; zones without a probability, e.g. before the first model, always count).
     signal_min_quality: float = Field(default=0.0, ge=0, le=1, alias="SIGNAL_MIN_QUALITY")
 
-    # --- Real time (issue 19) ---
-    # The streaming gateway (`cryptolens stream`): where it listens. STREAM_PUBLIC_URL: the
-    # origin pages open the live stream at; unset: the site's own origin, where nginx routes
-    # /stream and /ws to the gateway. STREAM_PAGES=false keeps pages from opening it at all.
-    stream_host: str = Field(default="127.0.0.1", alias="STREAM_HOST")
-    stream_port: int = Field(default=5001, ge=1, le=65535, alias="STREAM_PORT")
-    stream_public_url: str | None = Field(default=None, alias="STREAM_PUBLIC_URL")
-    stream_pages: bool = Field(default=True, alias="STREAM_PAGES")
-    # An SSE comment / WebSocket ping this often; a revoked key or ended session is noticed
-    # at the next one.
-    stream_heartbeat_seconds: float = Field(
-        default=15.0, gt=0, le=300, alias="STREAM_HEARTBEAT_SECONDS"
-    )
-    # How far back a reconnecting client (Last-Event-ID) is replayed.
-    stream_replay_seconds: int = Field(default=300, ge=0, le=86_400, alias="STREAM_REPLAY_SECONDS")
-    # Open streams per user (SSE and WebSocket together); one more is answered 429.
-    stream_max_connections_per_user: int = Field(
-        default=10, ge=1, le=100_000, alias="STREAM_MAX_CONNECTIONS_PER_USER"
-    )
-    # Messages waiting for one client; a client that falls this far behind is dropped.
-    stream_client_queue: int = Field(default=256, ge=1, le=100_000, alias="STREAM_CLIENT_QUEUE")
-    # Largest WebSocket message a client may send, and subscribe/unsubscribe messages a
-    # client may send per minute.
-    stream_ws_max_message_bytes: int = Field(
-        default=4096, ge=256, le=1_048_576, alias="STREAM_WS_MAX_MESSAGE_BYTES"
-    )
-    stream_subscribes_per_minute: int = Field(
-        default=30, ge=1, le=10_000, alias="STREAM_SUBSCRIBES_PER_MINUTE"
-    )
-    # How often the gateway looks for new events in the database (without Redis, or as the
-    # Redis publisher).
-    stream_poll_seconds: float = Field(default=0.25, gt=0, le=10, alias="STREAM_POLL_SECONDS")
-    # Forming-candle requests to the exchange per symbol per second, shared by all viewers.
-    stream_price_polls_per_second: float = Field(
-        default=2.0, gt=0, le=20, alias="STREAM_PRICE_POLLS_PER_SECOND"
-    )
-    # /metrics (Prometheus): answered to a bearer token or to addresses in the allow list
-    # (CIDR ranges); with neither set it answers 404. The multiprocess directory is where
-    # gunicorn workers and RQ jobs write their counters for a scrape to sum.
-    metrics_token: str | None = Field(default=None, alias="METRICS_TOKEN")
-    metrics_allow: Annotated[
-        tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode
-    ] = Field(default=(), alias="METRICS_ALLOW")
-    prometheus_multiproc_dir: Path | None = Field(default=None, alias="PROMETHEUS_MULTIPROC_DIR")
-    # Error tracking also reports to Sentry (or a compatible server) when this is set.
-    sentry_dsn: SecretStr | None = Field(default=None, alias="SENTRY_DSN")
-
-    @field_validator(
-        "symbols", "timeframes", "trusted_hosts", "payment_page_origins", mode="before"
-    )
+    @field_validator("symbols", "timeframes", "trusted_hosts", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:
-        return _split_csv(value)
-
-    @field_validator("metrics_allow", mode="before")
-    @classmethod
-    def _networks(cls, value: Any) -> Any:
-        ranges = _split_csv(value)
-        if not isinstance(ranges, tuple | list):
-            return ranges
-        try:
-            return tuple(ipaddress.ip_network(str(r), strict=False) for r in ranges)
-        except ValueError as exc:
-            raise ValueError(f"must be CIDR ranges separated by commas ({exc})") from None
-
-    @field_validator("metrics_token", mode="before")
-    @classmethod
-    def _check_metrics_token(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
-            return None
-        if isinstance(value, str) and len(value.strip()) < MIN_METRICS_TOKEN_LENGTH:
-            raise ValueError(f"must be at least {MIN_METRICS_TOKEN_LENGTH} characters")
-        return value.strip() if isinstance(value, str) else value
-
-    @field_validator("prometheus_multiproc_dir", mode="before")
-    @classmethod
-    def _blank_dir_is_none(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
+        return split_csv(value)
 
     @field_validator("signal_targets_r", mode="before")
     @classmethod
     def _targets_csv(cls, value: Any) -> Any:
-        return _split_csv(value)
+        return split_csv(value)
 
     @field_validator("signal_targets_r")
     @classmethod
     def _check_targets(cls, value: tuple[float, ...]) -> tuple[float, ...]:
         if len(value) != 3 or not 0 < value[0] < value[1] < value[2]:
             raise ValueError("must be three increasing positive R multiples, e.g. 1,2,3")
-        return value
-
-    @field_validator("payment_page_origins")
-    @classmethod
-    def _check_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for origin in value:
-            if not _ORIGIN.fullmatch(origin):
-                raise ValueError(
-                    f"{origin!r} is not an origin like https://pay.example.com or "
-                    "https://*.example.com (scheme, host, optional port; no path)"
-                )
         return value
 
     @field_validator("symbols")
@@ -382,54 +238,20 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator(
-        "exchange_api_url",
-        "redis_url",
-        "smtp_host",
-        "public_url",
-        "stream_public_url",
-        "lemonsqueezy_api_key",
-        "lemonsqueezy_store_id",
-        "lemonsqueezy_webhook_secret",
-        "lemonsqueezy_variant_pro_monthly",
-        "lemonsqueezy_variant_pro_yearly",
-        "lemonsqueezy_variant_premium_monthly",
-        "lemonsqueezy_variant_premium_yearly",
-        "nowpayments_api_key",
-        "nowpayments_ipn_secret",
-        "sentry_dsn",
-        mode="before",
-    )
+    @field_validator("exchange_api_url", "redis_url", "smtp_host", "public_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
+        return blank_to_none(value)
 
-    @field_validator("lemonsqueezy_api_url", "nowpayments_api_url", "ntfy_default_url")
+    @field_validator("ntfy_default_url")
     @classmethod
     def _check_service_url(cls, value: str) -> str:
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an absolute http:// or https:// URL")
-        if parts.username or parts.password or parts.query or parts.fragment:
-            raise ValueError("must not contain credentials, a query or a fragment")
-        return value.strip().rstrip("/")
+        return service_url(value)
 
-    @field_validator("plan_currency")
+    @field_validator("public_url")
     @classmethod
-    def _check_currency(cls, value: str) -> str:
-        code = value.strip().upper()
-        if len(code) != 3 or not code.isascii() or not code.isalpha():
-            raise ValueError(f"must be a three-letter currency code such as USD (got {value!r})")
-        return code
-
-    @field_validator(
-        "price_pro_monthly", "price_pro_yearly", "price_premium_monthly", "price_premium_yearly"
-    )
-    @classmethod
-    def _check_price(cls, value: Decimal) -> Decimal:
-        if not value.is_finite() or value != value.quantize(Decimal("0.01")):
-            raise ValueError("must be a price with at most two decimals, e.g. 19 or 19.99")
-        return value
+    def _check_public_url(cls, value: str | None) -> str | None:
+        return public_address(value)
 
     @field_validator("exchange_api_url")
     @classmethod
@@ -437,18 +259,6 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/") if value else value
-
-    @field_validator("public_url", "stream_public_url")
-    @classmethod
-    def _check_public_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an absolute http:// or https:// URL")
-        if parts.query or parts.fragment:
-            raise ValueError("must not have a query or fragment")
-        return value.strip().rstrip("/")
 
     @field_validator("redis_url")
     @classmethod
@@ -460,13 +270,13 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:
         if self.environment is Environment.PRODUCTION:
-            _check_production_secret(self.secret_key)
+            check_production_secret(self.secret_key)
             for alias, secret in (
                 ("LEMONSQUEEZY_WEBHOOK_SECRET", self.lemonsqueezy_webhook_secret),
                 ("NOWPAYMENTS_IPN_SECRET", self.nowpayments_ipn_secret),
             ):
                 if secret is not None:
-                    _check_webhook_secret(alias, secret.get_secret_value())
+                    check_webhook_secret(alias, secret.get_secret_value())
             if self.public_url is None:
                 raise ValueError(
                     "PUBLIC_URL: production needs the address users reach the site at "
@@ -512,42 +322,6 @@ class Settings(BaseSettings):
         return None if self.is_production else list(DEVELOPMENT_HOSTS)
 
     @property
-    def lemonsqueezy_variants(self) -> dict[tuple[str, str], str]:
-        """LemonSqueezy variant id per (plan, period), for those set."""
-        found = {
-            ("pro", "monthly"): self.lemonsqueezy_variant_pro_monthly,
-            ("pro", "yearly"): self.lemonsqueezy_variant_pro_yearly,
-            ("premium", "monthly"): self.lemonsqueezy_variant_premium_monthly,
-            ("premium", "yearly"): self.lemonsqueezy_variant_premium_yearly,
-        }
-        return {key: variant for key, variant in found.items() if variant}
-
-    @property
-    def lemonsqueezy_enabled(self) -> bool:
-        """Card checkout is on: plans are sold, and the key, store, secret and every variant
-        are set."""
-        return (
-            self.plans_enabled
-            and self.lemonsqueezy_api_key is not None
-            and self.lemonsqueezy_store_id is not None
-            and self.lemonsqueezy_webhook_secret is not None
-            and len(self.lemonsqueezy_variants) == 4
-        )
-
-    @property
-    def nowpayments_enabled(self) -> bool:
-        """Crypto checkout is on: plans are sold, and the API key and IPN secret are set."""
-        return (
-            self.plans_enabled
-            and self.nowpayments_api_key is not None
-            and self.nowpayments_ipn_secret is not None
-        )
-
-    @property
-    def payments_enabled(self) -> bool:
-        return self.lemonsqueezy_enabled or self.nowpayments_enabled
-
-    @property
     def is_production(self) -> bool:
         return self.environment is Environment.PRODUCTION
 
@@ -559,21 +333,6 @@ class Settings(BaseSettings):
     def resolved_public_url(self) -> str:
         """The site's public address, without a trailing slash (development: this machine)."""
         return self.public_url or f"http://127.0.0.1:{self.port}"
-
-    @property
-    def page_stream_url(self) -> str | None:
-        """Where pages open the live stream (None: they do not), as in the stream contract."""
-        if not self.stream_pages:
-            return None
-        return (self.stream_public_url or "") + "/stream"
-
-    @property
-    def stream_origin(self) -> str | None:
-        """The gateway's origin when it is not the site's own (the pages' CSP allows it)."""
-        if self.stream_public_url is None:
-            return None
-        parts = urlsplit(self.stream_public_url)
-        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def resolved_database_url(self) -> str:
@@ -607,41 +366,6 @@ class Settings(BaseSettings):
             "pool_recycle": self.db_pool_recycle,
             "connect_args": {"connect_timeout": self.db_connect_timeout},
         }
-
-
-def secret_bits(key: str) -> float:
-    """A rough entropy estimate: length times the Shannon entropy of the character mix."""
-    if not key:
-        return 0.0
-    counts = Counter(key)
-    per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
-    return len(key) * per_char
-
-
-def _check_production_secret(key: str) -> None:
-    hint = f"set SECRET_KEY to a random value of at least {MIN_PRODUCTION_SECRET_LENGTH} characters"
-    if key == DEFAULT_SECRET_KEY or not key.strip():
-        raise ValueError(f"SECRET_KEY: production refuses a missing or default secret key; {hint}")
-    if len(key) < MIN_PRODUCTION_SECRET_LENGTH:
-        raise ValueError(
-            f"SECRET_KEY: production needs at least {MIN_PRODUCTION_SECRET_LENGTH} characters"
-        )
-    repeated = key in (key + key)[1:-1]  # a shorter unit over and over ("ab" * 24)
-    if repeated or secret_bits(key) < MIN_PRODUCTION_SECRET_BITS:
-        raise ValueError(f"SECRET_KEY: production refuses a low-entropy (repetitive) key; {hint}")
-
-
-#: A webhook signing secret in production: long enough not to be guessed.
-MIN_PRODUCTION_WEBHOOK_SECRET_LENGTH = 16
-
-
-def _check_webhook_secret(alias: str, secret: str) -> None:
-    repeated = secret in (secret + secret)[1:-1]
-    if len(secret) < MIN_PRODUCTION_WEBHOOK_SECRET_LENGTH or repeated:
-        raise ValueError(
-            f"{alias}: production needs a random signing secret of at least "
-            f"{MIN_PRODUCTION_WEBHOOK_SECRET_LENGTH} characters"
-        )
 
 
 def _describe(error: ValidationError) -> str:
