@@ -24,7 +24,8 @@ from cryptolens.market.aggregate import aggregate_candles
 from cryptolens.market.simulator import Dataset, SimulatorServer
 from cryptolens.market.simulator.demo import demo_datasets
 from cryptolens.services.market.candle_store import store_candles
-from cryptolens.services.scanning.scan import ScanSession, scan_stored
+from cryptolens.services.scanning.scan import scan_stored
+from cryptolens.services.scanning.session import ScanSession
 from tests.builders.db import add_symbol
 from tests.builders.market import MINUTE, T0, exact_dataset
 from tests.builders.settings import make_settings

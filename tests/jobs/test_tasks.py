@@ -20,7 +20,7 @@ from cryptolens.jobs.schedule import Entry
 from cryptolens.jobs.scheduler import Scheduler, enqueuer, in_process
 from cryptolens.jobs.worker import KeptProcessWorker
 from cryptolens.market.simulator import SimulatorServer
-from cryptolens.services.scanning.scan import ScanSession
+from cryptolens.services.scanning.session import ScanSession
 from tests.builders.db import clear_tables
 from tests.builders.market import MINUTE, T0, exact_dataset
 from tests.builders.settings import TEST_SECRET

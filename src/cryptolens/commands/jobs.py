@@ -33,7 +33,8 @@ from cryptolens.jobs.scheduler import (
 from cryptolens.runtime import app_redis, app_settings
 from cryptolens.services.ops.job_runs import recent_runs
 from cryptolens.services.ops.runtime_settings import load_runtime_from
-from cryptolens.services.scanning.scan import ScanReport, ScanSession
+from cryptolens.services.scanning.scan import ScanReport
+from cryptolens.services.scanning.session import ScanSession
 from cryptolens.services.views.listing import PageRequest
 from cryptolens.services.views.signal_list import SignalFilters, list_signals
 

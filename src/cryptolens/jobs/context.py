@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from cryptolens.config import Settings, load_settings
 from cryptolens.runtime import Runtime, build
-from cryptolens.services.scanning.scan import ScanSession
+from cryptolens.services.scanning.session import ScanSession
 
 _runtimes: dict[str, Runtime] = {}
 _scan_sessions: dict[str, ScanSession] = {}

@@ -26,7 +26,7 @@ from cryptolens.jobs.schedule import Entry, schedule
 from cryptolens.services.market.ingest import watched_symbols
 from cryptolens.services.ops.error_tracking import record_job_error
 from cryptolens.services.ops.runtime_settings import RuntimeSettings
-from cryptolens.services.scanning.scan import ScanSession
+from cryptolens.services.scanning.session import ScanSession
 
 log = logging.getLogger(__name__)
 

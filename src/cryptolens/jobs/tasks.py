@@ -41,7 +41,8 @@ from cryptolens.services.quality.edge_report import compute_report
 from cryptolens.services.quality.edge_store import cached_report, save_report
 from cryptolens.services.quality.models import train_stored
 from cryptolens.services.scanning.expiry import expire_zones
-from cryptolens.services.scanning.scan import ScanReport, ScanSession, scan_cycle
+from cryptolens.services.scanning.scan import ScanReport, scan_cycle
+from cryptolens.services.scanning.session import ScanSession
 from cryptolens.services.views.stats import refresh_snapshot
 
 log = logging.getLogger(__name__)

@@ -47,7 +47,6 @@ from cryptolens.detect import (
     wilder_atr,
 )
 from cryptolens.domain.enums import Direction
-from cryptolens.domain.errors import CryptoLensError
 from cryptolens.domain.events import NewEvent
 from cryptolens.domain.timeframes import timeframe_ms
 from cryptolens.infra import metrics
@@ -466,41 +465,3 @@ def scan_cycle(
 ) -> ScanReport:
     """Synchronous ``scan_cycle_async`` for jobs and the CLI."""
     return asyncio.run(scan_cycle_async(engine, settings, symbols=symbols))
-
-
-class ScanSession:
-    """Scan cycles in a long-running process (the in-process scheduler, ``scan`` without
-    ``--once``): one event loop and one exchange client kept across cycles, so markets are
-    loaded once (and refreshed every ``markets_ttl_s``) and the circuit breaker remembers."""
-
-    def __init__(self, engine: Engine, settings: Settings, *, markets_ttl_s: float = 3600) -> None:
-        self.engine = engine
-        self.settings = settings
-        self.markets_ttl_s = markets_ttl_s
-        self._runner = asyncio.Runner()
-        self._client: ExchangeClient | None = None
-        self._markets_at: float | None = None
-
-    def cycle(self, *, symbols: list[str] | None = None) -> ScanReport:
-        return self._runner.run(self._cycle(symbols))
-
-    async def _cycle(self, symbols: list[str] | None) -> ScanReport:
-        if self._client is None:
-            self._client = exchange_client(self.settings)
-        now = time.monotonic()
-        if self._markets_at is not None and now - self._markets_at > self.markets_ttl_s:
-            try:  # listings change: new symbols appear, others are delisted
-                await self._client.load_markets(reload=True)
-            except CryptoLensError as exc:
-                log.warning("reloading markets failed (kept the old ones): %s", exc)
-            self._markets_at = now
-        self._markets_at = self._markets_at or now
-        return await scan_cycle_async(
-            self.engine, self.settings, symbols=symbols, client=self._client
-        )
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._runner.run(self._client.close())
-            self._client = None
-        self._runner.close()
