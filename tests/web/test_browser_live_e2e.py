@@ -48,6 +48,7 @@ from tests.builders.browser import (
     signed_in_tab,
     widths,
 )
+from tests.builders.db import clear_tables
 from tests.builders.settings import TEST_SECRET, make_settings
 from tests.builders.stream import free_port
 from tests.web.accounts_helpers import Person, make_user
@@ -72,10 +73,10 @@ class World:
     premium: Person
 
 
-def _settings(path: Path, sim: SimulatorServer, **overrides: Any) -> Settings:
+def _settings(url: str, folder: Path, sim: SimulatorServer, **overrides: Any) -> Settings:
     return make_settings(
-        database_url=f"sqlite:///{path}",
-        instance_dir=path.parent,
+        database_url=url,
+        instance_dir=folder,
         timeframes=("1h", "4h"),
         base_timeframe="1h",
         exchange_id="binance",
@@ -84,9 +85,7 @@ def _settings(path: Path, sim: SimulatorServer, **overrides: Any) -> Settings:
     )
 
 
-def _scanned_database(settings: Settings) -> Engine:
-    engine = create_engine_for(settings)
-    migrate.upgrade(engine)
+def _watch_btc(engine: Engine) -> Engine:
     with Session(engine) as session, session.begin():
         ensure_symbol(session, exchange="binance", symbol="BTC/USDT")
     return engine
@@ -104,8 +103,10 @@ def _signal_times(engine: Engine, after: int) -> list[int]:
 def _first_signal_close(folder: Path, sim: SimulatorServer, start: int) -> int:
     """When the first signal after ``start`` fires: a scratch database scanned at ``start``
     (10 minutes into its candle), then caught up 300 hours later."""
-    settings = _settings(folder / "scratch.sqlite", sim)
-    engine = _scanned_database(settings)
+    settings = _settings(f"sqlite:///{folder / 'scratch.sqlite'}", folder, sim)
+    engine = create_engine_for(settings)
+    migrate.upgrade(engine)
+    _watch_btc(engine)
     try:
         sim.clock.set(now_ms=start + 10 * MINUTE_MS)
         scan_cycle(engine, settings)
@@ -136,9 +137,15 @@ def gateway_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, gateway_port: int) -> Iterator[World]:
-    """Simulator, scanned database, app and gateway process; the market frozen 10 minutes
-    into the candle before the one whose close produces a signal."""
+def world(
+    tmp_path_factory: pytest.TempPathFactory,
+    gateway_port: int,
+    database_url: str,
+    migrated_engine: Engine,
+) -> Iterator[World]:
+    """Simulator, scanned database (the suite's: SQLite, or TEST_DATABASE_URL), app and
+    gateway process; the market frozen 10 minutes into the candle before the one whose close
+    produces a signal."""
     folder = tmp_path_factory.mktemp("live-e2e")
     data = demo_datasets()["BTC/USDT"]
     start = data.last_open_ms - 600 * HOUR_MS
@@ -147,9 +154,10 @@ def world(tmp_path_factory: pytest.TempPathFactory, gateway_port: int) -> Iterat
     try:
         closes_at = _first_signal_close(folder, sim, start)
         settings = _settings(
-            folder / "live.sqlite", sim, stream_pages=True, stream_public_url=gateway_url
+            database_url, folder, sim, stream_pages=True, stream_public_url=gateway_url
         )
-        engine = _scanned_database(settings)
+        clear_tables(migrated_engine)
+        engine = _watch_btc(migrated_engine)
         sim.clock.set(now_ms=start + 10 * MINUTE_MS)
         scan_cycle(engine, settings)
         # Caught up to the candle before: stored through the close of closes_at - 2h.
@@ -162,9 +170,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, gateway_port: int) -> Iterat
             yield World(sim, settings, engine, closes_at, base, premium)
         with app.app_context():
             db.engine.dispose()
-        engine.dispose()
     finally:
         sim.stop()
+        clear_tables(migrated_engine)
 
 
 @contextmanager
