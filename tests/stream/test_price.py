@@ -91,3 +91,26 @@ def test_viewers_of_a_symbol_share_its_request_rate_and_nobody_watching_stops_th
     after = poller.requests
     time.sleep(1.0)
     assert poller.requests == after  # nobody watches: no more requests
+
+
+def test_a_viewer_who_joins_later_gets_the_forming_candle_though_it_has_not_changed(
+    priced: GatewayServer, app: Flask, simulator: SimulatorServer
+) -> None:
+    simulator.clock.set(speed=0.0)  # a quiet market: the forming candle stays as it is
+    cookie = session_cookie(app, "late@example.com", "premium")
+    first = SseClient(priced.port, "price:BTC/USDT:1h", cookie=cookie)
+    try:
+        seen = _prices(first, 1)[0].data
+        late = SseClient(priced.port, "price:BTC/USDT:1h", cookie=cookie)
+        try:
+            deadline = time.monotonic() + 5
+            got = None
+            while got is None and time.monotonic() < deadline:
+                event = late.next(comments=True)
+                if isinstance(event, SseEvent) and event.type == "price":
+                    got = event.data
+            assert got == seen
+        finally:
+            late.close()
+    finally:
+        first.close()

@@ -30,7 +30,7 @@ from tests.builders.browser import (
 from tests.builders.settings import make_settings
 from tests.builders.stream_double import StreamDouble
 from tests.web.accounts_helpers import make_user
-from tests.web.seeding import seed_btc_demo
+from tests.web.seeding import demo_candles, seed_btc_demo
 
 pytestmark = BROWSER_MARKS
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -456,3 +456,29 @@ def test_switching_the_timeframe_follows_that_series_on_the_stream(
     double.send("price", candle, channel="price:BTC/USDT:4h")
     page.wait_for_function(f"() => Number({DATA}.lastClose) === {close}")
     assert errors == []
+
+
+def test_a_forming_candle_that_comes_before_the_candles_is_drawn_once_they_are_in(
+    contexts: dict[str, Any], site: tuple[Flask, str], double: StreamDouble
+) -> None:
+    page = contexts["premium"].new_page()
+    held: list[Any] = []
+    page.route(
+        "**/api/chart/candles*", lambda route: held.append(route)
+    )  # the candles wait until released
+    page.goto(f"{site[1]}/symbols/BTC/USDT?timeframe=1h")
+    page.evaluate("() => document.addEventListener('live:price', () => { window.priced = 1; })")
+    double.current("price:BTC/USDT:1h")
+    _state(page, "connected")
+    stored = {"lastTime": str(int(demo_candles(1).open_time[-1]))}
+    candle = _candle(stored, hours_after=1, close=123.0, closed=False)
+    double.send("price", candle, channel="price:BTC/USDT:1h")
+    page.wait_for_function("() => window.priced === 1")
+    assert held
+    assert page.evaluate(CHART).get("state") != "ready"
+    held[0].continue_()
+    page.wait_for_function(READY)
+    shown = chart(page)
+    assert int(shown["lastTime"]) == candle["time"] * 1000
+    assert shown["candles"] == "1001"
+    page.close()

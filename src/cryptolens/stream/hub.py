@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -65,6 +65,9 @@ class Hub:
         self._max_per_user = max_per_user
         self._by_channel: dict[str, set[Client]] = defaultdict(set)
         self._by_user: dict[int, set[Client]] = defaultdict(set)
+        #: How many times a client joined each channel (a new viewer of a price channel gets
+        #: the forming candle at once, not when it next changes).
+        self.joins: Counter[str] = Counter()
         self.delivered = 0
         self.dropped = 0
 
@@ -85,6 +88,7 @@ class Hub:
         names = {c.name for c in channels}
         for name in names - client.channels:
             self._by_channel[name].add(client)
+            self.joins[name] += 1
         client.channels |= names
 
     def unsubscribe(self, client: Client, channels: Iterable[Channel]) -> None:

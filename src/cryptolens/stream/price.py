@@ -30,7 +30,8 @@ class PricePoller:
         self._make_client = client
         self._interval = 1.0 / per_second
         self._loops: dict[str, asyncio.Task[None]] = {}
-        self._last: dict[str, tuple[float, ...]] = {}
+        #: Per channel: the row last published and the channel's joins then.
+        self._last: dict[str, tuple[tuple[float, ...], int]] = {}
         self.requests = 0
 
     def _watched(self) -> dict[str, list[str]]:
@@ -78,9 +79,13 @@ class PricePoller:
         except Exception as exc:  # the exchange away: the chart keeps its last price
             log.warning("forming %s %s candle: %s", symbol, timeframe, exc)
             return
-        key = f"{symbol}:{timeframe}"
-        if row is None or self._last.get(key) == row:
+        channel = f"{ChannelKind.PRICE.value}:{symbol}:{timeframe}"
+        if row is None:
             return
-        self._last[key] = row
+        # Published again unchanged when someone joined since: they have not seen it.
+        seen = (row, self._hub.joins[channel])
+        if self._last.get(channel) == seen:
+            return
+        self._last[channel] = seen
         values = dict(zip(_FIELDS, row[1:], strict=True))
         self._hub.publish(price_item(symbol, timeframe, int(row[0]), values))

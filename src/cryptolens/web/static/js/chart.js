@@ -203,6 +203,7 @@
 
   function load(timeframe) {
     var seq = ++loadSeq;
+    early = null;
     el.dataset.state = "loading";
     status.textContent = "Loading " + symbol + " " + timeframe + "…";
     older = { busy: false, done: false };
@@ -239,6 +240,8 @@
           el.dataset.atNewest = requested ? "false" : "true";
           el.dataset.state = "ready";
           showStatus();
+          if (early) liveBar(early);
+          early = null;
           document.dispatchEvent(new CustomEvent("chart:loaded", { detail: { timeframe: timeframe } }));
         });
       })
@@ -299,8 +302,15 @@
     });
   });
 
-  // Live updates (chart-live.js): a forming or closed candle, a zone, a signal.
+  // Live updates (chart-live.js): a forming or closed candle, a zone, a signal. The stream
+  // opens while the candles load: the newest candle that came before them is kept and drawn
+  // once they are in (the gateway sends a forming candle again only when it changes).
+  var early = null;
   function liveBar(event) {
+    if (el.dataset.state !== "ready") {
+      if (!early || event.time >= early.time) early = event;
+      return;
+    }
     var n = series.times.length;
     if (el.dataset.atNewest !== "true" || !n || event.time < series.times[n - 1]) return;
     var made = data.barOf(event);
